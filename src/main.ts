@@ -1,0 +1,45 @@
+/** Starts the IMPS server: `deno task start` (`--help` lists the settings). */
+import { ConfigError, helpText, loadConfig } from "./config.ts";
+import { loadXmlSource } from "./core_select.ts";
+import { createServer } from "./server.ts";
+
+if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
+  console.log(helpText());
+  Deno.exit(0);
+}
+
+let config;
+try {
+  config = loadConfig(Deno.env.toObject());
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(`configuration error: ${error.message}\n\n${helpText()}`);
+    Deno.exit(2);
+  }
+  throw error;
+}
+
+const server = await createServer(config, { parseXml: await loadXmlSource(config.core) });
+const tls = config.tlsCert && config.tlsKey
+  ? { cert: await Deno.readTextFile(config.tlsCert), key: await Deno.readTextFile(config.tlsKey) }
+  : {};
+const http = Deno.serve({
+  hostname: config.host,
+  port: config.port,
+  ...tls,
+  onListen({ hostname, port }) {
+    const scheme = config.tlsCert ? "https" : "http";
+    console.log(
+      `IMPS server for ${config.domain} on ${scheme}://${hostname}:${port}/csp ` +
+        `(store ${config.dataPath}, core ${config.core})`,
+    );
+  },
+}, server.app.fetch);
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  Deno.addSignalListener(signal, async () => {
+    await http.shutdown();
+    await server.close();
+    Deno.exit(0);
+  });
+}

@@ -1,0 +1,84 @@
+/**
+ * Builds the server from its configuration: storage, session layer, service modules and the
+ * Hono app with its routes. `main.ts` serves it; tests drive `app.request` or a real port.
+ */
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { Config } from "./config.ts";
+import { DEFAULT_XML_LIMITS, type XmlLimits, type XmlTreeSource } from "./codec/xml/tree.ts";
+import { accessModules } from "./services/access/mod.ts";
+import { SessionLifecycle } from "./session/lifecycle.ts";
+import { Registry } from "./session/registry.ts";
+import type { ServerContext } from "./session/server_context.ts";
+import { Store } from "./store/kv.ts";
+import { OutboxRepo } from "./store/outbox.ts";
+import { SessionRepo } from "./store/sessions.ts";
+import { UserRepo } from "./store/users.ts";
+import { cspHandler } from "./transport/csp_http.ts";
+import { Sealer } from "./util/crypto.ts";
+
+export interface ImpsServer {
+  app: Hono;
+  context: ServerContext;
+  /** Stops background work and closes the store once pending writes are committed. */
+  close(): Promise<void>;
+}
+
+export interface ServerOptions {
+  /** XML reader for CSP bodies (the core chosen by IMPS_CORE). */
+  parseXml: XmlTreeSource;
+  /** How often expired sessions are swept, ms; 0 turns the sweeper off. */
+  sweepIntervalMs?: number;
+}
+
+export async function createServer(config: Config, options: ServerOptions): Promise<ImpsServer> {
+  const store = await Store.open(config.dataPath);
+  const outbox = new OutboxRepo(store);
+  const sessions = new SessionLifecycle(config, store, new SessionRepo(store), outbox);
+  const registry = new Registry().add(...accessModules);
+  const context: ServerContext = {
+    config,
+    store,
+    users: new UserRepo(store),
+    sessions,
+    outbox,
+    registry,
+    sealer: config.secret ? await Sealer.fromSecret(config.secret) : undefined,
+  };
+
+  const limits: XmlLimits = { ...DEFAULT_XML_LIMITS, maxBytes: config.maxBodyBytes };
+  const app = new Hono();
+  app.post(
+    "/csp",
+    bodyLimit({
+      maxSize: config.maxBodyBytes,
+      onError: (c) => c.text("Request body too large", 413),
+    }),
+    cspHandler({ server: context, parseXml: options.parseXml, limits }),
+  );
+  app.get(
+    "/healthz",
+    async (c) => await store.healthy() ? c.text("ok") : c.text("store unreachable", 503),
+  );
+  app.onError((error, c) => {
+    console.error("request failed:", error);
+    return c.text("Internal server error", 500);
+  });
+
+  const sweepMs = options.sweepIntervalMs ?? 15_000;
+  const sweeper = sweepMs > 0
+    ? setInterval(
+      () => sessions.sweep().catch((e) => console.error("session sweep failed:", e)),
+      sweepMs,
+    )
+    : undefined;
+
+  return {
+    app,
+    context,
+    async close() {
+      if (sweeper !== undefined) clearInterval(sweeper);
+      await store.close();
+    },
+  };
+}

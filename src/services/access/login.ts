@@ -1,0 +1,163 @@
+/**
+ * Login-Request: 2-way (password) and 4-way (digest) login (digest §2.2).
+ *
+ * Password login checks a slow salted hash. Digest login proves knowledge of the password with
+ * HASH(nonce ‖ password), so the server needs the password itself: it is kept sealed with the
+ * server key (IMPS_SECRET), and digest login is offered only when that key is configured.
+ * Unknown users and wrong credentials get the same answer (409), in about the same time.
+ */
+import type { ElementObject, Primitive } from "../../codec/csp/message.ts";
+import type { PrimitiveModule, RequestContext } from "../../session/handler.ts";
+import { result } from "../../session/status.ts";
+import { int, obj, str, strs } from "../../session/values.ts";
+import type { SessionRecord } from "../../store/sessions.ts";
+import type { UserRecord } from "../../store/users.ts";
+import {
+  constantTimeEqual,
+  DIGEST_SCHEMAS,
+  type DigestSchema,
+  fromBase64,
+  hashPassword,
+  loginDigest,
+  verifyPassword,
+} from "../../util/crypto.ts";
+import { randomHex } from "../../util/ids.ts";
+import { parseUserId } from "../../util/userid.ts";
+import { agreeCapabilities } from "./capability.ts";
+import { agreeServices } from "./service.ts";
+
+interface NonceRecord {
+  nonce: string;
+  schema: DigestSchema;
+  expiresAt: number;
+}
+
+const NONCE_TTL_MS = 120_000;
+const nonceKey = (userId: string) => ["login_nonce", userId];
+
+/** Hashed once at start so that a login for an unknown user costs as much as a real one. */
+const decoyHash = hashPassword(randomHex(16));
+
+export const loginRequest: PrimitiveModule = {
+  name: "Login-Request",
+  sessionless: true,
+  async handle(ctx, body) {
+    const reply = (code: number, extra: ElementObject = {}, description?: string): Primitive => ({
+      name: "Login-Response",
+      body: { ClientID: body.ClientID, Result: result(code, description), ...extra },
+    });
+    const rawId = str(body.UserID);
+    if (!rawId) return reply(531, {}, "UserID missing");
+    const address = parseUserId(rawId, ctx.server.config.domain);
+    if (!address) return reply(409);
+    if (address.domain !== ctx.server.config.domain) return reply(516);
+    const user = await ctx.server.users.get(address.id);
+
+    const password = str(body.Password);
+    const digestBytes = str(body.DigestBytes);
+    if (password !== undefined) {
+      const ok = user ? await verifyPassword(password, user.password) : await decoy(password);
+      if (!ok || !user) return reply(409);
+    } else if (digestBytes !== undefined) {
+      if (!user || !(await verifyDigest(ctx, user, digestBytes))) return reply(409);
+    } else if (body.DigestSchema !== undefined) {
+      return await offerDigest(ctx, user, strs(body.DigestSchema), reply);
+    } else {
+      return reply(400, {}, "Password, DigestSchema or DigestBytes required");
+    }
+
+    const session = await resumeOrStart(ctx, address.id, body);
+    const extra: ElementObject = {
+      SessionID: session.id,
+      KeepAliveTime: session.ttl,
+      CapabilityRequest: session.capabilities === undefined,
+    };
+    if (ctx.version === "1.3") {
+      if (body.Functions !== undefined) {
+        extra.Functions = await agreeServices(ctx, session, obj(body.Functions));
+      }
+      if (session.capabilities !== undefined) extra.AgreedCapabilityList = session.capabilities;
+    }
+    return reply(200, extra, "");
+  },
+};
+
+async function decoy(password: string): Promise<false> {
+  await verifyPassword(password, await decoyHash);
+  return false;
+}
+
+/** Step 1 of the 4-way login: pick a schema and hand out a single-use nonce. */
+async function offerDigest(
+  ctx: RequestContext,
+  user: UserRecord | undefined,
+  offered: string[],
+  reply: (code: number, extra?: ElementObject, description?: string) => Primitive,
+): Promise<Primitive> {
+  const canDigest = ctx.server.sealer !== undefined &&
+    (user === undefined || user.sealedPassword !== undefined);
+  const schema = canDigest
+    ? DIGEST_SCHEMAS.find((s) => offered.map((o) => o.toUpperCase()).includes(s))
+    : undefined;
+  if (!schema) {
+    // Plain password is the only way left; PWD in the offer means the client can send one.
+    return offered.some((o) => o.toUpperCase() === "PWD")
+      ? reply(200, { DigestSchema: "PWD" }, "Send password")
+      : reply(543);
+  }
+  const nonce = randomHex(16);
+  if (user) {
+    const record: NonceRecord = { nonce, schema, expiresAt: Date.now() + NONCE_TTL_MS };
+    await ctx.server.store.write({
+      type: "set",
+      key: nonceKey(user.id),
+      value: record,
+      expireIn: NONCE_TTL_MS,
+    });
+  }
+  return reply(200, { Nonce: nonce, DigestSchema: schema }, "Send digest");
+}
+
+/** Step 2: the nonce is consumed whatever the outcome, so a captured digest cannot be replayed. */
+async function verifyDigest(
+  ctx: RequestContext,
+  user: UserRecord,
+  digestBase64: string,
+): Promise<boolean> {
+  const record = await ctx.server.store.get<NonceRecord>(nonceKey(user.id));
+  if (!record) return false;
+  await ctx.server.store.write({ type: "delete", key: nonceKey(user.id) });
+  if (record.expiresAt < Date.now() || !user.sealedPassword || !ctx.server.sealer) return false;
+  const password = await ctx.server.sealer.open(user.sealedPassword, user.id);
+  const given = fromBase64(digestBase64);
+  if (password === undefined || !given) return false;
+  return constantTimeEqual(given, loginDigest(record.schema, record.nonce, password));
+}
+
+/** A Login carrying the SessionID of the user's still-valid session resumes it. */
+async function resumeOrStart(
+  ctx: RequestContext,
+  userId: string,
+  body: ElementObject,
+): Promise<SessionRecord> {
+  const previous = str(body.SessionID);
+  if (previous) {
+    const check = await ctx.server.sessions.check(previous);
+    if (check.state === "valid" && check.session.userId === userId) return check.session;
+  }
+  const ttl = ctx.server.sessions.negotiateTtl(int(body.TimeToLive));
+  let session = await ctx.server.sessions.start({
+    userId,
+    version: ctx.version,
+    clientId: obj(body.ClientID),
+    cookie: str(body.SessionCookie),
+    ttl,
+    multiTrans: 1,
+  });
+  const capabilities = obj(body.CapabilityList);
+  if (ctx.version === "1.3" && capabilities) {
+    const agreed = agreeCapabilities(ctx, capabilities);
+    session = await ctx.server.sessions.update(session, agreed.sessionChanges);
+  }
+  return session;
+}

@@ -1,0 +1,127 @@
+/**
+ * The CSP session layer: takes a decoded message, checks the session, runs each transaction's
+ * primitive module, takes the client's acknowledgements of server-originated transactions, and
+ * builds the answer in the client's version (or nothing, when there is nothing to say).
+ */
+import type { CspMessage, CspTransaction, Primitive } from "../codec/csp/message.ts";
+import { isKnownPrimitive } from "../codec/csp/mod.ts";
+import type { HandlerReply, RequestContext } from "./handler.ts";
+import { functionKey } from "./registry.ts";
+import type { ServerContext } from "./server_context.ts";
+import { ProtocolError, result, status } from "./status.ts";
+
+/** More transactions than this in one message are refused: bounded work per request. */
+export const MAX_TRANSACTIONS_PER_MESSAGE = 16;
+
+export async function dispatch(server: ServerContext, msg: CspMessage): Promise<CspMessage | null> {
+  const now = Date.now();
+  const check = msg.sessionType === "Inband"
+    ? await server.sessions.check(msg.sessionId, now)
+    : { state: "unknown" as const };
+
+  if (check.state === "disconnect") {
+    // The server ended this session: every transaction learns it once, then the session is gone.
+    await server.sessions.end(check.session, "disconnected");
+    const { code, description } = check.session.disconnect!;
+    return answer(
+      msg,
+      msg.transactions.filter((t) => t.mode === "Request").map((t) => ({
+        mode: "Request",
+        transactionId: t.transactionId ?? "",
+        primitive: { name: "Disconnect", body: { Result: result(code, description) } },
+      })),
+    );
+  }
+
+  let session = check.state === "valid"
+    ? await server.sessions.touch(check.session, now)
+    : undefined;
+  const out: CspTransaction[] = [];
+  let sessionEnded = false;
+
+  if (msg.transactions.length > MAX_TRANSACTIONS_PER_MESSAGE) {
+    return answer(msg, [respond(msg.transactions[0], status(400, "Too many transactions"))]);
+  }
+
+  for (const tx of msg.transactions) {
+    const ctx: RequestContext = {
+      server,
+      version: msg.version,
+      transactionId: tx.transactionId ?? "",
+      session: sessionEnded ? undefined : session,
+    };
+    if (tx.mode === "Response") {
+      if (ctx.session) await acknowledge(ctx, tx.primitive);
+      continue;
+    }
+    const reply = await runRequest(ctx, tx, check.state);
+    if (ctx.sessionEnded) sessionEnded = true;
+    if (ctx.session !== session && ctx.session) session = ctx.session;
+    if (reply === null) continue;
+    if (Array.isArray(reply)) out.push(...reply);
+    else out.push(respond(tx, reply));
+  }
+
+  if (out.length === 0) return null;
+  const live = !sessionEnded && session !== undefined;
+  return answer(
+    msg,
+    out,
+    live ? await server.outbox.hasDeliverable(session!.id, Date.now()) : undefined,
+  );
+}
+
+async function runRequest(
+  ctx: RequestContext,
+  tx: CspTransaction,
+  sessionState: "valid" | "expired" | "unknown",
+): Promise<HandlerReply> {
+  const { name, body } = tx.primitive;
+  const module = ctx.server.registry.primitive(name, ctx.version);
+  if (!module?.sessionless && !ctx.session) {
+    return status(sessionState === "expired" ? 600 : 604);
+  }
+  if (!module) {
+    return isKnownPrimitive(name)
+      ? status(405, `${name} is not supported by this server`)
+      : status(400, `Unknown primitive ${name}`);
+  }
+  if (tx.transactionId === undefined || (tx.transactionId === "" && name !== "Polling-Request")) {
+    return status(400, "TransactionID missing");
+  }
+  const agreed = ctx.session?.services;
+  if (agreed && module.function && !agreed.includes(functionKey(module.function))) {
+    return status(506);
+  }
+  try {
+    return await module.handle(ctx, body);
+  } catch (error) {
+    if (error instanceof ProtocolError) return status(error.code, error.message);
+    throw error;
+  }
+}
+
+/** A client Response transaction: the acknowledgement of something the server sent. */
+async function acknowledge(ctx: RequestContext, answerPrimitive: Primitive): Promise<void> {
+  const entry = await ctx.server.outbox.ack(ctx.session!.id, ctx.transactionId);
+  if (!entry?.ackHandler) return;
+  await ctx.server.registry.ack(entry.ackHandler)?.onAck(ctx, entry, answerPrimitive);
+}
+
+function respond(tx: CspTransaction, primitive: Primitive): CspTransaction {
+  return { mode: "Response", transactionId: tx.transactionId ?? "", primitive };
+}
+
+function answer(msg: CspMessage, transactions: CspTransaction[], poll?: boolean): CspMessage {
+  const reply: CspMessage = {
+    version: msg.version,
+    sessionType: msg.sessionType,
+    sessionId: msg.sessionType === "Inband" ? msg.sessionId : undefined,
+    transactions,
+  };
+  if (poll !== undefined) {
+    if (msg.version === "1.1") { for (const t of transactions) t.poll = poll; }
+    else reply.poll = poll;
+  }
+  return reply;
+}

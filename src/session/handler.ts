@@ -1,0 +1,47 @@
+/**
+ * What a service element plugs into the session layer: one module per primitive, found by the
+ * primitive's element name, plus handlers for the client's acknowledgements of
+ * server-originated transactions.
+ */
+import type { CspTransaction, CspVersion, ElementObject, Primitive } from "../codec/csp/message.ts";
+import type { OutboxEntry } from "../store/outbox.ts";
+import type { SessionRecord } from "../store/sessions.ts";
+import type { ServerContext } from "./server_context.ts";
+
+export interface RequestContext {
+  server: ServerContext;
+  version: CspVersion;
+  transactionId: string;
+  /** The caller's session; always set for primitives that need one. */
+  session?: SessionRecord;
+  /** Set by a handler that ended the caller's session (Logout): the answer carries no Poll. */
+  sessionEnded?: boolean;
+}
+
+/**
+ * What a handler answers: a primitive (sent as the Response transaction of the request),
+ * explicit transactions (Polling-Request hands out server-originated Requests), or nothing.
+ */
+export type HandlerReply = Primitive | CspTransaction[] | null;
+
+/** Where a primitive sits in the Service negotiation tree (digest §2.2), e.g.
+ * `["FundamentalFeat", "ServiceFunc", "GETSPI"]`. */
+export type FunctionPath = readonly [feature: string, functionGroup: string, leaf: string];
+
+export interface PrimitiveModule {
+  /** The request element name, e.g. `Login-Request`. */
+  name: string;
+  /** Whether the primitive runs without a session (Login, GetSPInfo, version discovery). */
+  sessionless?: boolean;
+  /** The function leaf that must be agreed to use it; session-management primitives have none. */
+  function?: FunctionPath;
+  /** CSP versions that define it; all when absent. */
+  versions?: readonly CspVersion[];
+  handle(ctx: RequestContext, body: ElementObject): Promise<HandlerReply>;
+}
+
+/** Runs when the client acknowledges a server-originated transaction queued with `ackHandler`. */
+export interface AckModule {
+  name: string;
+  onAck(ctx: RequestContext, entry: OutboxEntry, answer: Primitive): Promise<void>;
+}

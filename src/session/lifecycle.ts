@@ -1,0 +1,123 @@
+/**
+ * The life of a CSP session: start at login, keep alive, end (logout, expiry, forced
+ * disconnect), and the hooks service elements register to act on starts and ends (presence
+ * updates OnlineStatus there).
+ */
+import type { Config } from "../config.ts";
+import type { Mutation, Store } from "../store/kv.ts";
+import type { OutboxRepo } from "../store/outbox.ts";
+import type { SessionEnd, SessionRecord, SessionRepo } from "../store/sessions.ts";
+import { randomHex } from "../util/ids.ts";
+
+export type SessionStartHook = (session: SessionRecord) => Promise<void>;
+export type SessionEndHook = (session: SessionRecord, reason: SessionEnd) => Promise<void>;
+
+export type SessionCheck =
+  | { state: "valid"; session: SessionRecord }
+  | { state: "disconnect"; session: SessionRecord }
+  | { state: "expired" }
+  | { state: "unknown" };
+
+/** Largest number of mutations put into one write when a session's leftovers are cleared. */
+const CLEAR_CHUNK = 500;
+
+export class SessionLifecycle {
+  readonly #startHooks: SessionStartHook[] = [];
+  readonly #endHooks: SessionEndHook[] = [];
+
+  constructor(
+    private readonly config: Config,
+    private readonly store: Store,
+    readonly repo: SessionRepo,
+    private readonly outbox: OutboxRepo,
+  ) {}
+
+  onStart(hook: SessionStartHook): void {
+    this.#startHooks.push(hook);
+  }
+
+  onEnd(hook: SessionEndHook): void {
+    this.#endHooks.push(hook);
+  }
+
+  /** Keep-alive time the server grants for a requested one (seconds). */
+  negotiateTtl(requested: number | undefined): number {
+    if (requested === undefined || !Number.isFinite(requested)) return this.config.ttlDefault;
+    return Math.min(this.config.ttlMax, Math.max(this.config.ttlMin, Math.floor(requested)));
+  }
+
+  async start(
+    fields: Omit<SessionRecord, "id" | "expiresAt" | "createdAt">,
+  ): Promise<SessionRecord> {
+    const now = Date.now();
+    const session: SessionRecord = {
+      ...fields,
+      id: randomHex(16),
+      createdAt: now,
+      expiresAt: now + fields.ttl * 1000,
+    };
+    await this.repo.create(session);
+    for (const hook of this.#startHooks) await hook(session);
+    return session;
+  }
+
+  /** Looks a session id up and says what the request should be told. */
+  async check(id: string | undefined, now = Date.now()): Promise<SessionCheck> {
+    if (!id) return { state: "unknown" };
+    const session = await this.repo.get(id);
+    if (!session) {
+      return (await this.repo.goneReason(id)) === "expired"
+        ? { state: "expired" }
+        : { state: "unknown" };
+    }
+    if (session.disconnect) return { state: "disconnect", session };
+    if (session.expiresAt <= now) {
+      await this.end(session, "expired");
+      return { state: "expired" };
+    }
+    return { state: "valid", session };
+  }
+
+  /**
+   * Pushes the expiry forward after client traffic. Rewritten only once half the keep-alive time
+   * is used up, so a busy session costs no extra write per request.
+   */
+  async touch(session: SessionRecord, now = Date.now()): Promise<SessionRecord> {
+    if (session.expiresAt - now > (session.ttl * 1000) / 2) return session;
+    const updated = { ...session, expiresAt: now + session.ttl * 1000 };
+    await this.repo.update(updated, session.expiresAt);
+    return updated;
+  }
+
+  async update(session: SessionRecord, changes: Partial<SessionRecord>): Promise<SessionRecord> {
+    const updated = { ...session, ...changes };
+    await this.repo.update(updated, session.expiresAt);
+    return updated;
+  }
+
+  /** Ends a session: record, indexes and queued transactions go, then the end hooks run. */
+  async end(session: SessionRecord, reason: SessionEnd): Promise<void> {
+    const mutations: Mutation[] = [
+      ...this.repo.endMutations(session, reason),
+      ...await this.outbox.clearMutations(session.id),
+    ];
+    for (let i = 0; i < mutations.length; i += CLEAR_CHUNK) {
+      await this.store.write(...mutations.slice(i, i + CLEAR_CHUNK));
+    }
+    for (const hook of this.#endHooks) await hook(session, reason);
+  }
+
+  /** Marks every session of a user for a forced Disconnect at its next request. */
+  async disconnectUser(userId: string, code: number, description: string): Promise<number> {
+    const sessions = await this.repo.listByUser(userId);
+    for (const s of sessions) await this.update(s, { disconnect: { code, description } });
+    return sessions.length;
+  }
+
+  /** Ends every session whose time ran out; returns how many. */
+  async sweep(now = Date.now()): Promise<number> {
+    const expired = await this.repo.expired(now);
+    for (const s of expired) await this.end(s, "expired");
+    return expired.length;
+  }
+}

@@ -1,0 +1,127 @@
+/** CSP sessions: the record, an index by user, and an index by expiry time for the sweeper. */
+import type { CspVersion, ElementObject } from "../codec/csp/message.ts";
+import { del, type Mutation, set, type Store } from "./kv.ts";
+
+export interface SessionRecord {
+  id: string;
+  userId: string;
+  version: CspVersion;
+  clientId?: ElementObject;
+  cookie?: string;
+  /** Keep-alive time in seconds. */
+  ttl: number;
+  /** Epoch ms after which the session is over; stored because KV's own expiry is lazy. */
+  expiresAt: number;
+  createdAt: number;
+  /** What ClientCapability (or a 1.3 Login) agreed; absent until then. */
+  capabilities?: ElementObject;
+  /** How many transactions the client accepts in one message (MultiTrans), at least 1. */
+  multiTrans: number;
+  /** Function leaves agreed by Service-Request; absent until negotiated (then all are allowed). */
+  services?: string[];
+  /** Set when the server ended the session (e.g. the account was removed): the next request of
+   * the client gets a Disconnect with this result, and the session is gone. */
+  disconnect?: { code: number; description: string };
+}
+
+export type SessionEnd = "logout" | "expired" | "disconnected";
+
+/** Why a session id is no longer valid: answered 600 (expired) rather than 604 (unknown). */
+interface GoneRecord {
+  reason: SessionEnd;
+  at: number;
+}
+
+const sessionKey = (id: string) => ["session", id];
+const byUserKey = (userId: string, id: string) => ["session_by_user", userId, id];
+const expiryKey = (expiresAt: number, id: string) => ["session_expiry", expiresAt, id];
+const goneKey = (id: string) => ["session_gone", id];
+
+/** How long a session read stays cached. Short, so that on a distributed KV another instance's
+ * logout is seen quickly; on the embedded store this process is the only writer anyway. */
+const CACHE_MS = 2_000;
+const CACHE_MAX = 50_000;
+const GONE_REMEMBERED_MS = 24 * 3600_000;
+
+export class SessionRepo {
+  #cache = new Map<string, { record: SessionRecord; at: number }>();
+
+  constructor(private readonly store: Store) {}
+
+  async get(id: string): Promise<SessionRecord | undefined> {
+    const hit = this.#cache.get(id);
+    const now = Date.now();
+    if (hit && now - hit.at < CACHE_MS) return hit.record;
+    const record = await this.store.get<SessionRecord>(sessionKey(id));
+    if (record) this.#remember(record, now);
+    else this.#cache.delete(id);
+    return record;
+  }
+
+  /** Why a missing session ended, if it is remembered. */
+  async goneReason(id: string): Promise<SessionEnd | undefined> {
+    return (await this.store.get<GoneRecord>(goneKey(id)))?.reason;
+  }
+
+  async create(record: SessionRecord): Promise<void> {
+    await this.store.write(
+      set(sessionKey(record.id), record),
+      set(byUserKey(record.userId, record.id), true),
+      set(expiryKey(record.expiresAt, record.id), record.userId),
+    );
+    this.#remember(record, Date.now());
+  }
+
+  /** Saves a changed record; `previousExpiry` keeps the expiry index in step. */
+  async update(record: SessionRecord, previousExpiry: number): Promise<void> {
+    const mutations: Mutation[] = [set(sessionKey(record.id), record)];
+    if (previousExpiry !== record.expiresAt) {
+      mutations.push(del(expiryKey(previousExpiry, record.id)));
+      mutations.push(set(expiryKey(record.expiresAt, record.id), record.userId));
+    }
+    await this.store.write(...mutations);
+    this.#remember(record, Date.now());
+  }
+
+  /** Mutations that end a session (the caller may add its own to the same commit). */
+  endMutations(record: SessionRecord, reason: SessionEnd): Mutation[] {
+    this.#cache.delete(record.id);
+    return [
+      del(sessionKey(record.id)),
+      del(byUserKey(record.userId, record.id)),
+      del(expiryKey(record.expiresAt, record.id)),
+      {
+        type: "set",
+        key: goneKey(record.id),
+        value: { reason, at: Date.now() },
+        expireIn: GONE_REMEMBERED_MS,
+      },
+    ];
+  }
+
+  async listByUser(userId: string): Promise<SessionRecord[]> {
+    const ids = await this.store.list<boolean>(["session_by_user", userId]);
+    const records = await Promise.all(ids.map((e) => this.get(String(e.key[2]))));
+    return records.filter((r): r is SessionRecord => r !== undefined);
+  }
+
+  /** Sessions whose expiry time has passed, oldest first. */
+  async expired(now: number, limit = 500): Promise<SessionRecord[]> {
+    const due = [];
+    for await (
+      const entry of this.store.kv.list<string>({
+        start: ["session_expiry"],
+        end: ["session_expiry", now],
+      }, { limit })
+    ) due.push(String(entry.key[2]));
+    const records = await Promise.all(
+      due.map((id) => this.store.get<SessionRecord>(sessionKey(id))),
+    );
+    return records.filter((r): r is SessionRecord => r !== undefined && r.expiresAt <= now);
+  }
+
+  #remember(record: SessionRecord, at: number): void {
+    if (this.#cache.size >= CACHE_MAX) this.#cache.clear();
+    this.#cache.set(record.id, { record, at });
+  }
+}

@@ -1,0 +1,117 @@
+/** Hostile and broken requests: each gets a clear 4xx or CSP status, never a 5xx. */
+import assert from "node:assert/strict";
+import { NS, startServer } from "../support/harness.ts";
+
+const TYPE = NS["1.2"].type;
+
+Deno.test("broken bodies get HTTP 400, a wrong content type 415, an oversized body 413", async () => {
+  await using h = await startServer({ env: { IMPS_MAX_BODY: "4096" } });
+  const guest = h.client("guest", "1.2");
+  const login = guest.envelope(
+    "<Login-Request><UserID>a</UserID><Password>p</Password></Login-Request>",
+    { transactionId: "t1", outband: true },
+  );
+  const cases: [string, string | Uint8Array<ArrayBuffer>, string, number][] = [
+    ["not XML", "hello, server", TYPE, 400],
+    ["binary garbage", new Uint8Array([0, 1, 2, 255, 254, 60, 62]), TYPE, 400],
+    ["truncated XML", login.slice(0, login.length / 2), TYPE, 400],
+    ["mismatched tags", "<WV-CSP-Message><Session></Sessio></WV-CSP-Message>", TYPE, 400],
+    ["wrong content type", login, "text/plain", 415],
+    ["WBXML (not yet)", login, "application/vnd.wv.csp.wbxml", 415],
+    ["oversized", `${login}${" ".repeat(5000)}`, TYPE, 413],
+    ["deep nesting", `${"<a>".repeat(200)}${"</a>".repeat(200)}`, TYPE, 400],
+    [
+      "billion laughs",
+      `<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]>` +
+      `<WV-CSP-Message xmlns="${NS["1.2"].csp}">&lol2;</WV-CSP-Message>`,
+      TYPE,
+      400,
+    ],
+    [
+      "external entity",
+      `<?xml version="1.0"?><!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><x>&xxe;</x>`,
+      TYPE,
+      400,
+    ],
+    [
+      "undefined entity",
+      `<WV-CSP-Message xmlns="${NS["1.2"].csp}">&nope;</WV-CSP-Message>`,
+      TYPE,
+      400,
+    ],
+    ["not a CSP root", "<html><body/></html>", TYPE, 400],
+  ];
+  for (const [what, body, type, expected] of cases) {
+    const reply = await guest.post(body, type);
+    assert.equal(reply.http.status, expected, `${what}: got ${reply.http.status} ${reply.text}`);
+  }
+});
+
+Deno.test("a well-formed message with a broken envelope gets a CSP Status", async () => {
+  await using h = await startServer();
+  await h.addUser("alice", "secret");
+  const alice = h.client("alice", "1.2");
+  await alice.login("secret");
+
+  const noTransactionId = await alice.post(
+    alice.envelope("<KeepAlive-Request/>", { transactionId: "x" }).replace(
+      "<TransactionID>x</TransactionID>",
+      "",
+    ),
+  );
+  assert.equal(noTransactionId.http.status, 200);
+  assert.equal(noTransactionId.primitive.name, "Status");
+  assert.equal(noTransactionId.code, 400);
+
+  const wrongNamespace = await alice.post(
+    alice.envelope("<KeepAlive-Request/>", { transactionId: "x" }).replace(
+      NS["1.2"].csp,
+      "urn:nobody",
+    ),
+  );
+  assert.equal(wrongNamespace.http.status, 400, "not CSP at all");
+
+  const futureVersion = await alice.post(
+    alice.envelope("<KeepAlive-Request/>", { transactionId: "x" }).replace(
+      NS["1.2"].csp,
+      "http://www.openmobilealliance.org/DTD/IMPS-CSP1.9",
+    ),
+  );
+  assert.equal(futureVersion.http.status, 200);
+  assert.equal(futureVersion.code, 505);
+});
+
+Deno.test("an unknown primitive gets Status 400, a known unimplemented one 405", async () => {
+  await using h = await startServer();
+  await h.addUser("alice", "secret");
+  const alice = h.client("alice", "1.2");
+
+  assert.equal((await alice.send("<Foo-Request/>", { outband: true })).code, 604, "no session yet");
+  await alice.login("secret");
+  const unknown = await alice.send("<Foo-Request><Bar>1</Bar></Foo-Request>");
+  assert.equal(unknown.primitive.name, "Status");
+  assert.equal(unknown.code, 400);
+  const unimplemented = await alice.send("<GetWatcherList-Request/>");
+  assert.equal(unimplemented.code, 405);
+});
+
+Deno.test("too many transactions in one message are refused", async () => {
+  await using h = await startServer();
+  await h.addUser("alice", "secret");
+  const alice = h.client("alice", "1.2");
+  await alice.login("secret");
+  const one = `<Transaction><TransactionDescriptor><TransactionMode>Request</TransactionMode>` +
+    `<TransactionID>k</TransactionID></TransactionDescriptor><TransactionContent xmlns="${
+      NS["1.2"].trc
+    }">` +
+    `<KeepAlive-Request/></TransactionContent></Transaction>`;
+  const message = `<WV-CSP-Message xmlns="${NS["1.2"].csp}"><Session><SessionDescriptor>` +
+    `<SessionType>Inband</SessionType><SessionID>${alice.sessionId}</SessionID></SessionDescriptor>` +
+    `${one.repeat(17)}</Session></WV-CSP-Message>`;
+
+  const reply = await alice.post(message);
+
+  assert.equal(reply.code, 400);
+  const two = message.replace(one.repeat(17), one.repeat(2));
+  assert.equal((await alice.post(two)).message!.transactions.length, 2, "two are fine");
+});

@@ -1,0 +1,104 @@
+/** Conversations about what client and server agree on: capabilities, services, versions, SP info. */
+import assert from "node:assert/strict";
+import type { ElementObject } from "../../src/codec/csp/message.ts";
+import { startServer, VERSIONS } from "../support/harness.ts";
+
+const CAPABILITIES = `<ClientCapability-Request><CapabilityList>
+  <ClientType>MOBILE_PHONE</ClientType><InitialDeliveryMethod>N</InitialDeliveryMethod>
+  <AcceptedContentType>text/plain</AcceptedContentType>
+  <AcceptedContentLength>10000000</AcceptedContentLength>
+  <AcceptedTransferEncoding>BASE64</AcceptedTransferEncoding>
+  <ParserSize>65536</ParserSize><MultiTrans>50</MultiTrans><ServerPollMin>1</ServerPollMin>
+  <SupportedBearer>HTTP</SupportedBearer><SupportedBearer>WSP</SupportedBearer>
+  <SupportedCIRMethod>STCP</SupportedCIRMethod><SupportedCIRMethod>SHTTP</SupportedCIRMethod>
+</CapabilityList></ClientCapability-Request>`;
+
+for (const version of VERSIONS) {
+  Deno.test(`${version}: alice's capabilities are agreed to what the server supports`, async () => {
+    await using h = await startServer({ env: { IMPS_POLL_MIN: "30" } });
+    await h.addUser("alice", "secret");
+    const alice = h.client("alice", version);
+    await alice.login("secret");
+
+    const reply = await alice.send(CAPABILITIES);
+
+    assert.equal(reply.primitive.name, "ClientCapability-Response");
+    const agreed = reply
+      .body[version === "1.1" ? "CapabilityList" : "AgreedCapabilityList"] as ElementObject;
+    assert.equal(agreed.InitialDeliveryMethod, "N");
+    assert.equal(agreed.MultiTrans, 16, "capped at the server's maximum");
+    assert.equal(agreed.ServerPollMin, 30, "raised to the server's minimum");
+    assert.deepEqual([agreed.SupportedBearer].flat(), ["HTTP"]);
+    assert.equal(agreed.SupportedCIRMethod, undefined);
+    if (version !== "1.3") assert.equal(agreed.AcceptedContentLength, 256 * 1024);
+  });
+
+  Deno.test(`${version}: GetSPInfo is answered without a session`, async () => {
+    await using h = await startServer({ env: { IMPS_SP_NAME: "Example IM" } });
+    const guest = h.client("guest", version);
+
+    const reply = await guest.send(
+      "<GetSPInfo-Request><ClientID><URL>http://c</URL></ClientID></GetSPInfo-Request>",
+      { outband: true },
+    );
+
+    assert.equal(reply.primitive.name, "GetSPInfo-Response");
+    assert.equal(reply.body.Name, "Example IM");
+    assert.deepEqual(reply.body.ClientID, { URL: "http://c" });
+  });
+}
+
+Deno.test("alice negotiates services: Functions holds what was asked and exists, AllFunctions all", async () => {
+  await using h = await startServer();
+  await h.addUser("alice", "secret");
+  const alice = h.client("alice", "1.2");
+  await alice.login("secret");
+
+  const reply = await alice.send(
+    `<Service-Request><Functions><WVCSPFeat><FundamentalFeat/><PresenceFeat/></WVCSPFeat></Functions>` +
+      `<AllFunctionsRequest>T</AllFunctionsRequest></Service-Request>`,
+  );
+
+  assert.equal(reply.primitive.name, "Service-Response");
+  assert.deepEqual(reply.body.Functions, {
+    WVCSPFeat: { FundamentalFeat: { ServiceFunc: { GETSPI: {} } } },
+  });
+  assert.deepEqual(reply.body.AllFunctions, reply.body.Functions);
+});
+
+Deno.test("a function left out of the agreement is refused with 506", async () => {
+  await using h = await startServer();
+  await h.addUser("alice", "secret");
+  const alice = h.client("alice", "1.2");
+  await alice.login("secret");
+  const spInfo = "<GetSPInfo-Request><ClientID><URL>http://c</URL></ClientID></GetSPInfo-Request>";
+  assert.equal((await alice.send(spInfo)).primitive.name, "GetSPInfo-Response", "allowed before");
+
+  const reply = await alice.send(
+    `<Service-Request><Functions><WVCSPFeat><IMFeat/></WVCSPFeat></Functions>` +
+      `<AllFunctionsRequest>F</AllFunctionsRequest></Service-Request>`,
+  );
+  assert.deepEqual(reply.body.Functions, { WVCSPFeat: {} });
+
+  const refused = await alice.send(spInfo);
+  assert.equal(refused.primitive.name, "Status");
+  assert.equal(refused.code, 506);
+});
+
+Deno.test("version discovery lists every CSP version this server speaks", async () => {
+  await using h = await startServer();
+  const guest = h.client("guest", "1.2");
+
+  const reply = await guest.send(
+    "<WV-CSP-VersionDiscovery-Request><VersionList/></WV-CSP-VersionDiscovery-Request>",
+    { outband: true },
+  );
+
+  assert.equal(reply.primitive.name, "WV-CSP-VersionDiscovery-Response");
+  const list = reply.body.VersionList as ElementObject;
+  assert.deepEqual(list.SessionNSName, [
+    "http://www.wireless-village.org/CSP1.1",
+    "http://www.openmobilealliance.org/DTD/WV-CSP1.2",
+    "http://www.openmobilealliance.org/DTD/IMPS-CSP1.3",
+  ]);
+});

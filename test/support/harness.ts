@@ -1,0 +1,215 @@
+/**
+ * Test harness: a server on an in-memory store, driven in-process (`app.request`) or over a real
+ * port, and CSP clients that speak to it in hand-written XML, so the tests do not lean on the
+ * server's own encoder for what they send.
+ */
+import { type Config, loadConfig } from "../../src/config.ts";
+import { decodeCsp } from "../../src/codec/csp/mod.ts";
+import type {
+  CspMessage,
+  CspVersion,
+  ElementObject,
+  Primitive,
+} from "../../src/codec/csp/message.ts";
+import { parseXmlFxp } from "../../src/codec/xml/parse.ts";
+import { DEFAULT_XML_LIMITS } from "../../src/codec/xml/tree.ts";
+import { createServer, type ImpsServer } from "../../src/server.ts";
+import { hashPassword } from "../../src/util/crypto.ts";
+
+export const NS: Record<CspVersion, { csp: string; trc: string; type: string }> = {
+  "1.1": {
+    csp: "http://www.wireless-village.org/CSP1.1",
+    trc: "http://www.wireless-village.org/TRC1.1",
+    type: "application/vnd.wv.csp.xml",
+  },
+  "1.2": {
+    csp: "http://www.openmobilealliance.org/DTD/WV-CSP1.2",
+    trc: "http://www.openmobilealliance.org/DTD/WV-TRC1.2",
+    type: "application/vnd.wv.csp.xml",
+  },
+  "1.3": {
+    csp: "http://www.openmobilealliance.org/DTD/IMPS-CSP1.3",
+    trc: "http://www.openmobilealliance.org/DTD/IMPS-TRC1.3",
+    type: "application/vnd.wv.csp+xml",
+  },
+};
+
+export const VERSIONS: CspVersion[] = ["1.1", "1.2", "1.3"];
+
+/** Sends raw bytes to the server and returns its HTTP response. */
+export type Transport = (
+  body: string | Uint8Array<ArrayBuffer>,
+  contentType: string,
+) => Promise<Response>;
+
+export interface Harness extends AsyncDisposable {
+  server: ImpsServer;
+  config: Config;
+  transport: Transport;
+  addUser(name: string, password: string): Promise<void>;
+  client(name: string, version?: CspVersion): CspClient;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  env?: Record<string, string>;
+  /** Serve on a real loopback port and talk HTTP to it. */
+  overHttp?: boolean;
+}
+
+export async function startServer(options: HarnessOptions = {}): Promise<Harness> {
+  const env = {
+    IMPS_DOMAIN: "example.com",
+    IMPS_DATA: ":memory:",
+    IMPS_SECRET: "test-secret-0123456789",
+    ...options.env,
+  };
+  const config = loadConfig(env);
+  const server = await createServer(config, { parseXml: parseXmlFxp, sweepIntervalMs: 0 });
+  let transport: Transport;
+  let http: Deno.HttpServer | undefined;
+  if (options.overHttp) {
+    http = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, server.app.fetch);
+    const url = `http://127.0.0.1:${(http.addr as Deno.NetAddr).port}/csp`;
+    transport = (body, type) =>
+      fetch(url, { method: "POST", body, headers: { "content-type": type } });
+  } else {
+    transport = (body, type) =>
+      Promise.resolve(
+        server.app.request("/csp", { method: "POST", body, headers: { "content-type": type } }),
+      );
+  }
+  const close = async () => {
+    await http?.shutdown();
+    await server.close();
+  };
+  const harness: Harness = {
+    server,
+    config,
+    transport,
+    addUser: (name, password) => addUser(server, name, password),
+    client: (name, version = "1.2") => new CspClient(name, version, transport, config.domain),
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+  return harness;
+}
+
+async function addUser(server: ImpsServer, name: string, password: string): Promise<void> {
+  const ctx = server.context;
+  const id = `wv:${name}@${ctx.config.domain}`;
+  await ctx.users.create({
+    id,
+    password: await hashPassword(password),
+    sealedPassword: ctx.sealer ? await ctx.sealer.seal(password, id) : undefined,
+    createdAt: Date.now(),
+  });
+}
+
+/** One answer from the server, decoded, with helpers to read it. */
+export class Reply {
+  constructor(
+    readonly http: Response,
+    readonly text: string,
+    readonly message: CspMessage | null,
+  ) {}
+
+  get empty(): boolean {
+    return this.text.length === 0;
+  }
+
+  /** The first transaction's primitive. */
+  get primitive(): Primitive {
+    if (!this.message) throw new Error(`no CSP message in reply: ${this.text}`);
+    return this.message.transactions[0].primitive;
+  }
+
+  get body(): ElementObject {
+    return this.primitive.body;
+  }
+
+  /** Result/Code of the first primitive (Result directly inside it, as in Status). */
+  get code(): number {
+    const resultElement = this.body.Result as ElementObject | undefined;
+    return Number(resultElement?.Code);
+  }
+
+  get poll(): boolean | undefined {
+    return this.message?.poll ?? this.message?.transactions[0]?.poll;
+  }
+}
+
+let transactionCounter = 0;
+
+export class CspClient {
+  sessionId?: string;
+
+  constructor(
+    readonly name: string,
+    readonly version: CspVersion,
+    private readonly transport: Transport,
+    readonly domain: string,
+  ) {}
+
+  get userId(): string {
+    return `wv:${this.name}@${this.domain}`;
+  }
+
+  /** Wraps primitive XML in an envelope of this client's version and posts it. */
+  async send(
+    primitiveXml: string,
+    options: { mode?: "Request" | "Response"; transactionId?: string; outband?: boolean } = {},
+  ): Promise<Reply> {
+    const transactionId = options.transactionId ?? `${this.name}-${++transactionCounter}`;
+    return await this.post(this.envelope(primitiveXml, { ...options, transactionId }));
+  }
+
+  envelope(
+    primitiveXml: string,
+    options: { mode?: "Request" | "Response"; transactionId: string; outband?: boolean },
+  ): string {
+    const ns = NS[this.version];
+    const inband = !options.outband && this.sessionId !== undefined;
+    const descriptor = inband
+      ? `<SessionType>Inband</SessionType><SessionID>${this.sessionId}</SessionID>`
+      : `<SessionType>Outband</SessionType>`;
+    return `<?xml version="1.0" encoding="UTF-8"?>
+<WV-CSP-Message xmlns="${ns.csp}">
+  <Session>
+    <SessionDescriptor>${descriptor}</SessionDescriptor>
+    <Transaction>
+      <TransactionDescriptor>
+        <TransactionMode>${options.mode ?? "Request"}</TransactionMode>
+        <TransactionID>${options.transactionId}</TransactionID>
+      </TransactionDescriptor>
+      <TransactionContent xmlns="${ns.trc}">${primitiveXml}</TransactionContent>
+    </Transaction>
+  </Session>
+</WV-CSP-Message>`;
+  }
+
+  async post(
+    xml: string | Uint8Array<ArrayBuffer>,
+    contentType = NS[this.version].type,
+  ): Promise<Reply> {
+    const http = await this.transport(xml, contentType);
+    const text = await http.text();
+    const message = http.status === 200 && text.length > 0
+      ? decodeCsp(parseXmlFxp(new TextEncoder().encode(text), DEFAULT_XML_LIMITS))
+      : null;
+    return new Reply(http, text, message);
+  }
+
+  /** 2-way login; remembers the session. */
+  async login(password: string, extra = ""): Promise<Reply> {
+    const reply = await this.send(
+      `<Login-Request><UserID>${this.userId}</UserID><ClientID><URL>http://client.test/${this.name}</URL></ClientID>` +
+        `<Password>${password}</Password><TimeToLive>600</TimeToLive>` +
+        `<SessionCookie>${this.name}-cookie</SessionCookie>${extra}</Login-Request>`,
+      { outband: true },
+    );
+    const sessionId = reply.message ? reply.body.SessionID : undefined;
+    if (typeof sessionId === "string") this.sessionId = sessionId;
+    return reply;
+  }
+}

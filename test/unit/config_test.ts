@@ -1,0 +1,49 @@
+import assert from "node:assert/strict";
+import { ConfigError, helpText, loadConfig } from "../../src/config.ts";
+
+Deno.test("defaults give a server on 127.0.0.1:8080 for localhost with an embedded store", () => {
+  const config = loadConfig({});
+  assert.equal(config.host, "127.0.0.1");
+  assert.equal(config.port, 8080);
+  assert.equal(config.domain, "localhost");
+  assert.equal(config.dataPath, "./data/imps.kv");
+  assert.equal(config.maxBodyBytes, 262144);
+  assert.equal(config.core, "wasm");
+  assert.equal(config.secret, undefined);
+});
+
+Deno.test("bad values are refused with a message naming the variable", () => {
+  const cases: [Record<string, string>, RegExp][] = [
+    [{ IMPS_PORT: "99999" }, /IMPS_PORT/],
+    [{ IMPS_DOMAIN: "not a domain" }, /IMPS_DOMAIN/],
+    [{ IMPS_TLS_CERT: "cert.pem" }, /IMPS_TLS_CERT and IMPS_TLS_KEY/],
+    [{ IMPS_SECRET: "short" }, /IMPS_SECRET/],
+    [{ IMPS_CORE: "java" }, /IMPS_CORE/],
+    [{ IMPS_MAX_BODY: "1k" }, /IMPS_MAX_BODY/],
+    [{ IMPS_TTL_MIN: "100", IMPS_TTL_MAX: "50" }, /IMPS_TTL_MAX/],
+    [{ IMPS_TTL_DEFAULT: "5" }, /IMPS_TTL_DEFAULT/],
+  ];
+  for (const [env, message] of cases) {
+    assert.throws(
+      () => loadConfig(env),
+      (e: unknown) => e instanceof ConfigError && message.test(e.message),
+    );
+  }
+});
+
+Deno.test("--help lists every setting", () => {
+  const help = helpText();
+  for (
+    const name of [
+      "IMPS_HOST",
+      "IMPS_PORT",
+      "IMPS_DOMAIN",
+      "IMPS_DATA",
+      "IMPS_TLS_CERT",
+      "IMPS_TLS_KEY",
+      "IMPS_SECRET",
+    ]
+  ) {
+    assert.match(help, new RegExp(name));
+  }
+});
