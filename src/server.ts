@@ -6,7 +6,7 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Config } from "./config.ts";
 import { DEFAULT_XML_LIMITS, type XmlLimits, type XmlTreeSource } from "./codec/xml/tree.ts";
-import { accessModules } from "./services/access/mod.ts";
+import { serviceElements } from "./services/mod.ts";
 import { SessionLifecycle } from "./session/lifecycle.ts";
 import { Registry } from "./session/registry.ts";
 import type { ServerContext } from "./session/server_context.ts";
@@ -35,7 +35,10 @@ export async function createServer(config: Config, options: ServerOptions): Prom
   const store = await Store.open(config.dataPath);
   const outbox = new OutboxRepo(store);
   const sessions = new SessionLifecycle(config, store, new SessionRepo(store), outbox);
-  const registry = new Registry().add(...accessModules);
+  const registry = new Registry();
+  for (const element of serviceElements) {
+    registry.add(...element.modules).addAck(...element.acks ?? []);
+  }
   const context: ServerContext = {
     config,
     store,
@@ -45,6 +48,7 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     registry,
     sealer: config.secret ? await Sealer.fromSecret(config.secret) : undefined,
   };
+  for (const element of serviceElements) element.install?.(context);
 
   const limits: XmlLimits = { ...DEFAULT_XML_LIMITS, maxBytes: config.maxBodyBytes };
   const app = new Hono();

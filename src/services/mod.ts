@@ -1,0 +1,19 @@
+/**
+ * The service elements this server runs. Each one brings its primitive modules, the handlers of
+ * its acknowledgements, and an `install` step for hooks into the session life (e.g. presence
+ * updates OnlineStatus when a session starts or ends).
+ */
+import type { AckModule, PrimitiveModule } from "../session/handler.ts";
+import type { ServerContext } from "../session/server_context.ts";
+import { accessModules } from "./access/mod.ts";
+
+export interface ServiceElement {
+  name: string;
+  modules: PrimitiveModule[];
+  acks?: AckModule[];
+  install?(server: ServerContext): void;
+}
+
+export const serviceElements: ServiceElement[] = [
+  { name: "access", modules: accessModules },
+];
