@@ -19,22 +19,46 @@ try {
   throw error;
 }
 
+async function readPem(setting: string, path: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (error) {
+    console.error(
+      `configuration error: ${setting}: cannot read ${path}: ${(error as Error).message}`,
+    );
+    Deno.exit(2);
+  }
+}
+
 const server = await createServer(config, { parseXml: await loadXmlSource(config.core) });
 const tls = config.tlsCert && config.tlsKey
-  ? { cert: await Deno.readTextFile(config.tlsCert), key: await Deno.readTextFile(config.tlsKey) }
+  ? {
+    cert: await readPem("IMPS_TLS_CERT", config.tlsCert),
+    key: await readPem("IMPS_TLS_KEY", config.tlsKey),
+  }
   : {};
-const http = Deno.serve({
-  hostname: config.host,
-  port: config.port,
-  ...tls,
-  onListen({ hostname, port }) {
-    const scheme = config.tlsCert ? "https" : "http";
-    console.log(
-      `IMPS server for ${config.domain} on ${scheme}://${hostname}:${port}/csp ` +
-        `(store ${config.dataPath}, core ${config.core})`,
-    );
-  },
-}, server.app.fetch);
+let http: Deno.HttpServer;
+try {
+  http = Deno.serve({
+    hostname: config.host,
+    port: config.port,
+    ...tls,
+    onListen({ hostname, port }) {
+      const scheme = config.tlsCert ? "https" : "http";
+      console.log(
+        `IMPS server for ${config.domain} on ${scheme}://${hostname}:${port}/csp ` +
+          `(store ${config.dataPath}, core ${config.core})`,
+      );
+    },
+  }, server.app.fetch);
+} catch (error) {
+  if (!(error instanceof Deno.errors.AddrInUse || error instanceof Deno.errors.PermissionDenied)) {
+    throw error;
+  }
+  console.error(`cannot listen on ${config.host}:${config.port}: ${error.message}`);
+  await server.close();
+  Deno.exit(1);
+}
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   Deno.addSignalListener(signal, async () => {

@@ -157,3 +157,116 @@ Deno.test("a bad setting stops the server at start with a message naming it", as
   assert.equal(out.code, 2);
   assert.match(new TextDecoder().decode(out.stderr), /IMPS_PORT must be a whole number/);
 });
+
+const haveOpenssl = await new Deno.Command("openssl", { args: ["version"], stdout: "null" })
+  .output()
+  .then((o) => o.success, () => false);
+if (!haveOpenssl) console.log("note: openssl not found; the HTTPS test is skipped");
+
+Deno.test({
+  name: "with IMPS_TLS_CERT and IMPS_TLS_KEY the server speaks HTTPS",
+  ignore: !haveOpenssl,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      // A CA and a leaf certificate for 127.0.0.1 signed by it: TLS clients refuse a CA
+      // certificate presented as the server's own.
+      await Deno.writeTextFile(`${dir}/san.ext`, "subjectAltName=IP:127.0.0.1\n");
+      const openssl = (...args: string[]) =>
+        new Deno.Command("openssl", { args, cwd: dir, stdout: "null", stderr: "null" }).output();
+      const steps = [
+        await openssl(
+          "req",
+          "-x509",
+          "-newkey",
+          "rsa:2048",
+          "-nodes",
+          "-subj",
+          "/CN=test-ca",
+          "-days",
+          "1",
+          "-keyout",
+          "ca.key",
+          "-out",
+          "ca.pem",
+        ),
+        await openssl(
+          "req",
+          "-newkey",
+          "rsa:2048",
+          "-nodes",
+          "-subj",
+          "/CN=localhost",
+          "-keyout",
+          "key.pem",
+          "-out",
+          "leaf.csr",
+        ),
+        await openssl(
+          "x509",
+          "-req",
+          "-in",
+          "leaf.csr",
+          "-CA",
+          "ca.pem",
+          "-CAkey",
+          "ca.key",
+          "-CAcreateserial",
+          "-days",
+          "1",
+          "-extfile",
+          "san.ext",
+          "-out",
+          "cert.pem",
+        ),
+      ];
+      const made = { success: steps.every((s) => s.success) };
+      assert.ok(made.success, "openssl made a certificate");
+      const child = new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "--allow-net",
+          "--allow-env",
+          "--allow-read",
+          "--allow-write",
+          "--unstable-kv",
+          "src/main.ts",
+        ],
+        env: {
+          IMPS_DATA: ":memory:",
+          IMPS_PORT: "0",
+          IMPS_CORE: "ts",
+          IMPS_TLS_CERT: `${dir}/cert.pem`,
+          IMPS_TLS_KEY: `${dir}/key.pem`,
+          NO_COLOR: "1",
+        },
+        cwd: ROOT,
+        stdout: "piped",
+        stderr: "inherit",
+      }).spawn();
+      try {
+        const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+        let banner = "";
+        while (!/:\d+\/csp/.test(banner)) {
+          const { value, done } = await reader.read();
+          if (done) throw new Error(`server exited: ${banner}`);
+          banner += value;
+        }
+        reader.releaseLock();
+        const url = banner.match(/(https:\/\/\S+)\/csp/)![1];
+        const client = Deno.createHttpClient({
+          caCerts: [await Deno.readTextFile(`${dir}/ca.pem`)],
+        });
+        const res = await fetch(`${url}/healthz`, { client });
+        assert.equal(await res.text(), "ok");
+        client.close();
+      } finally {
+        child.kill("SIGTERM");
+        await child.status;
+        await child.stdout.cancel().catch(() => {});
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
