@@ -3,7 +3,7 @@
  * operator learns of a typo at start, not at the first request that needs it.
  */
 
-export type CoreKind = "ts" | "wasm";
+import type { CoreKind } from "./core/mod.ts";
 
 export interface Config {
   host: string;

@@ -1,6 +1,6 @@
 /** Starts the IMPS server: `deno task start` (`--help` lists the settings). */
 import { ConfigError, helpText, loadConfig } from "./config.ts";
-import { loadXmlSource } from "./core_select.ts";
+import { loadCore } from "./core/mod.ts";
 import { createServer } from "./server.ts";
 
 if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
@@ -30,7 +30,8 @@ async function readPem(setting: string, path: string): Promise<string> {
   }
 }
 
-const server = await createServer(config, { parseXml: await loadXmlSource(config.core) });
+const core = await loadCore(config.core);
+const server = await createServer(config, { parseXml: core.parseXml });
 const tls = config.tlsCert && config.tlsKey
   ? {
     cert: await readPem("IMPS_TLS_CERT", config.tlsCert),

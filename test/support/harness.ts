@@ -12,6 +12,7 @@ import type {
   Primitive,
 } from "../../src/codec/csp/message.ts";
 import { parseXmlFxp } from "../../src/codec/xml/parse.ts";
+import { loadCore } from "../../src/core/mod.ts";
 import { DEFAULT_XML_LIMITS } from "../../src/codec/xml/tree.ts";
 import { createServer, type ImpsServer } from "../../src/server.ts";
 import { hashPassword } from "../../src/util/crypto.ts";
@@ -59,13 +60,16 @@ export interface HarnessOptions {
 
 export async function startServer(options: HarnessOptions = {}): Promise<Harness> {
   const env = {
+    IMPS_CORE: Deno.env.get("IMPS_CORE") ?? "wasm",
     IMPS_DOMAIN: "example.com",
     IMPS_DATA: ":memory:",
     IMPS_SECRET: "test-secret-0123456789",
     ...options.env,
   };
   const config = loadConfig(env);
-  const server = await createServer(config, { parseXml: parseXmlFxp, sweepIntervalMs: 0 });
+  // The server reads with the configured core, as in production (IMPS_CORE, default wasm).
+  const core = await loadCore(config.core);
+  const server = await createServer(config, { parseXml: core.parseXml, sweepIntervalMs: 0 });
   let transport: Transport;
   let http: Deno.HttpServer | undefined;
   if (options.overHttp) {

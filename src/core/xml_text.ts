@@ -1,0 +1,43 @@
+/** Turning token spans into strings: UTF-8 decoding and the references XML allows. */
+
+const utf8 = new TextDecoder();
+
+/** Below this length a char-code loop beats TextDecoder's per-call overhead. */
+const SHORT_SPAN = 24;
+
+/** The UTF-8 text of input[start, end). */
+export function decodeSpan(input: Uint8Array, start: number, end: number): string {
+  if (end - start <= SHORT_SPAN) {
+    let s = "";
+    for (let i = start; i < end; i++) {
+      const c = input[i];
+      if (c >= 0x80) return utf8.decode(input.subarray(start, end));
+      s += String.fromCharCode(c);
+    }
+    return s;
+  }
+  return utf8.decode(input.subarray(start, end));
+}
+
+/** Character data: UTF-8 text with line ends normalized to LF (XML 1.0 section 2.11). */
+export function decodeText(input: Uint8Array, start: number, end: number): string {
+  const text = decodeSpan(input, start, end);
+  return text.includes("\r") ? text.replace(/\r\n?/g, "\n") : text;
+}
+
+const PREDEFINED: Record<string, string> = { lt: "<", gt: ">", amp: "&", apos: "'", quot: '"' };
+const REFERENCE = /&(?:#x([0-9a-fA-F]+)|#([0-9]+)|([a-z]+));/g;
+
+/**
+ * Expands the five predefined entities and numeric character references. The tokenizer has
+ * already refused anything else, so every match here is valid.
+ */
+export function expandReferences(text: string): string {
+  return text.replace(
+    REFERENCE,
+    (_, hex: string | undefined, dec: string | undefined, name: string | undefined) => {
+      if (name !== undefined) return PREDEFINED[name];
+      return String.fromCodePoint(hex !== undefined ? parseInt(hex, 16) : parseInt(dec!, 10));
+    },
+  );
+}

@@ -1,0 +1,106 @@
+/** Element trees from token arrays: one pass over the tokens, never a second parse. */
+import {
+  type XmlElement,
+  XmlError,
+  type XmlLimits,
+  type XmlTreeSource,
+} from "../codec/xml/tree.ts";
+import { decodeSpan, decodeText, expandReferences } from "./xml_text.ts";
+import {
+  ERR_TOO_LARGE,
+  TOKEN_ATTR_NAME,
+  TOKEN_CDATA,
+  TOKEN_CLOSE,
+  TOKEN_HAS_REFERENCE,
+  TOKEN_KIND_MASK,
+  TOKEN_OPEN,
+  TOKEN_TEXT,
+  TOKEN_WORDS,
+  type TokenizeResult,
+  XML_ERROR_MESSAGES,
+  type XmlTokenizer,
+} from "./xml_tokens.ts";
+
+/** Tokenizes within the limits, or throws XmlError at the offset where reading stopped. */
+export function tokenizeChecked(
+  tokenizer: XmlTokenizer,
+  input: Uint8Array,
+  limits: XmlLimits,
+): TokenizeResult {
+  if (input.length > limits.maxBytes) {
+    throw new XmlError(XML_ERROR_MESSAGES[ERR_TOO_LARGE], limits.maxBytes);
+  }
+  const result = tokenizer.tokenize(input, limits.maxDepth, limits.maxElements);
+  if (result.errorCode !== 0) {
+    throw new XmlError(XML_ERROR_MESSAGES[result.errorCode], result.errorOffset);
+  }
+  return result;
+}
+
+/** An XmlTreeSource reading through `tokenizer`. */
+export function treeSource(tokenizer: XmlTokenizer): XmlTreeSource {
+  return (input, limits) => buildTree(input, tokenizeChecked(tokenizer, input, limits));
+}
+
+/** The tree of a well-formed token array. */
+export function buildTree(input: Uint8Array, result: TokenizeResult): XmlElement {
+  const tokens = result.tokens, end = result.count * TOKEN_WORDS;
+  const stack: XmlElement[] = [];
+  let current: XmlElement | undefined, root: XmlElement | undefined;
+  for (let w = 0; w < end; w += TOKEN_WORDS) {
+    const word = tokens[w], start = tokens[w + 1], stop = tokens[w + 2];
+    switch (word & TOKEN_KIND_MASK) {
+      case TOKEN_OPEN: {
+        const element: XmlElement = {
+          name: decodeSpan(input, start, stop),
+          attrs: {},
+          children: [],
+          text: "",
+        };
+        if (current) {
+          current.children.push(element);
+          stack.push(current);
+        } else {
+          root = element;
+        }
+        current = element;
+        break;
+      }
+      case TOKEN_ATTR_NAME: {
+        w += TOKEN_WORDS; // the value token always follows
+        setAttribute(current!.attrs, decodeSpan(input, start, stop), textOf(input, tokens, w));
+        break;
+      }
+      case TOKEN_TEXT:
+        current!.text += textOf(input, tokens, w);
+        break;
+      case TOKEN_CDATA:
+        current!.text += decodeText(input, start, stop);
+        break;
+      case TOKEN_CLOSE:
+        current = stack.pop();
+        break;
+    }
+  }
+  return root!;
+}
+
+/** The decoded value of a TEXT or ATTR_VALUE token at word `w`. */
+export function textOf(input: Uint8Array, tokens: Int32Array, w: number): string {
+  const raw = decodeText(input, tokens[w + 1], tokens[w + 2]);
+  return (tokens[w] & TOKEN_HAS_REFERENCE) !== 0 ? expandReferences(raw) : raw;
+}
+
+/** `__proto__` must become an own property, not the object's prototype. */
+function setAttribute(attrs: Record<string, string>, name: string, value: string): void {
+  if (name === "__proto__") {
+    Object.defineProperty(attrs, name, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  } else {
+    attrs[name] = value;
+  }
+}

@@ -1,0 +1,16 @@
+// The module's exports: buffer access, then the three routines. No strings cross the boundary:
+// JS writes bytes at inputPtr() and reads results through views of memory.
+
+export { inputPtr, outputPtr, reserveInput, resultsPtr } from "./buffers";
+export { scanHead } from "./head";
+export { tokenizeXml } from "./xml";
+export {
+  tableBytes,
+  tableCreate,
+  tableFree,
+  tableInsert,
+  tableLookup,
+  tableRemove,
+  tableSize,
+  tableSweep,
+} from "./table";
