@@ -1,22 +1,40 @@
 /** Turning token spans into strings: UTF-8 decoding and the references XML allows. */
+import { XmlError } from "../codec/xml/tree.ts";
 
-const utf8 = new TextDecoder();
+// Strict like the fast-xml-parser reader: invalid UTF-8 and characters XML forbids are refused.
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+// deno-lint-ignore no-control-regex
+const FORBIDDEN_CHAR = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
 
 /** Below this length a char-code loop beats TextDecoder's per-call overhead. */
 const SHORT_SPAN = 24;
 
-/** The UTF-8 text of input[start, end). */
+/** The UTF-8 text of input[start, end); throws XmlError for bytes XML does not allow. */
 export function decodeSpan(input: Uint8Array, start: number, end: number): string {
   if (end - start <= SHORT_SPAN) {
     let s = "";
     for (let i = start; i < end; i++) {
       const c = input[i];
-      if (c >= 0x80) return utf8.decode(input.subarray(start, end));
+      if (c >= 0x80) return decodeUtf8(input, start, end);
+      if (c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) {
+        throw new XmlError("control character in document", i);
+      }
       s += String.fromCharCode(c);
     }
     return s;
   }
-  return utf8.decode(input.subarray(start, end));
+  return decodeUtf8(input, start, end);
+}
+
+function decodeUtf8(input: Uint8Array, start: number, end: number): string {
+  let text: string;
+  try {
+    text = utf8.decode(input.subarray(start, end));
+  } catch {
+    throw new XmlError("document is not valid UTF-8", start);
+  }
+  if (FORBIDDEN_CHAR.test(text)) throw new XmlError("control character in document", start);
+  return text;
 }
 
 /** Character data: UTF-8 text with line ends normalized to LF (XML 1.0 section 2.11). */

@@ -40,6 +40,8 @@ Deno.test("broken bodies get HTTP 400, a wrong content type 415, an oversized bo
       400,
     ],
     ["not a CSP root", "<html><body/></html>", TYPE, 400],
+    ["control character in a value", login.replace("<UserID>a", "<UserID>a\u0001"), TYPE, 400],
+    ["invalid UTF-8 in a value", withBytesAfter(login, "<UserID>a", [0xc3, 0x28]), TYPE, 400],
   ];
   for (const [what, body, type, expected] of cases) {
     const reply = await guest.post(body, type);
@@ -118,3 +120,14 @@ Deno.test("too many transactions in one message are refused", async () => {
   const two = message.replace(one.repeat(17), one.repeat(2));
   assert.equal((await alice.post(two)).message!.transactions.length, 2, "two are fine");
 });
+
+/** `text` as UTF-8 with raw `bytes` spliced in after the first `marker`. */
+function withBytesAfter(text: string, marker: string, bytes: number[]): Uint8Array<ArrayBuffer> {
+  const cut = text.indexOf(marker) + marker.length;
+  const enc = new TextEncoder();
+  return Uint8Array.from([
+    ...enc.encode(text.slice(0, cut)),
+    ...bytes,
+    ...enc.encode(text.slice(cut)),
+  ]);
+}
