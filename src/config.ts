@@ -28,6 +28,12 @@ export interface Config {
   core: CoreKind;
   /** Service provider name returned by GetSPInfo. */
   spName: string;
+  /** Whether a watcher the user has not decided about sees presence without asking. */
+  presenceAutoGrant: boolean;
+  /** Largest message content (ContentData as sent), bytes. */
+  maxMessageBytes: number;
+  /** Messages waiting for one user before further sends are refused (507). */
+  mailboxSize: number;
 }
 
 interface Setting {
@@ -63,6 +69,13 @@ export const SETTINGS: readonly Setting[] = [
   },
   { env: "IMPS_CORE", help: "hot-path implementation: wasm or ts", default: "wasm" },
   { env: "IMPS_SP_NAME", help: "service provider name shown by GetSPInfo", default: "IMPS server" },
+  {
+    env: "IMPS_PRESENCE_AUTOGRANT",
+    help: "true: watchers see presence without the user's authorisation",
+    default: "false",
+  },
+  { env: "IMPS_MAX_MESSAGE", help: "largest message content in bytes", default: "32768" },
+  { env: "IMPS_MAILBOX_SIZE", help: "messages kept waiting per user", default: "100" },
 ];
 
 export class ConfigError extends Error {
@@ -128,6 +141,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       `IMPS_TTL_DEFAULT must lie between IMPS_TTL_MIN (${ttlMin}) and IMPS_TTL_MAX (${ttlMax})`,
     );
   }
+  const autoGrant = get("IMPS_PRESENCE_AUTOGRANT")!;
+  if (autoGrant !== "true" && autoGrant !== "false") {
+    throw new ConfigError(`IMPS_PRESENCE_AUTOGRANT must be "true" or "false", got "${autoGrant}"`);
+  }
   const dataPath = get("IMPS_DATA")!;
   return {
     host: get("IMPS_HOST")!,
@@ -144,5 +161,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     pollMin: integer("IMPS_POLL_MIN", 1, 86_400),
     core,
     spName: get("IMPS_SP_NAME")!,
+    presenceAutoGrant: autoGrant === "true",
+    // A stored message and its queued copy are each one KV value (at most 64 KiB).
+    maxMessageBytes: integer("IMPS_MAX_MESSAGE", 1, 60_000),
+    mailboxSize: integer("IMPS_MAILBOX_SIZE", 1, 100_000),
   };
 }

@@ -6,6 +6,8 @@
 import type { AckModule, PrimitiveModule } from "../session/handler.ts";
 import type { ServerContext } from "../session/server_context.ts";
 import { accessModules } from "./access/mod.ts";
+import { imElement } from "./im/mod.ts";
+import { presenceElement } from "./presence/mod.ts";
 
 export interface ServiceElement {
   name: string;
@@ -16,4 +18,6 @@ export interface ServiceElement {
 
 export const serviceElements: ServiceElement[] = [
   { name: "access", modules: accessModules },
+  presenceElement,
+  imElement,
 ];

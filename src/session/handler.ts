@@ -35,6 +35,9 @@ export interface PrimitiveModule {
   sessionless?: boolean;
   /** The function leaf that must be agreed to use it; session-management primitives have none. */
   function?: FunctionPath;
+  /** Leaves the service delivers with server-originated transactions around this primitive
+   * (NewMessage, MessageNotification): listed in the Functions tree, never checked on requests. */
+  serverFunctions?: readonly FunctionPath[];
   /** CSP versions that define it; all when absent. */
   versions?: readonly CspVersion[];
   handle(ctx: RequestContext, body: ElementObject): Promise<HandlerReply>;

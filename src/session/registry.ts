@@ -32,9 +32,9 @@ export class Registry {
   implemented(version: CspVersion): Set<string> {
     const keys = new Set<string>();
     for (const m of this.#primitives.values()) {
-      if (m.function && (!m.versions || m.versions.includes(version))) {
-        keys.add(functionKey(m.function));
-      }
+      if (m.versions && !m.versions.includes(version)) continue;
+      if (m.function) keys.add(functionKey(m.function));
+      for (const path of m.serverFunctions ?? []) keys.add(functionKey(path));
     }
     return keys;
   }

@@ -32,6 +32,8 @@ const SEQ_RE = /^[0-9a-f]{22}$/;
 
 /** How long an unacknowledged entry waits before it is handed out again. */
 export const RESEND_AFTER_MS = 30_000;
+/** Deno KV answers at most this many keys in one getMany. */
+const GET_MANY_LIMIT = 10;
 /** How far a poll looks past entries still waiting for their acknowledgement. */
 const SCAN_LIMIT = 64;
 
@@ -41,20 +43,63 @@ export class OutboxRepo {
   /** Mutations that queue `entry` for the session, replacing an unsent entry with the same
    * coalesce key. Returned rather than written, so callers commit them with their own writes. */
   async enqueueMutations(sessionId: string, entry: NewOutboxEntry): Promise<Mutation[]> {
+    return await this.enqueueManyMutations([{ sessionId, entry }]);
+  }
+
+  /**
+   * Like enqueueMutations for many sessions at once (a presence update fanned out to every
+   * watcher): the coalesce links and the entries they point at are read in batches, not one
+   * read per session.
+   */
+  async enqueueManyMutations(
+    items: readonly { sessionId: string; entry: NewOutboxEntry }[],
+  ): Promise<Mutation[]> {
     const now = Date.now();
-    if (entry.coalesceKey) {
-      const seq = await this.store.get<string>(coalesceKeyOf(sessionId, entry.coalesceKey));
-      if (seq) {
-        const existing = await this.store.get<OutboxEntry>(entryKey(sessionId, seq));
-        if (existing && existing.sentAt === undefined) {
-          return [set(entryKey(sessionId, seq), { ...existing, ...entry, seq, createdAt: now })];
-        }
+    const coalescing = items.filter((item) => item.entry.coalesceKey !== undefined);
+    const links = await this.#getMany<string>(
+      coalescing.map((item) => coalesceKeyOf(item.sessionId, item.entry.coalesceKey!)),
+    );
+    const linked = coalescing.map((item, i) => ({ item, seq: links[i] }))
+      .filter((l): l is { item: typeof l.item; seq: string } => l.seq !== undefined);
+    const existing = await this.#getMany<OutboxEntry>(
+      linked.map((l) => entryKey(l.item.sessionId, l.seq)),
+    );
+    const replaceable = new Map<(typeof items)[number], OutboxEntry>();
+    linked.forEach((l, i) => {
+      const entry = existing[i];
+      if (entry && entry.sentAt === undefined) replaceable.set(l.item, entry);
+    });
+
+    const mutations: Mutation[] = [];
+    for (const item of items) {
+      const { sessionId, entry } = item;
+      const unsent = replaceable.get(item);
+      if (unsent) {
+        mutations.push(
+          set(entryKey(sessionId, unsent.seq), {
+            ...unsent,
+            ...entry,
+            seq: unsent.seq,
+            createdAt: now,
+          }),
+        );
+        continue;
       }
+      const seq = sortableId();
+      mutations.push(set(entryKey(sessionId, seq), { ...entry, seq, createdAt: now }));
+      if (entry.coalesceKey) mutations.push(set(coalesceKeyOf(sessionId, entry.coalesceKey), seq));
     }
-    const seq = sortableId();
-    const mutations = [set(entryKey(sessionId, seq), { ...entry, seq, createdAt: now })];
-    if (entry.coalesceKey) mutations.push(set(coalesceKeyOf(sessionId, entry.coalesceKey), seq));
     return mutations;
+  }
+
+  /** Reads many keys, `GET_MANY_LIMIT` per KV call, all calls in flight together. */
+  async #getMany<T>(keys: Deno.KvKey[]): Promise<(T | undefined)[]> {
+    const chunks: Deno.KvKey[][] = [];
+    for (let i = 0; i < keys.length; i += GET_MANY_LIMIT) {
+      chunks.push(keys.slice(i, i + GET_MANY_LIMIT));
+    }
+    const results = await Promise.all(chunks.map((chunk) => this.store.kv.getMany<T[]>(chunk)));
+    return results.flat().map((e) => (e.value ?? undefined) as T | undefined);
   }
 
   async enqueue(sessionId: string, entry: NewOutboxEntry): Promise<void> {

@@ -22,6 +22,8 @@ Deno.test("bad values are refused with a message naming the variable", () => {
     [{ IMPS_MAX_BODY: "1k" }, /IMPS_MAX_BODY/],
     [{ IMPS_TTL_MIN: "100", IMPS_TTL_MAX: "50" }, /IMPS_TTL_MAX/],
     [{ IMPS_TTL_DEFAULT: "5" }, /IMPS_TTL_DEFAULT/],
+    [{ IMPS_PRESENCE_AUTOGRANT: "yes" }, /IMPS_PRESENCE_AUTOGRANT/],
+    [{ IMPS_MAX_MESSAGE: "70000" }, /IMPS_MAX_MESSAGE/],
   ];
   for (const [env, message] of cases) {
     assert.throws(

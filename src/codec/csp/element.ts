@@ -10,15 +10,16 @@ const MAX_INTEGER = 0xFFFF_FFFF;
 
 /**
  * Decodes one element with its schema model (looked up by name unless given). Text is trimmed,
- * since real clients wrap values in newlines. Elements with attributes or children, and every
- * container, become objects; see `ElementValue` for how unknown content is kept.
+ * since real clients wrap values in newlines, except where the schema marks it verbatim (message
+ * content). Elements with attributes or children, and every container, become objects; see
+ * `ElementValue` for how unknown content is kept.
  */
 export function decodeElement(
   el: XmlElement,
   model: ElementModel | undefined = elementModel(el.name),
 ): ElementValue {
   if (el.children.length === 0 && !hasAttributes(el) && !isStructured(model?.kind)) {
-    return decodeScalar(el.text.trim(), model?.kind ?? "text");
+    return decodeScalar(model?.verbatim ? el.text : el.text.trim(), model?.kind ?? "text");
   }
   return decodeObject(el, model);
 }

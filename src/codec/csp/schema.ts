@@ -19,6 +19,8 @@ export interface ElementModel {
   readonly childByName: ReadonlyMap<string, ChildSpec>;
   /** The children in the order CSP 1.1 writes them, where that differs from `children`. */
   readonly children11?: readonly ChildSpec[];
+  /** Text kept exactly as sent, not trimmed: message content, where whitespace is meaning. */
+  readonly verbatim?: boolean;
 }
 
 export interface ChildSpec {
@@ -72,6 +74,9 @@ const EMPTY = `
   BLENT CREAG DELGR GETGP SETGP SUBGCN GRCHN EXCON GETGM ADDGM RMVGM MBRAC REJEC GETJU MF MP MM MG
   Polling-Request Logout-Request GetList-Request GetBlockedList-Request
 `;
+
+/** Text elements whose whitespace belongs to the value (message bodies), so never trimmed. */
+const VERBATIM = new Set(["ContentData"]);
 
 /** Plain text up to 1.2, structured in 1.3 (`AcceptedContentType{ContentType, …}`). */
 const TEXT_WITH_CHILDREN: Record<string, string> = {
@@ -411,6 +416,7 @@ interface MutableModel {
   children: ChildSpec[];
   childByName: Map<string, ChildSpec>;
   children11?: ChildSpec[];
+  verbatim?: boolean;
 }
 
 function buildModels(): Map<string, ElementModel> {
@@ -418,6 +424,7 @@ function buildModels(): Map<string, ElementModel> {
   const declare = (name: string, kind: ValueKind) => {
     if (models.has(name)) throw new Error(`CSP schema: ${name} declared twice`);
     const model: MutableModel = { name, kind, children: [], childByName: new Map() };
+    if (VERBATIM.has(name)) model.verbatim = true;
     models.set(name, model);
     return model;
   };

@@ -1,0 +1,67 @@
+/**
+ * The recipient's side of delivery: MessageDelivered (sent either as the Response to a
+ * NewMessage, or as a Request of its own after GetMessage or a poll) takes a message out of the
+ * mailbox and reports 200 to a sender who asked; the owner's answer to a DeliveryReport-Request
+ * lets the stored report go. Repeats are harmless: an already delivered message is answered 200
+ * again and reported once.
+ */
+import type { Primitive } from "../../codec/csp/message.ts";
+import type { AckModule, PrimitiveModule, RequestContext } from "../../session/handler.ts";
+import { ProtocolError, status } from "../../session/status.ts";
+import { int, obj, str } from "../../session/values.ts";
+import { dispose, type ImAckData, mailboxOf, MESSAGE_ACK, REPORT_ACK } from "./delivery.ts";
+import { isMessageId } from "./mailbox.ts";
+
+/**
+ * Delivers one message of the caller's mailbox; false when no such message waits. `settled`:
+ * the caller's own queued copy is already gone (the acknowledgement answered it).
+ */
+async function delivered(
+  ctx: RequestContext,
+  messageId: string,
+  settled = false,
+): Promise<boolean> {
+  if (!isMessageId(messageId)) return false;
+  const user = ctx.session!.userId;
+  const message = await mailboxOf(ctx.server).message(user, messageId);
+  if (!message) return await mailboxOf(ctx.server).disposed(user, messageId) !== undefined;
+  await dispose(ctx.server, message, 200, settled ? ctx.session!.id : undefined);
+  return true;
+}
+
+export const messageDelivered: PrimitiveModule = {
+  name: "MessageDelivered",
+  // Acknowledges both delivery methods, so it is open whichever the session agreed.
+  serverFunctions: [["IMFeat", "IMReceiveFunc", "NEWM"], ["IMFeat", "IMReceiveFunc", "NOTIF"]],
+  async handle(ctx, body) {
+    const messageId = str(body.MessageID)?.trim();
+    if (!messageId) throw new ProtocolError(400, "MessageID missing");
+    if (!await delivered(ctx, messageId)) throw new ProtocolError(426, "Invalid message-id");
+    return status(200);
+  },
+};
+
+/** The answer to a NewMessage: MessageDelivered, or a plain Status 200 from simpler clients. */
+export const messageAck: AckModule = {
+  name: MESSAGE_ACK,
+  async onAck(ctx, entry, answer: Primitive) {
+    const data = entry.ackData as ImAckData;
+    if (!("message" in data)) return;
+    const accepted = answer.name === "MessageDelivered" ||
+      (answer.name === "Status" && int(obj(answer.body.Result)?.Code) === 200);
+    if (accepted) await delivered(ctx, data.message, true);
+  },
+};
+
+export const reportAck: AckModule = {
+  name: REPORT_ACK,
+  async onAck(ctx, entry) {
+    const data = entry.ackData as ImAckData;
+    if (!("report" in data)) return;
+    await mailboxOf(ctx.server).removeReport(
+      ctx.session!.userId,
+      data.report.messageId,
+      data.report.recipient,
+    );
+  },
+};

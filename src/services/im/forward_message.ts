@@ -1,0 +1,47 @@
+/**
+ * ForwardMessage-Request: the recipient of a waiting message passes it on to others. The copy
+ * keeps the original sender and content under a new MessageID; the recipients must accept both
+ * the original sender and the forwarder. Once anyone took it, the message leaves the forwarder's
+ * mailbox and its sender, if they asked, learns 541 (forwarded). 1.3 answers
+ * ForwardMessage-Response{MessageID} on full success, Status otherwise; up to 1.2 always Status.
+ */
+import type { PrimitiveModule } from "../../session/handler.ts";
+import { ProtocolError } from "../../session/status.ts";
+import { obj, str } from "../../session/values.ts";
+import { sortableId } from "../../util/ids.ts";
+import { checkSender, readRecipients } from "./compose.ts";
+import { dispose, mailboxOf } from "./delivery.ts";
+import { distribute, sendResult } from "./distribute.ts";
+import { isMessageId } from "./mailbox.ts";
+
+export const forwardMessageRequest: PrimitiveModule = {
+  name: "ForwardMessage-Request",
+  function: ["IMFeat", "IMSendFunc", "FWMSG"],
+  async handle(ctx, body) {
+    const messageId = str(body.MessageID)?.trim();
+    if (!messageId) throw new ProtocolError(400, "MessageID missing");
+    const recipient = obj(body.Recipient);
+    if (!recipient) throw new ProtocolError(400, "Recipient missing");
+    checkSender(ctx, obj(body.Sender));
+    const forwarder = ctx.session!.userId;
+    const mailbox = mailboxOf(ctx.server);
+    const original = isMessageId(messageId)
+      ? await mailbox.message(forwarder, messageId)
+      : undefined;
+    if (!original) throw new ProtocolError(426, "Invalid message-id");
+
+    const { recipient: _forwarder, ...rest } = original;
+    const draft = { ...rest, id: sortableId(), sentAt: Date.now(), deliveryReport: false };
+    const content = await mailbox.content(forwarder, messageId);
+    const outcomes = await distribute(ctx.server, draft, content, readRecipients(recipient), [
+      original.sender,
+      forwarder,
+    ]);
+    const { result, ok } = sendResult(outcomes);
+    if (ok) await dispose(ctx.server, original, 541);
+    if (ctx.version === "1.3" && result.Code === 200) {
+      return { name: "ForwardMessage-Response", body: { MessageID: draft.id } };
+    }
+    return { name: "Status", body: { Result: result } };
+  },
+};

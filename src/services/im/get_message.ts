@@ -1,0 +1,58 @@
+/**
+ * GetMessage-Request and GetMessageList-Request: the notify/get side of delivery. Neither takes
+ * anything out of the mailbox; MessageDelivered does (as Baraza does, fixtures 034-036).
+ */
+import type { ElementObject } from "../../codec/csp/message.ts";
+import type { PrimitiveModule } from "../../session/handler.ts";
+import { ProtocolError, status } from "../../session/status.ts";
+import { int, str } from "../../session/values.ts";
+import { dispose, liveMessages, mailboxOf } from "./delivery.ts";
+import { isMessageId } from "./mailbox.ts";
+import { messageInfo } from "./presentation.ts";
+import { GROUP_MESSAGING_UNAVAILABLE } from "./seams.ts";
+
+export const getMessageRequest: PrimitiveModule = {
+  name: "GetMessage-Request",
+  function: ["IMFeat", "IMReceiveFunc", "GETM"],
+  async handle(ctx, body) {
+    const messageId = str(body.MessageID)?.trim();
+    if (!messageId) throw new ProtocolError(400, "MessageID missing");
+    const user = ctx.session!.userId;
+    const mailbox = mailboxOf(ctx.server);
+    const message = isMessageId(messageId) ? await mailbox.message(user, messageId) : undefined;
+    if (!message) throw new ProtocolError(426, "Invalid message-id");
+    if (message.expiresAt !== undefined && message.expiresAt <= Date.now()) {
+      await dispose(ctx.server, message, 542);
+      throw new ProtocolError(542, "Message has expired");
+    }
+    return {
+      name: "GetMessage-Response",
+      body: {
+        MessageInfo: messageInfo(message),
+        ContentData: await mailbox.content(user, messageId),
+      },
+    };
+  },
+};
+
+export const getMessageListRequest: PrimitiveModule = {
+  name: "GetMessageList-Request",
+  function: ["IMFeat", "IMReceiveFunc", "GETLM"],
+  async handle(ctx, body) {
+    if (body.GroupID !== undefined) {
+      return status(GROUP_MESSAGING_UNAVAILABLE.code, GROUP_MESSAGING_UNAVAILABLE.description);
+    }
+    const count = body.MessageCount === undefined ? undefined : int(body.MessageCount);
+    if (body.MessageCount !== undefined && count === undefined) {
+      throw new ProtocolError(402, "MessageCount must be a whole number");
+    }
+    const messages = await liveMessages(ctx.server, ctx.session!.userId);
+    const infos = messages.slice(0, count).map(messageInfo);
+    // 1.1 lists MessageInfo directly; 1.2 (as Baraza answers, fixture 034) and 1.3 wrap them.
+    const answer: ElementObject = ctx.version === "1.1"
+      ? { MessageInfo: infos }
+      : { MessageInfoList: { MessageInfo: infos } };
+    if (ctx.version === "1.3") answer.MessageTotalCount = messages.length;
+    return { name: "GetMessageList-Response", body: answer };
+  },
+};

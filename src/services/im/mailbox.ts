@@ -1,0 +1,132 @@
+/**
+ * Each user's mailbox: the messages waiting for them (until delivered, rejected, forwarded or
+ * expired), the delivery reports waiting for them, a short memory of what was already disposed
+ * (so a retried MessageDelivered is answered alike), and each session's delivery preferences.
+ * Messages belong to the user, not to a session: every new login picks up what is still here.
+ */
+import type { ElementObject } from "../../codec/csp/message.ts";
+import { del, type Mutation, set, type Store } from "../../store/kv.ts";
+
+export interface StoredMessage {
+  /** MessageID: sortable, so a mailbox lists in sending order. */
+  id: string;
+  sender: string;
+  recipient: string;
+  contentType: string;
+  encoding: "None" | "BASE64";
+  /** Bytes of the content itself (decoded, for BASE64). */
+  size: number;
+  contentName?: string;
+  font?: ElementObject;
+  sentAt: number;
+  /** Validity as asked, seconds; `expiresAt` is when it runs out. */
+  validity?: number;
+  expiresAt?: number;
+  /** The sender asked for a DeliveryReport. */
+  deliveryReport: boolean;
+}
+
+/** How a waiting message left the mailbox: the result code its DeliveryReport carries. */
+export type Outcome = 200 | 538 | 541 | 542;
+
+export interface StoredReport {
+  /** Who receives the report: the message's sender. */
+  owner: string;
+  messageId: string;
+  /** The recipient whose copy the report is about. */
+  recipient: string;
+  code: Outcome;
+  at: number;
+  message: Pick<StoredMessage, "contentType" | "size" | "sentAt">;
+}
+
+export interface DeliveryPrefs {
+  method: "P" | "N";
+  /** Larger messages are announced (MessageNotification) rather than pushed. */
+  acceptedContentLength?: number;
+}
+
+const pendingKey = (user: string, id: string) => ["im", "pending", user, id];
+const contentKey = (user: string, id: string) => ["im", "content", user, id];
+const doneKey = (user: string, id: string) => ["im", "done", user, id];
+const reportKey = (owner: string, messageId: string, recipient: string) => [
+  "im",
+  "report",
+  owner,
+  messageId,
+  recipient,
+];
+const prefsKey = (sessionId: string) => ["im", "prefs", sessionId];
+
+/** The shape of every MessageID this server issues (`sortableId`); anything else names nothing. */
+export const isMessageId = (id: string) => /^[0-9a-f]{22}$/.test(id);
+
+/** How long a disposed message is remembered, to answer retried acknowledgements alike. */
+const DONE_REMEMBERED_MS = 7 * 24 * 3600_000;
+
+export class MailboxRepo {
+  constructor(private readonly store: Store) {}
+
+  /** Waiting messages of a user, oldest first. */
+  async pending(user: string, limit?: number): Promise<StoredMessage[]> {
+    const entries = await this.store.list<StoredMessage>(["im", "pending", user], { limit });
+    return entries.map((e) => e.value);
+  }
+
+  message(user: string, id: string): Promise<StoredMessage | undefined> {
+    return this.store.get<StoredMessage>(pendingKey(user, id));
+  }
+
+  async content(user: string, id: string): Promise<string> {
+    return await this.store.get<string>(contentKey(user, id)) ?? "";
+  }
+
+  /** The outcome of a message that already left the mailbox, if still remembered. */
+  async disposed(user: string, id: string): Promise<Outcome | undefined> {
+    return (await this.store.get<{ outcome: Outcome }>(doneKey(user, id)))?.outcome;
+  }
+
+  storeMutations(message: StoredMessage, content: string): Mutation[] {
+    return [
+      set(pendingKey(message.recipient, message.id), message),
+      set(contentKey(message.recipient, message.id), content),
+    ];
+  }
+
+  disposeMutations(message: StoredMessage, outcome: Outcome): Mutation[] {
+    return [
+      del(pendingKey(message.recipient, message.id)),
+      del(contentKey(message.recipient, message.id)),
+      {
+        type: "set",
+        key: doneKey(message.recipient, message.id),
+        value: { outcome, at: Date.now() },
+        expireIn: DONE_REMEMBERED_MS,
+      },
+    ];
+  }
+
+  async reports(owner: string): Promise<StoredReport[]> {
+    return (await this.store.list<StoredReport>(["im", "report", owner])).map((e) => e.value);
+  }
+
+  reportMutation(report: StoredReport): Mutation {
+    return set(reportKey(report.owner, report.messageId, report.recipient), report);
+  }
+
+  async removeReport(owner: string, messageId: string, recipient: string): Promise<void> {
+    await this.store.write(del(reportKey(owner, messageId, recipient)));
+  }
+
+  prefs(sessionId: string): Promise<DeliveryPrefs | undefined> {
+    return this.store.get<DeliveryPrefs>(prefsKey(sessionId));
+  }
+
+  async setPrefs(sessionId: string, prefs: DeliveryPrefs): Promise<void> {
+    await this.store.write(set(prefsKey(sessionId), prefs));
+  }
+
+  async clearPrefs(sessionId: string): Promise<void> {
+    await this.store.write(del(prefsKey(sessionId)));
+  }
+}

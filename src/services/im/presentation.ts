@@ -1,0 +1,59 @@
+/** How stored messages and reports look on the wire: MessageInfo, NewMessage, reports. */
+import type { ElementObject, Primitive } from "../../codec/csp/message.ts";
+import { describe } from "../../session/status.ts";
+import type { StoredMessage, StoredReport } from "./mailbox.ts";
+
+const userElement = (userId: string): ElementObject => ({ User: { UserID: userId } });
+
+/** ISO 8601 basic UTC, the form every client parses (`20261121T153928Z`). */
+export function cspDateTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+}
+
+export function messageInfo(message: StoredMessage): ElementObject {
+  const info: ElementObject = {
+    MessageID: message.id,
+    ContentType: message.contentType,
+    ContentEncoding: message.encoding,
+    ContentSize: message.size,
+    Recipient: userElement(message.recipient),
+    Sender: userElement(message.sender),
+    DateTime: cspDateTime(message.sentAt),
+  };
+  if (message.contentName !== undefined) info.ContentName = message.contentName;
+  if (message.font !== undefined) info.Font = message.font;
+  if (message.validity !== undefined) info.Validity = message.validity;
+  return info;
+}
+
+export function newMessage(message: StoredMessage, content: string): Primitive {
+  return { name: "NewMessage", body: { MessageInfo: messageInfo(message), ContentData: content } };
+}
+
+export function messageNotification(message: StoredMessage): Primitive {
+  return { name: "MessageNotification", body: { MessageInfo: messageInfo(message) } };
+}
+
+const OUTCOME_TEXT: Record<number, string> = {
+  200: "Delivered",
+  538: "Message has been rejected",
+  541: "Message has been forwarded",
+  542: "Message has expired",
+};
+
+/** DeliveryReport-Request: MessageInfo describes the original message, sender to recipient. */
+export function deliveryReport(report: StoredReport): Primitive {
+  const body: ElementObject = {
+    Result: { Code: report.code, Description: OUTCOME_TEXT[report.code] ?? describe(report.code) },
+    MessageInfo: {
+      MessageID: report.messageId,
+      ContentType: report.message.contentType,
+      ContentSize: report.message.size,
+      Recipient: userElement(report.recipient),
+      Sender: userElement(report.owner),
+      DateTime: cspDateTime(report.message.sentAt),
+    },
+  };
+  if (report.code === 200) body.DeliveryTime = cspDateTime(report.at);
+  return { name: "DeliveryReport-Request", body };
+}

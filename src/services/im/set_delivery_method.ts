@@ -1,0 +1,33 @@
+/**
+ * SetDeliveryMethod-Request: push (P, NewMessage) or notify/get (N, MessageNotification then
+ * GetMessage) for this session, and optionally the largest content it takes pushed.
+ */
+import type { PrimitiveModule } from "../../session/handler.ts";
+import { ProtocolError, status } from "../../session/status.ts";
+import { int, str } from "../../session/values.ts";
+import { mailboxOf } from "./delivery.ts";
+import { GROUP_MESSAGING_UNAVAILABLE } from "./seams.ts";
+
+export const setDeliveryMethodRequest: PrimitiveModule = {
+  name: "SetDeliveryMethod-Request",
+  function: ["IMFeat", "IMReceiveFunc", "SETD"],
+  async handle(ctx, body) {
+    if (body.GroupID !== undefined) {
+      return status(GROUP_MESSAGING_UNAVAILABLE.code, GROUP_MESSAGING_UNAVAILABLE.description);
+    }
+    const method = str(body.DeliveryMethod)?.trim().toUpperCase();
+    if (method === undefined) throw new ProtocolError(400, "DeliveryMethod missing");
+    if (method !== "P" && method !== "N") throw new ProtocolError(402, "DeliveryMethod is P or N");
+    const length = body.AcceptedContentLength === undefined
+      ? undefined
+      : int(body.AcceptedContentLength);
+    if (body.AcceptedContentLength !== undefined && length === undefined) {
+      throw new ProtocolError(402, "AcceptedContentLength must be a whole number");
+    }
+    await mailboxOf(ctx.server).setPrefs(ctx.session!.id, {
+      method,
+      ...(length !== undefined ? { acceptedContentLength: length } : {}),
+    });
+    return status(200);
+  },
+};

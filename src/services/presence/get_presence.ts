@@ -1,0 +1,39 @@
+/**
+ * GetPresence-Request: the presence of users and of the contacts of the caller's lists, cut to
+ * what the caller may see and asked for. A user the caller may not see, and one that does not
+ * exist, both come back as an empty PresenceSubList.
+ */
+import type { ElementObject } from "../../codec/csp/message.ts";
+import type { PrimitiveModule } from "../../session/handler.ts";
+import { intersect, requestedAttributes, visiblePart } from "./attributes.ts";
+import { decideFor } from "./authorization.ts";
+import { presenceElement } from "./notify.ts";
+import { PresenceRepo } from "./repo.ts";
+import { forEachTarget } from "./subscribe.ts";
+import { Outcome } from "./targets.ts";
+
+export const getPresenceRequest: PrimitiveModule = {
+  name: "GetPresence-Request",
+  function: ["PresenceFeat", "PresenceDeliverFunc", "GETPR"],
+  async handle(ctx, body) {
+    const repo = new PresenceRepo(ctx.server.store);
+    const caller = ctx.session!.userId;
+    const wanted = requestedAttributes(body.PresenceSubList);
+    const autoGrant = ctx.server.config.presenceAutoGrant;
+    const outcome = new Outcome();
+    const answered = new Set<string>();
+    const presences: ElementObject[] = [];
+    await forEachTarget(ctx, repo, body, "get-presence", wanted, outcome, async (user) => {
+      if (answered.has(user)) return;
+      answered.add(user);
+      const decision = await decideFor(repo, user, caller, autoGrant);
+      const shown = decision.kind === "granted"
+        ? visiblePart(await repo.presence(user), intersect(decision.attributes, wanted))
+        : {};
+      presences.push(presenceElement(user, shown, false));
+    });
+    const answer: ElementObject = { Result: outcome.result() };
+    if (presences.length > 0) answer.Presence = presences;
+    return { name: "GetPresence-Response", body: answer };
+  },
+};
