@@ -18,7 +18,7 @@ for (const version of VERSIONS) {
     assert.equal(reply.body.CapabilityRequest, true);
     assert.deepEqual(reply.body.ClientID, { URL: "http://client.test/alice" });
     assert.equal(reply.message!.version, version);
-    assert.equal(reply.poll, undefined, "no Poll before a session exists");
+    assert.equal(reply.poll, false, "the new session has nothing waiting yet");
   });
 
   Deno.test(`${version}: a wrong password and an unknown user both get 409`, async () => {
@@ -29,6 +29,7 @@ for (const version of VERSIONS) {
     const unknown = await h.client("mallory", version).login("secret");
 
     for (const reply of [wrong, unknown]) {
+      assert.equal(reply.poll, undefined, "no session, no Poll");
       assert.equal(reply.primitive.name, "Login-Response");
       assert.equal(reply.code, 409);
       assert.equal(reply.body.SessionID, undefined);

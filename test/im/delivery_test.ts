@@ -59,9 +59,10 @@ for (const version of VERSIONS) {
     await using _ = h;
 
     const messageId = await sendOk(alice, [bob.userId], "read this later");
-    await bob.login("secret");
+    const login = await bob.login("secret");
+    assert.equal(login.poll, true, "the Login-Response itself says something waits");
     const alive = await bob.send("<KeepAlive-Request/>");
-    assert.equal(alive.poll, true, "bob's next answer says something waits");
+    assert.equal(alive.poll, true, "and so does bob's next answer");
 
     const tx = await pollOne(bob, "NewMessage");
     assert.equal(infoOf(tx).MessageID, messageId);

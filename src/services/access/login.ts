@@ -67,6 +67,9 @@ export const loginRequest: PrimitiveModule = {
     }
 
     const session = await resumeOrStart(ctx, address.id, body);
+    // From here the caller has a session: the answer carries Poll, T when login already queued
+    // something for it (messages that waited, authorisation requests).
+    ctx.session = session;
     const extra: ElementObject = {
       SessionID: session.id,
       KeepAliveTime: session.ttl,
