@@ -1,16 +1,11 @@
 /** Hostile or careless messaging requests get clear CSP codes, and nothing is stored for them. */
 import assert from "node:assert/strict";
-import { startServer } from "../support/harness.ts";
+import { loggedIn, PASSWORD, startServer } from "../support/harness.ts";
 import { poll, send, sendMessageXml, sendOk } from "./im_support.ts";
 
 async function pair() {
   const h = await startServer();
-  await h.addUser("alice", "secret");
-  await h.addUser("bob", "secret");
-  const alice = h.client("alice", "1.2");
-  const bob = h.client("bob", "1.2");
-  await alice.login("secret");
-  await bob.login("secret");
+  const [alice, bob] = await loggedIn(h, "1.2", "alice", "bob");
   return { h, alice, bob };
 }
 
@@ -134,7 +129,7 @@ Deno.test("a full mailbox refuses more with 507 until bob takes some", async () 
   for (let i = 0; i < h.config.mailboxSize; i++) await sendOk(alice, [bob.userId], `m${i}`);
   assert.equal((await send(alice, [bob.userId], "one too many")).code, 507);
   const back = h.client("bob", "1.2");
-  await back.login("secret");
+  await back.login(PASSWORD);
   const [tx] = await poll(back);
   await back.send(
     `<MessageDelivered><MessageID>${

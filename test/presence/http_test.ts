@@ -1,16 +1,21 @@
 /** The presence conversation over a real HTTP port, in CSP 1.2 and 1.3 side by side. */
 import assert from "node:assert/strict";
 import { startServer } from "../support/harness.ts";
-import { authorise, id, notified, pollAll, subscribeUsers, update, value } from "./support.ts";
+import {
+  authorise,
+  id,
+  loggedIn,
+  notified,
+  pollAll,
+  subscribeUsers,
+  update,
+  value,
+} from "./support.ts";
 
 Deno.test("over HTTP: a 1.3 watcher follows a 1.2 user's presence", async () => {
   await using h = await startServer({ overHttp: true });
-  await h.addUser("alice", "pw");
-  await h.addUser("bob", "pw");
-  const alice = h.client("alice", "1.2");
-  const bob = h.client("bob", "1.3");
-  await alice.login("pw");
-  await bob.login("pw");
+  const [alice] = await loggedIn(h, "1.2", "alice");
+  const [bob] = await loggedIn(h, "1.3", "bob");
 
   assert.equal((await alice.send(authorise("1.2", [id("bob")], "StatusText"))).code, 200);
   assert.equal((await bob.send(subscribeUsers("1.3", [id("alice")]))).code, 200);

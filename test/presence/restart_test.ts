@@ -6,6 +6,7 @@ import {
   authorise,
   id,
   listId,
+  loggedIn,
   notified,
   pollAll,
   subscribeUsers,
@@ -19,12 +20,7 @@ Deno.test("after a restart bob still has his list and still watches alice", asyn
   try {
     {
       await using h = await startServer({ env });
-      await h.addUser("alice", "pw");
-      await h.addUser("bob", "pw");
-      const alice = h.client("alice", "1.2");
-      const bob = h.client("bob", "1.2");
-      await alice.login("pw");
-      await bob.login("pw");
+      const [alice, bob] = await loggedIn(h, "1.2", "alice", "bob");
       await alice.send(authorise("1.2", [id("bob")], "StatusText", "OnlineStatus"));
       await alice.send(update({ StatusText: "before" }));
       await bob.send(

@@ -1,27 +1,13 @@
 /** Presence conversations: users that log in, hand-written presence primitives, and polling. */
 import assert from "node:assert/strict";
 import type { CspTransaction, CspVersion, ElementObject } from "../../src/codec/csp/message.ts";
-import type { CspClient, Harness } from "../support/harness.ts";
+import type { CspClient } from "../support/harness.ts";
 
 export const DOMAIN = "example.com";
 export const id = (name: string) => `wv:${name}@${DOMAIN}`;
 export const listId = (owner: string, name: string) => `wv:${owner}/${name}@${DOMAIN}`;
 
-/** Adds the users and logs each one in with the given version. */
-export async function loggedIn(
-  h: Harness,
-  version: CspVersion,
-  ...names: string[]
-): Promise<CspClient[]> {
-  const clients = [];
-  for (const name of names) {
-    await h.addUser(name, "pw");
-    const client = h.client(name, version);
-    assert.equal((await client.login("pw")).code, 200);
-    clients.push(client);
-  }
-  return clients;
-}
+export { loggedIn } from "../support/harness.ts";
 
 /** Polls once; returns the server-originated transactions handed out (acknowledging each). */
 export async function pollAll(client: CspClient): Promise<CspTransaction[]> {

@@ -16,6 +16,7 @@ import { loadCore } from "../../src/core/mod.ts";
 import { DEFAULT_XML_LIMITS } from "../../src/codec/xml/tree.ts";
 import { createServer, type ImpsServer } from "../../src/server.ts";
 import { hashPassword } from "../../src/util/crypto.ts";
+import assert from "node:assert/strict";
 
 export const NS: Record<CspVersion, { csp: string; trc: string; type: string }> = {
   "1.1": {
@@ -108,6 +109,25 @@ async function addUser(server: ImpsServer, name: string, password: string): Prom
     sealedPassword: ctx.sealer ? await ctx.sealer.seal(password, id) : undefined,
     createdAt: Date.now(),
   });
+}
+
+/** The password `loggedIn` gives every user. */
+export const PASSWORD = "pw";
+
+/** Adds the users (password `PASSWORD`) and logs each one in with the given version. */
+export async function loggedIn(
+  h: Harness,
+  version: CspVersion,
+  ...names: string[]
+): Promise<CspClient[]> {
+  const clients = [];
+  for (const name of names) {
+    await h.addUser(name, PASSWORD);
+    const client = h.client(name, version);
+    assert.equal((await client.login(PASSWORD)).code, 200);
+    clients.push(client);
+  }
+  return clients;
 }
 
 /** One answer from the server, decoded, with helpers to read it. */
