@@ -108,12 +108,17 @@ export class OutboxRepo {
 
   /** Entries the client should receive now: never sent, or sent and not acknowledged in time. */
   async deliverable(sessionId: string, now: number, limit: number): Promise<OutboxEntry[]> {
-    const entries = await this.store.list<OutboxEntry>(["outbox", sessionId], {
+    // Every answer to a session asks this (for Poll), so stop reading at the first `limit` found.
+    const found: OutboxEntry[] = [];
+    const entries = this.store.kv.list<OutboxEntry>({ prefix: ["outbox", sessionId] }, {
       limit: SCAN_LIMIT,
+      batchSize: Math.max(limit, 8),
     });
-    return entries.map((e) => e.value)
-      .filter((e) => e.sentAt === undefined || now - e.sentAt >= RESEND_AFTER_MS)
-      .slice(0, limit);
+    for await (const { value } of entries) {
+      if (value.sentAt === undefined || now - value.sentAt >= RESEND_AFTER_MS) found.push(value);
+      if (found.length >= limit) break;
+    }
+    return found;
   }
 
   async hasDeliverable(sessionId: string, now: number): Promise<boolean> {
