@@ -47,6 +47,7 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     outbox,
     registry,
     sealer: config.secret ? await Sealer.fromSecret(config.secret) : undefined,
+    hooks: {},
   };
   for (const element of serviceElements) element.install?.(context);
 

@@ -7,6 +7,18 @@ import type { Sealer } from "../util/crypto.ts";
 import type { SessionLifecycle } from "./lifecycle.ts";
 import type { Registry } from "./registry.ts";
 
+/**
+ * What service elements offer each other (group delivery for IM, the SSP relay for the others),
+ * filled in by their `install` steps. An element adds its fields by declaration merging, as
+ * Hono's ContextVariableMap does, so the session layer never imports a service element:
+ *
+ *     declare module "../../session/server_context.ts" {
+ *       interface ServiceHooks { groupMessaging?: GroupMessaging }
+ *     }
+ */
+// deno-lint-ignore no-empty-interface
+export interface ServiceHooks {}
+
 export interface ServerContext {
   config: Config;
   store: Store;
@@ -16,4 +28,5 @@ export interface ServerContext {
   registry: Registry;
   /** Present when IMPS_SECRET is set: seals passwords for digest login. */
   sealer?: Sealer;
+  hooks: ServiceHooks;
 }
