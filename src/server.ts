@@ -65,6 +65,7 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     "/healthz",
     async (c) => await store.healthy() ? c.text("ok") : c.text("store unreachable", 503),
   );
+  for (const element of serviceElements) element.routes?.(app, context);
   app.onError((error, c) => {
     console.error("request failed:", error);
     return c.text("Internal server error", 500);

@@ -1,8 +1,10 @@
 /**
  * The service elements this server runs. Each one brings its primitive modules, the handlers of
- * its acknowledgements, and an `install` step for hooks into the session life (e.g. presence
- * updates OnlineStatus when a session starts or ends).
+ * its acknowledgements, an `install` step for hooks into the session life (e.g. presence
+ * updates OnlineStatus when a session starts or ends), and the HTTP routes it serves besides
+ * `POST /csp` (shared content, the server-to-server binding).
  */
+import type { Hono } from "hono";
 import type { AckModule, PrimitiveModule } from "../session/handler.ts";
 import type { ServerContext } from "../session/server_context.ts";
 import { accessModules } from "./access/mod.ts";
@@ -14,6 +16,7 @@ export interface ServiceElement {
   modules: PrimitiveModule[];
   acks?: AckModule[];
   install?(server: ServerContext): void;
+  routes?(app: Hono, server: ServerContext): void;
 }
 
 export const serviceElements: ServiceElement[] = [
