@@ -84,6 +84,7 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     context,
     async close() {
       if (sweeper !== undefined) clearInterval(sweeper);
+      for (const element of serviceElements) await element.close?.(context);
       await store.close();
     },
   };

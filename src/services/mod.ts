@@ -17,6 +17,8 @@ export interface ServiceElement {
   acks?: AckModule[];
   install?(server: ServerContext): void;
   routes?(app: Hono, server: ServerContext): void;
+  /** Stops the element's background work (connections, timers) before the store closes. */
+  close?(server: ServerContext): Promise<void>;
 }
 
 export const serviceElements: ServiceElement[] = [
