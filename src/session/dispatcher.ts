@@ -5,6 +5,7 @@
  */
 import type { CspMessage, CspTransaction, Primitive } from "../codec/csp/message.ts";
 import { isKnownPrimitive } from "../codec/csp/mod.ts";
+import { CommitConflict, type Mutation, type Store } from "../store/kv.ts";
 import type { HandlerReply, RequestContext } from "./handler.ts";
 import { functionKey } from "./registry.ts";
 import type { ServerContext } from "./server_context.ts";
@@ -43,6 +44,8 @@ export async function dispatch(server: ServerContext, msg: CspMessage): Promise<
     return answer(msg, [respond(msg.transactions[0], status(400, "Too many transactions"))]);
   }
 
+  // Consecutive Response transactions are acknowledged together, before the next request runs.
+  let acks: Promise<void>[] = [];
   for (const tx of msg.transactions) {
     const ctx: RequestContext = {
       server,
@@ -51,9 +54,11 @@ export async function dispatch(server: ServerContext, msg: CspMessage): Promise<
       session: sessionEnded ? undefined : session,
     };
     if (tx.mode === "Response") {
-      if (ctx.session) await acknowledge(ctx, tx.primitive);
+      if (ctx.session) acks.push(acknowledge(ctx, tx.primitive));
       continue;
     }
+    await Promise.all(acks);
+    acks = [];
     const reply = await runRequest(ctx, tx, check.state);
     if (ctx.sessionEnded) sessionEnded = true;
     if (ctx.session !== session && ctx.session) session = ctx.session;
@@ -61,6 +66,7 @@ export async function dispatch(server: ServerContext, msg: CspMessage): Promise<
     if (Array.isArray(reply)) out.push(...reply);
     else out.push(respond(tx, reply));
   }
+  await Promise.all(acks);
 
   if (out.length === 0) return null;
   const live = !sessionEnded && session !== undefined;
@@ -101,11 +107,38 @@ async function runRequest(
   }
 }
 
-/** A client Response transaction: the acknowledgement of something the server sent. */
+/**
+ * A client Response transaction: the acknowledgement of something the server sent. The entry's
+ * removal and what its AckModule returns go in one write; acknowledgements running together
+ * share a commit through the grouper.
+ */
 async function acknowledge(ctx: RequestContext, answerPrimitive: Primitive): Promise<void> {
-  const entry = await ctx.server.outbox.ack(ctx.session!.id, ctx.transactionId);
-  if (!entry?.ackHandler) return;
-  await ctx.server.registry.ack(entry.ackHandler)?.onAck(ctx, entry, answerPrimitive);
+  const { outbox, registry, store } = ctx.server;
+  const taken = await outbox.acknowledgement(ctx.session!.id, ctx.transactionId);
+  if (!taken) return;
+  const handler = taken.entry.ackHandler ? registry.ack(taken.entry.ackHandler) : undefined;
+  const work = await handler?.onAck(ctx, taken.entry, answerPrimitive) ?? undefined;
+  try {
+    await store.write(...taken.mutations, ...work?.mutations ?? []);
+  } catch (error) {
+    if (!(error instanceof CommitConflict)) throw error;
+    // Something changed first (the entry was replaced, or the handler's state moved on): each
+    // part on its own, and a part whose check fails is already settled by someone else.
+    await writeUnlessConflict(store, taken.mutations);
+    if (!work || !await writeUnlessConflict(store, work.mutations)) return;
+  }
+  await work?.afterCommit?.();
+}
+
+/** False when a check of the mutations failed (nothing written). */
+async function writeUnlessConflict(store: Store, mutations: Mutation[]): Promise<boolean> {
+  try {
+    await store.write(...mutations);
+    return true;
+  } catch (error) {
+    if (error instanceof CommitConflict) return false;
+    throw error;
+  }
 }
 
 function respond(tx: CspTransaction, primitive: Primitive): CspTransaction {

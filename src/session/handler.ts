@@ -4,6 +4,7 @@
  * server-originated transactions.
  */
 import type { CspTransaction, CspVersion, ElementObject, Primitive } from "../codec/csp/message.ts";
+import type { Mutation } from "../store/kv.ts";
 import type { OutboxEntry } from "../store/outbox.ts";
 import type { SessionRecord } from "../store/sessions.ts";
 import type { ServerContext } from "./server_context.ts";
@@ -43,8 +44,20 @@ export interface PrimitiveModule {
   handle(ctx: RequestContext, body: ElementObject): Promise<HandlerReply>;
 }
 
-/** Runs when the client acknowledges a server-originated transaction queued with `ackHandler`. */
+/**
+ * Runs when the client acknowledges a server-originated transaction queued with `ackHandler`.
+ * It may write on its own, or return its writes: then they are committed together with the
+ * entry's removal (and the other acknowledgements of the same message), in one commit.
+ */
 export interface AckModule {
   name: string;
-  onAck(ctx: RequestContext, entry: OutboxEntry, answer: Primitive): Promise<void>;
+  onAck(ctx: RequestContext, entry: OutboxEntry, answer: Primitive): Promise<AckWork | void>;
+}
+
+/** What an acknowledgement changes: mutations, and work to do once they are committed. */
+export interface AckWork {
+  /** May hold checks: if one fails, none of them is applied (and `afterCommit` does not run),
+   * while the entry is still taken off the queue. */
+  mutations: Mutation[];
+  afterCommit?: () => Promise<void>;
 }

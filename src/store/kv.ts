@@ -3,24 +3,62 @@
  * Repositories (users, sessions, outbox, and each service element's own) sit on top of it and
  * know their own key spaces; nothing else touches KV keys.
  */
-import { CommitGrouper, type Mutation } from "./commit.ts";
+import { CommitConflict, CommitGrouper, keyText, type Mutation } from "./commit.ts";
 
+export { CommitConflict };
 export type { Mutation };
+
+/** Deno KV answers at most this many keys in one getMany. */
+const GET_MANY_LIMIT = 10;
+/** Values kept by getRecent at most; past it the cache starts over rather than grow. */
+const RECENT_MAX = 50_000;
+
+interface PendingRead {
+  key: Deno.KvKey;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+interface RecentValue {
+  value: unknown;
+  /** When it was read or written, ms. */
+  at: number;
+}
 
 export class Store {
   readonly commits: CommitGrouper;
+  #reads: PendingRead[] = [];
+  /** getRecent's values by key text, kept in step with every commit made here. */
+  #recent = new Map<string, RecentValue>();
+  /** getRecent reads in flight by key text: a commit touching the key while any is in flight
+   * makes them all unfit to keep (they may have read what it replaced). */
+  #recentReads = new Map<string, { pending: number; stale: boolean }>();
 
-  private constructor(readonly kv: Deno.Kv) {
+  private constructor(
+    /** The connection every commit goes through (and anything needing the writer's view). */
+    readonly kv: Deno.Kv,
+    /**
+     * A second connection to the same database, for reads. The embedded store serves each
+     * connection on one thread, so reads on the writer's connection queue behind every commit's
+     * fsync; here they run beside it (SQLite WAL). A read started after a commit resolved sees
+     * it. For `:memory:` it is the same connection.
+     */
+    readonly reader: Deno.Kv,
+  ) {
     this.commits = new CommitGrouper(kv);
+    this.commits.onCommit((mutations) => this.#followRecent(mutations));
   }
 
   /** Opens (creating its directory if needed) the KV database at `path`, or `:memory:`. */
   static async open(path: string): Promise<Store> {
-    if (path !== ":memory:") {
-      const dir = path.replace(/[/\\][^/\\]*$/, "");
-      if (dir && dir !== path) await Deno.mkdir(dir, { recursive: true });
+    if (path === ":memory:") {
+      const kv = await Deno.openKv(path);
+      return new Store(kv, kv);
     }
-    return new Store(await Deno.openKv(path));
+    const dir = path.replace(/[/\\][^/\\]*$/, "");
+    if (dir && dir !== path) await Deno.mkdir(dir, { recursive: true });
+    const kv = await Deno.openKv(path);
+    return new Store(kv, await Deno.openKv(path));
   }
 
   /** Writes through the grouper: resolves once durable. */
@@ -28,9 +66,87 @@ export class Store {
     return this.commits.write(mutations);
   }
 
-  async get<T>(key: Deno.KvKey): Promise<T | undefined> {
-    const entry = await this.kv.get<T>(key);
-    return entry.value ?? undefined;
+  /** Reads one key. Gets asked in the same tick travel together (see #readTogether). */
+  get<T>(key: Deno.KvKey): Promise<T | undefined> {
+    return new Promise((resolve, reject) => {
+      const read = { key, resolve: resolve as (value: unknown) => void, reject };
+      if (this.#reads.push(read) === 1) queueMicrotask(() => this.#readTogether());
+    });
+  }
+
+  /**
+   * Sends the gets gathered in this tick as getMany calls of up to GET_MANY_LIMIT keys: one round
+   * trip to the store's thread instead of one per key (a send checks the recipient, the block
+   * list and the mailbox count at once).
+   */
+  #readTogether(): void {
+    const reads = this.#reads;
+    this.#reads = [];
+    for (let i = 0; i < reads.length; i += GET_MANY_LIMIT) {
+      const chunk = reads.slice(i, i + GET_MANY_LIMIT);
+      this.reader.getMany(chunk.map((r) => r.key)).then(
+        (entries) => entries.forEach((e, j) => chunk[j].resolve(e.value ?? undefined)),
+        // One bad key fails the whole call: ask each alone, so only its own caller hears of it.
+        () => {
+          for (const r of chunk) {
+            this.reader.get(r.key).then((e) => r.resolve(e.value ?? undefined), r.reject);
+          }
+        },
+      );
+    }
+  }
+
+  /**
+   * Like get, but answered from memory when this key was read or written here less than
+   * `maxAgeMs` ago. Commits made through this store keep the value exact; only writers outside
+   * it (another process, a direct kv.atomic) can go unseen, for at most `maxAgeMs`. For the
+   * small records a hot path asks on every request (a recipient's block list, a mailbox count):
+   * each read is a round trip to the store's thread.
+   */
+  async getRecent<T>(key: Deno.KvKey, maxAgeMs: number): Promise<T | undefined> {
+    const text = keyText(key);
+    const now = Date.now();
+    const hit = this.#recent.get(text);
+    if (hit && now - hit.at < maxAgeMs) return hit.value as T | undefined;
+    let reads = this.#recentReads.get(text);
+    if (!reads) this.#recentReads.set(text, reads = { pending: 0, stale: false });
+    reads.pending++;
+    try {
+      const value = await this.get<T>(key);
+      if (!reads.stale) this.#remember(text, value, now);
+      return value;
+    } finally {
+      if (--reads.pending === 0) this.#recentReads.delete(text);
+    }
+  }
+
+  #remember(text: string, value: unknown, at: number): void {
+    if (this.#recent.size >= RECENT_MAX) this.#recent.clear();
+    this.#recent.set(text, { value, at });
+  }
+
+  /** A commit made here: what getRecent keeps for the keys it touched takes their new values. */
+  #followRecent(mutations: readonly Mutation[]): void {
+    if (this.#recent.size === 0 && this.#recentReads.size === 0) return;
+    const now = Date.now();
+    for (const m of mutations) {
+      if (m.type === "check") continue;
+      const text = keyText(m.key);
+      const reads = this.#recentReads.get(text);
+      if (reads) reads.stale = true;
+      const kept = this.#recent.get(text);
+      if (!kept) continue;
+      if (m.type === "set") kept.value = m.value;
+      else if (m.type === "delete") kept.value = undefined;
+      else if (kept.value === undefined) kept.value = new Deno.KvU64(m.value);
+      else if (kept.value instanceof Deno.KvU64) {
+        kept.value = new Deno.KvU64(BigInt.asUintN(64, kept.value.value + m.value));
+      } else {
+        this.#recent.delete(text);
+        continue;
+      }
+      kept.at = now;
+    }
   }
 
   async list<T>(
@@ -38,7 +154,7 @@ export class Store {
     options: Deno.KvListOptions = {},
   ): Promise<{ key: Deno.KvKey; value: T }[]> {
     const out: { key: Deno.KvKey; value: T }[] = [];
-    for await (const entry of this.kv.list<T>({ prefix }, options)) {
+    for await (const entry of this.reader.list<T>({ prefix }, options)) {
       out.push({ key: entry.key, value: entry.value });
     }
     return out;
@@ -56,9 +172,22 @@ export class Store {
 
   async close(): Promise<void> {
     await this.commits.drain();
+    if (this.reader !== this.kv) this.reader.close();
     this.kv.close();
   }
 }
 
 export const set = (key: Deno.KvKey, value: unknown): Mutation => ({ type: "set", key, value });
 export const del = (key: Deno.KvKey): Mutation => ({ type: "delete", key });
+/** The write goes through only while `key` has `versionstamp` (null: while it does not exist). */
+export const check = (key: Deno.KvKey, versionstamp: string | null): Mutation => ({
+  type: "check",
+  key,
+  versionstamp,
+});
+/** Adds `by` (negative to subtract) to the counter at `key`. */
+export const add = (key: Deno.KvKey, by: number): Mutation => ({
+  type: "sum",
+  key,
+  value: BigInt.asUintN(64, BigInt(by)),
+});

@@ -5,15 +5,13 @@
  */
 import type { Primitive } from "../codec/csp/message.ts";
 import { sortableId } from "../util/ids.ts";
-import { del, type Mutation, set, type Store } from "./kv.ts";
+import { check, CommitConflict, del, type Mutation, set, type Store } from "./kv.ts";
 
 export interface OutboxEntry {
   /** Sequence and TransactionID. */
   seq: string;
   primitive: Primitive;
   createdAt: number;
-  /** When it was last handed to the client; re-sent if not acknowledged in time. */
-  sentAt?: number;
   /** Entries with the same key replace each other while unsent (latest state wins). */
   coalesceKey?: string;
   /** Names the service that wants to hear about the client's acknowledgement. */
@@ -22,7 +20,21 @@ export interface OutboxEntry {
   ackData?: unknown;
 }
 
-export type NewOutboxEntry = Omit<OutboxEntry, "seq" | "createdAt" | "sentAt">;
+export type NewOutboxEntry = Omit<OutboxEntry, "seq" | "createdAt">;
+
+/** An entry the client is about to acknowledge, and the mutations that take it off the queue. */
+export interface Acknowledgement {
+  entry: OutboxEntry;
+  /** Hold only while the entry is as it was handed out: one replaced meanwhile stays queued. */
+  mutations: Mutation[];
+}
+
+/** An entry handed to the client and not acknowledged yet: when, and which version of it. */
+interface HandedOut {
+  at: number;
+  versionstamp: string;
+  entry: OutboxEntry;
+}
 
 const entryKey = (sessionId: string, seq: string) => ["outbox", sessionId, seq];
 const coalesceKeyOf = (sessionId: string, key: string) => ["outbox_key", sessionId, key];
@@ -36,9 +48,43 @@ export const RESEND_AFTER_MS = 30_000;
 const GET_MANY_LIMIT = 10;
 /** How far a poll looks past entries still waiting for their acknowledgement. */
 const SCAN_LIMIT = 64;
+/** How long "nothing to hand out" is believed without looking again, at most: bounds what a
+ * writer outside this process (on a shared KV) could leave unannounced. */
+const QUIET_BELIEVED_MS = 2_000;
+const MAX_QUIET_MARKS = 100_000;
 
 export class OutboxRepo {
-  constructor(private readonly store: Store) {}
+  /**
+   * Entries handed out and not yet acknowledged, per session. Kept in memory, not written: a
+   * poll costs no commit. After a restart they are handed out again at once rather than after
+   * RESEND_AFTER_MS, which only repeats what was never acknowledged. Follows the commits: an
+   * entry removed from KV leaves this map too.
+   */
+  readonly #handedOut = new Map<string, Map<string, HandedOut>>();
+  /** Sessions with nothing to hand out at the last look, until when: the Poll flag of most
+   * answers needs no KV read. Any commit queueing for the session drops its mark. */
+  readonly #quietUntil = new Map<string, number>();
+  /** Looks in progress, so that a commit landing during one keeps it from marking quiet. */
+  readonly #looking = new Map<string, symbol>();
+
+  constructor(private readonly store: Store) {
+    store.commits.onCommit((mutations) => this.#follow(mutations));
+  }
+
+  #follow(mutations: readonly Mutation[]): void {
+    for (const m of mutations) {
+      if (m.key[0] !== "outbox") continue;
+      const sessionId = String(m.key[1]);
+      if (m.type === "set") {
+        this.#quietUntil.delete(sessionId);
+        this.#looking.delete(sessionId);
+      } else if (m.type === "delete") {
+        const handed = this.#handedOut.get(sessionId);
+        handed?.delete(String(m.key[2]));
+        if (handed?.size === 0) this.#handedOut.delete(sessionId);
+      }
+    }
+  }
 
   /** Mutations that queue `entry` for the session, replacing an unsent entry with the same
    * coalesce key. Returned rather than written, so callers commit them with their own writes. */
@@ -67,9 +113,9 @@ export class OutboxRepo {
     const replaceable = new Map<(typeof items)[number], OutboxEntry>();
     linked.forEach((l, i) => {
       const entry = existing[i];
-      if (entry && entry.sentAt === undefined) replaceable.set(l.item, entry);
+      const handed = this.#handedOut.get(l.item.sessionId)?.has(l.seq);
+      if (entry && !handed) replaceable.set(l.item, entry);
     });
-
     const mutations: Mutation[] = [];
     for (const item of items) {
       const { sessionId, entry } = item;
@@ -98,7 +144,7 @@ export class OutboxRepo {
     for (let i = 0; i < keys.length; i += GET_MANY_LIMIT) {
       chunks.push(keys.slice(i, i + GET_MANY_LIMIT));
     }
-    const results = await Promise.all(chunks.map((chunk) => this.store.kv.getMany<T[]>(chunk)));
+    const results = await Promise.all(chunks.map((chunk) => this.store.reader.getMany<T[]>(chunk)));
     return results.flat().map((e) => (e.value ?? undefined) as T | undefined);
   }
 
@@ -106,44 +152,108 @@ export class OutboxRepo {
     await this.store.write(...await this.enqueueMutations(sessionId, entry));
   }
 
-  /** Entries the client should receive now: never sent, or sent and not acknowledged in time. */
+  /** Entries the client should receive now: never handed out, or handed out and not
+   * acknowledged in time. */
   async deliverable(sessionId: string, now: number, limit: number): Promise<OutboxEntry[]> {
-    // Every answer to a session asks this (for Poll), so stop reading at the first `limit` found.
-    const found: OutboxEntry[] = [];
-    const entries = this.store.kv.list<OutboxEntry>({ prefix: ["outbox", sessionId] }, {
-      limit: SCAN_LIMIT,
-      batchSize: Math.max(limit, 8),
-    });
-    for await (const { value } of entries) {
-      if (value.sentAt === undefined || now - value.sentAt >= RESEND_AFTER_MS) found.push(value);
-      if (found.length >= limit) break;
-    }
-    return found;
+    return await this.#look(sessionId, now, limit, false);
   }
 
   async hasDeliverable(sessionId: string, now: number): Promise<boolean> {
     return (await this.deliverable(sessionId, now, 1)).length > 0;
   }
 
-  async markSent(sessionId: string, entries: OutboxEntry[], now: number): Promise<void> {
-    await this.store.write(
-      ...entries.map((e) => set(entryKey(sessionId, e.seq), { ...e, sentAt: now })),
-    );
+  /** Like deliverable, and takes them as handed out now (a poll): they wait for the client's
+   * acknowledgement, and are due again if it does not come within RESEND_AFTER_MS. */
+  async handOut(sessionId: string, now: number, limit: number): Promise<OutboxEntry[]> {
+    return await this.#look(sessionId, now, limit, true);
+  }
+
+  async #look(sessionId: string, now: number, limit: number, take: boolean) {
+    const quietUntil = this.#quietUntil.get(sessionId);
+    if (quietUntil !== undefined && now < quietUntil) return [];
+    const look = Symbol();
+    this.#looking.set(sessionId, look);
+    // Every answer to a session asks this (for Poll): read only past the first `limit` found.
+    const found: OutboxEntry[] = [];
+    let scanned = 0;
+    let more = false;
+    let nextDue = now + QUIET_BELIEVED_MS;
+    const entries = this.store.reader.list<OutboxEntry>({ prefix: ["outbox", sessionId] }, {
+      limit: SCAN_LIMIT,
+      batchSize: Math.max(limit + 1, 8),
+    });
+    for await (const { value, versionstamp } of entries) {
+      scanned++;
+      // Checked and taken in one step, so two polls at once never hand out the same entry.
+      const handed = this.#handedOut.get(sessionId)?.get(value.seq);
+      if (handed?.versionstamp === versionstamp && now - handed.at < RESEND_AFTER_MS) {
+        nextDue = Math.min(nextDue, handed.at + RESEND_AFTER_MS);
+        continue;
+      }
+      if (found.length >= limit) {
+        more = true;
+        break;
+      }
+      found.push(value);
+      if (take) this.#take(sessionId, { at: now, versionstamp, entry: value });
+    }
+    // Nothing left to hand out (what was found is taken now): later answers need not look.
+    const quiet = !more && scanned < SCAN_LIMIT && (take || found.length === 0);
+    if (this.#looking.get(sessionId) === look) {
+      this.#looking.delete(sessionId);
+      if (quiet) {
+        // Only a hint: when too many sessions are marked, start over rather than grow.
+        if (this.#quietUntil.size >= MAX_QUIET_MARKS) this.#quietUntil.clear();
+        this.#quietUntil.set(sessionId, nextDue);
+      }
+    }
+    return found;
+  }
+
+  #take(sessionId: string, handed: HandedOut): void {
+    let session = this.#handedOut.get(sessionId);
+    if (!session) this.#handedOut.set(sessionId, session = new Map());
+    session.set(handed.entry.seq, handed);
+  }
+
+  /**
+   * What the client's acknowledgement of `transactionId` takes off the queue, for the caller to
+   * commit (with whatever the acknowledgement itself changes); undefined if no such entry waits.
+   */
+  async acknowledgement(
+    sessionId: string,
+    transactionId: string,
+  ): Promise<Acknowledgement | undefined> {
+    if (!SEQ_RE.test(transactionId)) return undefined;
+    const key = entryKey(sessionId, transactionId);
+    let handed = this.#handedOut.get(sessionId)?.get(transactionId);
+    if (!handed) {
+      // Not handed out by this process (it restarted since): read it back.
+      const stored = await this.store.reader.get<OutboxEntry>(key);
+      if (!stored.value || !stored.versionstamp) return undefined;
+      handed = { at: 0, versionstamp: stored.versionstamp, entry: stored.value };
+    }
+    const { entry } = handed;
+    const mutations = [check(key, handed.versionstamp), del(key)];
+    if (entry.coalesceKey) {
+      // A newer entry may have taken over the key while this one was in flight: keep its link.
+      const link = coalesceKeyOf(sessionId, entry.coalesceKey);
+      if (await this.store.get<string>(link) === entry.seq) mutations.push(del(link));
+    }
+    return { entry, mutations };
   }
 
   /** Removes the entry the client acknowledged; undefined if no such entry is waiting. */
   async ack(sessionId: string, transactionId: string): Promise<OutboxEntry | undefined> {
-    if (!SEQ_RE.test(transactionId)) return undefined;
-    const entry = await this.store.get<OutboxEntry>(entryKey(sessionId, transactionId));
-    if (!entry) return undefined;
-    const mutations = [del(entryKey(sessionId, entry.seq))];
-    if (entry.coalesceKey) {
-      // A newer entry may have taken over the key while this one was in flight: keep its link.
-      const key = coalesceKeyOf(sessionId, entry.coalesceKey);
-      if (await this.store.get<string>(key) === entry.seq) mutations.push(del(key));
+    const taken = await this.acknowledgement(sessionId, transactionId);
+    if (!taken) return undefined;
+    try {
+      await this.store.write(...taken.mutations);
+    } catch (error) {
+      if (error instanceof CommitConflict) return undefined;
+      throw error;
     }
-    await this.store.write(...mutations);
-    return entry;
+    return taken.entry;
   }
 
   /** Everything still queued for a session, oldest first (used when the session ends). */
@@ -151,7 +261,11 @@ export class OutboxRepo {
     return (await this.store.list<OutboxEntry>(["outbox", sessionId])).map((e) => e.value);
   }
 
+  /** Mutations that empty a session's queue (it ended); its marks in memory go at once. */
   async clearMutations(sessionId: string): Promise<Mutation[]> {
+    this.#handedOut.delete(sessionId);
+    this.#quietUntil.delete(sessionId);
+    this.#looking.delete(sessionId);
     const mutations: Mutation[] = [];
     for (const e of await this.store.list<OutboxEntry>(["outbox", sessionId])) {
       mutations.push(del(e.key));
@@ -160,5 +274,29 @@ export class OutboxRepo {
       mutations.push(del(e.key));
     }
     return mutations;
+  }
+
+  /**
+   * Mutations that queue one entry per item, all under one new sequence (returned), each deleting
+   * the entry it `replaces` (a sequence the caller kept from an earlier call), and reading
+   * nothing: coalescing for a caller that remembers its own last entry per session (presence
+   * keeps it with each watcher session), where enqueueManyMutations reads a coalesce link per
+   * session. A replaced entry already handed out is gone when its acknowledgement comes, and
+   * its successor is delivered. Entries given here should carry no coalesceKey.
+   */
+  replaceManyMutations(
+    items: readonly { sessionId: string; entry: NewOutboxEntry; replaces?: string }[],
+  ): { seq: string; mutations: Mutation[] } {
+    const seq = sortableId();
+    const createdAt = Date.now();
+    const stored = new Map<NewOutboxEntry, OutboxEntry>();
+    const mutations: Mutation[] = [];
+    for (const { sessionId, entry, replaces } of items) {
+      let value = stored.get(entry);
+      if (!value) stored.set(entry, value = { ...entry, seq, createdAt });
+      if (replaces !== undefined) mutations.push(del(entryKey(sessionId, replaces)));
+      mutations.push(set(entryKey(sessionId, seq), value));
+    }
+    return { seq, mutations };
   }
 }

@@ -45,6 +45,10 @@ const GONE_REMEMBERED_MS = 24 * 3600_000;
 
 export class SessionRepo {
   #cache = new Map<string, { record: SessionRecord; at: number }>();
+  /** Session ids per user, cached like the records; every start or end here drops the user's
+   * entry, and a read that overlapped one is not kept. */
+  #byUser = new Map<string, { ids: string[]; at: number }>();
+  #starts = 0;
 
   constructor(private readonly store: Store) {}
 
@@ -69,6 +73,8 @@ export class SessionRepo {
       set(byUserKey(record.userId, record.id), true),
       set(expiryKey(record.expiresAt, record.id), record.userId),
     );
+    this.#starts++;
+    this.#byUser.delete(record.userId);
     this.#remember(record, Date.now());
   }
 
@@ -86,6 +92,7 @@ export class SessionRepo {
   /** Mutations that end a session (the caller may add its own to the same commit). */
   endMutations(record: SessionRecord, reason: SessionEnd): Mutation[] {
     this.#cache.delete(record.id);
+    this.#byUser.delete(record.userId);
     return [
       del(sessionKey(record.id)),
       del(byUserKey(record.userId, record.id)),
@@ -100,8 +107,19 @@ export class SessionRepo {
   }
 
   async listByUser(userId: string): Promise<SessionRecord[]> {
-    const ids = await this.store.list<boolean>(["session_by_user", userId]);
-    const records = await Promise.all(ids.map((e) => this.get(String(e.key[2]))));
+    const now = Date.now();
+    let ids = this.#byUser.get(userId);
+    if (!ids || now - ids.at >= CACHE_MS) {
+      const starts = this.#starts;
+      const listed = await this.store.list<boolean>(["session_by_user", userId]);
+      ids = { ids: listed.map((e) => String(e.key[2])), at: now };
+      if (starts === this.#starts) {
+        if (this.#byUser.size >= CACHE_MAX) this.#byUser.clear();
+        this.#byUser.set(userId, ids);
+      }
+    }
+    // An ended session's record is gone (or cached as gone), so it drops out here.
+    const records = await Promise.all(ids.ids.map((id) => this.get(id)));
     return records.filter((r): r is SessionRecord => r !== undefined);
   }
 

@@ -1,6 +1,6 @@
 /** User accounts. */
 import type { PasswordHash, Sealed } from "../util/crypto.ts";
-import { del, set, type Store } from "./kv.ts";
+import { check, CommitConflict, del, set, type Store } from "./kv.ts";
 
 export interface UserRecord {
   /** Normalised `wv:user@domain`. */
@@ -20,11 +20,21 @@ export class UserRepo {
     return this.store.get<UserRecord>(userKey(id));
   }
 
+  /** Whether the user exists, as known at most `maxAgeMs` ago (a recipient check on every
+   * send): users added or removed by another process (the admin command) may go unseen so long. */
+  async exists(id: string, maxAgeMs: number): Promise<boolean> {
+    return await this.store.getRecent<UserRecord>(userKey(id), maxAgeMs) !== undefined;
+  }
+
   /** Creates the user; false if it already exists. */
   async create(user: UserRecord): Promise<boolean> {
-    const result = await this.store.kv.atomic().check({ key: userKey(user.id), versionstamp: null })
-      .set(userKey(user.id), user).commit();
-    return result.ok;
+    try {
+      await this.store.write(check(userKey(user.id), null), set(userKey(user.id), user));
+      return true;
+    } catch (error) {
+      if (error instanceof CommitConflict) return false;
+      throw error;
+    }
   }
 
   put(user: UserRecord): Promise<void> {

@@ -1,7 +1,8 @@
 /**
  * Polling-Request: hands out waiting server-originated transactions, as many as the client's
  * MultiTrans allows, each as a Request under the outbox's own TransactionID; the client's
- * Response with that id acknowledges it. Nothing waiting: an empty HTTP body.
+ * Response with that id acknowledges it. Nothing waiting: an empty HTTP body. Handing out writes
+ * nothing: the outbox remembers in memory what awaits acknowledgement (src/store/outbox.ts).
  */
 import type { CspTransaction } from "../../codec/csp/message.ts";
 import type { PrimitiveModule } from "../../session/handler.ts";
@@ -11,9 +12,8 @@ export const pollingRequest: PrimitiveModule = {
   async handle(ctx) {
     const session = ctx.session!;
     const now = Date.now();
-    const entries = await ctx.server.outbox.deliverable(session.id, now, session.multiTrans);
+    const entries = await ctx.server.outbox.handOut(session.id, now, session.multiTrans);
     if (entries.length === 0) return null;
-    await ctx.server.outbox.markSent(session.id, entries, now);
     return entries.map((e): CspTransaction => ({
       mode: "Request",
       transactionId: e.seq,

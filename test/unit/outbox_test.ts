@@ -1,0 +1,95 @@
+/** The outbox: handing entries out costs no write; acknowledgements, resends and the Poll hint. */
+import assert from "node:assert/strict";
+import { Store } from "../../src/store/kv.ts";
+import { OutboxRepo, RESEND_AFTER_MS } from "../../src/store/outbox.ts";
+
+const status = (text: string) => ({ name: "Status", body: { Description: text } });
+
+async function withOutbox(body: (outbox: OutboxRepo, store: Store) => Promise<void>) {
+  const store = await Store.open(":memory:");
+  try {
+    await body(new OutboxRepo(store), store);
+  } finally {
+    await store.close();
+  }
+}
+
+Deno.test("a poll hands entries out without writing; they come back only after the resend time", async () => {
+  await withOutbox(async (outbox, store) => {
+    await outbox.enqueue("s1", { primitive: status("one") });
+    await outbox.enqueue("s1", { primitive: status("two") });
+    const commits = store.commits.stats.commits;
+    const now = Date.now();
+
+    const first = await outbox.handOut("s1", now, 1);
+    const second = await outbox.handOut("s1", now, 5);
+    assert.deepEqual([...first, ...second].map((e) => e.primitive.body.Description), [
+      "one",
+      "two",
+    ]);
+    assert.deepEqual(await outbox.handOut("s1", now, 5), [], "both in flight");
+    assert.equal(await outbox.hasDeliverable("s1", now), false);
+    assert.equal(store.commits.stats.commits, commits, "handing out wrote nothing");
+
+    const later = await outbox.handOut("s1", now + RESEND_AFTER_MS, 5);
+    assert.deepEqual(later.map((e) => e.seq), [...first, ...second].map((e) => e.seq));
+  });
+});
+
+Deno.test("an acknowledged entry is gone, and a second acknowledgement finds nothing", async () => {
+  await withOutbox(async (outbox) => {
+    await outbox.enqueue("s1", { primitive: status("once") });
+    const [entry] = await outbox.handOut("s1", Date.now(), 1);
+    const [a, b] = await Promise.all([outbox.ack("s1", entry.seq), outbox.ack("s1", entry.seq)]);
+    assert.deepEqual([a?.seq, b], [entry.seq, undefined]);
+    assert.deepEqual(await outbox.all("s1"), []);
+    assert.deepEqual(await outbox.handOut("s1", Date.now() + RESEND_AFTER_MS, 5), []);
+  });
+});
+
+Deno.test("an entry replaced while in flight stays queued when the old one is acknowledged", async () => {
+  await withOutbox(async (outbox) => {
+    const entry = (text: string) => ({ primitive: status(text), coalesceKey: "presence:alice" });
+    await outbox.enqueue("s1", entry("away"));
+    const [handed] = await outbox.handOut("s1", Date.now(), 1);
+    // The client has "away" in hand; the new state goes in a new entry, not over the old one.
+    await outbox.enqueue("s1", entry("lunch"));
+    await outbox.ack("s1", handed.seq);
+    const [next] = await outbox.handOut("s1", Date.now(), 5);
+    assert.equal(next.primitive.body.Description, "lunch");
+  });
+});
+
+Deno.test("the Poll hint: an empty outbox is not read again until something is queued", async () => {
+  await withOutbox(async (outbox, store) => {
+    let lists = 0;
+    const list = store.reader.list.bind(store.reader);
+    store.reader.list = ((...args: Parameters<typeof list>) => {
+      lists++;
+      return list(...args);
+    }) as typeof list;
+    assert.equal(await outbox.hasDeliverable("s1", Date.now()), false);
+    assert.equal(await outbox.hasDeliverable("s1", Date.now()), false);
+    assert.equal(lists, 1, "the second look was answered from memory");
+
+    await outbox.enqueue("s1", { primitive: status("news") });
+    assert.equal(await outbox.hasDeliverable("s1", Date.now()), true, "the commit ended the hint");
+    assert.equal(lists, 2);
+  });
+});
+
+Deno.test("an entry rewritten between a poll and its acknowledgement is handed out again", async () => {
+  await withOutbox(async (outbox, store) => {
+    const entry = (text: string) => ({ primitive: status(text), coalesceKey: "presence:alice" });
+    await outbox.enqueue("s1", entry("away"));
+    // The update is prepared while the entry is still unsent, so it will rewrite it in place...
+    const rewrite = await outbox.enqueueMutations("s1", entry("lunch"));
+    // ...but a poll hands the old state out before that rewrite is committed.
+    const [handed] = await outbox.handOut("s1", Date.now(), 1);
+    await store.write(...rewrite);
+    assert.equal(await outbox.ack("s1", handed.seq), undefined, "not what the client saw");
+    const [again] = await outbox.handOut("s1", Date.now(), 5);
+    assert.equal(again.seq, handed.seq);
+    assert.equal(again.primitive.body.Description, "lunch");
+  });
+});
