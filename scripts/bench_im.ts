@@ -1,9 +1,21 @@
 /**
- * `deno run -A scripts/bench_im.ts [pairs] [messages]`: instant messaging over real HTTP. Each of
- * `pairs` senders sends `messages` messages, one after another, to its own receiver, which polls
- * for them and acknowledges each with MessageDelivered. Prints delivered messages/s and the
- * send-to-receipt latency (p50, p99), then the same bodies POSTed to a Hono echo route in the
- * same process, and the ratio of the two rates. The store is a KV file in a temp directory.
+ * `deno run -A scripts/bench_im.ts [--pairs 20] [--messages 50] [--multi-trans 10]
+ * [--poll-interval 10] [--pin]`: instant messaging over real HTTP, against a Hono POST echo of the
+ * same bodies.
+ *
+ * The server runs in this process on a file KV in a temp directory; the clients run in a child
+ * process (the same script with `--load`), so client work does not share the server's thread.
+ * Each of `pairs` senders sends `messages` messages, one after another, to its own receiver. Each
+ * receiver agreed MultiTrans in ClientCapability and polls: every Polling-Request carries the
+ * acknowledgements (MessageDelivered Responses) of what the previous poll handed out, and the
+ * last ones go alone. A receiver polls every `--poll-interval` ms, at once while its answers say
+ * Poll T.
+ * `--multi-trans 1` makes each receiver take one message per poll.
+ *
+ * Prints delivered messages/s (counted once the last acknowledgement is answered) and the
+ * send-to-receipt latency (p50, p99); then the same clients' rate against an echo route serving
+ * the same bodies from this process, with as many connections as there are clients, and the
+ * ratio of the two rates. `--pin` puts the server on CPU 0 and the clients on CPU 1 (taskset).
  */
 import { Hono } from "hono";
 import { loadConfig } from "../src/config.ts";
@@ -11,128 +23,270 @@ import { loadCore } from "../src/core/mod.ts";
 import { createServer } from "../src/server.ts";
 import { hashPassword } from "../src/util/crypto.ts";
 
-const PAIRS = Number(Deno.args[0] ?? 20);
-const MESSAGES = Number(Deno.args[1] ?? 50);
 const NS = 'xmlns="http://www.openmobilealliance.org/DTD/WV-CSP1.2"';
 const TRC = 'xmlns="http://www.openmobilealliance.org/DTD/WV-TRC1.2"';
 const TYPE = { "content-type": "application/vnd.wv.csp.xml" };
 const TEXT = "Benchmark message of a typical chat length, about eighty bytes of text.";
+const DOMAIN = "bench.test";
+/** What the clients print once logged in, before the timed part. */
+const READY = "ready";
 
-function envelope(sessionId: string | undefined, tid: string, body: string, mode = "Request") {
+function option(name: string, fallback: number): number {
+  const i = Deno.args.indexOf(`--${name}`);
+  return i === -1 ? fallback : Number(Deno.args[i + 1]);
+}
+const PAIRS = option("pairs", 20);
+const MESSAGES = option("messages", 50);
+const MULTI_TRANS = Math.min(option("multi-trans", 10), 15);
+/** A receiver's polling interval, ms: it polls again at once only while Poll says T. */
+const POLL_INTERVAL_MS = option("poll-interval", 10);
+/** The echo is fast: several rounds make its timing as long as the IM run's. */
+const ECHO_ROUNDS = 5;
+
+interface Transaction {
+  mode?: "Request" | "Response";
+  tid: string;
+  body: string;
+}
+
+function envelope(sessionId: string | undefined, transactions: Transaction[]): string {
   const descriptor = sessionId
     ? `<SessionType>Inband</SessionType><SessionID>${sessionId}</SessionID>`
     : "<SessionType>Outband</SessionType>";
+  const txs = transactions.map((t) =>
+    `<Transaction><TransactionDescriptor><TransactionMode>${t.mode ?? "Request"}` +
+    `</TransactionMode><TransactionID>${t.tid}</TransactionID></TransactionDescriptor>` +
+    `<TransactionContent ${TRC}>${t.body}</TransactionContent></Transaction>`
+  ).join("");
   return `<WV-CSP-Message ${NS}><Session><SessionDescriptor>${descriptor}</SessionDescriptor>` +
-    `<Transaction><TransactionDescriptor><TransactionMode>${mode}</TransactionMode>` +
-    `<TransactionID>${tid}</TransactionID></TransactionDescriptor>` +
-    `<TransactionContent ${TRC}>${body}</TransactionContent></Transaction></Session></WV-CSP-Message>`;
+    `${txs}</Session></WV-CSP-Message>`;
 }
 
 const sendBody = (to: string, n: number) =>
   `<SendMessage-Request><DeliveryReport>F</DeliveryReport><MessageInfo><Recipient><User>` +
-  `<UserID>${to}</UserID></User></Recipient></MessageInfo><ContentData>${n} ${TEXT}` +
+  `<UserID>wv:${to}@${DOMAIN}</UserID></User></Recipient></MessageInfo><ContentData>${n} ${TEXT}` +
   `</ContentData></SendMessage-Request>`;
 
 const percentile = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
 
-const dir = await Deno.makeTempDir();
-const config = loadConfig({ IMPS_DOMAIN: "bench.test", IMPS_DATA: `${dir}/imps.kv` });
-const server = await createServer(config, {
-  parseXml: (await loadCore(config.core)).parseXml,
-  sweepIntervalMs: 0,
-});
-const echo = new Hono();
-echo.post("/echo", async (c) => c.body(await c.req.arrayBuffer(), 200, TYPE));
-const http = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, server.app.fetch);
-const echoHttp = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, echo.fetch);
-const url = `http://127.0.0.1:${(http.addr as Deno.NetAddr).port}/csp`;
-const echoUrl = `http://127.0.0.1:${(echoHttp.addr as Deno.NetAddr).port}/echo`;
+let requests = 0;
+const post = async (url: string, body: string) => {
+  requests++;
+  return await (await fetch(url, { method: "POST", body, headers: TYPE })).text();
+};
 
-const post = async (target: string, body: string) =>
-  await (await fetch(target, { method: "POST", body, headers: TYPE })).text();
+interface LoadResult {
+  rate: number;
+  p50?: number;
+  p99?: number;
+  /** HTTP requests per message delivered. */
+  perMessage?: number;
+}
 
-try {
-  const password = await hashPassword("secret");
+/** The clients' side of the IM run. */
+async function loadIm(url: string): Promise<LoadResult> {
   const login = async (name: string) => {
-    const id = `wv:${name}@bench.test`;
-    await server.context.users.create({ id, password, createdAt: Date.now() });
     const answer = await post(
       url,
-      envelope(
-        undefined,
-        "1",
-        `<Login-Request><UserID>${id}</UserID><ClientID><URL>http://b</URL></ClientID>` +
-          `<Password>secret</Password><TimeToLive>3600</TimeToLive></Login-Request>`,
-      ),
+      envelope(undefined, [{
+        tid: "1",
+        body: `<Login-Request><UserID>wv:${name}@${DOMAIN}</UserID><ClientID><URL>http://b` +
+          `</URL></ClientID><Password>secret</Password><TimeToLive>3600</TimeToLive>` +
+          `</Login-Request>`,
+      }]),
     );
     return answer.match(/<SessionID>([0-9a-f]+)<\/SessionID>/)![1];
   };
   const pairs = [];
   for (let i = 0; i < PAIRS; i++) {
-    pairs.push({ sender: await login(`s${i}`), receiver: await login(`r${i}`), to: `r${i}` });
+    const receiver = await login(`r${i}`);
+    await post(
+      url,
+      envelope(receiver, [{
+        tid: "2",
+        body: `<ClientCapability-Request><CapabilityList><MultiTrans>${MULTI_TRANS}` +
+          `</MultiTrans></CapabilityList></ClientCapability-Request>`,
+      }]),
+    );
+    pairs.push({ sender: await login(`s${i}`), receiver, to: `r${i}` });
   }
 
+  console.log(READY);
   const sentAt = new Map<string, number>();
   const latencies: number[] = [];
   const start = performance.now();
+  const requestsBefore = requests;
   await Promise.all(pairs.flatMap(({ sender, receiver, to }, p) => [
     (async () => {
       for (let n = 0; n < MESSAGES; n++) {
         sentAt.set(`${p}:${n}`, performance.now());
-        const answer = await post(url, envelope(sender, `m${n}`, sendBody(to, n)));
+        const answer = await post(url, envelope(sender, [{ tid: `m${n}`, body: sendBody(to, n) }]));
         if (!answer.includes("<Code>200</Code>")) throw new Error(`send failed: ${answer}`);
       }
     })(),
     (async () => {
+      let acks: Transaction[] = [];
       for (let received = 0; received < MESSAGES;) {
-        const answer = await post(url, envelope(receiver, "", "<Polling-Request/>"));
-        if (answer === "") {
-          await new Promise((r) => setTimeout(r, 2));
-          continue;
+        const polledAt = performance.now();
+        const poll = { tid: "", body: "<Polling-Request/>" };
+        const answer = await post(url, envelope(receiver, [...acks, poll]));
+        acks = [];
+        for (const tx of answer.split("<Transaction>").slice(1)) {
+          const n = tx.match(/<ContentData>(\d+) /)![1];
+          latencies.push(performance.now() - sentAt.get(`${p}:${n}`)!);
+          const tid = tx.match(/<TransactionID>([0-9a-f]+)<\/TransactionID>/)![1];
+          const id = tx.match(/<MessageID>([0-9a-f]+)<\/MessageID>/)![1];
+          const body = `<MessageDelivered><MessageID>${id}</MessageID></MessageDelivered>`;
+          acks.push({ mode: "Response", tid, body });
+          received++;
         }
-        const n = answer.match(/<ContentData>(\d+) /)![1];
-        latencies.push(performance.now() - sentAt.get(`${p}:${n}`)!);
-        const tid = answer.match(/<TransactionID>([0-9a-f]+)<\/TransactionID>/)![1];
-        const id = answer.match(/<MessageID>([0-9a-f]+)<\/MessageID>/)![1];
-        await post(
-          url,
-          envelope(
-            receiver,
-            tid,
-            `<MessageDelivered><MessageID>${id}</MessageID></MessageDelivered>`,
-            "Response",
-          ),
-        );
-        received++;
+        // Unless more is said to be waiting, the next poll comes a polling interval later.
+        const wait = POLL_INTERVAL_MS - (performance.now() - polledAt);
+        if (wait > 0 && !answer.includes("<Poll>T</Poll>")) {
+          await new Promise((r) => setTimeout(r, wait));
+        }
       }
+      if (acks.length > 0) await post(url, envelope(receiver, acks));
     })(),
   ]));
-  const imSeconds = (performance.now() - start) / 1000;
-  const { commits, writes } = server.context.store.commits.stats;
-  const imRate = (PAIRS * MESSAGES) / imSeconds;
+  const seconds = (performance.now() - start) / 1000;
+  return {
+    rate: (PAIRS * MESSAGES) / seconds,
+    p50: percentile(latencies, 0.5),
+    p99: percentile(latencies, 0.99),
+    perMessage: (requests - requestsBefore) / (PAIRS * MESSAGES),
+  };
+}
 
-  const echoStart = performance.now();
-  await Promise.all(pairs.map(async ({ sender, to }) => {
-    for (let n = 0; n < MESSAGES; n++) {
-      await post(echoUrl, envelope(sender, `m${n}`, sendBody(to, n)));
+/** The same number of connections posting the send bodies to the echo route: a warm-up round,
+ * then `ECHO_ROUNDS` timed rounds of as many requests as the IM run made messages. */
+async function loadEcho(url: string): Promise<LoadResult> {
+  const round = async (requests: number) => {
+    await Promise.all(Array.from({ length: 2 * PAIRS }, async (_, c) => {
+      for (let n = c; n < requests; n += 2 * PAIRS) {
+        await post(url, envelope("0123456789abcdef", [{ tid: `m${n}`, body: sendBody("r0", n) }]));
+      }
+    }));
+  };
+  await round(PAIRS * MESSAGES);
+  console.log(READY);
+  const start = performance.now();
+  await round(ECHO_ROUNDS * PAIRS * MESSAGES);
+  return { rate: (ECHO_ROUNDS * PAIRS * MESSAGES) / ((performance.now() - start) / 1000) };
+}
+
+/** CPU time this process has used, seconds (Linux; undefined elsewhere). */
+function cpuSeconds(): number | undefined {
+  try {
+    const stat = Deno.readTextFileSync("/proc/self/stat");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Server CPU per unit of work, microseconds, from two cpuSeconds() readings. */
+const cpuPer = (from: number | undefined, to: number | undefined, units: number) =>
+  from === undefined || to === undefined ? "n/a" : `${((to - from) * 1e6 / units).toFixed(0)} µs`;
+
+/** Runs this script's client side in a child process (pinned to CPU 1 with `--pin`); `onReady`
+ * runs when the clients have logged in and start the timed part. */
+async function runClients(
+  kind: "im" | "echo",
+  url: string,
+  onReady: () => void,
+): Promise<LoadResult> {
+  const deno = [Deno.execPath(), "run", "-A", new URL(import.meta.url).pathname];
+  const args = [...deno, "--load", kind, url, ...Deno.args];
+  const [cmd, ...rest] = Deno.args.includes("--pin") ? ["taskset", "-c", "1", ...args] : args;
+  const child = new Deno.Command(cmd, { args: rest, stdout: "piped", stderr: "inherit" }).spawn();
+  let output = "";
+  for await (const text of child.stdout.pipeThrough(new TextDecoderStream())) {
+    output += text;
+    if (output.startsWith(`${READY}\n`)) {
+      output = output.slice(READY.length + 1);
+      onReady();
     }
-  }));
-  const echoRate = (PAIRS * MESSAGES) / ((performance.now() - echoStart) / 1000);
+  }
+  if (!(await child.status).success) throw new Error(`${kind} clients failed`);
+  return JSON.parse(output);
+}
 
-  console.log(`${PAIRS} pairs x ${MESSAGES} messages, delivered by polling`);
-  console.log(
-    `IM:   ${imRate.toFixed(0)} messages/s, latency p50 ${
-      percentile(latencies, 0.5).toFixed(1)
-    } ms,` +
-      ` p99 ${percentile(latencies, 0.99).toFixed(1)} ms`,
-  );
-  console.log(`KV: ${commits} commits carrying ${writes} writes (login included)`);
-  console.log(`echo: ${echoRate.toFixed(0)} requests/s (same bodies, same concurrency)`);
-  console.log(`ratio: ${(100 * imRate / echoRate).toFixed(0)}% of echo (goal >= 33%)`);
-} finally {
-  await http.shutdown();
-  await echoHttp.shutdown();
-  await server.close();
-  await Deno.remove(dir, { recursive: true });
+async function main() {
+  if (Deno.args.includes("--pin")) {
+    const pin = ["-a", "-c", "-p", "0", String(Deno.pid)];
+    await new Deno.Command("taskset", { args: pin, stdout: "null" }).output();
+  }
+  const dir = await Deno.makeTempDir();
+  const config = loadConfig({ IMPS_DOMAIN: DOMAIN, IMPS_DATA: `${dir}/imps.kv` });
+  const server = await createServer(config, {
+    parseXml: (await loadCore(config.core)).parseXml,
+    sweepIntervalMs: 0,
+  });
+  const echo = new Hono();
+  echo.post("/echo", async (c) => c.body(await c.req.arrayBuffer(), 200, TYPE));
+  const serve = (handler: (r: Request) => Response | Promise<Response>) =>
+    Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, handler);
+  const http = serve(server.app.fetch);
+  const echoHttp = serve(echo.fetch);
+  const url = (s: Deno.HttpServer<Deno.NetAddr>, path: string) =>
+    `http://127.0.0.1:${s.addr.port}${path}`;
+  try {
+    const password = await hashPassword("secret");
+    for (let i = 0; i < PAIRS; i++) {
+      for (const name of [`s${i}`, `r${i}`]) {
+        await server.context.users.create({
+          id: `wv:${name}@${DOMAIN}`,
+          password,
+          createdAt: Date.now(),
+        });
+      }
+    }
+    let before = { ...server.context.store.commits.stats };
+    let cpuStart: number | undefined;
+    const im = await runClients("im", url(http, "/csp"), () => {
+      before = { ...server.context.store.commits.stats };
+      cpuStart = cpuSeconds();
+    });
+    const cpuIm = cpuSeconds();
+    const { commits, writes } = server.context.store.commits.stats;
+    let cpuEchoStart: number | undefined;
+    const echoed = await runClients("echo", url(echoHttp, "/echo"), () => {
+      cpuEchoStart = cpuSeconds();
+    });
+    const cpuEcho = cpuSeconds();
+
+    console.log(
+      `${PAIRS} pairs x ${MESSAGES} messages, delivered by polling (MultiTrans ${MULTI_TRANS})` +
+        (Deno.args.includes("--pin") ? ", server on CPU 0, clients on CPU 1" : ""),
+    );
+    console.log(
+      `IM:   ${im.rate.toFixed(0)} messages/s, latency p50 ${im.p50!.toFixed(1)} ms, ` +
+        `p99 ${im.p99!.toFixed(1)} ms, ${im.perMessage!.toFixed(2)} HTTP requests per message`,
+    );
+    console.log(
+      `KV:   ${commits - before.commits} commits carrying ${writes - before.writes} writes`,
+    );
+    console.log(`echo: ${echoed.rate.toFixed(0)} requests/s (same bodies, same connections)`);
+    console.log(
+      `server CPU: ${cpuPer(cpuStart, cpuIm, PAIRS * MESSAGES)} per message, ` +
+        `${cpuPer(cpuEchoStart, cpuEcho, ECHO_ROUNDS * PAIRS * MESSAGES)} per echo request`,
+    );
+    console.log(`ratio: ${(100 * im.rate / echoed.rate).toFixed(0)}% of echo (goal >= 33%)`);
+  } finally {
+    await http.shutdown();
+    await echoHttp.shutdown();
+    await server.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+const load = Deno.args.indexOf("--load");
+if (load === -1) await main();
+else {
+  const [kind, url] = Deno.args.slice(load + 1);
+  const result = kind === "im" ? await loadIm(url) : await loadEcho(url);
+  console.log(JSON.stringify(result));
 }

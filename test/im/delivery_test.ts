@@ -304,7 +304,7 @@ Deno.test("one message to several users: partial failures name each recipient", 
   const byCode = Object.fromEntries(details.map((d) => [d.Code, d]));
   assert.deepEqual(byCode[531].UserID, ["wv:nobody@example.com"]);
   assert.deepEqual(byCode[516].UserID, ["wv:zed@elsewhere.org"]);
-  assert.deepEqual(byCode[405].GroupID, ["wv:alice/friends@example.com"]);
+  assert.deepEqual(byCode[800].GroupID, ["wv:alice/friends@example.com"], "no such group");
 
   const none = await send(alice, ["wv:nobody@example.com", "wv:zed@elsewhere.org"], "hi");
   assert.equal(none.code, 900, "all failed, differently");

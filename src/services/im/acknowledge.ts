@@ -2,30 +2,31 @@
  * The recipient's side of delivery: MessageDelivered (sent either as the Response to a
  * NewMessage, or as a Request of its own after GetMessage or a poll) takes a message out of the
  * mailbox and reports 200 to a sender who asked; the owner's answer to a DeliveryReport-Request
- * lets the stored report go. Repeats are harmless: an already delivered message is answered 200
- * again and reported once.
+ * lets the stored report go. Repeats and races are harmless: an already delivered message is
+ * answered 200 again and reported once (the disposal holds only while nobody settled it first).
  */
 import type { Primitive } from "../../codec/csp/message.ts";
 import type { AckModule, PrimitiveModule, RequestContext } from "../../session/handler.ts";
 import { ProtocolError, status } from "../../session/status.ts";
 import { int, obj, str } from "../../session/values.ts";
-import { dispose, type ImAckData, mailboxOf, MESSAGE_ACK, REPORT_ACK } from "./delivery.ts";
+import {
+  disposal,
+  dispose,
+  type ImAckData,
+  mailboxOf,
+  MESSAGE_ACK,
+  REPORT_ACK,
+} from "./delivery.ts";
 import { isMessageId } from "./mailbox.ts";
 
-/**
- * Delivers one message of the caller's mailbox; false when no such message waits. `settled`:
- * the caller's own queued copy is already gone (the acknowledgement answered it).
- */
-async function delivered(
-  ctx: RequestContext,
-  messageId: string,
-  settled = false,
-): Promise<boolean> {
+/** Delivers one message of the caller's mailbox; false when no such message waits. */
+async function delivered(ctx: RequestContext, messageId: string): Promise<boolean> {
   if (!isMessageId(messageId)) return false;
   const user = ctx.session!.userId;
   const message = await mailboxOf(ctx.server).message(user, messageId);
   if (!message) return await mailboxOf(ctx.server).disposed(user, messageId) !== undefined;
-  await dispose(ctx.server, message, 200, settled ? ctx.session!.id : undefined);
+  // Settled by someone else meanwhile (false) is delivered all the same: answered alike.
+  await dispose(ctx.server, message, 200);
   return true;
 }
 
@@ -41,7 +42,11 @@ export const messageDelivered: PrimitiveModule = {
   },
 };
 
-/** The answer to a NewMessage: MessageDelivered, or a plain Status 200 from simpler clients. */
+/**
+ * The answer to a NewMessage: MessageDelivered, or a plain Status 200 from simpler clients. The
+ * message leaves the mailbox in the same commit as the queue entry: one commit per
+ * acknowledgement (shared with the other acknowledgements of the moment).
+ */
 export const messageAck: AckModule = {
   name: MESSAGE_ACK,
   async onAck(ctx, entry, answer: Primitive) {
@@ -49,19 +54,22 @@ export const messageAck: AckModule = {
     if (!("message" in data)) return;
     const accepted = answer.name === "MessageDelivered" ||
       (answer.name === "Status" && int(obj(answer.body.Result)?.Code) === 200);
-    if (accepted) await delivered(ctx, data.message, true);
+    if (!accepted) return;
+    const message = data.stored ??
+      await mailboxOf(ctx.server).message(ctx.session!.userId, data.message);
+    if (!message) return;
+    return await disposal(ctx.server, message, 200, ctx.session!.id);
   },
 };
 
 export const reportAck: AckModule = {
   name: REPORT_ACK,
-  async onAck(ctx, entry) {
+  onAck(ctx, entry) {
     const data = entry.ackData as ImAckData;
-    if (!("report" in data)) return;
-    await mailboxOf(ctx.server).removeReport(
-      ctx.session!.userId,
-      data.report.messageId,
-      data.report.recipient,
-    );
+    if (!("report" in data)) return Promise.resolve();
+    const { messageId, recipient } = data.report;
+    return Promise.resolve({
+      mutations: [mailboxOf(ctx.server).reportRemoval(ctx.session!.userId, messageId, recipient)],
+    });
   },
 };

@@ -5,6 +5,7 @@
  */
 import type { ServerContext } from "../../session/server_context.ts";
 import { set, type Store } from "../../store/kv.ts";
+import { RECENT_MS } from "./limits.ts";
 
 /** What a list may name (digest §2.3 EntityList). Only UserIDs decide messaging for now:
  * groups and contact lists are kept and shown, and apply once those elements exist. */
@@ -33,16 +34,24 @@ export const emptyEntityList = (): EntityList => ({
 
 const blockKey = (owner: string) => ["im", "block", owner];
 
+const emptyRecord = (): BlockRecord => ({
+  blockInUse: false,
+  grantInUse: false,
+  block: emptyEntityList(),
+  grant: emptyEntityList(),
+});
+
 export class BlockRepo {
   constructor(private readonly store: Store) {}
 
   async get(owner: string): Promise<BlockRecord> {
-    return await this.store.get<BlockRecord>(blockKey(owner)) ?? {
-      blockInUse: false,
-      grantInUse: false,
-      block: emptyEntityList(),
-      grant: emptyEntityList(),
-    };
+    return await this.store.getRecent<BlockRecord>(blockKey(owner), RECENT_MS) ?? emptyRecord();
+  }
+
+  /** The records of many owners (a group message's receivers): all read together, in the
+   * store's batches, and kept like a single owner's. */
+  getMany(owners: readonly string[]): Promise<BlockRecord[]> {
+    return Promise.all(owners.map((owner) => this.get(owner)));
   }
 
   async put(owner: string, record: BlockRecord): Promise<void> {

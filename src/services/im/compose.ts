@@ -10,6 +10,7 @@ import { all, int, obj, str, strs } from "../../session/values.ts";
 import { parseUserId } from "../../util/userid.ts";
 import type { Config } from "../../config.ts";
 import type { StoredMessage } from "./mailbox.ts";
+import type { GroupRecipient } from "./seams.ts";
 
 /** A message as it will be stored for each recipient, before the recipient is set. */
 export type Draft = Omit<StoredMessage, "recipient">;
@@ -21,7 +22,7 @@ const MAX_VALIDITY_S = 30 * 24 * 3600;
 
 export interface Addressed {
   users: string[];
-  groups: string[];
+  groups: GroupRecipient[];
   contactLists: string[];
 }
 
@@ -89,11 +90,15 @@ export function readRecipients(recipient: ElementObject): Addressed {
     if (id === undefined) throw new ProtocolError(400, "Recipient User without UserID");
     return id;
   });
-  const groups = all(recipient.Group).map((g) => {
+  const groups = all(recipient.Group).map((g): GroupRecipient => {
     const group = obj(g);
-    const id = str(group?.GroupID) ?? str(obj(group?.ScreenName)?.GroupID);
-    if (id === undefined) throw new ProtocolError(400, "Recipient Group without GroupID");
-    return id;
+    const screenName = obj(group?.ScreenName);
+    const groupId = str(group?.GroupID) ?? str(screenName?.GroupID);
+    if (groupId === undefined) throw new ProtocolError(400, "Recipient Group without GroupID");
+    if (!screenName) return { groupId };
+    const sName = str(screenName.SName);
+    if (sName === undefined) throw new ProtocolError(400, "Recipient ScreenName without SName");
+    return { groupId, screenName: sName };
   });
   return { users, groups, contactLists: strs(recipient.ContactList) };
 }

@@ -3,20 +3,32 @@
  * they are disposed of. The mailbox is the truth; outbox entries are only its copies on their way
  * to one session, so a session ending loses nothing and a new login queues the mailbox again.
  */
+import type { AckWork } from "../../session/handler.ts";
 import { str } from "../../session/values.ts";
 import type { ServerContext } from "../../session/server_context.ts";
-import type { Mutation, Store } from "../../store/kv.ts";
+import { CommitConflict, type Mutation, type Store } from "../../store/kv.ts";
 import type { NewOutboxEntry } from "../../store/outbox.ts";
 import type { SessionRecord } from "../../store/sessions.ts";
-import { MailboxRepo, type Outcome, type StoredMessage, type StoredReport } from "./mailbox.ts";
+import {
+  type DeliveryPrefs,
+  MailboxRepo,
+  type Outcome,
+  type StoredMessage,
+  type StoredReport,
+} from "./mailbox.ts";
 import { deliveryReport, messageNotification, newMessage } from "./presentation.ts";
 
 /** AckModule names: the client's answer to a NewMessage, and to a DeliveryReport-Request. */
 export const MESSAGE_ACK = "im.message";
 export const REPORT_ACK = "im.report";
 
-/** What an outbox entry of this element carries, to find it again. */
-export type ImAckData = { message: string } | { report: { messageId: string; recipient: string } };
+/**
+ * What an outbox entry of this element carries, to find it again. A pushed message carries the
+ * message as stored too, so its acknowledgement settles it without reading it back.
+ */
+export type ImAckData =
+  | { message: string; stored?: StoredMessage }
+  | { report: { messageId: string; recipient: string } };
 
 const PUSH_LEAF = "IMFeat/IMReceiveFunc/NEWM";
 const NOTIFY_LEAF = "IMFeat/IMReceiveFunc/NOTIF";
@@ -28,15 +40,14 @@ const CHUNK_BYTES = 400 * 1024;
 export const mailboxOf = (server: ServerContext) => new MailboxRepo(server.store);
 
 /**
- * How a session gets messages: its SetDeliveryMethod, else the InitialDeliveryMethod agreed in
- * ClientCapability, else push; within the functions the session agreed. None: it fetches them
- * itself (GetMessageList / GetMessage).
+ * How a session gets messages: its SetDeliveryMethod (`prefs`), else the InitialDeliveryMethod
+ * agreed in ClientCapability, else push; within the functions the session agreed. None: it
+ * fetches them itself (GetMessageList / GetMessage).
  */
-async function deliveryFor(
-  server: ServerContext,
+function deliveryFor(
   session: SessionRecord,
-): Promise<{ method: "P" | "N"; acceptedContentLength?: number } | undefined> {
-  const prefs = await mailboxOf(server).prefs(session.id);
+  prefs: DeliveryPrefs | undefined,
+): DeliveryPrefs | undefined {
   let method = prefs?.method ??
     (str(session.capabilities?.InitialDeliveryMethod) === "N" ? "N" : "P");
   const agreed = session.services;
@@ -50,35 +61,43 @@ async function deliveryFor(
   return { method, acceptedContentLength: prefs?.acceptedContentLength };
 }
 
-async function messageEntry(
-  server: ServerContext,
+function messageEntry(
   session: SessionRecord,
+  prefs: DeliveryPrefs | undefined,
   message: StoredMessage,
   content: string,
-): Promise<NewOutboxEntry | undefined> {
-  const delivery = await deliveryFor(server, session);
+): NewOutboxEntry | undefined {
+  const delivery = deliveryFor(session, prefs);
   if (!delivery) return undefined;
   const fits = delivery.acceptedContentLength === undefined ||
     message.size <= delivery.acceptedContentLength;
-  const ackData: ImAckData = { message: message.id };
   return delivery.method === "P" && fits
-    ? { primitive: newMessage(message, content), ackHandler: MESSAGE_ACK, ackData }
-    : { primitive: messageNotification(message), ackData };
+    ? {
+      primitive: newMessage(message, content),
+      ackHandler: MESSAGE_ACK,
+      ackData: { message: message.id, stored: message } satisfies ImAckData,
+    }
+    : { primitive: messageNotification(message), ackData: { message: message.id } };
 }
 
-/** Outbox mutations that hand a stored message to each of the recipient's sessions. */
+/**
+ * Outbox mutations that hand a stored message to each of the recipient's sessions. `prefs`, the
+ * sessions' delivery preferences when the caller already read them (a group message reads all
+ * its receivers' at once), else they are read here.
+ */
 export async function queueMessageMutations(
   server: ServerContext,
   sessions: SessionRecord[],
   message: StoredMessage,
   content: string,
+  prefs?: ReadonlyMap<string, DeliveryPrefs | undefined>,
 ): Promise<Mutation[]> {
-  const mutations: Mutation[] = [];
-  for (const session of sessions) {
-    const entry = await messageEntry(server, session, message, content);
-    if (entry) mutations.push(...await server.outbox.enqueueMutations(session.id, entry));
-  }
-  return mutations;
+  const known = prefs ?? await mailboxOf(server).prefsOf(sessions.map((s) => s.id));
+  const queued = await Promise.all(sessions.map((session) => {
+    const entry = messageEntry(session, known.get(session.id), message, content);
+    return entry ? server.outbox.enqueueMutations(session.id, entry) : [];
+  }));
+  return queued.flat();
 }
 
 function reportEntry(report: StoredReport): NewOutboxEntry {
@@ -104,16 +123,17 @@ async function reportMutations(server: ServerContext, report: StoredReport): Pro
 }
 
 /**
- * Takes a message out of its recipient's mailbox with the given outcome, tells the sender if
- * they asked, then withdraws copies still queued to the recipient's sessions.
+ * What taking a message out of its recipient's mailbox with the given outcome takes: the
+ * mutations (holding only while nobody disposed of it first; they also tell the sender if they
+ * asked), and, once committed, withdrawing copies still queued to the recipient's sessions.
  */
-export async function dispose(
+export async function disposal(
   server: ServerContext,
   message: StoredMessage,
   outcome: Outcome,
   /** A session whose copy is already gone (it acknowledged it): not searched again. */
   settledSession?: string,
-): Promise<void> {
+): Promise<Required<AckWork>> {
   const mutations = mailboxOf(server).disposeMutations(message, outcome);
   if (message.deliveryReport) {
     mutations.push(
@@ -127,8 +147,27 @@ export async function dispose(
       }),
     );
   }
-  await writeGroups(server.store, [mutations]);
-  await withdrawQueued(server, message.recipient, message.id, settledSession);
+  return {
+    mutations,
+    afterCommit: () => withdrawQueued(server, message.recipient, message.id, settledSession),
+  };
+}
+
+/** Disposes of a message now; false when someone else already had (nothing written then). */
+export async function dispose(
+  server: ServerContext,
+  message: StoredMessage,
+  outcome: Outcome,
+): Promise<boolean> {
+  const { mutations, afterCommit } = await disposal(server, message, outcome);
+  try {
+    await server.store.write(...mutations);
+  } catch (error) {
+    if (error instanceof CommitConflict) return false;
+    throw error;
+  }
+  await afterCommit();
+  return true;
 }
 
 async function withdrawQueued(
@@ -146,6 +185,15 @@ async function withdrawQueued(
       }
     }
   }
+}
+
+/**
+ * Whether `user`'s mailbox takes another message: by its count, or, when that says full, by
+ * what is still live (expired messages are dropped on the way, which may make room).
+ */
+export async function hasRoom(server: ServerContext, user: string, size: number) {
+  if (await mailboxOf(server).count(user) < size) return true;
+  return (await liveMessages(server, user, size)).length < size;
 }
 
 /** A user's waiting messages, oldest first; expired ones are disposed of (542) on the way. */
@@ -179,11 +227,21 @@ export async function pickUp(server: ServerContext, session: SessionRecord): Pro
 }
 
 /**
- * Commits groups of mutations, as few commits as the KV limits allow: each group (one
- * recipient's message with its queue entries) is committed whole, in order.
+ * Commits groups of mutations in as few commits as the KV limits allow: each group (one
+ * recipient's message with its queue entries) is committed whole. The chunks go to the store
+ * together, not one after another: the grouper commits them back to back, as they come. `lead`
+ * (what every group relies on, e.g. a group's read access to content the message names) goes in
+ * the first chunk, committed before the others are sent.
  */
-export async function writeGroups(store: Store, groups: Mutation[][]): Promise<void> {
-  let chunk: Mutation[] = [];
+export async function writeGroups(
+  store: Store,
+  groups: Mutation[][],
+  lead: Mutation[] = [],
+): Promise<void> {
+  // One group is committed whole anyway: no need to weigh it (the grouper checks the limits).
+  if (groups.length <= 1) return await store.write(...lead, ...groups[0] ?? []);
+  const chunks: Mutation[][] = [];
+  let chunk: Mutation[] = [...lead];
   let bytes = 0;
   for (const group of groups) {
     const size = group.reduce((n, m) => n + 64 + (m.type === "set" ? approxSize(m.value) : 0), 0);
@@ -191,14 +249,16 @@ export async function writeGroups(store: Store, groups: Mutation[][]): Promise<v
       chunk.length > 0 &&
       (chunk.length + group.length > CHUNK_MUTATIONS || bytes + size > CHUNK_BYTES)
     ) {
-      await store.write(...chunk);
+      chunks.push(chunk);
       chunk = [];
       bytes = 0;
     }
     chunk.push(...group);
     bytes += size;
   }
-  await store.write(...chunk);
+  chunks.push(chunk);
+  if (lead.length > 0) await store.write(...chunks.shift()!);
+  await Promise.all(chunks.map((c) => store.write(...c)));
 }
 
 function approxSize(value: unknown): number {

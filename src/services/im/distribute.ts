@@ -6,17 +6,23 @@
 import type { ElementObject } from "../../codec/csp/message.ts";
 import type { ServerContext } from "../../session/server_context.ts";
 import { describe, ProtocolError } from "../../session/status.ts";
-import type { Mutation } from "../../store/kv.ts";
 import { parseUserId, type UserAddress } from "../../util/userid.ts";
 import { isBlocked } from "./blocking.ts";
 import type { Addressed, Draft } from "./compose.ts";
-import { liveMessages, mailboxOf, queueMessageMutations, writeGroups } from "./delivery.ts";
-import { MAX_RECIPIENTS } from "./limits.ts";
-import { type RecipientOutcome, relayToRemoteDomains, sendToGroups } from "./seams.ts";
+import { hasRoom, mailboxOf, queueMessageMutations, writeGroups } from "./delivery.ts";
+import { MAX_RECIPIENTS, RECENT_MS } from "./limits.ts";
+import {
+  type RecipientOutcome,
+  relayToRemoteDomains,
+  sendToGroups,
+  shareMutations,
+} from "./seams.ts";
 
 /**
  * `senders` are the users a recipient must not have blocked: the sender, and for a forward the
- * forwarder too. Outcomes keep the order recipients were named in, each named once.
+ * forwarder too. `sharer` is who sends it now (the forwarder, for a forward): stored content of
+ * theirs the message names becomes readable by its recipients, in the commit that delivers it.
+ * Outcomes keep the order recipients were named in, each named once.
  */
 export async function distribute(
   server: ServerContext,
@@ -24,6 +30,7 @@ export async function distribute(
   content: string,
   addressed: Addressed,
   senders: string[],
+  sharer: string = draft.sender,
 ): Promise<RecipientOutcome[]> {
   const users = [...new Set(addressed.users)];
   const groups = [...new Set(addressed.groups)];
@@ -34,30 +41,39 @@ export async function distribute(
     throw new ProtocolError(402, `At most ${MAX_RECIPIENTS} recipients per message`);
   }
 
-  const outcomes: RecipientOutcome[] = [];
-  const accepted = new Set<string>();
+  const mailbox = mailboxOf(server);
   const remote: UserAddress[] = [];
-  const { mailboxSize } = server.config;
+  const local = new Map<string, boolean>(); // id -> whether it is a well-formed address
   for (const raw of users) {
     const address = parseUserId(raw, server.config.domain);
-    if (address && address.domain !== server.config.domain) {
-      remote.push(address);
-      continue;
-    }
-    const id = address?.id ?? raw;
-    if (accepted.has(id) || outcomes.some((o) => o.id === id)) continue;
-    const code = !address || !await server.users.get(id)
-      ? 531
-      : await anyBlocked(server, id, senders)
-      ? 532
-      : (await liveMessages(server, id, mailboxSize)).length >= mailboxSize
-      ? 507
-      : 200;
-    if (code === 200) accepted.add(id);
-    outcomes.push({ kind: "UserID", id, code, description: OUTCOME_TEXT[code] });
+    if (address && address.domain !== server.config.domain) remote.push(address);
+    else local.set(address?.id ?? raw, address !== undefined);
   }
+  // Each recipient's checks and the copies queued to their sessions need independent reads: all
+  // in flight together; what a refused recipient would have been queued is dropped.
+  const prepared = await Promise.all([...local].map(async ([id, wellFormed]) => {
+    if (!wellFormed) return { code: 531, mutations: [] };
+    const message = { ...draft, recipient: id };
+    const [code, queued, shared] = await Promise.all([
+      acceptance(server, id, senders),
+      server.sessions.repo.listByUser(id).then((sessions) =>
+        queueMessageMutations(server, sessions, message, content)
+      ),
+      shareMutations(server, sharer, content, { users: [id] }),
+    ]);
+    return {
+      code,
+      mutations: [...mailbox.storeMutations(message, content), ...queued, ...shared],
+    };
+  }));
+  const outcomes: RecipientOutcome[] = [...local.keys()].map((id, i) => ({
+    kind: "UserID",
+    id,
+    code: prepared[i].code,
+    description: OUTCOME_TEXT[prepared[i].code],
+  }));
   outcomes.push(...await relayToRemoteDomains(server, draft, content, remote));
-  outcomes.push(...await sendToGroups(server, draft, content, groups));
+  outcomes.push(...await sendToGroups(server, draft, content, groups, sharer));
   outcomes.push(...contactLists.map((id) => ({
     kind: "ContactList" as const,
     id,
@@ -65,23 +81,26 @@ export async function distribute(
     description: "Contact-list recipients are not offered yet",
   })));
 
-  const mailbox = mailboxOf(server);
-  const groupsToWrite: Mutation[][] = [];
-  for (const recipient of accepted) {
-    const message = { ...draft, recipient };
-    const sessions = await server.sessions.repo.listByUser(recipient);
-    groupsToWrite.push([
-      ...mailbox.storeMutations(message, content),
-      ...await queueMessageMutations(server, sessions, message, content),
-    ]);
-  }
-  await writeGroups(server.store, groupsToWrite);
+  await writeGroups(
+    server.store,
+    prepared.filter((p) => p.code === 200).map((p) => p.mutations),
+  );
   return outcomes;
 }
 
-async function anyBlocked(server: ServerContext, owner: string, senders: string[]) {
-  for (const sender of senders) if (await isBlocked(server, owner, sender)) return true;
-  return false;
+/** Whether a local user takes the message: 200, or the code saying why not. The checks' reads
+ * are independent, so they run together. */
+async function acceptance(server: ServerContext, user: string, senders: string[]) {
+  const { mailboxSize } = server.config;
+  const [known, blocked, counted] = await Promise.all([
+    server.users.exists(user, RECENT_MS),
+    Promise.all(senders.map((sender) => isBlocked(server, user, sender))),
+    mailboxOf(server).count(user),
+  ]);
+  if (!known) return 531;
+  if (blocked.includes(true)) return 532;
+  if (counted >= mailboxSize && !await hasRoom(server, user, mailboxSize)) return 507;
+  return 200;
 }
 
 const OUTCOME_TEXT: Record<number, string | undefined> = {

@@ -13,6 +13,7 @@ import { checkSender, readRecipients } from "./compose.ts";
 import { dispose, mailboxOf } from "./delivery.ts";
 import { distribute, sendResult } from "./distribute.ts";
 import { isMessageId } from "./mailbox.ts";
+import type { PresentedMessage } from "./presentation.ts";
 
 export const forwardMessageRequest: PrimitiveModule = {
   name: "ForwardMessage-Request",
@@ -30,13 +31,19 @@ export const forwardMessageRequest: PrimitiveModule = {
       : undefined;
     if (!original) throw new ProtocolError(426, "Invalid message-id");
 
-    const { recipient: _forwarder, ...rest } = original;
+    // A forward comes from the forwarder's mailbox, not through the group it may have reached
+    // them by: it keeps none of the group's addressing.
+    const { recipient: _forwarder, group: _group, ...rest }: PresentedMessage = original;
     const draft = { ...rest, id: sortableId(), sentAt: Date.now(), deliveryReport: false };
     const content = await mailbox.content(forwarder, messageId);
-    const outcomes = await distribute(ctx.server, draft, content, readRecipients(recipient), [
-      original.sender,
+    const outcomes = await distribute(
+      ctx.server,
+      draft,
+      content,
+      readRecipients(recipient),
+      [original.sender, forwarder],
       forwarder,
-    ]);
+    );
     const { result, ok } = sendResult(outcomes);
     if (ok) await dispose(ctx.server, original, 541);
     if (ctx.version === "1.3" && result.Code === 200) {

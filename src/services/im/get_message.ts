@@ -4,12 +4,12 @@
  */
 import type { ElementObject } from "../../codec/csp/message.ts";
 import type { PrimitiveModule } from "../../session/handler.ts";
-import { ProtocolError, status } from "../../session/status.ts";
+import { ProtocolError } from "../../session/status.ts";
 import { int, str } from "../../session/values.ts";
 import { dispose, liveMessages, mailboxOf } from "./delivery.ts";
 import { isMessageId } from "./mailbox.ts";
-import { messageInfo } from "./presentation.ts";
-import { GROUP_MESSAGING_UNAVAILABLE } from "./seams.ts";
+import { messageInfo, type PresentedMessage } from "./presentation.ts";
+import { sameGroupKey } from "./seams.ts";
 
 export const getMessageRequest: PrimitiveModule = {
   name: "GetMessage-Request",
@@ -39,14 +39,20 @@ export const getMessageListRequest: PrimitiveModule = {
   name: "GetMessageList-Request",
   function: ["IMFeat", "IMReceiveFunc", "GETLM"],
   async handle(ctx, body) {
-    if (body.GroupID !== undefined) {
-      return status(GROUP_MESSAGING_UNAVAILABLE.code, GROUP_MESSAGING_UNAVAILABLE.description);
+    const groupId = body.GroupID === undefined ? undefined : str(body.GroupID);
+    if (body.GroupID !== undefined && !groupId?.trim()) {
+      throw new ProtocolError(402, "GroupID must name a group");
     }
     const count = body.MessageCount === undefined ? undefined : int(body.MessageCount);
     if (body.MessageCount !== undefined && count === undefined) {
       throw new ProtocolError(402, "MessageCount must be a whole number");
     }
-    const messages = await liveMessages(ctx.server, ctx.session!.userId);
+    const live: PresentedMessage[] = await liveMessages(ctx.server, ctx.session!.userId);
+    // With a GroupID: only what came through that group (the caller's own mailbox, so a group
+    // left or deleted since still lists what it brought).
+    const messages = groupId === undefined
+      ? live
+      : live.filter((m) => m.group && sameGroupKey(m.group.groupId) === sameGroupKey(groupId));
     const infos = messages.slice(0, count).map(messageInfo);
     // 1.1 lists MessageInfo directly; 1.2 (as Baraza answers, fixture 034) and 1.3 wrap them.
     const answer: ElementObject = ctx.version === "1.1"

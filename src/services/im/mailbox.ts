@@ -5,7 +5,8 @@
  * Messages belong to the user, not to a session: every new login picks up what is still here.
  */
 import type { ElementObject } from "../../codec/csp/message.ts";
-import { del, type Mutation, set, type Store } from "../../store/kv.ts";
+import { add, check, del, type Mutation, set, type Store } from "../../store/kv.ts";
+import { RECENT_MS } from "./limits.ts";
 
 export interface StoredMessage {
   /** MessageID: sortable, so a mailbox lists in sending order. */
@@ -57,6 +58,9 @@ const reportKey = (owner: string, messageId: string, recipient: string) => [
   recipient,
 ];
 const prefsKey = (sessionId: string) => ["im", "prefs", sessionId];
+/** How many messages wait in a user's mailbox: kept with every store and disposal, so a send
+ * learns whether there is room without listing the mailbox. */
+const countKey = (user: string) => ["im", "count", user];
 
 /** The shape of every MessageID this server issues (`sortableId`); anything else names nothing. */
 export const isMessageId = (id: string) => /^[0-9a-f]{22}$/.test(id);
@@ -77,6 +81,17 @@ export class MailboxRepo {
     return this.store.get<StoredMessage>(pendingKey(user, id));
   }
 
+  /** Messages counted in the mailbox (expired ones still included until they are dropped). */
+  async count(user: string): Promise<number> {
+    const counter = await this.store.getRecent<Deno.KvU64>(countKey(user), RECENT_MS);
+    return counter ? Number(counter.value) : 0;
+  }
+
+  /** The counts of many users' mailboxes, in their order: all read together (a group message). */
+  counts(users: readonly string[]): Promise<number[]> {
+    return Promise.all(users.map((user) => this.count(user)));
+  }
+
   async content(user: string, id: string): Promise<string> {
     return await this.store.get<string>(contentKey(user, id)) ?? "";
   }
@@ -90,11 +105,19 @@ export class MailboxRepo {
     return [
       set(pendingKey(message.recipient, message.id), message),
       set(contentKey(message.recipient, message.id), content),
+      add(countKey(message.recipient), 1),
     ];
   }
 
+  /**
+   * Mutations that take a message out of the mailbox. They hold only while nobody disposed of it
+   * first (its disposal record does not exist yet): two acknowledgements, or a delivery and a
+   * reject, racing for one message settle it once, and its sender gets one report.
+   */
   disposeMutations(message: StoredMessage, outcome: Outcome): Mutation[] {
     return [
+      check(doneKey(message.recipient, message.id), null),
+      add(countKey(message.recipient), -1),
       del(pendingKey(message.recipient, message.id)),
       del(contentKey(message.recipient, message.id)),
       {
@@ -114,12 +137,18 @@ export class MailboxRepo {
     return set(reportKey(report.owner, report.messageId, report.recipient), report);
   }
 
-  async removeReport(owner: string, messageId: string, recipient: string): Promise<void> {
-    await this.store.write(del(reportKey(owner, messageId, recipient)));
+  reportRemoval(owner: string, messageId: string, recipient: string): Mutation {
+    return del(reportKey(owner, messageId, recipient));
   }
 
   prefs(sessionId: string): Promise<DeliveryPrefs | undefined> {
-    return this.store.get<DeliveryPrefs>(prefsKey(sessionId));
+    return this.store.getRecent<DeliveryPrefs>(prefsKey(sessionId), RECENT_MS);
+  }
+
+  /** The preferences of many sessions, read together (the store sends them in batches). */
+  async prefsOf(sessionIds: readonly string[]): Promise<Map<string, DeliveryPrefs | undefined>> {
+    const prefs = await Promise.all(sessionIds.map((id) => this.prefs(id)));
+    return new Map(sessionIds.map((id, i) => [id, prefs[i]]));
   }
 
   async setPrefs(sessionId: string, prefs: DeliveryPrefs): Promise<void> {

@@ -2,6 +2,10 @@
 import type { ElementObject, Primitive } from "../../codec/csp/message.ts";
 import { describe } from "../../session/status.ts";
 import type { StoredMessage, StoredReport } from "./mailbox.ts";
+import type { GroupAddressing } from "./seams.ts";
+
+/** A stored message as the mailbox holds it; one sent to a group says how (seams.ts). */
+export type PresentedMessage = StoredMessage & { group?: GroupAddressing };
 
 const userElement = (userId: string): ElementObject => ({ User: { UserID: userId } });
 
@@ -10,14 +14,26 @@ export function cspDateTime(ms: number): string {
   return new Date(ms).toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
 }
 
-export function messageInfo(message: StoredMessage): ElementObject {
+/** A group message names the group (or the one member's screen name) and the sender's screen
+ * name in it, never UserIDs (as Baraza delivers them, fixture 050). */
+function groupRecipient({ groupId, recipientName }: GroupAddressing): ElementObject {
+  return recipientName === undefined
+    ? { Group: { GroupID: groupId } }
+    : { Group: { ScreenName: { SName: recipientName, GroupID: groupId } } };
+}
+
+const groupSender = ({ groupId, senderName }: GroupAddressing): ElementObject => ({
+  Group: { ScreenName: { SName: senderName, GroupID: groupId } },
+});
+
+export function messageInfo(message: PresentedMessage): ElementObject {
   const info: ElementObject = {
     MessageID: message.id,
     ContentType: message.contentType,
     ContentEncoding: message.encoding,
     ContentSize: message.size,
-    Recipient: userElement(message.recipient),
-    Sender: userElement(message.sender),
+    Recipient: message.group ? groupRecipient(message.group) : userElement(message.recipient),
+    Sender: message.group ? groupSender(message.group) : userElement(message.sender),
     DateTime: cspDateTime(message.sentAt),
   };
   if (message.contentName !== undefined) info.ContentName = message.contentName;
@@ -26,11 +42,11 @@ export function messageInfo(message: StoredMessage): ElementObject {
   return info;
 }
 
-export function newMessage(message: StoredMessage, content: string): Primitive {
+export function newMessage(message: PresentedMessage, content: string): Primitive {
   return { name: "NewMessage", body: { MessageInfo: messageInfo(message), ContentData: content } };
 }
 
-export function messageNotification(message: StoredMessage): Primitive {
+export function messageNotification(message: PresentedMessage): Primitive {
   return { name: "MessageNotification", body: { MessageInfo: messageInfo(message) } };
 }
 

@@ -19,8 +19,8 @@ export const rejectMessageRequest: PrimitiveModule = {
     const unknown: string[] = [];
     for (const id of ids) {
       const message = isMessageId(id) ? await mailbox.message(ctx.session!.userId, id) : undefined;
-      if (message) await dispose(ctx.server, message, 538);
-      else unknown.push(id);
+      // One settled by someone else meanwhile (delivered, say) is no longer there to reject.
+      if (!message || !await dispose(ctx.server, message, 538)) unknown.push(id);
     }
     if (unknown.length === 0) return status(200);
     const detail = { Code: 426, Description: "Invalid message-id", MessageID: unknown };

@@ -6,14 +6,17 @@ import type { PrimitiveModule } from "../../session/handler.ts";
 import { ProtocolError, status } from "../../session/status.ts";
 import { int, str } from "../../session/values.ts";
 import { mailboxOf } from "./delivery.ts";
-import { GROUP_MESSAGING_UNAVAILABLE } from "./seams.ts";
+import { GROUP_DELIVERY_METHOD_UNAVAILABLE } from "./seams.ts";
 
 export const setDeliveryMethodRequest: PrimitiveModule = {
   name: "SetDeliveryMethod-Request",
   function: ["IMFeat", "IMReceiveFunc", "SETD"],
   async handle(ctx, body) {
     if (body.GroupID !== undefined) {
-      return status(GROUP_MESSAGING_UNAVAILABLE.code, GROUP_MESSAGING_UNAVAILABLE.description);
+      return status(
+        GROUP_DELIVERY_METHOD_UNAVAILABLE.code,
+        GROUP_DELIVERY_METHOD_UNAVAILABLE.description,
+      );
     }
     const method = str(body.DeliveryMethod)?.trim().toUpperCase();
     if (method === undefined) throw new ProtocolError(400, "DeliveryMethod missing");
