@@ -173,3 +173,24 @@ Deno.test("the Functions tree lists the presence leaves of each version", async 
     "UPDPR",
   ]);
 });
+
+Deno.test("1.2: per-client attributes: each of alice's clients keeps its own ClientInfo", async () => {
+  await using h = await startServer();
+  const [alice] = await loggedIn(h, "1.2", "alice");
+  const clientInfo = (url: string, type: string) =>
+    `<ClientInfo><Qualifier>T</Qualifier><ClientType>${type}</ClientType>` +
+    `<ClientID><URL>${url}</URL></ClientID></ClientInfo>`;
+  const publish = (xml: string) =>
+    alice.send(
+      `<UpdatePresence-Request><PresenceSubList xmlns="http://www.openmobilealliance.org/DTD/WV-PA1.2">${xml}</PresenceSubList></UpdatePresence-Request>`,
+    );
+  assert.equal((await publish(clientInfo("http://phone", "MOBILE_PHONE"))).code, 200);
+  assert.equal((await publish(clientInfo("http://desk", "COMPUTER"))).code, 200);
+  assert.equal((await publish(clientInfo("http://phone", "PDA"))).code, 200);
+
+  const own = await alice.send(getPresence("1.2", [id("alice")]));
+  const infos = [subList((own.body.Presence as ElementObject[])[0]).ClientInfo]
+    .flat() as ElementObject[];
+  const byClient = infos.map((i) => [(i.ClientID as ElementObject).URL, i.ClientType]);
+  assert.deepEqual(byClient.sort(), [["http://desk", "COMPUTER"], ["http://phone", "PDA"]]);
+});

@@ -2,7 +2,7 @@
  * Attribute lists (AttListFunc): which attributes the owner shows to a user, to the contacts of
  * one of the owner's lists, or by default to everyone. They are the proactive form of
  * authorisation (the one Baraza uses, fixture 013); see authorization.ts for how they combine.
- * 1.3 DefaultNotify/UserNotify/ContactListNotify are accepted and not acted on.
+ * 1.3 DefaultNotify/UserNotify/ContactListNotify tell the watchers concerned (AC).
  */
 import type { ElementObject } from "../../codec/csp/message.ts";
 import type { PrimitiveModule, RequestContext } from "../../session/handler.ts";
@@ -10,7 +10,9 @@ import type { Mutation } from "../../store/kv.ts";
 import { ProtocolError } from "../../session/status.ts";
 import { bool } from "../../session/values.ts";
 import { attributeNameList, grantedAttributes } from "./attributes.ts";
-import { commitAll, notifyWatchers } from "./notify.ts";
+import { commitAll } from "./notify.ts";
+import { notifySessions } from "./notifications.ts";
+import { renotifyWatchers } from "./publish.ts";
 import { type ContactListRecord, PresenceRepo } from "./repo.ts";
 import { Outcome, ownList, readTargets, resolveUser } from "./targets.ts";
 
@@ -51,6 +53,41 @@ async function attributeListTargets(
   return { users, lists, defaultList };
 }
 
+/**
+ * 1.3 UserNotify / ContactListNotify / DefaultNotify T: the users named, the contacts of the
+ * lists named, or (default list) everyone subscribed are told with Notification-Request AC that
+ * the owner changed what they may see (inferred: the digest lists the flags and AC, not their
+ * link). The flags are acted on, not stored, so GetAttributeList does not return them.
+ */
+async function tellAuthorised(
+  ctx: RequestContext,
+  repo: PresenceRepo,
+  body: ElementObject,
+  targets: Targets,
+  names: string[],
+): Promise<Mutation[]> {
+  const owner = ctx.session!.userId;
+  const told = new Set<string>();
+  if (bool(body.UserNotify) === true) { for (const user of targets.users) told.add(user); }
+  if (bool(body.ContactListNotify) === true) {
+    for (const list of targets.lists) {
+      for (const contact of await repo.contacts(owner, list.id)) told.add(contact.userId);
+    }
+  }
+  if (bool(body.DefaultNotify) === true && targets.defaultList) {
+    for (const watcher of (await repo.watchers(owner)).keys()) told.add(watcher);
+  }
+  told.delete(owner);
+  const content = {
+    UserIDList: { UserID: [owner] },
+    PresenceSubList: { "@attrs": { xmlns: "" }, ...attributeNameList(names) },
+  };
+  const notes = await Promise.all(
+    [...told].map((user) => notifySessions(ctx.server, user, "AC", content)),
+  );
+  return notes.flat();
+}
+
 export const createAttributeListRequest: PrimitiveModule = {
   name: "CreateAttributeList-Request",
   function: ["PresenceFeat", "AttListFunc", "CALI"],
@@ -77,8 +114,8 @@ export const createAttributeListRequest: PrimitiveModule = {
     }
     await commitAll(ctx.server.store, mutations);
     // Watchers who may now see more (a waiting subscription, say) get the presence at once.
-    const notes = await notifyWatchers(ctx.server, repo, owner, await repo.presence(owner), "all");
-    await commitAll(ctx.server.store, notes);
+    await renotifyWatchers(ctx.server, owner);
+    await commitAll(ctx.server.store, await tellAuthorised(ctx, repo, body, targets, names));
     return outcome.status();
   },
 };

@@ -9,7 +9,7 @@ import { elementModel } from "../../codec/csp/schema.ts";
 import { ProtocolError } from "../../session/status.ts";
 import { obj } from "../../session/values.ts";
 import { ATTRIBUTE_NAME } from "./ids.ts";
-import { LIMITS } from "./settings.ts";
+import { LIMITS } from "./limits.ts";
 
 export type AttributeValue = ElementValue | ElementValue[];
 /** A user's presence: attribute name → decoded value (an array for per-client attributes). */
@@ -104,16 +104,39 @@ function checkKnownAttribute(name: string, value: ElementValue): void {
   }
 }
 
-/** Merges an update into the stored presence (an attribute replaces the previous one whole). */
+/**
+ * Merges an update into the stored presence. An attribute replaces the previous one whole, but
+ * for the per-client attributes (those the PA schema lets repeat: OnlineStatus, Registration,
+ * ClientInfo, TimeZone, GeoLocation, Address, FreeTextLocation, PLMN, CommCap) an instance
+ * replaces only the stored instance of the same ClientID (instances without one count as one
+ * client), so each client of the user keeps its own.
+ */
 export function mergePresence(
   current: PresenceAttributes,
   update: PresenceAttributes,
 ): PresenceAttributes {
-  const merged = { ...current, ...update };
+  const merged = { ...current };
+  for (const [name, value] of Object.entries(update)) {
+    const perClient = PRESENCE_SUB_LIST.childByName.get(name)?.repeat === true;
+    merged[name] = perClient && current[name] !== undefined
+      ? mergeClients(current[name], value)
+      : value;
+  }
   if (JSON.stringify(merged).length > LIMITS.presenceChars) {
     throw new ProtocolError(751, "Presence too large");
   }
   return merged;
+}
+
+function mergeClients(current: AttributeValue, update: AttributeValue): ElementValue[] {
+  const incoming = [update].flat();
+  const updated = new Set(incoming.map(clientOf));
+  return [...[current].flat().filter((instance) => !updated.has(clientOf(instance))), ...incoming];
+}
+
+/** Which client an attribute instance speaks for: its ClientID, compared as JSON. */
+function clientOf(instance: ElementValue): string {
+  return JSON.stringify(obj(instance)?.ClientID ?? null);
 }
 
 /** The attributes both selections allow. */

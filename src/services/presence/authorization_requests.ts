@@ -9,8 +9,10 @@ import { ProtocolError, result, status } from "../../session/status.ts";
 import { bool, int, str } from "../../session/values.ts";
 import { parseUserId } from "../../util/userid.ts";
 import { attributeNameList, requestedAttributes } from "./attributes.ts";
-import { commitAll, notifyWatchers } from "./notify.ts";
-import { PresenceRepo } from "./repo.ts";
+import { commitAll } from "./notify.ts";
+import { renotifyWatchers } from "./publish.ts";
+import { LIMITS } from "./limits.ts";
+import { PresenceRepo, type Watched } from "./repo.ts";
 
 function watcherId(ctx: RequestContext, raw: string | undefined): string {
   if (raw === undefined) throw new ProtocolError(400, "UserID missing");
@@ -44,16 +46,7 @@ export const presenceAuthUser: PrimitiveModule = {
     const granted = repo.setAuth(owner, watcher, { state: "granted", attributes, at });
     await commitAll(ctx.server.store, [granted]);
     // The watcher's waiting subscription now shows the presence.
-    const presence = await repo.presence(owner);
-    const notes = await notifyWatchers(
-      ctx.server,
-      repo,
-      owner,
-      presence,
-      "all",
-      new Set([watcher]),
-    );
-    await commitAll(ctx.server.store, notes);
+    await renotifyWatchers(ctx.server, owner, new Set([watcher]));
     return status(200);
   },
 };
@@ -95,28 +88,61 @@ export const getReactiveAuthStatusRequest: PrimitiveModule = {
   },
 };
 
-/** GetWatcherList: 1.1 lists `User{UserID}`; 1.2/1.3 `Watcher{User, WatcherStatus}` (fixture
- * 020) with WatcherCount. Only current subscribers: former ones are not remembered, so a
- * HistoryPeriod asks for nothing more. */
+/** A non-negative integer, absent, or 402. */
+function count(value: ElementObject[string], name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = int(value);
+  if (n === undefined) throw new ProtocolError(402, `Invalid ${name}`);
+  return n;
+}
+
+/**
+ * GetWatcherList: 1.1 lists current subscribers as `User{UserID}`; 1.2/1.3 answer
+ * `Watcher{User, WatcherStatus}` (fixture 020) with WatcherCount. With a HistoryPeriod (seconds,
+ * 1.2+), the answer also holds those who unsubscribed within it (FORMER_SUBSCRIBER) and those who
+ * read the presence with GetPresence without subscribing (PRESENCE_ACCESS), the most recent
+ * first, and echoes the period it covered (at most LIMITS.historySeconds). A user is listed once:
+ * current before former before access. MaxWatcherList cuts the list, not WatcherCount.
+ */
 export const getWatcherListRequest: PrimitiveModule = {
   name: "GetWatcherList-Request",
   function: ["PresenceFeat", "PresenceAuthFunc", "GETWL"],
   async handle(ctx, body) {
     const repo = new PresenceRepo(ctx.server.store);
-    const watchers = [...(await repo.watchers(ctx.session!.userId)).keys()];
-    const max = int(body.MaxWatcherList);
-    const shown = max === undefined ? watchers : watchers.slice(0, max);
+    const owner = ctx.session!.userId;
+    const current = [...(await repo.watchers(owner)).keys()];
+    const max = count(body.MaxWatcherList, "MaxWatcherList");
     if (ctx.version === "1.1") {
+      const shown = max === undefined ? current : current.slice(0, max);
       return {
         name: "GetWatcherList-Response",
         body: shown.length ? { User: shown.map((UserID) => ({ UserID })) } : {},
       };
     }
-    const answer: ElementObject = { WatcherCount: watchers.length };
+    const requested = count(body.HistoryPeriod, "HistoryPeriod");
+    const watchers = current.map((watcher) => ({ watcher, status: "CURRENT_SUBSCRIBER" }));
+    const answer: ElementObject = {};
+    if (requested !== undefined) {
+      const period = Math.min(requested, LIMITS.historySeconds);
+      const history = await repo.history(owner, Date.now() - period * 1000);
+      const listed = new Set(current);
+      const add = (entries: Watched[], status: string) => {
+        for (const { watcher } of entries.sort((a, b) => b.at - a.at)) {
+          if (listed.has(watcher)) continue;
+          listed.add(watcher);
+          watchers.push({ watcher, status });
+        }
+      };
+      add(history.former, "FORMER_SUBSCRIBER");
+      add(history.access, "PRESENCE_ACCESS");
+      answer.HistoryPeriod = period;
+    }
+    answer.WatcherCount = watchers.length;
+    const shown = max === undefined ? watchers : watchers.slice(0, max);
     if (shown.length) {
-      answer.Watcher = shown.map((UserID) => ({
-        User: { UserID },
-        WatcherStatus: "CURRENT_SUBSCRIBER",
+      answer.Watcher = shown.map(({ watcher, status }) => ({
+        User: { UserID: watcher },
+        WatcherStatus: status,
       }));
     }
     return { name: "GetWatcherList-Response", body: answer };

@@ -9,9 +9,10 @@ import { all, bool, obj, str, strs } from "../../session/values.ts";
 import { parseUserId } from "../../util/userid.ts";
 import { PresenceRepo } from "./repo.ts";
 import type { Contact, ContactListRecord, PresenceSettings } from "./repo.ts";
-import { LIMITS } from "./settings.ts";
+import { LIMITS } from "./limits.ts";
 import { unsubscribe } from "./subscriptions.ts";
 import { commitAll } from "./notify.ts";
+import { addedToContactList, contactListChanged } from "./notifications.ts";
 import { Outcome, ownList, ownListAddress } from "./targets.ts";
 
 export interface ListProperties {
@@ -148,6 +149,8 @@ export const createListRequest: PrimitiveModule = {
       repo.setList(owner, record),
       ...contacts.flatMap((c) => repo.addContact(owner, address.id, c)),
       ...newSettings ? [repo.setSettings(owner, newSettings)] : [],
+      ...await contactListChanged(ctx.server, ctx.session!, "CLCR", address.id),
+      ...await addedToContactList(ctx.server, owner, contacts.map((c) => c.userId)),
     ]);
     const result = outcome.result();
     if (ctx.version !== "1.3" || result.Code !== 200) return outcome.status();
@@ -182,6 +185,7 @@ export const deleteListRequest: PrimitiveModule = {
       ...settings.defaultList === list.id
         ? [repo.setSettings(owner, { ...settings, defaultList: undefined })]
         : [],
+      ...await contactListChanged(ctx.server, ctx.session!, "CLD", list.id),
     ]);
     return status(200);
   },

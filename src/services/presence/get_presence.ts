@@ -1,13 +1,15 @@
 /**
  * GetPresence-Request: the presence of users and of the contacts of the caller's lists, cut to
  * what the caller may see and asked for. A user the caller may not see, and one that does not
- * exist, both come back as an empty PresenceSubList.
+ * exist, both come back as an empty PresenceSubList. A read that showed something is noted for
+ * the owner's GetWatcherList history.
  */
 import type { ElementObject } from "../../codec/csp/message.ts";
 import type { PrimitiveModule } from "../../session/handler.ts";
 import { intersect, requestedAttributes, visiblePart } from "./attributes.ts";
 import { decideFor } from "./authorization.ts";
-import { presenceElement } from "./notify.ts";
+import type { Mutation } from "../../store/kv.ts";
+import { commitAll, presenceElement } from "./notify.ts";
 import { PresenceRepo } from "./repo.ts";
 import { forEachTarget } from "./subscribe.ts";
 import { Outcome } from "./targets.ts";
@@ -23,7 +25,8 @@ export const getPresenceRequest: PrimitiveModule = {
     const outcome = new Outcome();
     const answered = new Set<string>();
     const presences: ElementObject[] = [];
-    await forEachTarget(ctx, repo, body, "get-presence", wanted, outcome, async (user) => {
+    const accesses: Mutation[] = [];
+    const remote = forEachTarget(ctx, repo, body, "get-presence", wanted, outcome, async (user) => {
       if (answered.has(user)) return;
       answered.add(user);
       const decision = await decideFor(repo, user, caller, autoGrant);
@@ -31,7 +34,13 @@ export const getPresenceRequest: PrimitiveModule = {
         ? visiblePart(await repo.presence(user), intersect(decision.attributes, wanted))
         : {};
       presences.push(presenceElement(user, shown, false));
+      // Who read it goes into the owner's watcher history (PRESENCE_ACCESS), if they saw some.
+      if (user !== caller && Object.keys(shown).length > 0) {
+        accesses.push(repo.presenceAccess(user, caller));
+      }
     });
+    presences.push(...await remote); // after the local ones: the relay answers last
+    await commitAll(ctx.server.store, accesses);
     const answer: ElementObject = { Result: outcome.result() };
     if (presences.length > 0) answer.Presence = presences;
     return { name: "GetPresence-Response", body: answer };

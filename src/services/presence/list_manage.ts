@@ -16,10 +16,12 @@ import {
   readContacts,
   readProperties,
 } from "./contact_lists.ts";
-import { commitAll, notifyWatchers } from "./notify.ts";
+import { commitAll } from "./notify.ts";
+import { addedToContactList, contactListChanged } from "./notifications.ts";
+import { renotifyWatchers } from "./publish.ts";
 import { PresenceRepo } from "./repo.ts";
-import { LIMITS } from "./settings.ts";
-import { subscribe, unsubscribe } from "./subscriptions.ts";
+import { LIMITS } from "./limits.ts";
+import { subscribe, subscriptionRoom, unsubscribe } from "./subscriptions.ts";
 import { Outcome, ownList, resolveUser } from "./targets.ts";
 
 export const listManageRequest: PrimitiveModule = {
@@ -77,26 +79,33 @@ export const listManageRequest: PrimitiveModule = {
         granted.add(contact.userId);
       }
     }
+    if (mutations.length > 0) {
+      mutations.push(
+        ...await contactListChanged(server, ctx.session!, "CLC", list.id),
+        ...await addedToContactList(server, owner, newcomers.map((c) => c.userId)),
+      );
+    }
     // Authorised before subscribing, so that the subscription's first notification sees it.
     await commitAll(server.store, mutations);
 
-    const followers: Mutation[] = [];
-    if (granted.size > 0) {
-      followers.push(
-        ...await notifyWatchers(server, repo, owner, await repo.presence(owner), "all", granted),
-      );
-    }
+    if (granted.size > 0) await renotifyWatchers(server, owner, granted);
     if (list.autoSubscribe) {
+      const followers: Mutation[] = [];
+      const room = await subscriptionRoom(repo, owner);
       const local = newcomers.filter((c) =>
         resolveUser(c.userId, server.config.domain).kind === "local"
       );
       for (const contact of local) {
+        if (!room.admits(contact.userId)) {
+          outcome.failUserAfterAll(754, contact.userId, "Too many subscriptions");
+          continue;
+        }
         followers.push(
           ...await subscribe(server, repo, owner, contact.userId, list.autoSubscribe, [list.id]),
         );
       }
+      await commitAll(server.store, followers);
     }
-    await commitAll(server.store, followers);
 
     const answer: ElementObject = { Result: outcome.result() };
     if (bool(body.ReceiveList) === true) {

@@ -17,6 +17,7 @@ import {
 import { createListRequest, deleteListRequest, getListRequest } from "./contact_lists.ts";
 import { getPresenceRequest } from "./get_presence.ts";
 import { listManageRequest } from "./list_manage.ts";
+import { subscribeNotificationRequest, unsubscribeNotificationRequest } from "./notifications.ts";
 import { installNetworkPresence } from "./network.ts";
 import { subscribePresenceRequest, unsubscribePresenceRequest } from "./subscribe.ts";
 import { updatePresenceRequest } from "./update_presence.ts";
@@ -39,6 +40,8 @@ export const presenceElement: ServiceElement = {
     cancelAuthRequest,
     getReactiveAuthStatusRequest,
     getWatcherListRequest,
+    subscribeNotificationRequest,
+    unsubscribeNotificationRequest,
   ],
   install: installNetworkPresence,
 };

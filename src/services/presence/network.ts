@@ -7,7 +7,10 @@
 import type { ServerContext } from "../../session/server_context.ts";
 import type { SessionRecord } from "../../store/sessions.ts";
 import type { PresenceAttributes } from "./attributes.ts";
-import { askOwner, commitAll, notifyWatchers } from "./notify.ts";
+import type { Mutation } from "../../store/kv.ts";
+import { forgetSubscriptions } from "./notifications.ts";
+import { askOwner, commitAll } from "./notify.ts";
+import { publishPresence } from "./publish.ts";
 import { PresenceRepo } from "./repo.ts";
 
 const ONLINE: PresenceAttributes = {
@@ -24,40 +27,45 @@ const isOnline = (presence: PresenceAttributes) => {
   return !Array.isArray(status) && typeof status === "object" && status.PresenceValue === "T";
 };
 
-async function publish(server: ServerContext, user: string, online: boolean): Promise<void> {
-  const repo = new PresenceRepo(server.store);
-  const current = await repo.presence(user);
-  if (isOnline(current) === online && current.UserAvailability !== undefined) return;
-  const presence = { ...current, ...(online ? ONLINE : OFFLINE) };
-  await commitAll(server.store, [
-    repo.setPresence(user, presence),
-    ...await notifyWatchers(server, repo, user, presence, Object.keys(ONLINE)),
-  ]);
+function publish(server: ServerContext, user: string, online: boolean): Promise<void> {
+  return publishPresence(server, user, Object.keys(ONLINE), (current) => {
+    if (isOnline(current) === online && current.UserAvailability !== undefined) return undefined;
+    return { ...current, ...(online ? ONLINE : OFFLINE) };
+  });
 }
 
 async function onSessionStart(server: ServerContext, session: SessionRecord): Promise<void> {
   await publish(server, session.userId, true);
   const repo = new PresenceRepo(server.store);
   // The new session hears about everyone the user watches, and is asked what is still waiting.
-  const asks = (await repo.watching(session.userId)).map((user) =>
-    repo.addListener(user, session.userId, session.id)
-  );
+  const mutations: Mutation[] = [];
+  for (const [user, attributes] of await repo.watching(session.userId)) {
+    mutations.push(
+      repo.setListener(user, {
+        watcher: session.userId,
+        session: session.id,
+        record: { attributes },
+      }),
+    );
+  }
   for (const [watcher, auth] of await repo.auths(session.userId)) {
     if (auth.state === "pending") {
-      asks.push(...await askOwner(server, session.userId, watcher, auth.attributes, session));
+      mutations.push(
+        ...await askOwner(server, repo, session.userId, watcher, auth.attributes, session),
+      );
     }
   }
-  await commitAll(server.store, asks);
+  await commitAll(server.store, mutations);
 }
 
 async function onSessionEnd(server: ServerContext, session: SessionRecord): Promise<void> {
   const repo = new PresenceRepo(server.store);
-  await commitAll(
-    server.store,
-    (await repo.watching(session.userId)).map((user) =>
+  await commitAll(server.store, [
+    forgetSubscriptions(session.id),
+    ...[...(await repo.watching(session.userId)).keys()].map((user) =>
       repo.removeListener(user, session.userId, session.id)
     ),
-  );
+  ]);
   if ((await server.sessions.repo.listByUser(session.userId)).length > 0) return;
   await publish(server, session.userId, false);
 }

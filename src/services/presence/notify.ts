@@ -17,10 +17,11 @@ import {
   visiblePart,
 } from "./attributes.ts";
 import { type Decision, decisionsFor } from "./authorization.ts";
-import type { PresenceRepo, WatchRecord } from "./repo.ts";
+import { LIMITS } from "./limits.ts";
+import type { Listener, PresenceRepo } from "./repo.ts";
 
-/** Mutations per write: well under KV's 1000 per atomic commit and its size limit. */
-const MUTATIONS_PER_WRITE = 400;
+/** Mutations per write: two writes fill one KV commit (at most 1000 mutations). */
+const MUTATIONS_PER_WRITE = 500;
 
 /** Commits mutations in writes of bounded size, all in flight together; resolves when durable. */
 export async function commitAll(store: Store, mutations: Mutation[]): Promise<void> {
@@ -49,29 +50,83 @@ export function presenceNotification(user: string, attributes: PresenceAttribute
   };
 }
 
-/** Queues one entry for every live session of every user given. */
-export async function queueFor(
-  server: ServerContext,
-  entries: Map<string, NewOutboxEntry>,
-): Promise<Mutation[]> {
-  const users = [...entries.keys()];
-  const sessions = await Promise.all(users.map((u) => server.sessions.repo.listByUser(u)));
-  return await server.outbox.enqueueManyMutations(
-    users.flatMap((user, i) =>
-      sessions[i].map((session) => ({ sessionId: session.id, entry: entries.get(user)! }))
-    ),
-  );
+/** A notification for one watcher's session. */
+export interface Delivery {
+  listener: Listener;
+  presence: PresenceAttributes;
 }
 
-/** The outbox entry of a notification about `user`: unpolled ones coalesce, latest state wins. */
-export function notificationEntry(user: string, attributes: PresenceAttributes): NewOutboxEntry {
-  return { primitive: presenceNotification(user, attributes), coalesceKey: `presence:${user}` };
+/**
+ * Mutations that queue each notification, replacing the one queued before for the same session:
+ * while a watcher has not polled, it holds one notification per user it watches, the latest.
+ * Nothing is read: each listener record (read by the caller with all the others in one range)
+ * knows the entry it replaces, its own `pending` or else the owner's `lastFanOut`. Deliveries
+ * showing the same attributes share one entry object.
+ *
+ * Which listener records must change depends on how the new sequence is remembered. Narrow:
+ * each notified listener keeps it as its own `pending`. Broad (a whole fan-out, where `skipped`
+ * lists the listeners not notified): it becomes the owner's `lastFanOut`, so only the notified
+ * listeners that had their own `pending` (it goes) and the skipped ones that had none (they keep
+ * the previous `lastFanOut` as their own) are written. The cheaper one is used: an update seen
+ * by every watcher writes one outbox entry per session and one record in all.
+ */
+export function notificationMutations(
+  server: ServerContext,
+  repo: PresenceRepo,
+  owner: string,
+  lastFanOut: string | undefined,
+  deliveries: readonly Delivery[],
+  skipped?: readonly Listener[],
+): Mutation[] {
+  if (deliveries.length === 0) return [];
+  const entries = new Map<PresenceAttributes, NewOutboxEntry>();
+  const queued = server.outbox.replaceManyMutations(deliveries.map(({ listener, presence }) => {
+    let entry = entries.get(presence);
+    if (!entry) entries.set(presence, entry = { primitive: presenceNotification(owner, presence) });
+    return { sessionId: listener.session, entry, replaces: listener.record.pending ?? lastFanOut };
+  }));
+  const mutations = queued.mutations;
+  const withOwn = deliveries.filter((d) => d.listener.record.pending !== undefined);
+  const keepingOld = lastFanOut === undefined
+    ? []
+    : (skipped ?? []).filter((l) => l.record.pending === undefined);
+  if (skipped && withOwn.length + keepingOld.length < deliveries.length) {
+    mutations.push(repo.setLastFanOut(owner, queued.seq));
+    for (const { listener } of withOwn) {
+      mutations.push(
+        repo.setListener(owner, {
+          ...listener,
+          record: { attributes: listener.record.attributes },
+        }),
+      );
+    }
+    for (const listener of keepingOld) {
+      mutations.push(
+        repo.setListener(owner, {
+          ...listener,
+          record: { ...listener.record, pending: lastFanOut },
+        }),
+      );
+    }
+  } else {
+    for (const { listener } of deliveries) {
+      mutations.push(
+        repo.setListener(owner, {
+          ...listener,
+          record: { ...listener.record, pending: queued.seq },
+        }),
+      );
+    }
+  }
+  return mutations;
 }
 
 /**
  * Notifications to the watchers of `owner` after a change of the attributes in `changed` (or of
  * who may see what: "all"). Each watcher gets what it subscribed to and is allowed to see, and
- * only if that includes something that changed. `only` narrows the watchers considered.
+ * only if that includes something that changed. `only` narrows the watchers considered. Reads
+ * a few ranges and keys whatever the number of watchers, plus a few sessions (see
+ * `dropDeadListeners`).
  */
 export async function notifyWatchers(
   server: ServerContext,
@@ -81,42 +136,87 @@ export async function notifyWatchers(
   changed: AttributeSelection,
   only?: ReadonlySet<string>,
 ): Promise<Mutation[]> {
-  const [watchers, listeners, decide] = await Promise.all([
-    repo.watchers(owner),
+  const [listeners, decide, lastFanOut] = await Promise.all([
     repo.listeners(owner),
     decisionsFor(repo, owner, server.config.presenceAutoGrant),
+    repo.lastFanOut(owner),
   ]);
-  const items: { sessionId: string; entry: NewOutboxEntry }[] = [];
-  for (const [watcher, sessions] of listeners) {
-    const watch = watchers.get(watcher);
-    if (!watch || (only && !only.has(watcher))) continue;
-    const visible = visibleTo(decide(watcher), watch);
-    if (!visible) continue;
+  const mutations = await dropDeadListeners(server, repo, owner, listeners);
+  const parts = new Map<string, PresenceAttributes>();
+  const deliveries: Delivery[] = [];
+  const skipped: Listener[] = [];
+  for (const listener of listeners) {
+    const visible = only && !only.has(listener.watcher)
+      ? undefined
+      : visibleTo(decide(listener.watcher), listener.record.attributes);
     const names = visible === "all" ? Object.keys(presence) : visible;
-    if (!names.some((name) => selects(changed, name) && Object.hasOwn(presence, name))) continue;
-    const entry = notificationEntry(owner, visiblePart(presence, visible));
-    for (const sessionId of sessions) items.push({ sessionId, entry });
+    if (!names?.some((name) => selects(changed, name) && Object.hasOwn(presence, name))) {
+      skipped.push(listener);
+      continue;
+    }
+    // Watchers seeing the same attributes share one cut of the presence (and so one entry).
+    const key = visible === "all" ? "" : visible!.join(" ");
+    let part = parts.get(key);
+    if (!part) parts.set(key, part = visiblePart(presence, visible!));
+    deliveries.push({ listener, presence: part });
   }
-  return await server.outbox.enqueueManyMutations(items);
+  mutations.push(
+    ...notificationMutations(server, repo, owner, lastFanOut, deliveries, skipped),
+  );
+  return mutations;
+}
+
+/**
+ * Checks a few listeners, picked at random, for a live session, and removes (from `listeners`
+ * too) those whose session is gone, with what was queued for it since: a session that ended in a
+ * crash, before its end hook ran, leaves its listener records behind. Every fan-out checks a
+ * few, so they are found without a session read per watcher.
+ */
+async function dropDeadListeners(
+  server: ServerContext,
+  repo: PresenceRepo,
+  owner: string,
+  listeners: Listener[],
+): Promise<Mutation[]> {
+  const sample = new Set<number>();
+  const want = Math.min(LIMITS.listenerChecks, listeners.length);
+  while (sample.size < want) sample.add(Math.floor(Math.random() * listeners.length));
+  const picked = [...sample];
+  const sessions = await Promise.all(
+    picked.map((i) => server.sessions.repo.get(listeners[i].session)),
+  );
+  const dead = picked.filter((_, n) => sessions[n] === undefined).sort((a, b) => b - a);
+  const mutations: Mutation[] = [];
+  for (const i of dead) {
+    const [listener] = listeners.splice(i, 1);
+    mutations.push(
+      repo.removeListener(owner, listener.watcher, listener.session),
+      ...await server.outbox.clearMutations(listener.session),
+    );
+  }
+  return mutations;
 }
 
 /** What a watcher sees of a subscription, or undefined when nothing. */
 function visibleTo(
   decision: Decision,
-  watch: WatchRecord,
+  subscribed: AttributeSelection,
 ): AttributeSelection | undefined {
   if (decision.kind !== "granted") return undefined;
-  const visible = intersect(decision.attributes, watch.attributes);
+  const visible = intersect(decision.attributes, subscribed);
   return visible === "all" || visible.length > 0 ? visible : undefined;
 }
 
 /**
  * Asks `owner` to authorise `watcher`: PresenceAuth-Request in CSP 1.1/1.2; in 1.3, where that
- * primitive is gone, a Notification-Request of type ANU (Authorization-Needed-User), which the
- * owner answers with an attribute list or ListManage AuthorizeAndGrant (digest §2.4, inferred).
+ * primitive is gone, a Notification-Request (digest §2.4, inferred), answered with an attribute
+ * list or ListManage AuthorizeAndGrant: ANC (Authorization-Needed-Contact-List) naming the
+ * owner's lists that hold the watcher and have no attribute list yet, so that one answer can
+ * cover the list, else ANU (Authorization-Needed-User).
  */
 export async function askOwner(
   server: ServerContext,
+  repo: PresenceRepo,
   owner: string,
   watcher: string,
   attributes: AttributeSelection,
@@ -127,20 +227,38 @@ export async function askOwner(
     "@attrs": { xmlns: "" },
     ...(attributes === "all" ? {} : attributeNameList(attributes)),
   };
+  const unauthorisedLists = sessions.some((s) => s.version === "1.3")
+    ? await listsWithoutGrant(repo, owner, watcher)
+    : [];
+  const notification: ElementObject = unauthorisedLists.length > 0
+    ? {
+      NotificationType: "ANC",
+      ContactListIDList: { ContactList: unauthorisedLists },
+      PresenceSubList: names,
+      UserIDList: { UserID: [watcher] },
+    }
+    : { NotificationType: "ANU", PresenceSubList: names, UserIDList: { UserID: [watcher] } };
   return await server.outbox.enqueueManyMutations(sessions.map((session) => ({
     sessionId: session.id,
     entry: {
       coalesceKey: `auth:${watcher}`,
       primitive: session.version === "1.3"
-        ? {
-          name: "Notification-Request",
-          body: {
-            NotificationType: "ANU",
-            PresenceSubList: names,
-            UserIDList: { UserID: [watcher] },
-          },
-        }
+        ? { name: "Notification-Request", body: notification }
         : { name: "PresenceAuth-Request", body: { UserID: watcher, PresenceSubList: names } },
     },
   })));
+}
+
+/** The owner's lists holding `watcher` that have no attribute list. */
+async function listsWithoutGrant(
+  repo: PresenceRepo,
+  owner: string,
+  watcher: string,
+): Promise<string[]> {
+  const [holding, lists] = await Promise.all([
+    repo.listsContaining(owner, watcher),
+    repo.lists(owner),
+  ]);
+  const granting = new Set(lists.filter((l) => l.grant).map((l) => l.id));
+  return holding.filter((id) => !granting.has(id));
 }

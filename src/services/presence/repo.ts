@@ -6,14 +6,21 @@
  * - `list, owner, list` → a contact list's own data; `contact, owner, list, user` → its entries,
  *   and `member, owner, user, list` the same pairs by contact (whose lists is a watcher in?)
  * - `auth, owner, watcher` → what the owner decided about a watcher (granted, denied, pending)
- * - `watcher, user, watcher` → a subscription, keyed by the watched user so that an update finds
- *   all its watchers with one range read; `watching, watcher, user` the same pairs by watcher
- * - `listener, user, watcher, session` → a live session of a watcher: kept up to date at login,
- *   logout and (un)subscription, so that an update finds the sessions to notify with one range
- *   read instead of one session lookup per watcher.
+ * - `watcher, user, watcher` → a subscription, keyed by the watched user; `watching, watcher,
+ *   user` the same pairs by watcher, with the attributes subscribed to (for a new session's
+ *   listener records)
+ * - `former, user, watcher` and `access, user, watcher` → when a watcher unsubscribed, and when
+ *   a user last read the presence with GetPresence, for GetWatcherList's HistoryPeriod (expiring)
+ * - `fanout, user` → the outbox sequence of the user's last notification to most listeners
+ * - `listener, user, watcher, session` → a live session of a watcher, with what that watcher
+ *   subscribed to and the last notification queued for it: kept up to date at login, logout and
+ *   (un)subscription, so that an update finds everything it needs to notify with one range read
+ *   (no session lookup, no subscription read, no coalescing read per watcher).
  */
 import { del, type Mutation, set, type Store } from "../../store/kv.ts";
 import type { AttributeSelection, PresenceAttributes } from "./attributes.ts";
+import { LIMITS } from "./limits.ts";
+import { ProtocolError } from "../../session/status.ts";
 
 export interface PresenceRecord {
   attributes: PresenceAttributes;
@@ -56,6 +63,41 @@ export interface WatchRecord {
 
 export const DIRECT = "direct";
 
+/** When a watcher stopped watching, or last read the presence (GetWatcherList history). */
+interface HistoryRecord {
+  at: number;
+}
+
+export interface Watched {
+  watcher: string;
+  at: number;
+}
+
+/** A history entry, dropped by KV once it is older than any HistoryPeriod answered. */
+const remembered = (key: Deno.KvKey, value: HistoryRecord): Mutation => ({
+  type: "set",
+  key,
+  value,
+  expireIn: LIMITS.historySeconds * 1000,
+});
+
+/** A watcher's live session, as an update needs it. */
+export interface ListenerRecord {
+  /** What the watcher subscribed to (a copy of its WatchRecord's). */
+  attributes: AttributeSelection;
+  /** The outbox sequence of the last notification queued for this session, replaced (deleted)
+   * by the next one: notifications coalesce without reading the outbox. Absent: the sequence of
+   * the user's last broad fan-out (`lastFanOut`), so that an update reaching most watchers
+   * writes no listener record. */
+  pending?: string;
+}
+
+export interface Listener {
+  watcher: string;
+  session: string;
+  record: ListenerRecord;
+}
+
 /** Ranges read whole on every update (a user's watchers): fewer, larger KV round trips. */
 const BIG_RANGE: Deno.KvListOptions = { batchSize: 1000 };
 
@@ -78,6 +120,9 @@ const memberKey = (owner: string, user: string, list: string) => [
 ];
 const authKey = (owner: string, watcher: string) => ["presence", "auth", owner, watcher];
 const watchKey = (user: string, watcher: string) => ["presence", "watcher", user, watcher];
+const fanOutKey = (user: string) => ["presence", "fanout", user];
+const formerKey = (user: string, watcher: string) => ["presence", "former", user, watcher];
+const accessKey = (user: string, watcher: string) => ["presence", "access", user, watcher];
 const watchingKey = (watcher: string, user: string) => ["presence", "watching", watcher, user];
 const listenerKey = (user: string, watcher: string, session: string) => [
   "presence",
@@ -94,8 +139,28 @@ export class PresenceRepo {
     return (await this.store.get<PresenceRecord>(stateKey(user)))?.attributes ?? {};
   }
 
-  setPresence(user: string, attributes: PresenceAttributes): Mutation {
-    return set(stateKey(user), { attributes, updatedAt: Date.now() } satisfies PresenceRecord);
+  /**
+   * Applies `change` to the stored presence, checked against the version it read and retried when
+   * another writer came first, so two updates at once both land. `change` answering undefined
+   * leaves the presence alone. Committed on its own (a small commit), so that a refused check is
+   * simply read again and retried, bounded by LIMITS.presenceChangeAttempts (then 503).
+   */
+  async changePresence(
+    user: string,
+    change: (current: PresenceAttributes) => PresenceAttributes | undefined,
+  ): Promise<PresenceAttributes | undefined> {
+    for (let attempt = 1;; attempt++) {
+      const entry = await this.store.kv.get<PresenceRecord>(stateKey(user));
+      const next = change(entry.value?.attributes ?? {});
+      if (next === undefined) return undefined;
+      const record: PresenceRecord = { attributes: next, updatedAt: Date.now() };
+      const { ok } = await this.store.kv.atomic().check(entry).set(stateKey(user), record)
+        .commit();
+      if (ok) return next;
+      if (attempt >= LIMITS.presenceChangeAttempts) {
+        throw new ProtocolError(503, "Presence is changing too fast; try again");
+      }
+    }
   }
 
   async settings(user: string): Promise<PresenceSettings> {
@@ -183,43 +248,86 @@ export class PresenceRepo {
   }
 
   setWatch(user: string, watcher: string, record: WatchRecord): Mutation[] {
-    return [set(watchKey(user, watcher), record), set(watchingKey(watcher, user), true)];
+    return [
+      set(watchKey(user, watcher), record),
+      set(watchingKey(watcher, user), record.attributes),
+    ];
   }
 
-  /** Ends a subscription, with the live-session entries that went with it. */
+  /** Ends a subscription, with the live-session entries that went with it; the watcher is
+   * remembered as a former one for GetWatcherList's history. */
   async deleteWatch(user: string, watcher: string): Promise<Mutation[]> {
-    const sessions = await this.store.list<boolean>(["presence", "listener", user, watcher]);
+    const sessions = await this.store.list<ListenerRecord>(["presence", "listener", user, watcher]);
     return [
       del(watchKey(user, watcher)),
       del(watchingKey(watcher, user)),
       ...sessions.map((e) => del(e.key)),
+      remembered(formerKey(user, watcher), { at: Date.now() } satisfies HistoryRecord),
     ];
   }
 
-  /** The users `watcher` is subscribed to. */
-  async watching(watcher: string): Promise<string[]> {
-    return (await this.store.list<boolean>(["presence", "watching", watcher])).map((e) =>
-      String(e.key[3])
-    );
+  /** Notes that `watcher` saw some of `user`'s presence without subscribing (GetPresence). */
+  presenceAccess(user: string, watcher: string): Mutation {
+    return remembered(accessKey(user, watcher), { at: Date.now() } satisfies HistoryRecord);
+  }
+
+  /** Former subscribers and those who read the presence, with when, since `since`. */
+  async history(user: string, since: number): Promise<{ former: Watched[]; access: Watched[] }> {
+    const [former, access] = await Promise.all([
+      this.store.list<HistoryRecord>(["presence", "former", user]),
+      this.store.list<HistoryRecord>(["presence", "access", user]),
+    ]);
+    const recent = (entries: { key: Deno.KvKey; value: HistoryRecord }[]) =>
+      entries.filter((e) => e.value.at >= since).map((e) => ({
+        watcher: String(e.key[3]),
+        at: e.value.at,
+      }));
+    return { former: recent(former), access: recent(access) };
+  }
+
+  /** The users `watcher` is subscribed to, with the attributes subscribed to. */
+  async watching(watcher: string): Promise<Map<string, AttributeSelection>> {
+    const entries = await this.store.list<AttributeSelection>(["presence", "watching", watcher]);
+    return new Map(entries.map((e) => [String(e.key[3]), e.value]));
   }
 
   /** The live sessions of every watcher of `user`. */
-  async listeners(user: string): Promise<Map<string, string[]>> {
-    const out = new Map<string, string[]>();
-    for (const e of await this.store.list<boolean>(["presence", "listener", user], BIG_RANGE)) {
-      const watcher = String(e.key[3]);
-      const sessions = out.get(watcher);
-      if (sessions) sessions.push(String(e.key[4]));
-      else out.set(watcher, [String(e.key[4])]);
-    }
-    return out;
+  async listeners(user: string): Promise<Listener[]> {
+    return toListeners(
+      await this.store.list<ListenerRecord>(["presence", "listener", user], BIG_RANGE),
+    );
   }
 
-  addListener(user: string, watcher: string, session: string): Mutation {
-    return set(listenerKey(user, watcher, session), true);
+  /** The live sessions of one watcher of `user`. */
+  async listenersOf(user: string, watcher: string): Promise<Listener[]> {
+    return toListeners(
+      await this.store.list<ListenerRecord>(["presence", "listener", user, watcher]),
+    );
+  }
+
+  /** The sequence of `user`'s last broad fan-out: the notification of every listener record
+   * without a `pending` of its own. */
+  async lastFanOut(user: string): Promise<string | undefined> {
+    return await this.store.get<string>(fanOutKey(user));
+  }
+
+  setLastFanOut(user: string, seq: string): Mutation {
+    return set(fanOutKey(user), seq);
+  }
+
+  setListener(user: string, listener: Listener): Mutation {
+    return set(listenerKey(user, listener.watcher, listener.session), listener.record);
   }
 
   removeListener(user: string, watcher: string, session: string): Mutation {
     return del(listenerKey(user, watcher, session));
   }
+}
+
+function toListeners(entries: { key: Deno.KvKey; value: ListenerRecord }[]): Listener[] {
+  return entries.map((e) => ({
+    watcher: String(e.key[3]),
+    session: String(e.key[4]),
+    record: e.value,
+  }));
 }

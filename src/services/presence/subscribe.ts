@@ -11,7 +11,7 @@ import { type AttributeSelection, requestedAttributes } from "./attributes.ts";
 import { commitAll } from "./notify.ts";
 import { relayToRemoteDomains, type RemoteOperation, type RemoteTarget } from "./remote.ts";
 import { DIRECT, PresenceRepo } from "./repo.ts";
-import { subscribe, unsubscribe } from "./subscriptions.ts";
+import { subscribe, subscriptionRoom, unsubscribe } from "./subscriptions.ts";
 import { Outcome, ownList, readTargets, resolveUser } from "./targets.ts";
 
 /**
@@ -27,7 +27,7 @@ export async function forEachTarget(
   outcome: Outcome,
   forUser: (user: string, list?: string) => Promise<void>,
   forList?: (list: string) => Promise<void>,
-): Promise<void> {
+): Promise<ElementObject[]> {
   const domain = ctx.server.config.domain;
   const targets = readTargets(body);
   const remote: RemoteTarget[] = [];
@@ -51,7 +51,10 @@ export async function forEachTarget(
       outcome.failListWith(error, raw);
     }
   }
-  if (remote.length > 0) await relayToRemoteDomains(ctx, operation, remote, attributes, outcome);
+  // Remote users' Presence elements (get-presence) come back from the relay.
+  return remote.length > 0
+    ? await relayToRemoteDomains(ctx, operation, remote, attributes, outcome)
+    : [];
 }
 
 /** The users a request names, each with the reasons it is named: "direct" or list ids. */
@@ -98,8 +101,10 @@ export const subscribePresenceRequest: PrimitiveModule = {
         );
       },
     );
+    const room = await subscriptionRoom(repo, watcher);
     for (const [user, why] of reasons) {
-      mutations.push(...await subscribe(ctx.server, repo, watcher, user, attributes, why));
+      if (!room.admits(user)) outcome.failUserAfterAll(754, user, "Too many subscriptions");
+      else mutations.push(...await subscribe(ctx.server, repo, watcher, user, attributes, why));
     }
     await commitAll(ctx.server.store, mutations);
     return outcome.status();

@@ -6,14 +6,34 @@ import type { ServerContext } from "../../session/server_context.ts";
 import type { Mutation } from "../../store/kv.ts";
 import { type AttributeSelection, intersect, visiblePart } from "./attributes.ts";
 import { decideFor } from "./authorization.ts";
-import { askOwner, notificationEntry, queueFor } from "./notify.ts";
-import { DIRECT, type PresenceRepo } from "./repo.ts";
+import { LIMITS } from "./limits.ts";
+import { askOwner, notificationMutations } from "./notify.ts";
+import { DIRECT, type Listener, type PresenceRepo } from "./repo.ts";
+
+/**
+ * Who a watcher may still subscribe to within LIMITS.subscriptions: `admits(user)` is true for a
+ * user already watched or while there is room (and then counts the user in).
+ */
+export async function subscriptionRoom(
+  repo: PresenceRepo,
+  watcher: string,
+): Promise<{ admits(user: string): boolean }> {
+  const watched = new Set((await repo.watching(watcher)).keys());
+  return {
+    admits(user) {
+      if (watched.has(user)) return true;
+      if (watched.size >= LIMITS.subscriptions) return false;
+      watched.add(user);
+      return true;
+    },
+  };
+}
 
 /**
  * Subscribes `watcher` to `target` for `reasons` ("direct" and/or contact-list ids). Allowed: the
- * current presence is queued at once (as Baraza does, fixture 014/015). Undecided: the target is
- * asked (once; again at each login until answered). Unknown users and denied watchers are
- * answered the same way, and nothing is queued for them.
+ * current presence is queued at once for every live session of the watcher (as Baraza does,
+ * fixture 014/015). Undecided: the target is asked (once; again at each login until answered).
+ * Unknown users and denied watchers are answered the same way, and nothing is queued for them.
  */
 export async function subscribe(
   server: ServerContext,
@@ -24,9 +44,12 @@ export async function subscribe(
   reasons: readonly string[],
 ): Promise<Mutation[]> {
   if (!await server.users.get(target)) return [];
-  const [existing, decision] = await Promise.all([
+  const [existing, decision, known, sessions, lastFanOut] = await Promise.all([
     repo.watch(target, watcher),
     decideFor(repo, target, watcher, server.config.presenceAutoGrant),
+    repo.listenersOf(target, watcher),
+    server.sessions.repo.listByUser(watcher),
+    repo.lastFanOut(target),
   ]);
   const via = [...new Set([...existing?.via ?? [], ...reasons])];
   const mutations = repo.setWatch(target, watcher, {
@@ -34,23 +57,34 @@ export async function subscribe(
     via,
     since: existing?.since ?? Date.now(),
   });
-  if (!existing) {
-    for (const session of await server.sessions.repo.listByUser(watcher)) {
-      mutations.push(repo.addListener(target, watcher, session.id));
-    }
+  // Every live session listens, with what is subscribed to now and its last notification kept.
+  const records = new Map(known.map((l) => [l.session, l.record]));
+  const listeners: Listener[] = sessions.map((session) => ({
+    watcher,
+    session: session.id,
+    record: { ...records.get(session.id), attributes },
+  }));
+  const visible = decision.kind === "granted"
+    ? intersect(decision.attributes, attributes)
+    : undefined;
+  if (visible === "all" || (visible && visible.length > 0)) {
+    const presence = visiblePart(await repo.presence(target), visible);
+    mutations.push(
+      ...notificationMutations(
+        server,
+        repo,
+        target,
+        lastFanOut,
+        listeners.map((listener) => ({ listener, presence })),
+      ),
+    );
+  } else {
+    mutations.push(...listeners.map((l) => repo.setListener(target, l)));
   }
-  if (decision.kind === "granted") {
-    const visible = intersect(decision.attributes, attributes);
-    if (visible === "all" || visible.length > 0) {
-      const presence = visiblePart(await repo.presence(target), visible);
-      mutations.push(
-        ...await queueFor(server, new Map([[watcher, notificationEntry(target, presence)]])),
-      );
-    }
-  } else if (decision.kind === "undecided" && (await repo.auth(target, watcher)) === undefined) {
+  if (decision.kind === "undecided" && (await repo.auth(target, watcher)) === undefined) {
     mutations.push(
       repo.setAuth(target, watcher, { state: "pending", attributes, at: Date.now() }),
-      ...await askOwner(server, target, watcher, attributes),
+      ...await askOwner(server, repo, target, watcher, attributes),
     );
   }
   return mutations;

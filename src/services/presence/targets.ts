@@ -10,7 +10,7 @@ import { all, obj, str, strs } from "../../session/values.ts";
 import { parseUserId } from "../../util/userid.ts";
 import { type ContactListAddress, parseContactListId } from "./ids.ts";
 import type { ContactListRecord, PresenceRepo } from "./repo.ts";
-import { LIMITS } from "./settings.ts";
+import { LIMITS } from "./limits.ts";
 
 export interface RawTargets {
   users: string[];
@@ -85,6 +85,12 @@ export class Outcome {
 
   failUser(code: number, user: string, description = describe(code)): void {
     this.#failure(code, description).users.push(user);
+  }
+
+  /** A user counted as a success turned out to fail after all. */
+  failUserAfterAll(code: number, user: string, description = describe(code)): void {
+    this.#succeeded--;
+    this.failUser(code, user, description);
   }
 
   failList(code: number, list: string, description = describe(code)): void {

@@ -6,23 +6,17 @@
 import type { PrimitiveModule } from "../../session/handler.ts";
 import { status } from "../../session/status.ts";
 import { mergePresence, publishedAttributes } from "./attributes.ts";
-import { commitAll, notifyWatchers } from "./notify.ts";
-import { PresenceRepo } from "./repo.ts";
+import { publishPresence } from "./publish.ts";
 
 export const updatePresenceRequest: PrimitiveModule = {
   name: "UpdatePresence-Request",
   function: ["PresenceFeat", "PresenceDeliverFunc", "UPDPR"],
   async handle(ctx, body) {
-    const repo = new PresenceRepo(ctx.server.store);
     const user = ctx.session!.userId;
     const update = publishedAttributes(body.PresenceSubList);
     const changed = Object.keys(update);
     if (changed.length === 0) return status(200);
-    const presence = mergePresence(await repo.presence(user), update);
-    await commitAll(ctx.server.store, [
-      repo.setPresence(user, presence),
-      ...await notifyWatchers(ctx.server, repo, user, presence, changed),
-    ]);
+    await publishPresence(ctx.server, user, changed, (current) => mergePresence(current, update));
     return status(200);
   },
 };
