@@ -1,0 +1,118 @@
+/**
+ * Shared content in KV, all under `["content", ...]`:
+ *
+ * - `item, id` → what is stored (`ContentItem`); written last, so a half-written upload is
+ *   never visible
+ * - `chunk, id, n` → the bytes, `CHUNK_BYTES` per value (KV values are at most 64 KiB)
+ * - `usage, owner` → bytes and items the owner keeps, for the quota
+ * - `grant, id, user|group, subject` → who the owner shared the item with
+ */
+import { del, type Mutation, set, type Store } from "../../store/kv.ts";
+import { CHUNK_BYTES, CHUNKS_PER_COMMIT } from "./limits.ts";
+
+export interface ContentItem {
+  id: string;
+  owner: string;
+  contentType: string;
+  size: number;
+  createdAt: number;
+}
+
+export interface Usage {
+  bytes: number;
+  items: number;
+}
+
+export type GrantKind = "user" | "group";
+
+const itemKey = (id: string) => ["content", "item", id];
+const chunkKey = (id: string, n: number) => ["content", "chunk", id, n];
+const usageKey = (owner: string) => ["content", "usage", owner];
+const grantKey = (id: string, kind: GrantKind, subject: string) => [
+  "content",
+  "grant",
+  id,
+  kind,
+  subject,
+];
+
+const chunkCount = (size: number) => Math.ceil(size / CHUNK_BYTES);
+
+export class ContentRepo {
+  constructor(private readonly store: Store) {}
+
+  get(id: string): Promise<ContentItem | undefined> {
+    return this.store.get<ContentItem>(itemKey(id));
+  }
+
+  async usage(owner: string): Promise<Usage> {
+    return await this.store.get<Usage>(usageKey(owner)) ?? { bytes: 0, items: 0 };
+  }
+
+  /** Stores the bytes, then the item with the owner's new usage, each commit within KV limits. */
+  async create(item: ContentItem, bytes: Uint8Array, usage: Usage): Promise<void> {
+    const chunks: Mutation[] = [];
+    for (let n = 0; n < chunkCount(bytes.length); n++) {
+      chunks.push(set(chunkKey(item.id, n), bytes.slice(n * CHUNK_BYTES, (n + 1) * CHUNK_BYTES)));
+    }
+    try {
+      for (let i = 0; i < chunks.length; i += CHUNKS_PER_COMMIT) {
+        await this.store.write(...chunks.slice(i, i + CHUNKS_PER_COMMIT));
+      }
+      await this.store.write(
+        set(itemKey(item.id), item),
+        set(usageKey(item.owner), { bytes: usage.bytes + item.size, items: usage.items + 1 }),
+      );
+    } catch (error) {
+      await this.#deleteChunks(item).catch(() => {});
+      throw error;
+    }
+  }
+
+  async bytes(item: ContentItem): Promise<Uint8Array<ArrayBuffer>> {
+    const out = new Uint8Array(item.size);
+    for await (
+      const { key, value } of this.store.kv.list<Uint8Array>({
+        prefix: ["content", "chunk", item.id],
+      })
+    ) {
+      out.set(value, Number(key[3]) * CHUNK_BYTES);
+    }
+    return out;
+  }
+
+  async isGranted(id: string, kind: GrantKind, subject: string): Promise<boolean> {
+    return await this.store.get<boolean>(grantKey(id, kind, subject)) !== undefined;
+  }
+
+  async groupGrants(id: string): Promise<string[]> {
+    return (await this.store.list(["content", "grant", id, "group"])).map((e) => String(e.key[4]));
+  }
+
+  grantMutation(id: string, kind: GrantKind, subject: string): Mutation {
+    return set(grantKey(id, kind, subject), true);
+  }
+
+  /** Removes the item (it disappears first), its grants and bytes, and gives back its quota. */
+  async delete(item: ContentItem): Promise<void> {
+    const usage = await this.usage(item.owner);
+    await this.store.write(
+      del(itemKey(item.id)),
+      set(usageKey(item.owner), {
+        bytes: Math.max(0, usage.bytes - item.size),
+        items: Math.max(0, usage.items - 1),
+      }),
+    );
+    const grants = await this.store.list(["content", "grant", item.id]);
+    for (let i = 0; i < grants.length; i += 500) {
+      await this.store.write(...grants.slice(i, i + 500).map((e) => del(e.key)));
+    }
+    await this.#deleteChunks(item);
+  }
+
+  async #deleteChunks(item: ContentItem): Promise<void> {
+    const keys = [];
+    for (let n = 0; n < chunkCount(item.size); n++) keys.push(del(chunkKey(item.id, n)));
+    for (let i = 0; i < keys.length; i += 500) await this.store.write(...keys.slice(i, i + 500));
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * Searches waiting for their next page, per session, under `["search", ...]`:
+ *
+ * - `open, session, searchId` → what was searched (`OpenSearch`)
+ * - `page, session, searchId, n` → the n-th run of `IDS_PER_KEY` result ids (a result list may
+ *   outgrow one KV value)
+ *
+ * Entries expire by themselves after `SEARCH_TTL_MS`, and go when the session ends or the
+ * client sends StopSearch.
+ */
+import { del, type Mutation, type Store } from "../../store/kv.ts";
+import { MAX_OPEN_SEARCHES, SEARCH_TTL_MS } from "./limits.ts";
+
+export interface OpenSearch {
+  id: string;
+  kind: "users" | "groups";
+  findings: number;
+  /** Results per page, from the first request's SearchLimit. */
+  limit: number;
+  createdAt: number;
+}
+
+/** Result ids in one KV value: 100 ids of at most ~330 characters stay below the 64 KiB limit. */
+const IDS_PER_KEY = 100;
+
+const openKey = (session: string, id: string) => ["search", "open", session, id];
+const pageKey = (session: string, id: string, n: number) => ["search", "page", session, id, n];
+
+export class SearchResultRepo {
+  constructor(private readonly store: Store) {}
+
+  /** Mutations that keep a new search's results, dropping the session's oldest searches. */
+  async openMutations(session: string, search: OpenSearch, ids: string[]): Promise<Mutation[]> {
+    const mutations: Mutation[] = [];
+    const open = (await this.store.list<OpenSearch>(["search", "open", session]))
+      .map((e) => e.value).sort((a, b) => a.createdAt - b.createdAt);
+    for (const old of open.slice(0, Math.max(0, open.length - MAX_OPEN_SEARCHES + 1))) {
+      mutations.push(...this.removeMutations(session, old));
+    }
+    const expireIn = SEARCH_TTL_MS;
+    mutations.push({ type: "set", key: openKey(session, search.id), value: search, expireIn });
+    for (let n = 0; n * IDS_PER_KEY < ids.length; n++) {
+      const value = ids.slice(n * IDS_PER_KEY, (n + 1) * IDS_PER_KEY);
+      mutations.push({ type: "set", key: pageKey(session, search.id, n), value, expireIn });
+    }
+    return mutations;
+  }
+
+  /** The search, unless unknown or expired (KV drops expired entries only eventually). */
+  async get(session: string, id: string, now = Date.now()): Promise<OpenSearch | undefined> {
+    const search = await this.store.get<OpenSearch>(openKey(session, id));
+    return search && now - search.createdAt < SEARCH_TTL_MS ? search : undefined;
+  }
+
+  /** Results `from` (0-based) up to `count` of them. */
+  async results(
+    session: string,
+    search: OpenSearch,
+    from: number,
+    count: number,
+  ): Promise<string[]> {
+    const first = Math.floor(from / IDS_PER_KEY);
+    const last = Math.floor((from + count - 1) / IDS_PER_KEY);
+    const keys = [];
+    for (let n = first; n <= last; n++) keys.push(pageKey(session, search.id, n));
+    const runs = await this.store.kv.getMany<string[][]>(keys);
+    const ids = runs.flatMap((r) => r.value ?? []);
+    const offset = from - first * IDS_PER_KEY;
+    return ids.slice(offset, offset + count);
+  }
+
+  /** Everything a session's searches left behind. */
+  async clearMutations(session: string): Promise<Mutation[]> {
+    const open = await this.store.list<OpenSearch>(["search", "open", session]);
+    return open.flatMap((e) => this.removeMutations(session, e.value));
+  }
+
+  removeMutations(session: string, search: OpenSearch): Mutation[] {
+    const mutations = [del(openKey(session, search.id))];
+    for (let n = 0; n * IDS_PER_KEY < search.findings; n++) {
+      mutations.push(del(pageKey(session, search.id, n)));
+    }
+    return mutations;
+  }
+}
