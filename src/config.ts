@@ -34,6 +34,26 @@ export interface Config {
   maxMessageBytes: number;
   /** Messages waiting for one user before further sends are refused (507). */
   mailboxSize: number;
+  /** Whether users of other domains are reached over SSP (else they get 516). */
+  federation: boolean;
+  /** Static SSP endpoints of peer domains (IMPS_PEERS); others are found by DNS SRV. */
+  sspPeers: Record<string, string>;
+  /** Peer domains federated with (with subdomains); empty: all not denied. */
+  sspAllow: string[];
+  sspDeny: string[];
+  /** Shared SSP secret of every peer without its own (IMPS_SSP_PEER_SECRETS). */
+  sspSecret?: string;
+  sspPeerSecrets: Record<string, string>;
+  /** Endpoint a peer's first SendSecretToken is redirected to, spreading load. */
+  sspRedirect?: string;
+  /** Connection pairs per peer at most. */
+  sspPairs: number;
+  /** Pause before sending our SSP LoginRequest, ms (Baraza needs about 1000). */
+  sspLoginDelayMs: number;
+  /** How long relayed work is retried while a peer is unreachable, seconds. */
+  sspGiveUpS: number;
+  /** PEM file of CA certificates trusted for https peers, besides the system's (IMPS_SSP_CA). */
+  sspCaFile?: string;
 }
 
 interface Setting {
@@ -76,6 +96,32 @@ export const SETTINGS: readonly Setting[] = [
   },
   { env: "IMPS_MAX_MESSAGE", help: "largest message content in bytes", default: "32768" },
   { env: "IMPS_MAILBOX_SIZE", help: "messages kept waiting per user", default: "100" },
+  {
+    env: "IMPS_FEDERATION",
+    help: "true: reach users of other domains over SSP (POST /ssp)",
+    default: "false",
+  },
+  {
+    env: "IMPS_PEERS",
+    help: "static SSP peers, domain=url,... (others by DNS SRV _imps-server._tcp.<domain>)",
+  },
+  { env: "IMPS_SSP_ALLOW", help: "comma-separated peer domains allowed (default: all)" },
+  { env: "IMPS_SSP_DENY", help: "comma-separated peer domains refused" },
+  { env: "IMPS_SSP_SECRET", help: "shared SSP secret of every peer without its own" },
+  { env: "IMPS_SSP_PEER_SECRETS", help: "shared SSP secrets per peer, domain=secret,..." },
+  { env: "IMPS_SSP_REDIRECT", help: "URL a peer's first SendSecretToken is redirected to" },
+  { env: "IMPS_SSP_PAIRS", help: "SSP connection pairs per peer at most", default: "2" },
+  {
+    env: "IMPS_SSP_LOGIN_DELAY_MS",
+    help: "pause before the SSP LoginRequest, ms (Baraza peers need 1000)",
+    default: "0",
+  },
+  {
+    env: "IMPS_SSP_GIVE_UP",
+    help: "seconds relayed work is retried while a peer is down",
+    default: "86400",
+  },
+  { env: "IMPS_SSP_CA", help: "PEM file of extra CA certificates trusted for https SSP peers" },
 ];
 
 export class ConfigError extends Error {
@@ -146,6 +192,36 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(`IMPS_PRESENCE_AUTOGRANT must be "true" or "false", got "${autoGrant}"`);
   }
   const dataPath = get("IMPS_DATA")!;
+  const federation = get("IMPS_FEDERATION")!;
+  if (federation !== "true" && federation !== "false") {
+    throw new ConfigError(`IMPS_FEDERATION must be "true" or "false", got "${federation}"`);
+  }
+  const domainList = (name: string): string[] =>
+    (get(name) ?? "").split(",").map((d) => d.trim().toLowerCase()).filter((d) => {
+      if (d !== "" && !DOMAIN_RE.test(d)) {
+        throw new ConfigError(`${name} must list DNS domain names, got "${d}"`);
+      }
+      return d !== "";
+    });
+  const domainMap = (name: string, isUrl: boolean): Record<string, string> => {
+    const out: Record<string, string> = {};
+    for (const entry of (get(name) ?? "").split(",").map((e) => e.trim()).filter(Boolean)) {
+      const eq = entry.indexOf("=");
+      const key = entry.slice(0, eq).trim().toLowerCase();
+      const value = entry.slice(eq + 1).trim();
+      if (eq < 1 || !DOMAIN_RE.test(key) || value === "" || (isUrl && !httpUrl(value))) {
+        throw new ConfigError(
+          `${name} must be domain=${isUrl ? "http(s) URL" : "value"},..., got "${entry}"`,
+        );
+      }
+      out[key] = value;
+    }
+    return out;
+  };
+  const sspRedirect = get("IMPS_SSP_REDIRECT");
+  if (sspRedirect !== undefined && !httpUrl(sspRedirect)) {
+    throw new ConfigError(`IMPS_SSP_REDIRECT must be an http(s) URL, got "${sspRedirect}"`);
+  }
   return {
     host: get("IMPS_HOST")!,
     port: integer("IMPS_PORT", 0, 65_535),
@@ -165,5 +241,24 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     // A stored message and its queued copy are each one KV value (at most 64 KiB).
     maxMessageBytes: integer("IMPS_MAX_MESSAGE", 1, 60_000),
     mailboxSize: integer("IMPS_MAILBOX_SIZE", 1, 100_000),
+    federation: federation === "true",
+    sspPeers: domainMap("IMPS_PEERS", true),
+    sspAllow: domainList("IMPS_SSP_ALLOW"),
+    sspDeny: domainList("IMPS_SSP_DENY"),
+    sspSecret: get("IMPS_SSP_SECRET"),
+    sspPeerSecrets: domainMap("IMPS_SSP_PEER_SECRETS", false),
+    sspRedirect,
+    sspPairs: integer("IMPS_SSP_PAIRS", 1, 16),
+    sspLoginDelayMs: integer("IMPS_SSP_LOGIN_DELAY_MS", 0, 10_000),
+    sspGiveUpS: integer("IMPS_SSP_GIVE_UP", 1, 30 * 86_400),
+    sspCaFile: get("IMPS_SSP_CA"),
   };
+}
+
+function httpUrl(value: string): boolean {
+  try {
+    return /^https?:$/.test(new URL(value).protocol);
+  } catch {
+    return false;
+  }
 }

@@ -8,8 +8,13 @@ import type { Hono } from "hono";
 import type { AckModule, PrimitiveModule } from "../session/handler.ts";
 import type { ServerContext } from "../session/server_context.ts";
 import { accessModules } from "./access/mod.ts";
+import { contentElement } from "./content/mod.ts";
+import { groupElement } from "./group/mod.ts";
 import { imElement } from "./im/mod.ts";
+import { inviteElement } from "./invite/mod.ts";
 import { presenceElement } from "./presence/mod.ts";
+import { relayElement } from "./relay/mod.ts";
+import { searchElement } from "./search/mod.ts";
 
 export interface ServiceElement {
   name: string;
@@ -25,4 +30,9 @@ export const serviceElements: ServiceElement[] = [
   { name: "access", modules: accessModules },
   presenceElement,
   imElement,
+  groupElement,
+  searchElement,
+  contentElement,
+  inviteElement,
+  relayElement,
 ];

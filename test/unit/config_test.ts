@@ -24,6 +24,12 @@ Deno.test("bad values are refused with a message naming the variable", () => {
     [{ IMPS_TTL_DEFAULT: "5" }, /IMPS_TTL_DEFAULT/],
     [{ IMPS_PRESENCE_AUTOGRANT: "yes" }, /IMPS_PRESENCE_AUTOGRANT/],
     [{ IMPS_MAX_MESSAGE: "70000" }, /IMPS_MAX_MESSAGE/],
+    [{ IMPS_FEDERATION: "on" }, /IMPS_FEDERATION/],
+    [{ IMPS_PEERS: "b.example" }, /IMPS_PEERS/],
+    [{ IMPS_PEERS: "b.example=ftp://host/ssp" }, /IMPS_PEERS/],
+    [{ IMPS_SSP_DENY: "not a domain" }, /IMPS_SSP_DENY/],
+    [{ IMPS_SSP_REDIRECT: "node2" }, /IMPS_SSP_REDIRECT/],
+    [{ IMPS_SSP_PAIRS: "0" }, /IMPS_SSP_PAIRS/],
   ];
   for (const [env, message] of cases) {
     assert.throws(
@@ -44,8 +50,33 @@ Deno.test("--help lists every setting", () => {
       "IMPS_TLS_CERT",
       "IMPS_TLS_KEY",
       "IMPS_SECRET",
+      "IMPS_FEDERATION",
+      "IMPS_PEERS",
+      "IMPS_SSP_SECRET",
+      "IMPS_SSP_PEER_SECRETS",
+      "IMPS_SSP_REDIRECT",
+      "IMPS_SSP_PAIRS",
     ]
   ) {
     assert.match(help, new RegExp(name));
   }
+});
+
+Deno.test("federation settings: static peers, allow and deny lists, secrets per peer", () => {
+  const config = loadConfig({
+    IMPS_FEDERATION: "true",
+    IMPS_PEERS: "b.example=https://imps.b.example:8443/ssp, C.example=http://10.0.0.3:8080/ssp",
+    IMPS_SSP_DENY: "spam.example",
+    IMPS_SSP_PEER_SECRETS: "b.example=s3cret",
+  });
+  assert.equal(config.federation, true);
+  assert.deepEqual(config.sspPeers, {
+    "b.example": "https://imps.b.example:8443/ssp",
+    "c.example": "http://10.0.0.3:8080/ssp",
+  });
+  assert.deepEqual(config.sspAllow, []);
+  assert.deepEqual(config.sspDeny, ["spam.example"]);
+  assert.deepEqual(config.sspPeerSecrets, { "b.example": "s3cret" });
+  assert.equal(config.sspPairs, 2);
+  assert.equal(loadConfig({}).federation, false);
 });

@@ -1,0 +1,615 @@
+/**
+ * The SSP session layer: per peer domain an SSP session set up by the SetupTransaction handshake
+ * (digest §9.2), requests sent and their responses awaited, requests of the peer handed to the
+ * registered handlers and answered. Everything we send travels on our own outbound connections
+ * (connection 1 of each pair) and everything the peer sends arrives on `POST /ssp` (connection
+ * 2), which carries both sessions of a domain pair (pair reuse, seed §5.2). Responses are matched
+ * to requests by (peer, transaction id) in the core's correlation table, which also times them out.
+ *
+ * Authentication: each side sends a random SecretToken to the endpoint it found for the other
+ * domain (static map or SRV), and the peer proves it received it: the LoginRequest digest is
+ * Base64(MD5(token)) as Baraza computes it, or Base64(HMAC-MD5(shared secret, token)) when a
+ * shared secret is configured for that peer, which a server that merely claims the domain cannot
+ * produce.
+ */
+import { createHash, createHmac } from "node:crypto";
+import { Buffer } from "node:buffer";
+import type { Core, CorrelationTable } from "../core/mod.ts";
+import {
+  encodeSsp,
+  loginRequest,
+  loginResponse,
+  PEER_ID,
+  readLoginRequest,
+  readLoginResponse,
+  readSendSecretToken,
+  sendSecretToken,
+  type SspMode,
+  type SspTransaction,
+  status,
+} from "../codec/ssp/mod.ts";
+import type { XmlElement } from "../codec/xml/tree.ts";
+import type { InboundPost, Refusal, SspReceiver } from "../transport/ssp/inbound.ts";
+import {
+  ConnectionLost,
+  PipelinedConnection,
+  type PostHeaders,
+} from "../transport/ssp/pipeline_client.ts";
+import { randomHex } from "../util/ids.ts";
+import { deferred, PeerLink } from "./link.ts";
+import {
+  CONNECT_TIMEOUT_MS,
+  HANDSHAKE_STEP_TIMEOUT_MS,
+  MAX_REDIRECTS,
+  PIPELINE_DEPTH,
+  POST_TIMEOUT_MS,
+  RESPONSE_TIMEOUT_MS,
+  SESSION_TTL_S,
+  SWEEP_INTERVAL_MS,
+  TOKEN_BYTES,
+} from "./limits.ts";
+import { PeerDirectory, type SrvResolver } from "./peers.ts";
+import type { FederationConfig } from "./settings.ts";
+
+/** Serves one kind of SSP request of a peer; returns the response primitive, if it has one. */
+export type RequestHandler = (
+  peer: string,
+  primitive: XmlElement,
+) => Promise<XmlElement | undefined>;
+
+/** The peer cannot be reached or refused us; the work may be retried later. */
+export class PeerUnavailable extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "PeerUnavailable";
+  }
+}
+
+/** We do not federate with that domain: retrying will not help. */
+export class PeerRefused extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "PeerRefused";
+  }
+}
+
+interface Waiter {
+  resolve(primitive: XmlElement): void;
+  reject(error: Error): void;
+}
+
+/** The handshake code a wrong digest is answered with (CSP 409, invalid password). */
+const WRONG_DIGEST = 409;
+const encoder = new TextEncoder();
+
+export class Federation implements SspReceiver {
+  readonly peers: PeerDirectory;
+  /** Most POSTs seen in flight on one connection: the pipelining depth reached. */
+  maxDepth = 0;
+  readonly #config: FederationConfig;
+  readonly #core: Promise<Core>;
+  #table?: CorrelationTable;
+  readonly #waiters = new Map<number, Waiter>();
+  #nextSlot = 1;
+  readonly #links = new Map<string, PeerLink>();
+  readonly #sessions = new Map<string, PeerLink>();
+  readonly #setups = new Map<string, PeerLink>();
+  readonly #handlers = new Map<string, RequestHandler>();
+  readonly #background = new Set<Promise<unknown>>();
+  readonly #sweeper: ReturnType<typeof setInterval>;
+  #closed = false;
+
+  constructor(config: FederationConfig, core: Promise<Core>, srv?: SrvResolver) {
+    this.#config = config;
+    this.#core = core;
+    this.peers = new PeerDirectory(config, srv);
+    this.#sweeper = setInterval(() => this.#sweep(), SWEEP_INTERVAL_MS);
+  }
+
+  get domain(): string {
+    return this.#config.domain;
+  }
+
+  /** Registers the handler of a request primitive (e.g. "SendMessageRequest"). */
+  handle(name: string, handler: RequestHandler): void {
+    this.#handlers.set(name, handler);
+  }
+
+  /** Sends a request to `domain` and resolves with the peer's response primitive. */
+  async request(domain: string, primitive: XmlElement): Promise<XmlElement> {
+    for (let attempt = 0;; attempt++) {
+      const link = await this.#established(domain);
+      const tid = randomHex(8);
+      const answer = await this.#expect(domain, tid, RESPONSE_TIMEOUT_MS);
+      try {
+        await this.#postSession(link, "Request", tid, primitive);
+      } catch (error) {
+        answer.cancel();
+        // The peer forgot the session (it restarted): set up a new one once.
+        if (error instanceof SessionUnknown && attempt === 0) continue;
+        throw error;
+      }
+      return await answer.promise;
+    }
+  }
+
+  /** Sends a request whose SSP response, if any, is not awaited (Baraza sends none to reports). */
+  async notify(domain: string, primitive: XmlElement): Promise<void> {
+    const link = await this.#established(domain);
+    await this.#postSession(link, "Request", randomHex(8), primitive);
+  }
+
+  /** Whether a session with `domain` is up (tests, diagnostics). */
+  connected(domain: string): boolean {
+    return this.#links.get(domain)?.established ?? false;
+  }
+
+  // ---- Inbound ---------------------------------------------------------------------------------
+
+  accept(post: InboundPost): Refusal | undefined {
+    if (this.#closed) return { status: 503, reason: "Server is shutting down" };
+    const message = post.message;
+    if (message.kind === "setup") return this.#acceptSetup(message.transaction);
+    const link = this.#sessions.get(post.sessionId ?? "");
+    if (!link || this.#sessions.get(message.sessionId) !== link || !link.established) {
+      return { status: 403, reason: "Unknown SSP session" };
+    }
+    for (const t of message.transactions) {
+      if (t.mode === "Response") this.#settle(link.domain, t.transactionId, t.primitive);
+      else this.#spawn(this.#serve(link, t));
+    }
+    return undefined;
+  }
+
+  #acceptSetup(t: SspTransaction): Refusal | undefined {
+    const p = t.primitive;
+    if (t.mode === "Response") {
+      const link = this.#setups.get(t.transactionId);
+      if (!link) return { status: 403, reason: "Unknown SetupTransaction" };
+      this.#settle(link.domain, `S${t.transactionId}`, p);
+      return undefined;
+    }
+    if (p.name === "SendSecretToken") {
+      const offer = readSendSecretToken(p);
+      if (!offer) return { status: 400, reason: "Malformed SendSecretToken" };
+      if (!this.peers.allowed(offer.domain)) {
+        return { status: 403, reason: `Domain ${offer.domain} is not federated with` };
+      }
+      if (this.#config.redirect) {
+        return { status: 307, reason: "Redirected", location: this.#config.redirect };
+      }
+      const link = this.#link(offer.domain);
+      // Both sides began at once: the smaller domain's handshake goes on, the other gives way.
+      if (link.state === "handshaking" && link.role === "initiator" && this.domain < offer.domain) {
+        return { status: 503, reason: "Handshake in progress" };
+      }
+      this.#reset(link, false);
+      link.state = "handshaking";
+      link.role = "responder";
+      link.setupTid = t.transactionId;
+      link.peerToken = offer.token;
+      link.ownToken = randomHex(TOKEN_BYTES);
+      this.#setups.set(t.transactionId, link);
+      this.#spawn(this.#respondToken(link, t.transactionId));
+      return undefined;
+    }
+    const link = this.#setups.get(t.transactionId);
+    if (!link || link.role !== "responder") {
+      return { status: 403, reason: "Unknown SetupTransaction" };
+    }
+    if (p.name === "LoginRequest") {
+      const proof = readLoginRequest(p);
+      if (!proof || proof.domain !== link.domain) {
+        return { status: 400, reason: "Bad LoginRequest" };
+      }
+      if (!this.#digestMatches(link, proof.digest)) {
+        // Checked before the dummy reply, so nothing can log in to this half-open session again.
+        this.#setups.delete(t.transactionId);
+        link.setupTid = undefined;
+        this.#spawn(this.#refuseLogin(link, t.transactionId));
+        return undefined;
+      }
+      this.#spawn(this.#answerLogin(link, t.transactionId));
+      return undefined;
+    }
+    if (p.name === "LoginResponse") {
+      const result = readLoginResponse(p);
+      if (!result?.sessionId || !PEER_ID.test(result.sessionId) || result.code !== 200) {
+        this.#fail(link, new PeerUnavailable("bad LoginResponse"));
+        return { status: 400, reason: "Bad LoginResponse" };
+      }
+      this.#spawn(this.#completeAsResponder(link, t.transactionId, result));
+      return undefined;
+    }
+    return { status: 400, reason: `Unexpected ${p.name.slice(0, 40)} in SetupTransaction` };
+  }
+
+  async #respondToken(link: PeerLink, tid: string): Promise<void> {
+    try {
+      await this.#postSetup(link, "Response", tid, sendSecretToken(this.domain, link.ownToken!));
+    } catch (error) {
+      this.#fail(link, error as Error);
+    }
+  }
+
+  /** A wrong digest: the peer is told (409), then the half-open session and its connections go. */
+  async #refuseLogin(link: PeerLink, tid: string): Promise<void> {
+    try {
+      await this.#postSetup(
+        link,
+        "Response",
+        tid,
+        loginResponse({ code: WRONG_DIGEST, description: "Wrong secret token digest" }),
+      );
+    } finally {
+      this.#fail(link, new PeerUnavailable("peer's digest is wrong"));
+    }
+  }
+
+  async #answerLogin(link: PeerLink, tid: string): Promise<void> {
+    try {
+      await this.#postSetup(
+        link,
+        "Response",
+        tid,
+        loginRequest(this.domain, SESSION_TTL_S, this.#digest(link.domain, link.peerToken!)),
+      );
+    } catch (error) {
+      this.#fail(link, error as Error);
+    }
+  }
+
+  async #completeAsResponder(
+    link: PeerLink,
+    tid: string,
+    result: { sessionId?: string; timeToLive?: number },
+  ): Promise<void> {
+    try {
+      const own = randomHex(16);
+      const ttl = Math.min(result.timeToLive ?? SESSION_TTL_S, SESSION_TTL_S);
+      this.#establish(link, own, result.sessionId!, ttl);
+      await this.#postSetup(
+        link,
+        "Response",
+        tid,
+        loginResponse({ sessionId: own, timeToLive: ttl }),
+      );
+      link.waiting?.resolve();
+      link.waiting = undefined;
+    } catch (error) {
+      this.#fail(link, error as Error);
+    }
+  }
+
+  async #serve(link: PeerLink, t: SspTransaction): Promise<void> {
+    const handler = this.#handlers.get(t.primitive.name);
+    let response: XmlElement | undefined;
+    if (!handler) response = status(405, `${t.primitive.name.slice(0, 40)} is not supported`);
+    else {
+      try {
+        response = await handler(link.domain, t.primitive);
+      } catch (error) {
+        console.error(`SSP ${t.primitive.name} from ${link.domain} failed:`, error);
+        response = status(500, "Internal server error");
+      }
+    }
+    if (!response) return;
+    try {
+      await this.#postSession(link, "Response", t.transactionId, response);
+    } catch {
+      // The peer times its request out and retries.
+    }
+  }
+
+  // ---- Handshake as initiator ------------------------------------------------------------------
+
+  async #established(domain: string): Promise<PeerLink> {
+    if (this.#closed) throw new PeerUnavailable("server is shutting down");
+    if (!this.peers.allowed(domain)) throw new PeerRefused(`${domain} is not federated with`);
+    const link = this.#link(domain);
+    if (link.established) return link;
+    if (!link.waiting) {
+      link.waiting = deferred();
+      this.#spawn(this.#initiate(link));
+    }
+    await link.waiting.promise;
+    return link;
+  }
+
+  async #initiate(link: PeerLink): Promise<void> {
+    this.#reset(link, true);
+    const tid = randomHex(8);
+    link.state = "handshaking";
+    link.role = "initiator";
+    link.setupTid = tid;
+    link.ownToken = randomHex(TOKEN_BYTES);
+    this.#setups.set(tid, link);
+    const superseded = () => link.setupTid !== tid || link.role !== "initiator";
+    try {
+      const token = await this.#setupStep(link, tid, sendSecretToken(this.domain, link.ownToken));
+      const offer = readSendSecretToken(token);
+      if (!offer || offer.domain !== link.domain) throw new PeerUnavailable("bad SendSecretToken");
+      link.peerToken = offer.token;
+      if (this.#config.loginDelayMs > 0) await sleep(this.#config.loginDelayMs);
+      const proof = await this.#setupStep(
+        link,
+        tid,
+        loginRequest(this.domain, SESSION_TTL_S, this.#digest(link.domain, offer.token)),
+      );
+      const login = readLoginRequest(proof);
+      if (!login || login.domain !== link.domain || !this.#digestMatches(link, login.digest)) {
+        const refused = readLoginResponse(proof);
+        throw new PeerUnavailable(
+          refused ? `peer refused our login (${refused.code})` : "peer's digest is wrong",
+        );
+      }
+      const own = randomHex(16);
+      const answer = readLoginResponse(
+        await this.#setupStep(
+          link,
+          tid,
+          loginResponse({ sessionId: own, timeToLive: SESSION_TTL_S }),
+        ),
+      );
+      if (!answer?.sessionId || !PEER_ID.test(answer.sessionId) || answer.code !== 200) {
+        throw new PeerUnavailable("peer did not confirm the session");
+      }
+      this.#establish(link, own, answer.sessionId, answer.timeToLive ?? SESSION_TTL_S);
+      link.waiting?.resolve();
+      link.waiting = undefined;
+    } catch (error) {
+      if (superseded()) return;
+      this.#fail(link, error as Error);
+    }
+  }
+
+  /** Posts one SetupTransaction request and waits for the peer's answer on the other connection. */
+  async #setupStep(link: PeerLink, tid: string, primitive: XmlElement): Promise<XmlElement> {
+    const answer = await this.#expect(link.domain, `S${tid}`, HANDSHAKE_STEP_TIMEOUT_MS);
+    try {
+      await this.#postSetup(link, "Request", tid, primitive);
+    } catch (error) {
+      answer.cancel();
+      throw error;
+    }
+    return await answer.promise;
+  }
+
+  #establish(link: PeerLink, own: string, peer: string, ttlS: number): void {
+    link.state = "established";
+    link.ownSessionId = own;
+    link.peerSessionId = peer;
+    link.expiresAt = Date.now() + ttlS * 1000;
+    if (link.setupTid) this.#setups.delete(link.setupTid);
+    this.#sessions.set(own, link);
+    this.#sessions.set(peer, link);
+  }
+
+  #digest(domain: string, token: string): string {
+    const secret = this.#config.secrets[domain] ?? this.#config.secret;
+    const hash = secret ? createHmac("md5", secret) : createHash("md5");
+    return hash.update(Buffer.from(token, "utf8")).digest("base64");
+  }
+
+  #digestMatches(link: PeerLink, digest: string): boolean {
+    const expected = encoder.encode(this.#digest(link.domain, link.ownToken ?? ""));
+    const given = encoder.encode(digest);
+    if (expected.length !== given.length) return false;
+    let diff = 0;
+    for (let i = 0; i < given.length; i++) diff |= expected[i] ^ given[i];
+    return diff === 0;
+  }
+
+  // ---- Sending ---------------------------------------------------------------------------------
+
+  #postSetup(link: PeerLink, mode: SspMode, tid: string, primitive: XmlElement): Promise<void> {
+    const body = encodeSsp({ kind: "setup", transaction: { mode, transactionId: tid, primitive } });
+    // Only the first SendSecretToken of a connection may be redirected (seed §5.5).
+    return this.#post(link, body, { transactionId: tid }, primitive.name === "SendSecretToken");
+  }
+
+  #postSession(link: PeerLink, mode: SspMode, tid: string, primitive: XmlElement): Promise<void> {
+    const sessionId = link.ownSessionId!;
+    const body = encodeSsp({
+      kind: "session",
+      sessionId,
+      transactions: [{ mode, transactionId: tid, primitive }],
+    });
+    return this.#post(link, body, { transactionId: tid, sessionId }, false);
+  }
+
+  async #post(link: PeerLink, body: string, headers: PostHeaders, redirectable: boolean) {
+    let fresh = redirectable;
+    for (let redirects = 0;; redirects++) {
+      // Taken without a pause when one will do, so that concurrent senders see each other's
+      // POSTs in flight and spill over to another connection of the pair set.
+      const conn = this.#reusable(link, fresh) ?? await this.#connection(link, fresh);
+      const first = conn.posts === 0;
+      const answer = await conn.post(body, headers, POST_TIMEOUT_MS);
+      this.maxDepth = Math.max(this.maxDepth, conn.inFlight + 1);
+      if (answer.status === 200) return;
+      if (answer.status >= 300 && answer.status < 400) {
+        conn.close();
+        if (!redirectable || !first || !answer.location || redirects >= MAX_REDIRECTS) {
+          throw new PeerUnavailable(`redirect (${answer.status}) where the binding forbids it`);
+        }
+        link.url = new URL(answer.location, link.url);
+        fresh = true;
+        continue;
+      }
+      if (answer.status === 403 && headers.sessionId) {
+        this.#reset(link, true);
+        throw new SessionUnknown(`${link.domain} does not know our session`);
+      }
+      throw new PeerUnavailable(`${link.domain} answered HTTP ${answer.status}`);
+    }
+  }
+
+  /**
+   * The least busy open connection to the peer, unless a new one is wanted (`fresh`) or all are
+   * busy while the pair count allows another.
+   */
+  #reusable(link: PeerLink, fresh: boolean): PipelinedConnection | undefined {
+    for (let i = link.connections.length - 1; i >= 0; i--) {
+      if (link.connections[i].closed) link.connections.splice(i, 1);
+    }
+    if (fresh || link.connections.length === 0) return undefined;
+    const idlest = link.connections.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
+    const busy = idlest.inFlight >= PIPELINE_DEPTH / 8;
+    return busy && link.connections.length < this.#config.pairs ? undefined : idlest;
+  }
+
+  /** A connection to the peer: a reusable one, or a new one (shared by concurrent senders). */
+  async #connection(link: PeerLink, fresh: boolean): Promise<PipelinedConnection> {
+    const reusable = this.#reusable(link, fresh);
+    if (reusable) return reusable;
+    if (link.opening && !fresh) return await link.opening;
+    const opening = this.#open(link);
+    link.opening = opening;
+    try {
+      const conn = await opening;
+      link.connections.push(conn);
+      return conn;
+    } finally {
+      if (link.opening === opening) link.opening = undefined;
+    }
+  }
+
+  async #open(link: PeerLink): Promise<PipelinedConnection> {
+    const core = await this.#core;
+    const candidates = link.url ? [link.url] : await this.peers.endpoints(link.domain);
+    if (candidates.length === 0) throw new PeerUnavailable(`no SSP endpoint for ${link.domain}`);
+    let lastError: Error | undefined;
+    for (const url of candidates) {
+      try {
+        const conn = await PipelinedConnection.open(url, {
+          core,
+          connectTimeoutMs: CONNECT_TIMEOUT_MS,
+          caCerts: this.#config.caCerts,
+        });
+        link.url = url;
+        this.#spawn(conn.finished);
+        return conn;
+      } catch (error) {
+        lastError = error as Error;
+      }
+    }
+    throw new PeerUnavailable(lastError?.message ?? "cannot connect");
+  }
+
+  // ---- Correlation -----------------------------------------------------------------------------
+
+  /** Registers interest in the response (peer, transaction) before the request goes out. */
+  async #expect(domain: string, tid: string, timeoutMs: number) {
+    const table = await this.#correlation();
+    const slot = this.#nextSlot++ >>> 0;
+    const key = [encoder.encode(domain), encoder.encode(tid)] as const;
+    const promise = new Promise<XmlElement>((resolve, reject) => {
+      this.#waiters.set(slot, { resolve, reject });
+    });
+    // Swept before the caller awaits it (its POST still going out): not an unhandled rejection.
+    promise.catch(() => {});
+    table.insert(key[0], key[1], slot, Date.now() + timeoutMs);
+    return {
+      promise,
+      cancel: () => {
+        table.remove(key[0], key[1]);
+        this.#waiters.delete(slot);
+      },
+    };
+  }
+
+  #settle(domain: string, tid: string, primitive: XmlElement): void {
+    const slot = this.#table?.remove(encoder.encode(domain), encoder.encode(tid)) ?? -1;
+    const waiter = this.#waiters.get(slot);
+    if (!waiter) return; // late (timed out) or never asked: nothing waits for it
+    this.#waiters.delete(slot);
+    waiter.resolve(primitive);
+  }
+
+  async #correlation(): Promise<CorrelationTable> {
+    if (!this.#table) {
+      const core = await this.#core;
+      this.#table ??= core.createCorrelationTable();
+    }
+    return this.#table;
+  }
+
+  #sweep(): void {
+    if (!this.#table || this.#waiters.size === 0) return;
+    for (const slot of this.#table.sweep(Date.now())) {
+      const waiter = this.#waiters.get(slot);
+      this.#waiters.delete(slot);
+      waiter?.reject(new PeerUnavailable("no SSP response in time"));
+    }
+  }
+
+  // ---- State -----------------------------------------------------------------------------------
+
+  #link(domain: string): PeerLink {
+    let link = this.#links.get(domain);
+    if (!link) this.#links.set(domain, link = new PeerLink(domain));
+    return link;
+  }
+
+  /** Forgets the session (and with `closeConnections`, drops the connections). */
+  #reset(link: PeerLink, closeConnections: boolean): void {
+    if (link.ownSessionId) this.#sessions.delete(link.ownSessionId);
+    if (link.peerSessionId) this.#sessions.delete(link.peerSessionId);
+    if (link.setupTid) this.#setups.delete(link.setupTid);
+    link.state = "idle";
+    link.ownSessionId = link.peerSessionId = link.setupTid = undefined;
+    link.ownToken = link.peerToken = undefined;
+    if (closeConnections) {
+      for (const conn of link.connections.splice(0)) conn.close();
+      link.url = undefined;
+    }
+  }
+
+  /** A failed or refused handshake: the half-open session goes, with its connections. */
+  #fail(link: PeerLink, error: Error): void {
+    const waiting = link.waiting;
+    link.waiting = undefined;
+    this.#reset(link, true);
+    waiting?.reject(
+      error instanceof PeerUnavailable || error instanceof PeerRefused
+        ? error
+        : new PeerUnavailable(error.message),
+    );
+  }
+
+  #spawn(task: Promise<unknown>): void {
+    const tracked = task.catch((error) => {
+      if (!(error instanceof ConnectionLost) && !(error instanceof PeerUnavailable)) {
+        console.error("SSP background task failed:", error);
+      }
+    });
+    this.#background.add(tracked);
+    tracked.finally(() => this.#background.delete(tracked));
+  }
+
+  /** Closes every connection and timer; waits for background work to end. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#sweeper);
+    for (const link of this.#links.values()) {
+      for (const conn of link.connections.splice(0)) conn.close();
+      link.waiting?.reject(new PeerUnavailable("server is shutting down"));
+      link.waiting = undefined;
+    }
+    for (const waiter of this.#waiters.values()) {
+      waiter.reject(new PeerUnavailable("server is shutting down"));
+    }
+    this.#waiters.clear();
+    while (this.#background.size > 0) await Promise.all([...this.#background]);
+    this.#table?.free();
+    this.#table = undefined;
+  }
+}
+
+/** The peer answered 403 to a session POST: it no longer knows the session. */
+class SessionUnknown extends PeerUnavailable {}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,46 @@
+/**
+ * Where a peer domain's SSP endpoint is and whether we talk to it at all: the static map
+ * IMPS_PEERS first, else DNS SRV `_imps-server._tcp.<domain>` (digest §9.1), tried over https
+ * then http as Baraza does; domains are filtered by the allow and deny lists.
+ */
+import type { FederationConfig } from "./settings.ts";
+
+export type SrvResolver = (name: string) => Promise<Deno.SrvRecord[]>;
+
+const resolveSrv: SrvResolver = (name) => Deno.resolveDns(name, "SRV");
+
+export class PeerDirectory {
+  constructor(
+    private readonly config: FederationConfig,
+    private readonly srv: SrvResolver = resolveSrv,
+  ) {}
+
+  /** Whether this server federates with `domain` at all. */
+  allowed(domain: string): boolean {
+    if (domain === this.config.domain) return false;
+    if (this.config.deny.some((d) => matches(domain, d))) return false;
+    return this.config.allow.length === 0 || this.config.allow.some((d) => matches(domain, d));
+  }
+
+  /** Endpoint URLs to try for `domain`, best first; empty when none is known. */
+  async endpoints(domain: string): Promise<URL[]> {
+    const fixed = this.config.peers[domain];
+    if (fixed) return [new URL(fixed)];
+    let records: Deno.SrvRecord[];
+    try {
+      records = await this.srv(`_imps-server._tcp.${domain}`);
+    } catch {
+      return [];
+    }
+    records.sort((a, b) => a.priority - b.priority || b.weight - a.weight);
+    return records.flatMap((r) => {
+      const host = r.target.replace(/\.$/, "");
+      return [new URL(`https://${host}:${r.port}/ssp`), new URL(`http://${host}:${r.port}/ssp`)];
+    });
+  }
+}
+
+/** `example.com` matches itself and its subdomains. */
+function matches(domain: string, entry: string): boolean {
+  return domain === entry || domain.endsWith(`.${entry}`);
+}

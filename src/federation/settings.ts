@@ -1,0 +1,37 @@
+/** What the SSP session layer needs from the server configuration. */
+import type { Config } from "../config.ts";
+
+export interface FederationConfig {
+  domain: string;
+  /** Static peer endpoints: domain → URL of its SSP endpoint. */
+  peers: Record<string, string>;
+  /** Domains federated with (and their subdomains); empty: every domain not denied. */
+  allow: string[];
+  deny: string[];
+  /** Shared secret per peer domain, else the server-wide one, else none (Baraza-compatible). */
+  secrets: Record<string, string>;
+  secret?: string;
+  /** Redirect a peer's first SendSecretToken to this node (seed §5.5), to spread load. */
+  redirect?: string;
+  /** Connection pairs opened at most per peer (seed §5.3). */
+  pairs: number;
+  /** Pause before our LoginRequest, ms: Baraza commits its side of the handshake late. */
+  loginDelayMs: number;
+  /** Extra PEM certificates trusted for https peers. */
+  caCerts?: string[];
+}
+
+export function federationConfig(config: Config, caCerts?: string[]): FederationConfig {
+  return {
+    domain: config.domain,
+    peers: config.sspPeers,
+    allow: config.sspAllow,
+    deny: config.sspDeny,
+    secrets: config.sspPeerSecrets,
+    secret: config.sspSecret,
+    redirect: config.sspRedirect,
+    pairs: config.sspPairs,
+    loginDelayMs: config.sspLoginDelayMs,
+    caCerts,
+  };
+}

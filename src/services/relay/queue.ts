@@ -1,0 +1,207 @@
+/**
+ * Outbound SSP work, kept in KV until the peer has it: ["relay", "out", domain, id]. Each peer's
+ * queue is worked by one loop that sends a batch at once (pipelined on the connection pair),
+ * deletes what the peer took, and while the peer is unreachable retries with growing pauses until
+ * the work's give-up time, when the sender is told (DeliveryReport 542).
+ *
+ * Work that only the latest version of matters (a presence notification for one watcher) is kept
+ * under a fixed coalescing key instead of a fresh id: a newer one replaces what is still waiting,
+ * so a flapping user cannot flood a peer, and one key is never in flight twice, so the peer gets
+ * them in order.
+ */
+import {
+  type DeliveryStatus,
+  deliveryStatusReport,
+  detailedResults,
+  type RelayedMessage,
+  sendMessageRequest,
+  statusCode,
+  statusDescription,
+} from "../../codec/ssp/mod.ts";
+import { type Federation, PeerRefused, PeerUnavailable } from "../../federation/federation.ts";
+import type { XmlElement } from "../../codec/xml/tree.ts";
+import type { ServerContext } from "../../session/server_context.ts";
+import { check, CommitConflict, del, type Mutation, set } from "../../store/kv.ts";
+import { sortableId } from "../../util/ids.ts";
+import { BATCH, RETRY_FIRST_MS, RETRY_MAX_MS } from "./limits.ts";
+import { reportToLocalSender, sentKey, type SentRecord } from "./reports.ts";
+
+export type RelayJob =
+  | { kind: "message"; message: RelayedMessage; giveUpAt: number }
+  | { kind: "report"; report: DeliveryStatus; giveUpAt: number }
+  /** Any SSP request; its response is only checked for success (logged otherwise). */
+  | { kind: "request"; primitive: XmlElement; giveUpAt: number }
+  /** Any SSP request the peer sends no response to (a presence notification). */
+  | { kind: "notify"; primitive: XmlElement; giveUpAt: number };
+
+const outPrefix = ["relay", "out"];
+/** Prefix of coalescing keys: after every sortable (hex) id, so FIFO work goes first. */
+const COALESCED = "~";
+
+export class RelayQueue {
+  readonly #server: ServerContext;
+  readonly #federation: Federation;
+  readonly #running = new Map<string, Promise<void>>();
+  readonly #again = new Set<string>();
+  readonly #sleeps = new Set<{ timer: ReturnType<typeof setTimeout>; wake(): void }>();
+  #closed = false;
+
+  constructor(server: ServerContext, federation: Federation) {
+    this.#server = server;
+    this.#federation = federation;
+  }
+
+  /**
+   * The mutation that queues `job` for `domain` (committed with the caller's own writes); with
+   * `coalesceKey`, it replaces the job of that key still waiting.
+   */
+  enqueue(domain: string, job: RelayJob, coalesceKey?: string): Mutation {
+    return set(
+      [...outPrefix, domain, coalesceKey ? `${COALESCED}${coalesceKey}` : sortableId()],
+      job,
+    );
+  }
+
+  /** Makes sure the domain's queue is being worked. */
+  kick(domain: string): void {
+    if (this.#closed) return;
+    if (this.#running.has(domain)) {
+      this.#again.add(domain);
+      return;
+    }
+    const run = this.#run(domain).catch((error) => console.error(`relay to ${domain}:`, error))
+      .finally(() => {
+        this.#running.delete(domain);
+        if (this.#again.delete(domain)) this.kick(domain);
+      });
+    this.#running.set(domain, run);
+  }
+
+  /** Restarts the queues of every domain with work left (after a restart). */
+  async resume(): Promise<void> {
+    const domains = new Set<string>();
+    for (const { key } of await this.#server.store.list(outPrefix)) domains.add(String(key[2]));
+    for (const domain of domains) this.kick(domain);
+  }
+
+  async #run(domain: string): Promise<void> {
+    let pause = RETRY_FIRST_MS;
+    while (!this.#closed) {
+      const jobs = await this.#server.store.list<RelayJob>([...outPrefix, domain], {
+        limit: BATCH,
+      });
+      if (jobs.length === 0) return;
+      const results = await Promise.all(jobs.map((j) => this.#attempt(domain, j.key, j.value)));
+      if (results.every(Boolean)) {
+        pause = RETRY_FIRST_MS;
+        continue;
+      }
+      await this.#sleep(pause);
+      pause = Math.min(pause * 2, RETRY_MAX_MS);
+    }
+  }
+
+  /** One try at one job; false when the peer could not be reached (try again later). */
+  async #attempt(domain: string, key: Deno.KvKey, job: RelayJob): Promise<boolean> {
+    try {
+      if (job.kind === "message") {
+        const answer = await this.#federation.request(
+          domain,
+          sendMessageRequest(this.#server.config.domain, job.message),
+        );
+        await this.#answered(job.message, answer);
+      } else if (job.kind === "report") {
+        await this.#federation.notify(
+          domain,
+          deliveryStatusReport(this.#server.config.domain, job.report),
+        );
+      } else if (job.kind === "request") {
+        const answer = await this.#federation.request(domain, job.primitive);
+        const code = statusCode(answer);
+        if (code !== 200 && code !== 201) {
+          console.warn(
+            `relay: ${domain} answered ${job.primitive.name} with ${code ?? "no status"}`,
+          );
+        }
+      } else {
+        await this.#federation.notify(domain, job.primitive);
+      }
+    } catch (error) {
+      if (error instanceof PeerRefused) {
+        await this.#failed(job, 516, error.message);
+      } else if (error instanceof PeerUnavailable) {
+        if (Date.now() < job.giveUpAt) return false;
+        await this.#failed(job, 542, `Not delivered: ${error.message}`);
+      } else throw error;
+    }
+    await this.#done(key, job);
+    return true;
+  }
+
+  /** Removes a job the peer took, unless a coalesced one was replaced meanwhile (it goes next). */
+  async #done(key: Deno.KvKey, job: RelayJob): Promise<void> {
+    if (!String(key[3]).startsWith(COALESCED)) return await this.#server.store.write(del(key));
+    const entry = await this.#server.store.kv.get<RelayJob>(key);
+    if (entry.versionstamp === null || JSON.stringify(entry.value) !== JSON.stringify(job)) return;
+    try {
+      await this.#server.store.write(check(key, entry.versionstamp), del(key));
+    } catch (error) {
+      if (!(error instanceof CommitConflict)) throw error;
+    }
+  }
+
+  /** The peer's SendMessageResponse: recipients it refused are reported to the sender. */
+  async #answered(message: RelayedMessage, answer: XmlElement) {
+    const code = statusCode(answer) ?? 500;
+    if (code === 200) return;
+    const details = detailedResults(answer);
+    const named = new Set(details.flatMap((d) => d.userIds ?? []));
+    for (const d of details) {
+      for (const id of d.userIds ?? []) await this.#report(message, id, d.code);
+    }
+    if (code !== 201) {
+      for (const r of message.recipients) if (!named.has(r)) await this.#report(message, r, code);
+    }
+    if (code !== 201 && details.length === 0) {
+      console.warn(
+        `relay: ${message.messageId} refused: ${code} ${statusDescription(answer) ?? ""}`,
+      );
+    }
+  }
+
+  async #failed(job: RelayJob, code: number, description: string): Promise<void> {
+    // Reports, subscriptions and notifications that cannot be sent are lost with their peer.
+    if (job.kind !== "message") return;
+    console.warn(`relay: giving up on ${job.message.messageId}: ${description}`);
+    for (const r of job.message.recipients) await this.#report(job.message, r, code);
+  }
+
+  async #report(message: RelayedMessage, recipient: string, code: number): Promise<void> {
+    if (!message.deliveryReport) return;
+    const sent = await this.#server.store.get<SentRecord>(sentKey(message.messageId));
+    if (sent) await reportToLocalSender(this.#server, sent, message.messageId, recipient, code);
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const entry = {
+        timer: setTimeout(() => {
+          this.#sleeps.delete(entry);
+          resolve();
+        }, ms),
+        wake: resolve,
+      };
+      this.#sleeps.add(entry);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const s of this.#sleeps) {
+      clearTimeout(s.timer);
+      s.wake();
+    }
+    this.#sleeps.clear();
+    await Promise.all([...this.#running.values()]);
+  }
+}

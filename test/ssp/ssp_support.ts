@@ -1,0 +1,144 @@
+/**
+ * Federated test servers: several domains on loopback in one process, each with its own port,
+ * domain and KV, each told the others' SSP endpoints through IMPS_PEERS (so ports are picked
+ * before the servers start), and CSP clients for their users.
+ */
+import assert from "node:assert/strict";
+import { type Config, loadConfig } from "../../src/config.ts";
+import { loadCore } from "../../src/core/mod.ts";
+import { createServer, type ImpsServer } from "../../src/server.ts";
+import { hashPassword } from "../../src/util/crypto.ts";
+import type { CspTransaction } from "../../src/codec/csp/message.ts";
+import { CspClient, PASSWORD } from "../support/harness.ts";
+
+/**
+ * A port free right now, below the ephemeral range (32768 and up on Linux), so that outgoing
+ * connections of other processes on a busy machine do not take it before the server binds it.
+ */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    try {
+      Deno.listen({ hostname: "127.0.0.1", port }).close();
+      return await Promise.resolve(port);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+    }
+  }
+}
+
+export interface Node extends AsyncDisposable {
+  domain: string;
+  port: number;
+  server: ImpsServer;
+  config: Config;
+  /** Adds the users and logs each one in (CSP 1.2). */
+  login(...names: string[]): Promise<CspClient[]>;
+  close(): Promise<void>;
+}
+
+export interface NodeOptions {
+  /** Other domains' ports (plain HTTP) or SSP URLs, for IMPS_PEERS. */
+  peers: Record<string, number | string>;
+  /** PEM certificate and key: serve HTTPS. */
+  tls?: { cert: string; key: string };
+  env?: Record<string, string>;
+  /** A KV file (to restart with the same state); default in memory. */
+  dataPath?: string;
+}
+
+export const sspUrl = (port: number) => `http://127.0.0.1:${port}/ssp`;
+
+export async function startNode(domain: string, port: number, options: NodeOptions): Promise<Node> {
+  const config = loadConfig({
+    IMPS_CORE: Deno.env.get("IMPS_CORE") ?? "wasm",
+    IMPS_DOMAIN: domain,
+    IMPS_DATA: options.dataPath ?? ":memory:",
+    IMPS_SECRET: "test-secret-0123456789",
+    IMPS_FEDERATION: "true",
+    IMPS_PEERS: Object.entries(options.peers)
+      .map(([d, p]) => `${d}=${typeof p === "number" ? sspUrl(p) : p}`).join(","),
+    ...options.env,
+  });
+  const core = await loadCore(config.core);
+  const server = await createServer(config, { parseXml: core.parseXml, sweepIntervalMs: 0 });
+  const http = Deno.serve(
+    { hostname: "127.0.0.1", port, onListen() {}, ...options.tls },
+    server.app.fetch,
+  );
+  const cspUrl = `${options.tls ? "https" : "http"}://127.0.0.1:${port}/csp`;
+  // The test's own CA is trusted by a client of its own (HTTPS nodes).
+  const client = options.tls && options.env?.IMPS_SSP_CA
+    ? Deno.createHttpClient({ caCerts: [await Deno.readTextFile(options.env.IMPS_SSP_CA)] })
+    : undefined;
+  const transport = (body: string | Uint8Array<ArrayBuffer>, type: string) =>
+    fetch(cspUrl, { method: "POST", body, headers: { "content-type": type }, client });
+  const close = async () => {
+    await http.shutdown();
+    await server.close();
+    client?.close();
+  };
+  return {
+    domain,
+    port,
+    server,
+    config,
+    async login(...names) {
+      const clients = [];
+      for (const name of names) {
+        const id = `wv:${name}@${domain}`;
+        const ctx = server.context;
+        if (!await ctx.users.get(id)) {
+          await ctx.users.create({
+            id,
+            password: await hashPassword(PASSWORD),
+            sealedPassword: ctx.sealer ? await ctx.sealer.seal(PASSWORD, id) : undefined,
+            createdAt: Date.now(),
+          });
+        }
+        const client = new CspClient(name, "1.2", transport, domain);
+        assert.equal((await client.login(PASSWORD)).code, 200);
+        clients.push(client);
+      }
+      return clients;
+    },
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+/** Starts one server per domain, each knowing all the others. */
+export async function startDomains(
+  domains: string[],
+  env: Record<string, string> = {},
+): Promise<Node[]> {
+  const ports = await Promise.all(domains.map(() => freePort()));
+  const nodes = [];
+  for (const [i, domain] of domains.entries()) {
+    const peers: Record<string, number> = {};
+    domains.forEach((d, j) => j !== i && (peers[d] = ports[j]));
+    nodes.push(await startNode(domain, ports[i], { peers, env }));
+  }
+  return nodes;
+}
+
+/** Polls until a transaction of `name` arrives (relayed work takes a moment); returns it. */
+export async function pollFor(
+  client: CspClient,
+  name: string,
+  timeoutMs = 5_000,
+): Promise<CspTransaction> {
+  const deadline = Date.now() + timeoutMs;
+  const seen: string[] = [];
+  while (Date.now() < deadline) {
+    const reply = await client.send("<Polling-Request/>", { transactionId: "" });
+    for (const t of reply.empty ? [] : reply.message!.transactions) {
+      seen.push(t.primitive.name);
+      if (t.primitive.name === name) return t;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(
+    `${client.userId} got no ${name} within ${timeoutMs} ms (saw ${seen.join(", ")})`,
+  );
+}

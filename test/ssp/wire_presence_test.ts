@@ -1,0 +1,59 @@
+/**
+ * Presence from a peer written by hand on raw TCP, in Baraza's shape (newline-padded values, one
+ * OnlineStatus per client, no `wv:` on the recipient): pushed for a user who never subscribed it
+ * is dropped; after bob subscribes (the SubscribeRequest reaches the peer), it reaches him.
+ */
+import assert from "node:assert/strict";
+import type { ElementObject } from "../../src/codec/csp/message.ts";
+import { obj, str } from "../../src/session/values.ts";
+import { freePort, pollFor, startNode } from "./ssp_support.ts";
+import { handshake, received, sendInSession } from "./wire_support.ts";
+
+const notification = (text: string) =>
+  `<PresenceNotification>\n<User userID="bob@s.test"/>\n<PresenceValue userID="wv:walt@w.test">` +
+  `<PresenceSubList>\n<OnlineStatus>\n<Qualifier>\nT\n</Qualifier>\n<PresenceValue>\nT\n</PresenceValue>` +
+  `\n<ClientID>\n<URL>\nhttp://client.example/walt1\n</URL>\n</ClientID>\n</OnlineStatus>` +
+  `<OnlineStatus><Qualifier>T</Qualifier><PresenceValue>T</PresenceValue><ClientID><URL>` +
+  `http://client.example/walt2</URL></ClientID></OnlineStatus>` +
+  `<StatusText>\n<Qualifier>\nT\n</Qualifier>\n<PresenceValue>\n${text}\n</PresenceValue>\n</StatusText>` +
+  `</PresenceSubList></PresenceValue></PresenceNotification>`;
+
+Deno.test("wire: a peer's PresenceNotification reaches only a watcher who subscribed", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: await freePort() });
+  const serverPort = await freePort();
+  const s = await startNode("s.test", serverPort, {
+    peers: { "w.test": (listener.addr as Deno.NetAddr).port },
+  });
+  const peer = await handshake(serverPort, listener);
+  try {
+    const [bob] = await s.login("bob");
+    await sendInSession(peer, "Request", "n1", notification("unasked"));
+    // Nothing for bob: he never subscribed to walt (KeepAlive shows nothing waiting).
+    assert.equal((await bob.send("<KeepAlive-Request/>")).poll, false);
+
+    const subscribed = await bob.send(
+      `<SubscribePresence-Request><User><UserID>wv:walt@w.test</UserID></User>` +
+        `</SubscribePresence-Request>`,
+    );
+    assert.equal(subscribed.code, 200);
+    const request = await received(peer.in);
+    assert.match(request.body, /<SubscribeRequest><MetaInfo clientOriginated="Yes">/);
+    assert.match(request.body, /<User userID="wv:bob@s.test"\/>/);
+    assert.match(request.body, /<UserID userID="wv:walt@w.test"\/>/);
+    // Baraza answers with a bare Status.
+    await sendInSession(peer, "Response", request.scan.transactionId!, `<Status code="200"/>`);
+
+    await sendInSession(peer, "Request", "n2", notification("Back at my desk"));
+    const got = await pollFor(bob, "PresenceNotification-Request");
+    const presence = [got.primitive.body.Presence].flat()[0] as ElementObject;
+    assert.equal(str(presence.UserID), "wv:walt@w.test");
+    const list = obj(presence.PresenceSubList)!;
+    assert.equal(str(obj(list.StatusText)?.PresenceValue), "Back at my desk");
+    assert.equal([list.OnlineStatus].flat().length, 2, "one OnlineStatus per client, kept");
+  } finally {
+    peer.out.conn.close();
+    peer.in.conn.close();
+    listener.close();
+    await s.close();
+  }
+});
