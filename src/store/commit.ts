@@ -42,6 +42,9 @@ interface PendingWrite {
 /** Deno KV limits one atomic operation to 1000 mutations; stay well clear of the size limit too. */
 const MAX_MUTATIONS_PER_COMMIT = 1000;
 const MAX_BYTES_PER_COMMIT = 512 * 1024;
+/** Deno KV refuses an atomic operation whose keys together are longer than 80 KiB; kept under it
+ * with room for the estimate's error. */
+const MAX_KEY_BYTES_PER_COMMIT = 72 * 1024;
 /** Deno KV refuses an atomic operation with more checks than this. */
 const MAX_CHECKS_PER_COMMIT = 100;
 /**
@@ -114,14 +117,17 @@ export class CommitGrouper {
     let mutations = 0;
     let bytes = 0;
     let checks = 0;
+    let keyBytes = 0;
     /** Keys the batch touches; only kept once a write with checks needs to know. */
     let touched: Set<string> | undefined;
     while (this.#pending.length > 0) {
       const next = this.#pending[0];
       const size = estimateBytes(next.mutations);
+      const keySize = estimateKeyBytes(next.mutations);
       const checked = next.mutations.filter((m) => m.type === "check");
       const fits = mutations + next.mutations.length <= MAX_MUTATIONS_PER_COMMIT &&
-        bytes + size <= MAX_BYTES_PER_COMMIT && checks + checked.length <= MAX_CHECKS_PER_COMMIT;
+        bytes + size <= MAX_BYTES_PER_COMMIT && checks + checked.length <= MAX_CHECKS_PER_COMMIT &&
+        keyBytes + keySize <= MAX_KEY_BYTES_PER_COMMIT;
       if (batch.length > 0 && !fits) break;
       if (checked.length > 0 || touched) {
         touched ??= new Set(batch.flatMap((w) => w.mutations.map((m) => keyText(m.key))));
@@ -132,6 +138,7 @@ export class CommitGrouper {
       mutations += next.mutations.length;
       bytes += size;
       checks += checked.length;
+      keyBytes += keySize;
     }
     return batch;
   }
@@ -203,6 +210,23 @@ function estimateBytes(mutations: Mutation[]): number {
   for (const m of mutations) {
     bytes += 64;
     if (m.type === "set") bytes += roughSize(m.value);
+  }
+  return bytes;
+}
+
+/** About how long the encoded keys are: a tag and a terminator per part; non-ASCII text counted
+ * at its UTF-8 worst case. */
+function estimateKeyBytes(mutations: Mutation[]): number {
+  let bytes = 0;
+  for (const m of mutations) {
+    for (const part of m.key) {
+      bytes += 2 +
+        (typeof part === "string"
+          ? (/^[\x00-\x7f]*$/.test(part) ? part.length : part.length * 3)
+          : part instanceof Uint8Array
+          ? part.byteLength
+          : 9);
+    }
   }
   return bytes;
 }

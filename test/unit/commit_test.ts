@@ -56,6 +56,16 @@ Deno.test("more checked writes at once than one commit may check are split, not 
   });
 });
 
+Deno.test("writes whose keys together pass KV's 80 KiB key limit are split, not refused", async () => {
+  await withStore(":memory:", async (store) => {
+    const before = store.commits.stats.commits;
+    const long = "k".repeat(120);
+    await Promise.all(Array.from({ length: 1000 }, (_, i) => store.write(set([long, i], i))));
+    assert.ok(store.commits.stats.commits - before <= 3);
+    assert.equal(await store.get([long, 999]), 999);
+  });
+});
+
 Deno.test("a versionstamp check holds only while the key is unchanged", async () => {
   await withStore(":memory:", async (store) => {
     await store.write(set(["entry"], "v1"));

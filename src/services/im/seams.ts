@@ -199,11 +199,13 @@ export async function deliverToGroup(
     mailbox.counts(receivers),
     Promise.all(receivers.map((receiver) => server.sessions.repo.listByUser(receiver))),
   ]);
-  const taking = await Promise.all(receivers.map(async (receiver, i) =>
-    !blocksGroupSender(blockLists[i], draft.sender, addressing.groupId) &&
-    // A full mailbox misses group traffic rather than growing without bound.
-    (counts[i] < mailboxSize || await hasRoom(server, receiver, mailboxSize))
-  ));
+  const taking = await Promise.all(
+    receivers.map(async (receiver, i) =>
+      !blocksGroupSender(blockLists[i], draft.sender, addressing.groupId) &&
+      // A full mailbox misses group traffic rather than growing without bound.
+      (counts[i] < mailboxSize || await hasRoom(server, receiver, mailboxSize))
+    ),
+  );
   const prefs = await mailbox.prefsOf(
     sessionLists.flatMap((sessions, i) => taking[i] ? sessions.map((s) => s.id) : []),
   );
