@@ -6,25 +6,17 @@
  */
 import assert from "node:assert/strict";
 import type { ElementObject } from "../../src/codec/csp/message.ts";
+import {
+  capturedAnswer,
+  capturedMessageId,
+  capturedSession,
+  haveBarazaFixtures,
+  readFixture,
+} from "../support/baraza.ts";
 import { type CspClient, startServer } from "../support/harness.ts";
 import { ackStatus, pollOne } from "../im/im_support.ts";
 
-const FIXTURES = new URL("../../../shared/fixtures/baraza/", import.meta.url);
-const haveFixtures = await Deno.stat(FIXTURES).then(() => true, () => false);
-if (!haveFixtures) {
-  console.log("note: shared Baraza fixtures not found beside the checkout; group interop skipped");
-}
-
-const read = (name: string) => Deno.readTextFile(new URL(name, FIXTURES));
-const capturedSession = (xml: string) => xml.match(/<SessionID>\s*([^<\s]+)\s*<\/SessionID>/)![1];
-const capturedMessageId = (xml: string) =>
-  xml.match(/<MessageID>\s*([^<\s]+)\s*<\/MessageID>/)?.[1];
-
-function expectation(xml: string): { primitive: string; code?: number } {
-  const content = xml.match(/<TransactionContent[^>]*>\s*<([\w-]+)/);
-  const code = xml.match(/<Code>\s*(\d+)\s*<\/Code>/);
-  return { primitive: content?.[1] ?? "", code: code ? Number(code[1]) : undefined };
-}
+const haveFixtures = await haveBarazaFixtures("group interop");
 
 Deno.test({
   name: "Baraza's captured group conversation gets Baraza's answers",
@@ -40,13 +32,13 @@ Deno.test({
     }
     let messageId = "";
     const exchange = async (fixture: string, user: string) => {
-      let request = await read(`${fixture}.request.xml`);
+      let request = await readFixture(`${fixture}.request.xml`);
       const client = clients.get(user)!;
       request = request.replace(capturedSession(request), client.sessionId!);
       const captured = capturedMessageId(request);
       if (captured) request = request.replaceAll(captured, messageId);
       const reply = await client.post(request);
-      return { reply, expected: expectation(await read(`${fixture}.response.xml`)) };
+      return { reply, expected: capturedAnswer(await readFixture(`${fixture}.response.xml`)) };
     };
     const same = async (fixture: string, user: string) => {
       const { reply, expected } = await exchange(fixture, user);

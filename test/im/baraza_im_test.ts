@@ -7,24 +7,16 @@
  */
 import assert from "node:assert/strict";
 import type { ElementObject } from "../../src/codec/csp/message.ts";
+import {
+  capturedAnswer,
+  capturedMessageId,
+  capturedSession,
+  haveBarazaFixtures,
+  readFixture,
+} from "../support/baraza.ts";
 import { type CspClient, startServer } from "../support/harness.ts";
 
-const FIXTURES = new URL("../../../shared/fixtures/baraza/", import.meta.url);
-const haveFixtures = await Deno.stat(FIXTURES).then(() => true, () => false);
-if (!haveFixtures) {
-  console.log("note: shared Baraza fixtures not found beside the checkout; IM interop skipped");
-}
-
-const read = (name: string) => Deno.readTextFile(new URL(name, FIXTURES));
-const capturedSession = (xml: string) => xml.match(/<SessionID>\s*([^<\s]+)\s*<\/SessionID>/)![1];
-const capturedMessageId = (xml: string) =>
-  xml.match(/<MessageID>\s*([^<\s]+)\s*<\/MessageID>/)?.[1];
-
-function expectation(xml: string): { primitive: string; code?: number } {
-  const content = xml.match(/<TransactionContent[^>]*>\s*<([\w-]+)/);
-  const code = xml.match(/<Code>\s*(\d+)\s*<\/Code>/);
-  return { primitive: content?.[1] ?? "", code: code ? Number(code[1]) : undefined };
-}
+const haveFixtures = await haveBarazaFixtures("IM interop");
 
 Deno.test({
   name: "Baraza's captured messaging conversation gets Baraza's answers",
@@ -41,7 +33,7 @@ Deno.test({
     const messageIds = new Map<string, string>();
 
     const exchange = async (fixture: string, user: string, replace: [string, string][] = []) => {
-      let request = await read(`${fixture}.request.xml`);
+      let request = await readFixture(`${fixture}.request.xml`);
       const client = clients.get(user)!;
       request = request.replace(capturedSession(request), client.sessionId!);
       const captured = capturedMessageId(request);
@@ -50,7 +42,7 @@ Deno.test({
       }
       for (const [from, to] of replace) request = request.replace(from, to);
       const reply = await client.post(request);
-      const expectedXml = await read(`${fixture}.response.xml`);
+      const expectedXml = await readFixture(`${fixture}.response.xml`);
       const capturedAnswerId = capturedMessageId(expectedXml);
       const ourId = reply.message
         ? ((reply.body.MessageInfo as ElementObject | undefined)?.MessageID ?? reply.body.MessageID)
@@ -58,7 +50,7 @@ Deno.test({
       if (capturedAnswerId && ourId && !messageIds.has(capturedAnswerId)) {
         messageIds.set(capturedAnswerId, String(ourId));
       }
-      return { reply, expected: expectation(expectedXml) };
+      return { reply, expected: capturedAnswer(expectedXml) };
     };
     const same = async (fixture: string, user: string) => {
       const { reply, expected } = await exchange(fixture, user);
@@ -73,7 +65,7 @@ Deno.test({
     await same("026-messagedelivered", "bob");
     const report = await same("027-poll-deliveryreport", "alice");
     const reportTid = report.message!.transactions[0].transactionId!;
-    const ackRequest = await read("028-status-ack-deliveryreport.request.xml");
+    const ackRequest = await readFixture("028-status-ack-deliveryreport.request.xml");
     const capturedTid = ackRequest.match(/<TransactionID>\s*([^<\s]+)\s*<\/TransactionID>/)![1];
     const ack = await exchange("028-status-ack-deliveryreport", "alice", [[
       capturedTid,
@@ -120,7 +112,7 @@ Deno.test({
     await h.addUser("bob", "secret");
     const alice = h.client("alice", "1.3");
     await alice.login("secret");
-    let request = await read("078-csp13-sendmessage.request.xml");
+    let request = await readFixture("078-csp13-sendmessage.request.xml");
     request = request.replace(capturedSession(request), alice.sessionId!);
     const reply = await alice.post(request);
     assert.equal(reply.primitive.name, "SendMessage-Response");

@@ -4,22 +4,10 @@
  * result code where Baraza follows the protocol. Skipped, with a note, when the fixtures are absent.
  */
 import assert from "node:assert/strict";
+import { capturedAnswer, haveBarazaFixtures, readFixture } from "../support/baraza.ts";
 import { startServer } from "../support/harness.ts";
 
-const FIXTURES = new URL("../../../shared/fixtures/baraza/", import.meta.url);
-const haveFixtures = await Deno.stat(FIXTURES).then(() => true, () => false);
-if (!haveFixtures) {
-  console.log("note: shared Baraza fixtures not found beside the checkout; interop tests skipped");
-}
-
-const read = (name: string) => Deno.readTextFile(new URL(name, FIXTURES));
-
-/** Primitive name and Result code of a captured response, read with plain patterns. */
-function expectation(xml: string): { primitive: string; code?: number } {
-  const content = xml.match(/<TransactionContent[^>]*>\s*<([\w-]+)/)!;
-  const code = xml.match(/<Code>\s*(\d+)\s*<\/Code>/);
-  return { primitive: content[1], code: code ? Number(code[1]) : undefined };
-}
+const haveFixtures = await haveBarazaFixtures("interop tests");
 
 Deno.test({
   name: "Baraza's captured session-layer requests get the answers Baraza gave",
@@ -29,7 +17,7 @@ Deno.test({
     for (const name of ["alice", "bob", "erin"]) await h.addUser(name, "secret");
     const sessions = new Map<string, string>();
     const exchange = async (fixture: string, user?: string) => {
-      let request = await read(`${fixture}.request.xml`);
+      let request = await readFixture(`${fixture}.request.xml`);
       const captured = request.match(/<SessionID>\s*([^<\s]+)\s*<\/SessionID>/)?.[1];
       if (captured && user) request = request.replace(captured, sessions.get(user)!);
       const client = h.client(user ?? "guest", "1.2");
@@ -50,7 +38,7 @@ Deno.test({
       ]
     ) {
       const reply = await exchange(fixture);
-      const expected = expectation(await read(`${fixture}.response.xml`));
+      const expected = capturedAnswer(await readFixture(`${fixture}.response.xml`));
       assert.equal(reply.primitive.name, expected.primitive, fixture);
       assert.equal(reply.code || undefined, expected.code, fixture);
       if (user && reply.body.SessionID) sessions.set(user, String(reply.body.SessionID));
@@ -74,7 +62,7 @@ Deno.test({
       ]
     ) {
       const reply = await exchange(fixture, "alice");
-      const expected = expectation(await read(`${fixture}.response.xml`));
+      const expected = capturedAnswer(await readFixture(`${fixture}.response.xml`));
       assert.equal(reply.primitive.name, expected.primitive, fixture);
       if (expected.code !== undefined) assert.equal(reply.code, expected.code, fixture);
     }

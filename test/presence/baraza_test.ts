@@ -6,24 +6,16 @@
  */
 import assert from "node:assert/strict";
 import type { ElementObject } from "../../src/codec/csp/message.ts";
+import {
+  capturedAnswer,
+  capturedContent,
+  haveBarazaFixtures,
+  readFixture,
+} from "../support/baraza.ts";
 import { type CspClient, startServer } from "../support/harness.ts";
 import { names, notified, pollAll, subList } from "./support.ts";
 
-const FIXTURES = new URL("../../../shared/fixtures/baraza/", import.meta.url);
-const haveFixtures = await Deno.stat(FIXTURES).then(() => true, () => false);
-if (!haveFixtures) {
-  console.log(
-    "note: shared Baraza fixtures not found beside the checkout; presence replay skipped",
-  );
-}
-
-const read = (name: string) => Deno.readTextFile(new URL(name, FIXTURES));
-const content = (xml: string) =>
-  xml.match(/<TransactionContent[^>]*>([\s\S]*)<\/TransactionContent>/)![1];
-const expected = (xml: string) => ({
-  primitive: xml.match(/<TransactionContent[^>]*>\s*<([\w-]+)/)![1],
-  code: Number(xml.match(/<Code>\s*(\d+)\s*<\/Code>/)?.[1] ?? NaN),
-});
+const haveFixtures = await haveBarazaFixtures("presence replay");
 
 Deno.test({
   name: "Baraza's captured presence conversation gets the same answers",
@@ -37,16 +29,18 @@ Deno.test({
       await clients[name].login("pw");
     }
     const replay = async (fixture: string, user: string) => {
-      const reply = await clients[user].send(content(await read(`${fixture}.request.xml`)));
-      const want = expected(await read(`${fixture}.response.xml`));
+      const reply = await clients[user].send(
+        capturedContent(await readFixture(`${fixture}.request.xml`)),
+      );
+      const want = capturedAnswer(await readFixture(`${fixture}.response.xml`));
       assert.equal(reply.primitive.name, want.primitive, fixture);
-      if (!Number.isNaN(want.code)) assert.equal(reply.code, want.code, fixture);
+      if (want.code !== undefined) assert.equal(reply.code, want.code, fixture);
       return reply;
     };
     /** The attributes of Baraza's notification in a fixture (the elements holding a Qualifier),
      * without the CommCap it adds on its own. */
     const capturedNotification = async (fixture: string) =>
-      [...(await read(`${fixture}.response.xml`)).matchAll(/<(\w+)>\s*<Qualifier>/g)]
+      [...(await readFixture(`${fixture}.response.xml`)).matchAll(/<(\w+)>\s*<Qualifier>/g)]
         .map((m) => m[1]).filter((n) => n !== "CommCap").sort();
 
     await replay("010-createlist", "bob");

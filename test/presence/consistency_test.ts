@@ -11,6 +11,7 @@ import { commitAll } from "../../src/services/presence/notify.ts";
 import { startServer } from "../support/harness.ts";
 import {
   authorise,
+  bobWatchingAlice,
   detailCodes,
   getPresence,
   id,
@@ -25,10 +26,7 @@ import {
 
 Deno.test("two updates of alice at once both land: neither loses the other's attribute", async () => {
   await using h = await startServer();
-  const [alice, bob] = await loggedIn(h, "1.2", "alice", "bob");
-  await alice.send(authorise("1.2", [id("bob")], "StatusText", "Alias", "StatusMood"));
-  await bob.send(subscribeUsers("1.2", [id("alice")]));
-  await pollAll(bob);
+  const [alice, bob] = await bobWatchingAlice(h, "1.2", "StatusText", "Alias", "StatusMood");
 
   const answers = await Promise.all([
     alice.send(update({ StatusText: "in a meeting" })),
@@ -89,10 +87,7 @@ Deno.test("another writer's change between read and commit is kept: the change i
 
 Deno.test("bob polls without acknowledging; alice changes again; the newer state still reaches him", async () => {
   await using h = await startServer();
-  const [alice, bob] = await loggedIn(h, "1.2", "alice", "bob");
-  await alice.send(authorise("1.2", [id("bob")], "StatusText"));
-  await bob.send(subscribeUsers("1.2", [id("alice")]));
-  await pollAll(bob);
+  const [alice, bob] = await bobWatchingAlice(h, "1.2", "StatusText");
 
   await alice.send(update({ StatusText: "one" }));
   const handedOut = await bob.send("<Polling-Request/>", { transactionId: "" });

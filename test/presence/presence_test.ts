@@ -5,6 +5,7 @@ import { startServer, VERSIONS } from "../support/harness.ts";
 import {
   attrs,
   authorise,
+  bobWatchingAlice,
   getPresence,
   id,
   loggedIn,
@@ -77,10 +78,7 @@ for (const version of VERSIONS) {
 
   Deno.test(`${version}: alice logs out and her watchers see her offline`, async () => {
     await using h = await startServer();
-    const [alice, bob] = await loggedIn(h, version, "alice", "bob");
-    await alice.send(authorise(version, [id("bob")], "OnlineStatus", "UserAvailability"));
-    await bob.send(subscribeUsers(version, [id("alice")]));
-    await pollAll(bob);
+    const [alice, bob] = await bobWatchingAlice(h, version, "OnlineStatus", "UserAvailability");
 
     await alice.send("<Logout-Request/>");
     const seen = notified(await pollAll(bob)).get(id("alice"));
@@ -105,10 +103,7 @@ for (const version of VERSIONS) {
 
 Deno.test("1.2: bob stops watching and alice's updates no longer reach him", async () => {
   await using h = await startServer();
-  const [alice, bob] = await loggedIn(h, "1.2", "alice", "bob");
-  await alice.send(authorise("1.2", [id("bob")], "StatusText"));
-  await bob.send(subscribeUsers("1.2", [id("alice")]));
-  await pollAll(bob);
+  const [alice, bob] = await bobWatchingAlice(h, "1.2", "StatusText");
 
   const watchers = await alice.send("<GetWatcherList-Request/>");
   assert.equal(watchers.primitive.name, "GetWatcherList-Response");

@@ -1,7 +1,7 @@
 /** Presence conversations: users that log in, hand-written presence primitives, and polling. */
 import assert from "node:assert/strict";
 import type { CspTransaction, CspVersion, ElementObject } from "../../src/codec/csp/message.ts";
-import type { CspClient } from "../support/harness.ts";
+import { type CspClient, type Harness, loggedIn } from "../support/harness.ts";
 
 export const DOMAIN = "example.com";
 export const id = (name: string) => `wv:${name}@${DOMAIN}`;
@@ -88,6 +88,22 @@ export function authorise(version: CspVersion, users: string[], ...attributes: s
   return `<CreateAttributeList-Request>${
     attrs(...attributes)
   }${targets}<DefaultList>F</DefaultList></CreateAttributeList-Request>`;
+}
+
+/**
+ * Alice and bob logged in, alice letting bob see the given attributes and bob subscribed to her,
+ * his first notification already polled: the start of every "bob watches alice" conversation.
+ */
+export async function bobWatchingAlice(
+  h: Harness,
+  version: CspVersion,
+  ...attributes: string[]
+): Promise<CspClient[]> {
+  const [alice, bob] = await loggedIn(h, version, "alice", "bob");
+  await alice.send(authorise(version, [id("bob")], ...attributes));
+  await bob.send(subscribeUsers(version, [id("alice")]));
+  await pollAll(bob);
+  return [alice, bob];
 }
 
 /** The DetailedResult codes of a Result, for checking partial answers. */

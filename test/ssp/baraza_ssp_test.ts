@@ -3,7 +3,6 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { Buffer } from "node:buffer";
 import {
-  decodeSsp,
   readDeliveryStatusReport,
   readLoginRequest,
   readLoginResponse,
@@ -14,26 +13,14 @@ import {
   type SspMessage,
   statusCode,
 } from "../../src/codec/ssp/mod.ts";
-import { DEFAULT_XML_LIMITS } from "../../src/codec/xml/tree.ts";
-import { loadCore } from "../../src/core/mod.ts";
+import { haveBarazaFixtures } from "../support/baraza.ts";
+import { capturedSsp } from "./wire_support.ts";
 import { readPresence } from "../../src/services/relay/presence_values.ts";
 
-const dir = new URL("../../../shared/fixtures/baraza/", import.meta.url);
-const present = await Deno.stat(new URL("ssp-01-a2b-SendSecretToken-request.http", dir)).then(
-  () => true,
-  () => false,
+const present = await haveBarazaFixtures(
+  "Baraza SSP fixtures",
+  "ssp-01-a2b-SendSecretToken-request.http",
 );
-if (!present) console.warn("skipping Baraza SSP fixtures: shared/fixtures/baraza/ is absent");
-const core = await loadCore("wasm");
-
-/** The SSP message inside the captured HTTP request (the reply after it is ignored). */
-async function captured(name: string): Promise<SspMessage> {
-  const bytes = await Deno.readFile(new URL(name, dir));
-  const scan = core.scanHead(bytes);
-  assert.ok(scan.complete && scan.isRequest, name);
-  assert.equal(scan.contentType, "application/vnd.wv.ssp+xml");
-  return decodeSsp(scan.body, core.parseXml, DEFAULT_XML_LIMITS);
-}
 
 function only(message: SspMessage) {
   return message.kind === "setup" ? message.transaction : message.transactions[0];
@@ -44,23 +31,23 @@ Deno.test({
   ignore: !present,
   async fn() {
     const tokenA = readSendSecretToken(
-      only(await captured("ssp-01-a2b-SendSecretToken-request.http")).primitive,
+      only(await capturedSsp("ssp-01-a2b-SendSecretToken-request.http")).primitive,
     )!;
     const tokenB = readSendSecretToken(
-      only(await captured("ssp-02-b2a-SendSecretToken-response.http")).primitive,
+      only(await capturedSsp("ssp-02-b2a-SendSecretToken-response.http")).primitive,
     )!;
     assert.deepEqual([tokenA.domain, tokenA.version, tokenB.domain], ["a.test", "1.3", "b.test"]);
     const md5 = (s: string) => createHash("md5").update(Buffer.from(s)).digest("base64");
     const loginA = readLoginRequest(
-      only(await captured("ssp-03-a2b-LoginRequest-request.http")).primitive,
+      only(await capturedSsp("ssp-03-a2b-LoginRequest-request.http")).primitive,
     )!;
     const loginB = readLoginRequest(
-      only(await captured("ssp-04-b2a-LoginRequest-response.http")).primitive,
+      only(await capturedSsp("ssp-04-b2a-LoginRequest-response.http")).primitive,
     )!;
     assert.equal(loginA.digest, md5(tokenB.token));
     assert.equal(loginB.digest, md5(tokenA.token));
     const session = readLoginResponse(
-      only(await captured("ssp-05-a2b-LoginResponse-request.http")).primitive,
+      only(await capturedSsp("ssp-05-a2b-LoginResponse-request.http")).primitive,
     )!;
     assert.deepEqual(session, { sessionId: "1@a.test", timeToLive: 86400, code: 200 });
   },
@@ -70,7 +57,7 @@ Deno.test({
   name: "Baraza's messages, reports and answers are understood",
   ignore: !present,
   async fn() {
-    const send = await captured("ssp-07-a2b-SendMessageRequest-request.http");
+    const send = await capturedSsp("ssp-07-a2b-SendMessageRequest-request.http");
     assert.equal(send.kind === "session" && send.sessionId, "1@a.test");
     const message = readSendMessageRequest(only(send).primitive);
     assert.ok(!("code" in message));
@@ -80,11 +67,11 @@ Deno.test({
       ["wv:bob@b.test"],
       true,
     ]);
-    const answer = only(await captured("ssp-08-b2a-SendMessageResponse-response.http"));
+    const answer = only(await capturedSsp("ssp-08-b2a-SendMessageResponse-response.http"));
     assert.equal(answer.mode, "Response");
     assert.equal(statusCode(answer.primitive), 200);
     const report = readDeliveryStatusReport(
-      only(await captured("ssp-09-b2a-DeliveryStatusReport-request.http")).primitive,
+      only(await capturedSsp("ssp-09-b2a-DeliveryStatusReport-request.http")).primitive,
     )!;
     // Baraza drops "wv:" from the owner; the relay qualifies it again when it reads it.
     assert.deepEqual([report.owner, report.recipient, report.code], [
@@ -101,7 +88,7 @@ Deno.test({
         "ssp-18-a2b-GroupChangeNotice-request.http",
       ]
     ) {
-      assert.equal(only(await captured(name)).mode, "Request", name);
+      assert.equal(only(await capturedSsp(name)).mode, "Request", name);
     }
   },
 });
@@ -111,7 +98,7 @@ Deno.test({
   ignore: !present,
   async fn() {
     const subscribe = readPresenceRequest(
-      only(await captured("ssp-10-b2a-SubscribeRequest-request.http")).primitive,
+      only(await capturedSsp("ssp-10-b2a-SubscribeRequest-request.http")).primitive,
     );
     assert.deepEqual(subscribe, {
       requestor: { domain: "b.test", userId: "wv:bob@b.test" },
@@ -120,11 +107,11 @@ Deno.test({
     });
     // Baraza's "(null)" attribute list asks for everything.
     const get = readPresenceRequest(
-      only(await captured("ssp-14-b2a-GetPresenceRequest-request.http")).primitive,
+      only(await capturedSsp("ssp-14-b2a-GetPresenceRequest-request.http")).primitive,
     );
     assert.deepEqual([get.users, get.attributes], [["wv:alice@a.test"], "all"]);
 
-    const notification = only(await captured("ssp-12-a2b-PresenceNotification-request.http"));
+    const notification = only(await capturedSsp("ssp-12-a2b-PresenceNotification-request.http"));
     const [value] = readPresenceValues(notification.primitive);
     assert.equal(value.userId, "wv:alice@a.test");
     // Newline-padded values, one OnlineStatus and CommCap per client: all kept, trimmed.
@@ -134,7 +121,7 @@ Deno.test({
     assert.deepEqual(presence.StatusText, { Qualifier: true, PresenceValue: "Back at my desk" });
     assert.deepEqual(presence.UserAvailability, { Qualifier: true, PresenceValue: "AVAILABLE" });
 
-    const answer = only(await captured("ssp-15-a2b-GetPresenceResponse-response.http"));
+    const answer = only(await capturedSsp("ssp-15-a2b-GetPresenceResponse-response.http"));
     const [got] = readPresenceValues(answer.primitive);
     assert.deepEqual(readPresence(got.list)!.StatusText, {
       Qualifier: true,

@@ -19,33 +19,9 @@ import {
   snames,
   users,
 } from "../group/support.ts";
-import { freePort, startDomains, startNode } from "./ssp_support.ts";
+import { freePort, pollUntil, startDomains, startNode } from "./ssp_support.ts";
 
 const GROUP = "wv:bob/xchat@b.test";
-
-/** Polls until a transaction of `name` whose body satisfies `wanted` arrives; acknowledges it. */
-async function pollUntil(
-  client: CspClient,
-  name: string,
-  wanted: (body: ElementObject) => boolean = () => true,
-  timeoutMs = 5_000,
-): Promise<CspTransaction> {
-  const deadline = Date.now() + timeoutMs;
-  const seen: string[] = [];
-  while (Date.now() < deadline) {
-    const reply = await client.send("<Polling-Request/>", { transactionId: "" });
-    for (const t of reply.empty ? [] : reply.message!.transactions) {
-      seen.push(t.primitive.name);
-      await client.send("<Status><Result><Code>200</Code></Result></Status>", {
-        mode: "Response",
-        transactionId: t.transactionId,
-      });
-      if (t.primitive.name === name && wanted(t.primitive.body)) return t;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error(`${client.userId} got no such ${name} (saw ${seen.join(", ")})`);
-}
 
 /** The screen names a GroupChangeNotice says joined (1.2: Joined{UserMapList}). */
 const joinedNames = (body: ElementObject) =>

@@ -28,22 +28,18 @@ import {
 import type { XmlElement } from "../../src/codec/xml/tree.ts";
 import { DEFAULT_XML_LIMITS } from "../../src/codec/xml/tree.ts";
 import { loadCore } from "../../src/core/mod.ts";
+import { haveBarazaFixtures } from "../support/baraza.ts";
+import { capturedSsp } from "./wire_support.ts";
 
-const dir = new URL("../../../shared/fixtures/baraza/", import.meta.url);
-const present = await Deno.stat(new URL("ssp-16-b2a-JoinGroupRequest-request.http", dir)).then(
-  () => true,
-  () => false,
+const present = await haveBarazaFixtures(
+  "Baraza SSP group fixtures",
+  "ssp-16-b2a-JoinGroupRequest-request.http",
 );
-if (!present) console.warn("skipping Baraza SSP group fixtures: shared/fixtures/baraza/ is absent");
 const core = await loadCore("wasm");
 
+/** The primitive of a captured session transaction. */
 async function captured(name: string): Promise<XmlElement> {
-  const bytes = await Deno.readFile(new URL(name, dir));
-  const scan = core.scanHead(bytes);
-  assert.ok(scan.complete && scan.isRequest, name);
-  const message = decodeSsp(scan.body, core.parseXml, DEFAULT_XML_LIMITS) as SspMessage & {
-    kind: "session";
-  };
+  const message = await capturedSsp(name) as SspMessage & { kind: "session" };
   return message.transactions[0].primitive;
 }
 

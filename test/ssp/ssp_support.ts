@@ -8,7 +8,7 @@ import { type Config, loadConfig } from "../../src/config.ts";
 import { loadCore } from "../../src/core/mod.ts";
 import { createServer, type ImpsServer } from "../../src/server.ts";
 import { hashPassword } from "../../src/util/crypto.ts";
-import type { CspTransaction } from "../../src/codec/csp/message.ts";
+import type { CspTransaction, ElementObject } from "../../src/codec/csp/message.ts";
 import { CspClient, PASSWORD } from "../support/harness.ts";
 
 /**
@@ -123,10 +123,33 @@ export async function startDomains(
 }
 
 /** Polls until a transaction of `name` arrives (relayed work takes a moment); returns it. */
-export async function pollFor(
+export function pollFor(
   client: CspClient,
   name: string,
   timeoutMs = 5_000,
+): Promise<CspTransaction> {
+  return poll(client, name, () => true, false, timeoutMs);
+}
+
+/**
+ * Polls until a transaction of `name` whose body satisfies `wanted` arrives, acknowledging every
+ * transaction handed out on the way (so none is handed out again); returns it.
+ */
+export function pollUntil(
+  client: CspClient,
+  name: string,
+  wanted: (body: ElementObject) => boolean = () => true,
+  timeoutMs = 5_000,
+): Promise<CspTransaction> {
+  return poll(client, name, wanted, true, timeoutMs);
+}
+
+async function poll(
+  client: CspClient,
+  name: string,
+  wanted: (body: ElementObject) => boolean,
+  acknowledge: boolean,
+  timeoutMs: number,
 ): Promise<CspTransaction> {
   const deadline = Date.now() + timeoutMs;
   const seen: string[] = [];
@@ -134,7 +157,13 @@ export async function pollFor(
     const reply = await client.send("<Polling-Request/>", { transactionId: "" });
     for (const t of reply.empty ? [] : reply.message!.transactions) {
       seen.push(t.primitive.name);
-      if (t.primitive.name === name) return t;
+      if (acknowledge) {
+        await client.send("<Status><Result><Code>200</Code></Result></Status>", {
+          mode: "Response",
+          transactionId: t.transactionId,
+        });
+      }
+      if (t.primitive.name === name && wanted(t.primitive.body)) return t;
     }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }

@@ -5,7 +5,10 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { Buffer } from "node:buffer";
+import { decodeSsp, type SspMessage } from "../../src/codec/ssp/mod.ts";
+import { DEFAULT_XML_LIMITS } from "../../src/codec/xml/tree.ts";
 import { HeadScan, loadCore } from "../../src/core/mod.ts";
+import { readFixtureBytes } from "../support/baraza.ts";
 
 const core = await loadCore("wasm");
 const enc = new TextEncoder();
@@ -119,4 +122,12 @@ export async function sendInSession(
     `<Transaction mode="${mode}" transactionID="${tid}">${primitive}</Transaction></Session></WV-SSP-Message>`;
   await peer.out.write(post(body, { "x-wv-transactionid": tid, "x-wv-sessionid": peer.sessionId }));
   assert.equal((await peer.out.next()).scan.status, 200);
+}
+
+/** The SSP message inside a captured Baraza HTTP request (the answer after it is ignored). */
+export async function capturedSsp(name: string): Promise<SspMessage> {
+  const scan = core.scanHead(await readFixtureBytes(name));
+  assert.ok(scan.complete && scan.isRequest, name);
+  assert.equal(scan.contentType, "application/vnd.wv.ssp+xml");
+  return decodeSsp(scan.body, core.parseXml, DEFAULT_XML_LIMITS);
 }

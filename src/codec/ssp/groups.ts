@@ -12,10 +12,12 @@ import type { XmlElement } from "../xml/tree.ts";
 import { child, children, node, textOf } from "./message.ts";
 import {
   base64Utf8,
-  isoSeconds,
+  contentData,
+  messageInfo,
   metaInfo,
   readMetaInfo,
-  seconds,
+  readRelayedContent,
+  type RelayedContent,
   status,
   statusCode,
   userIds,
@@ -339,8 +341,7 @@ export function readLeaveGroupIndication(
  * member's: Recipient names that domain's receivers as well, and Sender is the group with the
  * sender's screen name (`SenderDisplay`), never a UserID.
  */
-export interface RelayedGroupMessage {
-  messageId: string;
+export interface RelayedGroupMessage extends RelayedContent {
   groupId: string;
   /** Member's server to group's server: who posts. */
   sender?: string;
@@ -349,12 +350,6 @@ export interface RelayedGroupMessage {
   receivers?: string[];
   /** A private message: the screen name it is for. */
   recipientName?: string;
-  contentType: string;
-  contentEncoding: "None" | "BASE64";
-  contentName?: string;
-  sentAt: number;
-  validity?: number;
-  content: string;
 }
 
 export function groupMessageRequest(domain: string, m: RelayedGroupMessage): XmlElement {
@@ -369,28 +364,11 @@ export function groupMessageRequest(domain: string, m: RelayedGroupMessage): Xml
   ];
   return node("SendMessageRequest", { deliveryReport: "No" }, [
     metaInfo(domain, m.sender),
-    node(
-      "MessageInfo",
-      {
-        messageID: m.messageId,
-        contentType: m.contentType,
-        contentSize: String(new TextEncoder().encode(m.content).length),
-        contentEncoding: m.contentEncoding === "BASE64" ? "BASE64" : undefined,
-        contentName: m.contentName,
-        validity: m.validity !== undefined ? String(m.validity) : undefined,
-      },
-      [
-        node("Recipient", {}, [...recipientsOf(m.receivers ?? []), target]),
-        node("Sender", {}, sender),
-        node("DateTime", { format: "iso8601" }, [], isoSeconds(m.sentAt)),
-      ],
-    ),
-    node(
-      "ContentData",
-      { contentType: m.contentType, encoding: "base64" },
-      [],
-      utf8Base64(m.content),
-    ),
+    messageInfo(m, [
+      node("Recipient", {}, [...recipientsOf(m.receivers ?? []), target]),
+      node("Sender", {}, sender),
+    ]),
+    contentData(m),
   ]);
 }
 
@@ -420,27 +398,14 @@ export function readGroupMessageRequest(
   const sender = userIds(senderElement)[0];
   const senderName = textOf(child(child(senderElement, "SenderDisplay"), "ScreenName"));
   if (!sender && !senderName) return { code: 400, description: "Sender missing" };
-  const data = child(p, "ContentData");
-  let content = data?.text ?? "";
-  if ((data?.attrs.encoding ?? "").toLowerCase() === "base64") {
-    const decoded = base64Utf8(content);
-    if (decoded === undefined) return { code: 402, description: "ContentData is not valid base64" };
-    content = decoded;
-  }
-  const sentAt = Date.parse(textOf(child(info, "DateTime")) ?? "");
+  const content = readRelayedContent(p, info, messageId);
+  if ("code" in content) return content;
   return {
-    messageId,
+    ...content,
     groupId,
     ...(sender ? { sender } : { senderName }),
     receivers: recipients.flatMap((r) => userIds(r)),
     ...(screenName ? { recipientName: textOf(screenName) } : {}),
-    contentType: (info.attrs.contentType ?? data?.attrs.contentType ?? "text/plain").trim(),
-    contentEncoding: /^base64$/i.test(info.attrs.contentEncoding ?? "") ? "BASE64" : "None",
-    contentName: info.attrs.contentName,
-    // A peer's clock is not trusted beyond the moment the message arrives.
-    sentAt: Number.isFinite(sentAt) ? Math.min(sentAt, Date.now()) : Date.now(),
-    validity: seconds(info.attrs.validity),
-    content,
   };
 }
 

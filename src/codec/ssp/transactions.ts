@@ -188,11 +188,9 @@ export function userIds(element: XmlElement | undefined): string[] {
 
 // ---- Instant messaging ------------------------------------------------------------------------
 
-export interface RelayedMessage {
+/** What any relayed message carries besides its addressing: the content and how it is described. */
+export interface RelayedContent {
   messageId: string;
-  sender: string;
-  recipients: string[];
-  deliveryReport: boolean;
   contentType: string;
   /** The CSP ContentEncoding of the content itself; the SSP transfer encoding is base64. */
   contentEncoding: "None" | "BASE64";
@@ -202,32 +200,47 @@ export interface RelayedMessage {
   content: string;
 }
 
+export interface RelayedMessage extends RelayedContent {
+  sender: string;
+  recipients: string[];
+  deliveryReport: boolean;
+}
+
 export function sendMessageRequest(domain: string, m: RelayedMessage): XmlElement {
   return node("SendMessageRequest", { deliveryReport: m.deliveryReport ? "Yes" : "No" }, [
     metaInfo(domain, m.sender),
-    node(
-      "MessageInfo",
-      {
-        messageID: m.messageId,
-        contentType: m.contentType,
-        contentSize: String(new TextEncoder().encode(m.content).length),
-        contentEncoding: m.contentEncoding === "BASE64" ? "BASE64" : undefined,
-        contentName: m.contentName,
-        validity: m.validity !== undefined ? String(m.validity) : undefined,
-      },
-      [
-        node("Recipient", {}, m.recipients.map((id) => node("User", { userID: id }))),
-        node("Sender", {}, [node("User", { userID: m.sender })]),
-        node("DateTime", { format: "iso8601" }, [], isoSeconds(m.sentAt)),
-      ],
-    ),
-    node(
-      "ContentData",
-      { contentType: m.contentType, encoding: "base64" },
-      [],
-      utf8Base64(m.content),
-    ),
+    messageInfo(m, [
+      node("Recipient", {}, m.recipients.map((id) => node("User", { userID: id }))),
+      node("Sender", {}, [node("User", { userID: m.sender })]),
+    ]),
+    contentData(m),
   ]);
+}
+
+/** MessageInfo describing the content, around the given addressing (Recipient, Sender). */
+export function messageInfo(m: RelayedContent, addressing: XmlElement[]): XmlElement {
+  return node(
+    "MessageInfo",
+    {
+      messageID: m.messageId,
+      contentType: m.contentType,
+      contentSize: String(new TextEncoder().encode(m.content).length),
+      contentEncoding: m.contentEncoding === "BASE64" ? "BASE64" : undefined,
+      contentName: m.contentName,
+      validity: m.validity !== undefined ? String(m.validity) : undefined,
+    },
+    [...addressing, node("DateTime", { format: "iso8601" }, [], isoSeconds(m.sentAt))],
+  );
+}
+
+/** The content itself, always base64 on the wire whatever its own encoding. */
+export function contentData(m: RelayedContent): XmlElement {
+  return node(
+    "ContentData",
+    { contentType: m.contentType, encoding: "base64" },
+    [],
+    utf8Base64(m.content),
+  );
 }
 
 /** The message of a SendMessageRequest, or why it is unusable (a CSP status code and text). */
@@ -243,6 +256,17 @@ export function readSendMessageRequest(
   if (recipients.length === 0) return { code: 400, description: "Recipient names nobody" };
   const sender = userIds(child(info, "Sender"))[0] ?? readMetaInfo(p).userId;
   if (!sender) return { code: 400, description: "Sender missing" };
+  const content = readRelayedContent(p, info, messageId);
+  if ("code" in content) return content;
+  return { ...content, sender, recipients, deliveryReport: yes(p.attrs.deliveryReport) };
+}
+
+/** The content of a message whose MessageInfo and messageID are already checked. */
+export function readRelayedContent(
+  p: XmlElement,
+  info: XmlElement,
+  messageId: string,
+): RelayedContent | { code: number; description: string } {
   const data = child(p, "ContentData");
   let content = data?.text ?? "";
   if ((data?.attrs.encoding ?? "").toLowerCase() === "base64") {
@@ -250,20 +274,15 @@ export function readSendMessageRequest(
     if (decoded === undefined) return { code: 402, description: "ContentData is not valid base64" };
     content = decoded;
   }
-  const contentType = (info.attrs.contentType ?? data?.attrs.contentType ?? "text/plain").trim();
-  const validity = seconds(info.attrs.validity);
   const sentAt = Date.parse(textOf(child(info, "DateTime")) ?? "");
   return {
     messageId,
-    sender,
-    recipients,
-    deliveryReport: yes(p.attrs.deliveryReport),
-    contentType,
+    contentType: (info.attrs.contentType ?? data?.attrs.contentType ?? "text/plain").trim(),
     contentEncoding: /^base64$/i.test(info.attrs.contentEncoding ?? "") ? "BASE64" : "None",
     contentName: info.attrs.contentName,
     // A peer's clock is not trusted beyond the moment the message arrives.
     sentAt: Number.isFinite(sentAt) ? Math.min(sentAt, Date.now()) : Date.now(),
-    validity,
+    validity: seconds(info.attrs.validity),
     content,
   };
 }

@@ -35,15 +35,15 @@ import type { ServerContext } from "../../session/server_context.ts";
 import { describe, ProtocolError } from "../../session/status.ts";
 import { all, int, obj, str } from "../../session/values.ts";
 import type { Mutation } from "../../store/kv.ts";
-import { sortableId } from "../../util/ids.ts";
 import { parseUserId, type UserAddress } from "../../util/userid.ts";
 import { parseGroupId } from "../group/ids.ts";
 import type { GroupChange } from "../group/notices.ts";
 import type { RemoteReceiver } from "../group/remote.ts";
-import { type Draft, readContent } from "../im/compose.ts";
+import type { Draft } from "../im/compose.ts";
 import { type GroupAddressing, sendToGroups } from "../im/seams.ts";
 import { SEEN_REMEMBERED_MS } from "./limits.ts";
 import type { RelayQueue } from "./queue.ts";
+import { relayedContent, relayedDraft } from "./relayed_content.ts";
 
 /** The CSP primitive that serves each SSP group request, and the SubscribeType it stands for. */
 const SERVED_BY: Record<GroupRequestName, { primitive: string; subscribeType?: string }> = {
@@ -124,18 +124,7 @@ export class GroupHome {
 
     let outcome: SeenRecord;
     try {
-      const { content, ...described } = readContent(
-        relayedInfo(m),
-        m.content,
-        this.#server.config,
-      );
-      const draft: Draft = {
-        ...described,
-        id: sortableId(),
-        sender: sender.id,
-        sentAt: m.sentAt,
-        deliveryReport: false,
-      };
+      const { draft, content } = relayedDraft(m, sender.id, false, this.#server.config);
       const groupId = parseGroupId(m.groupId, this.#server.config.domain)!.id;
       const [result] = await sendToGroups(this.#server, draft, content, [
         { groupId, ...(m.recipientName !== undefined ? { screenName: m.recipientName } : {}) },
@@ -169,19 +158,11 @@ export class GroupHome {
     const byDomain = this.#byDomain(receivers.map((r) => r.id));
     for (const [domain, users] of byDomain) {
       const message: RelayedGroupMessage = {
-        messageId: draft.id,
+        ...relayedContent(draft, content, now),
         groupId: addressing.groupId,
         senderName: addressing.senderName,
         receivers: users,
         recipientName: addressing.recipientName,
-        contentType: draft.contentType,
-        contentEncoding: draft.encoding,
-        contentName: draft.contentName,
-        sentAt: draft.sentAt,
-        validity: draft.expiresAt !== undefined
-          ? Math.max(1, Math.ceil((draft.expiresAt - now) / 1000))
-          : undefined,
-        content,
       };
       const primitive = groupMessageRequest(this.#server.config.domain, message);
       mutations.push(this.#queue.enqueue(domain, { kind: "request", primitive, giveUpAt }));
@@ -282,15 +263,6 @@ export class GroupHome {
 }
 
 /** What a relayed message says of its content, as a CSP MessageInfo. */
-function relayedInfo(m: RelayedGroupMessage): ElementObject {
-  return {
-    ContentType: m.contentType,
-    ContentEncoding: m.contentEncoding,
-    ...(m.validity !== undefined ? { Validity: m.validity } : {}),
-    ...(m.contentName ? { ContentName: m.contentName } : {}),
-  };
-}
-
 // ---- SSP request → CSP request -----------------------------------------------------------------
 
 const cspProperties = (properties: GroupProperty[]) => ({

@@ -36,7 +36,6 @@ import { describe, ProtocolError, status } from "../../session/status.ts";
 import { all, bool, obj, str } from "../../session/values.ts";
 import { del, type Mutation, set } from "../../store/kv.ts";
 import type { SessionRecord } from "../../store/sessions.ts";
-import { sortableId } from "../../util/ids.ts";
 import { parseUserId } from "../../util/userid.ts";
 import { userList } from "../group/access.ts";
 import { parseGroupId } from "../group/ids.ts";
@@ -51,10 +50,11 @@ import {
   removedMutations,
 } from "../group/notices.ts";
 import { welcomeNoteElement } from "../group/properties.ts";
-import { type Draft, readContent } from "../im/compose.ts";
+import type { Draft } from "../im/compose.ts";
 import { deliverToGroup, type GroupRecipient, type RecipientOutcome } from "../im/seams.ts";
 import { GROUP_NOTICE_TARGETS, GROUP_REQUEST_TIMEOUT_MS, SEEN_REMEMBERED_MS } from "./limits.ts";
 import type { RelayQueue } from "./queue.ts";
+import { relayedContent, relayedDraft } from "./relayed_content.ts";
 
 interface Membership {
   screenName: string;
@@ -229,18 +229,10 @@ export class GroupMember {
     }
     const now = Date.now();
     const message: RelayedGroupMessage = {
-      messageId: draft.id,
+      ...relayedContent(draft, content, now),
       groupId: address.id,
       sender: draft.sender,
       recipientName: recipient.screenName,
-      contentType: draft.contentType,
-      contentEncoding: draft.encoding,
-      contentName: draft.contentName,
-      sentAt: draft.sentAt,
-      validity: draft.expiresAt !== undefined
-        ? Math.max(1, Math.ceil((draft.expiresAt - now) / 1000))
-        : undefined,
-      content,
     };
     await this.#server.store.write(this.#queue.enqueue(address.domain, {
       kind: "request",
@@ -299,24 +291,8 @@ export class GroupMember {
     }
     let answer: XmlElement;
     try {
-      const { content, ...described } = readContent(
-        {
-          ContentType: m.contentType,
-          ContentEncoding: m.contentEncoding,
-          ...(m.validity !== undefined ? { Validity: m.validity } : {}),
-          ...(m.contentName ? { ContentName: m.contentName } : {}),
-        },
-        m.content,
-        this.#server.config,
-      );
       // The group stands in for the sender, whose UserID the group's server does not reveal.
-      const draft: Draft = {
-        ...described,
-        id: sortableId(),
-        sender: group.id,
-        sentAt: m.sentAt,
-        deliveryReport: false,
-      };
+      const { draft, content } = relayedDraft(m, group.id, false, this.#server.config);
       const addressing = {
         groupId: group.id,
         senderName: m.senderName,

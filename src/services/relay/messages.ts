@@ -15,13 +15,13 @@ import type { Federation } from "../../federation/federation.ts";
 import type { ServerContext } from "../../session/server_context.ts";
 import { describe, ProtocolError } from "../../session/status.ts";
 import type { Mutation } from "../../store/kv.ts";
-import { sortableId } from "../../util/ids.ts";
 import { parseUserId, type UserAddress } from "../../util/userid.ts";
-import { type Draft, readContent } from "../im/compose.ts";
+import type { Draft } from "../im/compose.ts";
 import { distribute } from "../im/distribute.ts";
 import type { RecipientOutcome } from "../im/seams.ts";
 import { SEEN_REMEMBERED_MS } from "./limits.ts";
 import type { RelayQueue } from "./queue.ts";
+import { relayedContent, relayedDraft } from "./relayed_content.ts";
 import {
   type AwaitedReport,
   awaitKey,
@@ -64,18 +64,10 @@ export async function relayMessage(
       kind: "message",
       giveUpAt,
       message: {
-        messageId: draft.id,
+        ...relayedContent(draft, content, now),
         sender: draft.sender,
         recipients: ids,
         deliveryReport: draft.deliveryReport,
-        contentType: draft.contentType,
-        contentEncoding: draft.encoding,
-        contentName: draft.contentName,
-        sentAt: draft.sentAt,
-        validity: draft.expiresAt !== undefined
-          ? Math.max(1, Math.ceil((draft.expiresAt - now) / 1000))
-          : undefined,
-        content,
       },
     }));
   }
@@ -128,23 +120,9 @@ export async function receiveMessage(
   let outcomes: RecipientOutcome[] = [];
   let draft: Draft;
   try {
-    const { content, ...described } = readContent(
-      {
-        ContentType: m.contentType,
-        ContentEncoding: m.contentEncoding,
-        ...(m.validity !== undefined ? { Validity: m.validity } : {}),
-        ...(m.contentName ? { ContentName: m.contentName } : {}),
-      },
-      m.content,
-      server.config,
-    );
-    draft = {
-      ...described,
-      id: sortableId(),
-      sender: sender.id,
-      sentAt: m.sentAt,
-      deliveryReport: m.deliveryReport,
-    };
+    const relayed = relayedDraft(m, sender.id, m.deliveryReport, server.config);
+    draft = relayed.draft;
+    const content = relayed.content;
     const local: string[] = [];
     for (const raw of m.recipients) {
       const address = parseUserId(raw, server.config.domain);
