@@ -216,13 +216,15 @@ function estimateBytes(mutations: Mutation[]): number {
 
 /** About how long the encoded keys are: a tag and a terminator per part; non-ASCII text counted
  * at its UTF-8 worst case. */
+const NON_ASCII = /[\u0080-\uffff]/;
+
 function estimateKeyBytes(mutations: Mutation[]): number {
   let bytes = 0;
   for (const m of mutations) {
     for (const part of m.key) {
       bytes += 2 +
         (typeof part === "string"
-          ? (/^[\x00-\x7f]*$/.test(part) ? part.length : part.length * 3)
+          ? (NON_ASCII.test(part) ? part.length * 3 : part.length)
           : part instanceof Uint8Array
           ? part.byteLength
           : 9);
