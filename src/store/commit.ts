@@ -209,7 +209,7 @@ function estimateBytes(mutations: Mutation[]): number {
   let bytes = 0;
   for (const m of mutations) {
     bytes += 64;
-    if (m.type === "set") bytes += roughSize(m.value);
+    if (m.type === "set") bytes += sizeOf(m.value);
   }
   return bytes;
 }
@@ -231,6 +231,17 @@ function estimateKeyBytes(mutations: Mutation[]): number {
     }
   }
   return bytes;
+}
+
+/** Sizes of the objects weighed, remembered because a fan-out writes one value object under
+ * thousands of keys; values are not changed after they are handed to a write. */
+const weighed = new WeakMap<object, number>();
+
+function sizeOf(value: unknown): number {
+  if (value === null || typeof value !== "object") return roughSize(value);
+  let size = weighed.get(value);
+  if (size === undefined) weighed.set(value, size = roughSize(value));
+  return size;
 }
 
 /** About how many bytes a value takes, without serialising it (every write is weighed). */
