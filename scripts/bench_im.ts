@@ -15,7 +15,9 @@
  * Prints delivered messages/s (counted once the last acknowledgement is answered) and the
  * send-to-receipt latency (p50, p99); then the same clients' rate against an echo route serving
  * the same bodies from this process, with as many connections as there are clients, and the
- * ratio of the two rates. `--pin` puts the server on CPU 0 and the clients on CPU 1 (taskset).
+ * ratio of the two rates, and the server's CPU per message, also by thread (on Linux): the JS
+ * thread, KV's SQLite thread and V8's helpers (mostly garbage collection). `--pin` puts the
+ * server on CPU 0 and the clients on CPU 1 (taskset).
  */
 import { Hono } from "hono";
 import { loadConfig } from "../src/config.ts";
@@ -187,6 +189,32 @@ function cpuSeconds(): number | undefined {
   }
 }
 
+/** CPU time of each of this process's threads by thread name (the JS thread, KV's SQLite
+ * thread, V8's helper threads), seconds (Linux; empty elsewhere). */
+function threadSeconds(): Map<string, number> {
+  const byName = new Map<string, number>();
+  try {
+    for (const task of Deno.readDirSync("/proc/self/task")) {
+      const stat = Deno.readTextFileSync(`/proc/self/task/${task.name}/stat`);
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      byName.set(name, (byName.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100);
+    }
+  } catch {
+    // Not Linux, or a thread ended while read: no breakdown.
+  }
+  return byName;
+}
+
+/** Where the server's CPU went between two threadSeconds() readings, µs per unit of work. */
+function threadBreakdown(from: Map<string, number>, to: Map<string, number>, units: number) {
+  return [...to].map(([name, seconds]) => [name, seconds - (from.get(name) ?? 0)] as const)
+    .filter(([, seconds]) => seconds > 0)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, seconds]) => `${name} ${(seconds * 1e6 / units).toFixed(0)} µs`)
+    .join(", ");
+}
+
 /** Server CPU per unit of work, microseconds, from two cpuSeconds() readings. */
 const cpuPer = (from: number | undefined, to: number | undefined, units: number) =>
   from === undefined || to === undefined ? "n/a" : `${((to - from) * 1e6 / units).toFixed(0)} µs`;
@@ -246,11 +274,14 @@ async function main() {
     }
     let before = { ...server.context.store.commits.stats };
     let cpuStart: number | undefined;
+    let threadsStart = new Map<string, number>();
     const im = await runClients("im", url(http, "/csp"), () => {
       before = { ...server.context.store.commits.stats };
       cpuStart = cpuSeconds();
+      threadsStart = threadSeconds();
     });
     const cpuIm = cpuSeconds();
+    const threadsIm = threadSeconds();
     const { commits, writes } = server.context.store.commits.stats;
     let cpuEchoStart: number | undefined;
     const echoed = await runClients("echo", url(echoHttp, "/echo"), () => {
@@ -274,6 +305,8 @@ async function main() {
       `server CPU: ${cpuPer(cpuStart, cpuIm, PAIRS * MESSAGES)} per message, ` +
         `${cpuPer(cpuEchoStart, cpuEcho, ECHO_ROUNDS * PAIRS * MESSAGES)} per echo request`,
     );
+    const threads = threadBreakdown(threadsStart, threadsIm, PAIRS * MESSAGES);
+    if (threads) console.log(`server CPU per message by thread: ${threads}`);
     console.log(`ratio: ${(100 * im.rate / echoed.rate).toFixed(0)}% of echo (goal >= 33%)`);
   } finally {
     await http.shutdown();

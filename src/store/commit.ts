@@ -30,8 +30,9 @@ export class CommitConflict extends Error {
   }
 }
 
-/** Called after each commit with the mutations it made durable. */
-export type CommitListener = (mutations: readonly Mutation[]) => void;
+/** Called after each commit with the mutations it made durable and the commit's versionstamp
+ * (which every key it wrote now has). */
+export type CommitListener = (mutations: readonly Mutation[], versionstamp: string) => void;
 
 interface PendingWrite {
   mutations: Mutation[];
@@ -124,20 +125,24 @@ export class CommitGrouper {
       const next = this.#pending[0];
       const size = estimateBytes(next.mutations);
       const keySize = estimateKeyBytes(next.mutations);
-      const checked = next.mutations.filter((m) => m.type === "check");
+      let checked = 0;
+      for (const m of next.mutations) if (m.type === "check") checked++;
       const fits = mutations + next.mutations.length <= MAX_MUTATIONS_PER_COMMIT &&
-        bytes + size <= MAX_BYTES_PER_COMMIT && checks + checked.length <= MAX_CHECKS_PER_COMMIT &&
+        bytes + size <= MAX_BYTES_PER_COMMIT && checks + checked <= MAX_CHECKS_PER_COMMIT &&
         keyBytes + keySize <= MAX_KEY_BYTES_PER_COMMIT;
       if (batch.length > 0 && !fits) break;
-      if (checked.length > 0 || touched) {
-        touched ??= new Set(batch.flatMap((w) => w.mutations.map((m) => keyText(m.key))));
-        if (checked.some((m) => touched!.has(keyText(m.key)))) break;
+      if (checked > 0 || touched) {
+        if (!touched) {
+          touched = new Set();
+          for (const w of batch) for (const m of w.mutations) touched.add(keyText(m.key));
+        }
+        if (next.mutations.some((m) => m.type === "check" && touched!.has(keyText(m.key)))) break;
         for (const m of next.mutations) touched.add(keyText(m.key));
       }
       batch.push(this.#pending.shift()!);
       mutations += next.mutations.length;
       bytes += size;
-      checks += checked.length;
+      checks += checked;
       keyBytes += keySize;
     }
     return batch;
@@ -184,7 +189,7 @@ export class CommitGrouper {
     this.stats.commits++;
     for (const listener of this.#listeners) {
       try {
-        listener(mutations);
+        listener(mutations, result.versionstamp);
       } catch (error) {
         console.error("commit listener failed:", error);
       }
@@ -194,6 +199,11 @@ export class CommitGrouper {
 
 /** A key as text, to compare keys (within a batch, or with those kept in memory). */
 export function keyText(key: Deno.KvKey): string {
+  // Most keys are all text: joined by a character no part contains, behind a mark the general
+  // form never starts with.
+  if (key.every((part) => typeof part === "string" && !part.includes("\u0000"))) {
+    return "\u0001" + key.join("\u0000");
+  }
   let text = "";
   for (const part of key) {
     text += typeof part === "string"
@@ -251,8 +261,11 @@ function roughSize(value: unknown, depth = 0): number {
   if (value === null || typeof value !== "object") return 16;
   if (depth > 16) return 1024;
   let bytes = 16;
-  for (const [key, child] of Object.entries(value)) {
-    bytes += key.length + roughSize(child, depth + 1);
+  if (Array.isArray(value)) {
+    for (const child of value) bytes += roughSize(child, depth + 1);
+    return bytes;
   }
+  const record = value as Record<string, unknown>;
+  for (const key in record) bytes += key.length + roughSize(record[key], depth + 1);
   return bytes;
 }

@@ -33,6 +33,9 @@ export class Store {
   /** getRecent reads in flight by key text: a commit touching the key while any is in flight
    * makes them all unfit to keep (they may have read what it replaced). */
   #recentReads = new Map<string, { pending: number; stale: boolean }>();
+  /** The key families (first two parts) getRecent was asked for: a commit's other keys (queue
+   * entries, messages) are passed over without building their text. */
+  #recentFamilies = new Set<string>();
 
   private constructor(
     /** The connection every commit goes through (and anything needing the writer's view). */
@@ -106,6 +109,7 @@ export class Store {
   async getRecent<T>(key: Deno.KvKey, maxAgeMs: number): Promise<T | undefined> {
     const text = keyText(key);
     const now = Date.now();
+    this.#recentFamilies.add(familyOf(key));
     const hit = this.#recent.get(text);
     if (hit && now - hit.at < maxAgeMs) return hit.value as T | undefined;
     let reads = this.#recentReads.get(text);
@@ -130,7 +134,7 @@ export class Store {
     if (this.#recent.size === 0 && this.#recentReads.size === 0) return;
     const now = Date.now();
     for (const m of mutations) {
-      if (m.type === "check") continue;
+      if (m.type === "check" || !this.#recentFamilies.has(familyOf(m.key))) continue;
       const text = keyText(m.key);
       const reads = this.#recentReads.get(text);
       if (reads) reads.stale = true;
@@ -176,6 +180,9 @@ export class Store {
     this.kv.close();
   }
 }
+
+/** Keys that getRecent may keep share their first two parts with one it was asked for. */
+const familyOf = (key: Deno.KvKey) => `${String(key[0])}\u0000${String(key[1])}`;
 
 export const set = (key: Deno.KvKey, value: unknown): Mutation => ({ type: "set", key, value });
 export const del = (key: Deno.KvKey): Mutation => ({ type: "delete", key });

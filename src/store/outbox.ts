@@ -46,12 +46,29 @@ const SEQ_RE = /^[0-9a-f]{22}$/;
 export const RESEND_AFTER_MS = 30_000;
 /** Deno KV answers at most this many keys in one getMany. */
 const GET_MANY_LIMIT = 10;
-/** How far a poll looks past entries still waiting for their acknowledgement. */
+/** How many entries of one session a look reads, and a view in memory holds, at most. */
 const SCAN_LIMIT = 64;
-/** How long "nothing to hand out" is believed without looking again, at most: bounds what a
- * writer outside this process (on a shared KV) could leave unannounced. */
-const QUIET_BELIEVED_MS = 2_000;
-const MAX_QUIET_MARKS = 100_000;
+/** How long a view of a session's queue is believed complete without reading it again: bounds
+ * what a writer outside this process (on a shared KV) could leave unannounced. */
+const VIEW_BELIEVED_MS = 2_000;
+const MAX_VIEWS = 100_000;
+
+/** An entry as stored, with the versionstamp of the commit that wrote it. */
+interface Stored {
+  entry: OutboxEntry;
+  versionstamp: string;
+}
+
+/** A session's whole queue as this process knows it: read once, then kept by the commits. */
+interface View {
+  /** Believed complete until then. */
+  until: number;
+  /** By sequence; `ordered` false when one was added out of sequence order. */
+  entries: Map<string, Stored>;
+  ordered: boolean;
+  /** The greatest sequence added. */
+  last: string;
+}
 
 export class OutboxRepo {
   /**
@@ -61,28 +78,37 @@ export class OutboxRepo {
    * entry removed from KV leaves this map too.
    */
   readonly #handedOut = new Map<string, Map<string, HandedOut>>();
-  /** Sessions with nothing to hand out at the last look, until when: the Poll flag of most
-   * answers needs no KV read. Any commit queueing for the session drops its mark. */
-  readonly #quietUntil = new Map<string, number>();
-  /** Looks in progress, so that a commit landing during one keeps it from marking quiet. */
-  readonly #looking = new Map<string, symbol>();
+  /**
+   * Each polled session's queue, kept in step with every commit made here: a poll, and the Poll
+   * flag of every answer, read no KV while it is believed complete. A queue longer than
+   * SCAN_LIMIT is not kept (it is read at each look, its first SCAN_LIMIT entries).
+   */
+  readonly #views = new Map<string, View>();
+  /** Reads of a session's queue in flight, and the commits for it that landed meanwhile (the
+   * read may or may not include them: they are applied on top). */
+  readonly #loading = new Map<
+    string,
+    { done: Promise<View>; landed: { m: Mutation; versionstamp: string }[] }
+  >();
 
   constructor(private readonly store: Store) {
-    store.commits.onCommit((mutations) => this.#follow(mutations));
+    store.commits.onCommit((mutations, versionstamp) => this.#follow(mutations, versionstamp));
   }
 
-  #follow(mutations: readonly Mutation[]): void {
+  #follow(mutations: readonly Mutation[], versionstamp: string): void {
     for (const m of mutations) {
       if (m.key[0] !== "outbox") continue;
       const sessionId = String(m.key[1]);
-      if (m.type === "set") {
-        this.#quietUntil.delete(sessionId);
-        this.#looking.delete(sessionId);
-      } else if (m.type === "delete") {
+      this.#loading.get(sessionId)?.landed.push({ m, versionstamp });
+      const view = this.#views.get(sessionId);
+      if (view) applyTo(view, m, versionstamp);
+      if (m.type === "delete") {
         const handed = this.#handedOut.get(sessionId);
         handed?.delete(String(m.key[2]));
         if (handed?.size === 0) this.#handedOut.delete(sessionId);
       }
+      // Too long to keep in memory: read at each look instead.
+      if (view && view.entries.size > SCAN_LIMIT) this.#views.delete(sessionId);
     }
   }
 
@@ -169,45 +195,56 @@ export class OutboxRepo {
   }
 
   async #look(sessionId: string, now: number, limit: number, take: boolean) {
-    const quietUntil = this.#quietUntil.get(sessionId);
-    if (quietUntil !== undefined && now < quietUntil) return [];
-    const look = Symbol();
-    this.#looking.set(sessionId, look);
-    // Every answer to a session asks this (for Poll): read only past the first `limit` found.
-    const found: OutboxEntry[] = [];
-    let scanned = 0;
-    let more = false;
-    let nextDue = now + QUIET_BELIEVED_MS;
-    const entries = this.store.reader.list<OutboxEntry>({ prefix: ["outbox", sessionId] }, {
-      limit: SCAN_LIMIT,
-      batchSize: Math.max(limit + 1, 8),
-    });
-    for await (const { value, versionstamp } of entries) {
-      scanned++;
-      // Checked and taken in one step, so two polls at once never hand out the same entry.
-      const handed = this.#handedOut.get(sessionId)?.get(value.seq);
-      if (handed?.versionstamp === versionstamp && now - handed.at < RESEND_AFTER_MS) {
-        nextDue = Math.min(nextDue, handed.at + RESEND_AFTER_MS);
-        continue;
-      }
-      if (found.length >= limit) {
-        more = true;
-        break;
-      }
-      found.push(value);
-      if (take) this.#take(sessionId, { at: now, versionstamp, entry: value });
+    let view = this.#views.get(sessionId);
+    if (!view || now >= view.until) view = await this.#load(sessionId, now);
+    if (!view.ordered) {
+      view.entries = new Map([...view.entries].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0));
+      view.ordered = true;
     }
-    // Nothing left to hand out (what was found is taken now): later answers need not look.
-    const quiet = !more && scanned < SCAN_LIMIT && (take || found.length === 0);
-    if (this.#looking.get(sessionId) === look) {
-      this.#looking.delete(sessionId);
-      if (quiet) {
-        // Only a hint: when too many sessions are marked, start over rather than grow.
-        if (this.#quietUntil.size >= MAX_QUIET_MARKS) this.#quietUntil.clear();
-        this.#quietUntil.set(sessionId, nextDue);
-      }
+    const found: OutboxEntry[] = [];
+    const handedOut = this.#handedOut.get(sessionId);
+    for (const { entry, versionstamp } of view.entries.values()) {
+      if (found.length >= limit) break;
+      // Checked and taken in one step, so two polls at once never hand out the same entry.
+      const handed = handedOut?.get(entry.seq);
+      if (handed?.versionstamp === versionstamp && now - handed.at < RESEND_AFTER_MS) continue;
+      found.push(entry);
+      if (take) this.#take(sessionId, { at: now, versionstamp, entry });
     }
     return found;
+  }
+
+  /** Reads a session's queue (its first SCAN_LIMIT entries), kept as its view when that is all
+   * of it. Looks at once share one read. */
+  #load(sessionId: string, now: number): Promise<View> {
+    const loading = this.#loading.get(sessionId);
+    if (loading) return loading.done;
+    const landed: { m: Mutation; versionstamp: string }[] = [];
+    const done = (async () => {
+      const entries = new Map<string, Stored>();
+      try {
+        const listed = this.store.reader.list<OutboxEntry>({ prefix: ["outbox", sessionId] }, {
+          limit: SCAN_LIMIT + 1,
+          batchSize: SCAN_LIMIT + 1,
+        });
+        for await (const { value, versionstamp } of listed) {
+          entries.set(value.seq, { entry: value, versionstamp });
+        }
+      } finally {
+        this.#loading.delete(sessionId);
+      }
+      const last = [...entries.keys()].at(-1) ?? "";
+      const view: View = { until: now + VIEW_BELIEVED_MS, entries, ordered: true, last };
+      for (const { m, versionstamp } of landed) applyTo(view, m, versionstamp);
+      if (entries.size <= SCAN_LIMIT) {
+        // Only a cache: when too many sessions are kept, start over rather than grow.
+        if (this.#views.size >= MAX_VIEWS) this.#views.clear();
+        this.#views.set(sessionId, view);
+      } else this.#views.delete(sessionId);
+      return view;
+    })();
+    this.#loading.set(sessionId, { done, landed });
+    return done;
   }
 
   #take(sessionId: string, handed: HandedOut): void {
@@ -264,8 +301,7 @@ export class OutboxRepo {
   /** Mutations that empty a session's queue (it ended); its marks in memory go at once. */
   async clearMutations(sessionId: string): Promise<Mutation[]> {
     this.#handedOut.delete(sessionId);
-    this.#quietUntil.delete(sessionId);
-    this.#looking.delete(sessionId);
+    this.#views.delete(sessionId);
     const mutations: Mutation[] = [];
     for (const e of await this.store.list<OutboxEntry>(["outbox", sessionId])) {
       mutations.push(del(e.key));
@@ -298,5 +334,16 @@ export class OutboxRepo {
       mutations.push(set(entryKey(sessionId, seq), value));
     }
     return { seq, mutations };
+  }
+}
+
+/** A committed mutation of a session's queue, applied to its view. */
+function applyTo(view: View, m: Mutation, versionstamp: string): void {
+  const seq = String(m.key[2]);
+  if (m.type === "delete") view.entries.delete(seq);
+  else if (m.type === "set") {
+    if (seq > view.last) view.last = seq;
+    else if (!view.entries.has(seq)) view.ordered = false;
+    view.entries.set(seq, { entry: m.value as OutboxEntry, versionstamp });
   }
 }

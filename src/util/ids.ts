@@ -1,10 +1,22 @@
 /** Identifiers the server hands out. */
 
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
+/** Random bytes fetched a pool at a time: every message takes a few ids, and each call to the
+ * system's generator costs more than the bytes. */
+const POOL_BYTES = 4096;
+const pool = new Uint8Array(POOL_BYTES);
+let used = POOL_BYTES;
+
 /** `bytes` random bytes as lower-case hex: unguessable, and within the x-wv-* header grammar. */
 export function randomHex(bytes: number): string {
-  const buf = crypto.getRandomValues(new Uint8Array(bytes));
+  if (bytes > POOL_BYTES) throw new RangeError(`At most ${POOL_BYTES} random bytes at once`);
+  if (used + bytes > POOL_BYTES) {
+    crypto.getRandomValues(pool);
+    used = 0;
+  }
   let out = "";
-  for (const b of buf) out += b.toString(16).padStart(2, "0");
+  for (let i = used; i < used + bytes; i++) out += HEX[pool[i]];
+  used += bytes;
   return out;
 }
 

@@ -60,7 +60,7 @@ Deno.test("an entry replaced while in flight stays queued when the old one is ac
   });
 });
 
-Deno.test("the Poll hint: an empty outbox is not read again until something is queued", async () => {
+Deno.test("a session's queue is read once; what is queued or taken off later is known without reading", async () => {
   await withOutbox(async (outbox, store) => {
     let lists = 0;
     const list = store.reader.list.bind(store.reader);
@@ -68,13 +68,54 @@ Deno.test("the Poll hint: an empty outbox is not read again until something is q
       lists++;
       return list(...args);
     }) as typeof list;
-    assert.equal(await outbox.hasDeliverable("s1", Date.now()), false);
-    assert.equal(await outbox.hasDeliverable("s1", Date.now()), false);
+    const now = Date.now();
+    assert.equal(await outbox.hasDeliverable("s1", now), false);
+    assert.equal(await outbox.hasDeliverable("s1", now), false);
     assert.equal(lists, 1, "the second look was answered from memory");
 
     await outbox.enqueue("s1", { primitive: status("news") });
-    assert.equal(await outbox.hasDeliverable("s1", Date.now()), true, "the commit ended the hint");
-    assert.equal(lists, 2);
+    assert.equal(await outbox.hasDeliverable("s1", now), true, "the commit was followed");
+    const [news] = await outbox.handOut("s1", now, 5);
+    assert.equal(news.primitive.body.Description, "news");
+    await outbox.ack("s1", news.seq);
+    assert.equal(await outbox.hasDeliverable("s1", now + RESEND_AFTER_MS - 1_000), false);
+    assert.equal(lists, 2, "read again only once the view was older than it is believed");
+  });
+});
+
+Deno.test("an entry committed while the queue is being read is not missed", async () => {
+  await withOutbox(async (outbox, store) => {
+    const list = store.reader.list.bind(store.reader);
+    // The read takes its snapshot, then a commit queues an entry before the answer is used.
+    store.reader.list = (async function* (...args: Parameters<typeof list>) {
+      const snapshot = await Array.fromAsync(list(...args));
+      store.reader.list = list;
+      await outbox.enqueue("s1", { primitive: status("meanwhile") });
+      yield* snapshot;
+    }) as unknown as typeof list;
+    const now = Date.now();
+    const first = await outbox.handOut("s1", now, 5);
+    const later = await outbox.handOut("s1", now, 5);
+    assert.deepEqual([...first, ...later].map((e) => e.primitive.body.Description), ["meanwhile"]);
+  });
+});
+
+Deno.test("a queue longer than a view holds is handed out in order, all of it", async () => {
+  await withOutbox(async (outbox, store) => {
+    const mutations = [];
+    for (let i = 0; i < 100; i++) {
+      mutations.push(...await outbox.enqueueMutations("s1", { primitive: status(`n${i}`) }));
+    }
+    await store.write(...mutations);
+    const seen: string[] = [];
+    for (let polls = 0; polls < 20 && seen.length < 100; polls++) {
+      const handed = await outbox.handOut("s1", Date.now(), 15);
+      for (const entry of handed) {
+        seen.push(String(entry.primitive.body.Description));
+        await outbox.ack("s1", entry.seq);
+      }
+    }
+    assert.deepEqual(seen, Array.from({ length: 100 }, (_, i) => `n${i}`));
   });
 });
 
