@@ -41,6 +41,11 @@ export class Store {
     /** The connection every commit goes through (and anything needing the writer's view). */
     readonly kv: Deno.Kv,
     /**
+     * Whether this process is the only server using the store: true for a file or `:memory:`
+     * (one server process per KV file), false for a remote KV shared by several instances.
+     */
+    readonly exclusive: boolean,
+    /**
      * A second connection to the same database, for reads. The embedded store serves each
      * connection on one thread, so reads on the writer's connection queue behind every commit's
      * fsync; here they run beside it (SQLite WAL). A read started after a commit resolved sees
@@ -52,16 +57,21 @@ export class Store {
     this.commits.onCommit((mutations) => this.#followRecent(mutations));
   }
 
-  /** Opens (creating its directory if needed) the KV database at `path`, or `:memory:`. */
+  /** Opens (creating its directory if needed) the KV database at `path`, `:memory:`, or a remote
+   * KV shared by several instances by its URL (KV Connect). */
   static async open(path: string): Promise<Store> {
     if (path === ":memory:") {
       const kv = await Deno.openKv(path);
-      return new Store(kv, kv);
+      return new Store(kv, true, kv);
+    }
+    if (/^https?:\/\//.test(path)) {
+      const kv = await Deno.openKv(path);
+      return new Store(kv, false, kv);
     }
     const dir = path.replace(/[/\\][^/\\]*$/, "");
     if (dir && dir !== path) await Deno.mkdir(dir, { recursive: true });
     const kv = await Deno.openKv(path);
-    return new Store(kv, await Deno.openKv(path));
+    return new Store(kv, true, await Deno.openKv(path));
   }
 
   /** Writes through the grouper: resolves once durable. */
@@ -122,6 +132,15 @@ export class Store {
     } finally {
       if (--reads.pending === 0) this.#recentReads.delete(text);
     }
+  }
+
+  /**
+   * getRecent for records only the server writes (never the admin command): on a store this
+   * process serves alone, what it remembers is kept exact by its own commits however old;
+   * on a shared store `maxAgeMs` bounds what another instance's writes could leave unseen.
+   */
+  getServerOwned<T>(key: Deno.KvKey, maxAgeMs: number): Promise<T | undefined> {
+    return this.getRecent<T>(key, this.exclusive ? Infinity : maxAgeMs);
   }
 
   #remember(text: string, value: unknown, at: number): void {

@@ -45,8 +45,10 @@ const GONE_REMEMBERED_MS = 24 * 3600_000;
 
 export class SessionRepo {
   #cache = new Map<string, { record: SessionRecord; at: number }>();
-  /** Session ids per user, cached like the records; every start or end here drops the user's
-   * entry, and a read that overlapped one is not kept. */
+  /** Session ids per user; every start or end here drops the user's entry, and a read that
+   * overlapped one is not kept. Cached like the records, or for as long as it is kept on a store
+   * this process serves alone: only the server starts sessions, and an id ended elsewhere (the
+   * admin command) drops out when its record is read again. */
   #byUser = new Map<string, { ids: string[]; at: number }>();
   #starts = 0;
 
@@ -109,7 +111,7 @@ export class SessionRepo {
   async listByUser(userId: string): Promise<SessionRecord[]> {
     const now = Date.now();
     let ids = this.#byUser.get(userId);
-    if (!ids || now - ids.at >= CACHE_MS) {
+    if (!ids || (!this.store.exclusive && now - ids.at >= CACHE_MS)) {
       const starts = this.#starts;
       const listed = await this.store.list<boolean>(["session_by_user", userId]);
       ids = { ids: listed.map((e) => String(e.key[2])), at: now };

@@ -164,6 +164,10 @@ Deno.test("GetMessageList with a GroupID lists what came through that group", as
   const [alice, bob] = await loggedIn(h, "1.2", "alice", "bob");
   await createGroup(alice, GROUP, { join: true });
   await joinOk(bob, GROUP);
+  // Notified, bob keeps his group copies in his mailbox (pushed ones are only queued).
+  await bob.send(
+    "<SetDeliveryMethod-Request><DeliveryMethod>N</DeliveryMethod></SetDeliveryMethod-Request>",
+  );
   await sendToGroup(alice, GROUP, "to the group");
   await alice.send(
     `<SendMessage-Request><DeliveryReport>F</DeliveryReport><MessageInfo><Recipient><User>` +

@@ -4,6 +4,7 @@
  * mailbox and reports 200 to a sender who asked; the owner's answer to a DeliveryReport-Request
  * lets the stored report go. Repeats and races are harmless: an already delivered message is
  * answered 200 again and reported once (the disposal holds only while nobody settled it first).
+ * A group copy pushed without a mailbox copy is only taken off its session's queue.
  */
 import type { Primitive } from "../../codec/csp/message.ts";
 import type { AckModule, PrimitiveModule, RequestContext } from "../../session/handler.ts";
@@ -16,18 +17,27 @@ import {
   mailboxOf,
   MESSAGE_ACK,
   REPORT_ACK,
+  takeGroupCopy,
 } from "./delivery.ts";
 import { isMessageId } from "./mailbox.ts";
 
-/** Delivers one message of the caller's mailbox; false when no such message waits. */
+/**
+ * Delivers one message of the caller's mailbox, or a group copy queued only to the caller's
+ * session; false when no such message waits (or, for a mailbox message, was ever delivered).
+ */
 async function delivered(ctx: RequestContext, messageId: string): Promise<boolean> {
   if (!isMessageId(messageId)) return false;
   const user = ctx.session!.userId;
-  const message = await mailboxOf(ctx.server).message(user, messageId);
-  if (!message) return await mailboxOf(ctx.server).disposed(user, messageId) !== undefined;
-  // Settled by someone else meanwhile (false) is delivered all the same: answered alike.
-  await dispose(ctx.server, message, 200);
-  return true;
+  const mailbox = mailboxOf(ctx.server);
+  const message = await mailbox.message(user, messageId);
+  if (message) {
+    // Settled by someone else meanwhile (false) is delivered all the same: answered alike.
+    await dispose(ctx.server, message, 200);
+    return true;
+  }
+  if (await mailbox.disposed(user, messageId) !== undefined) return true;
+  // A pushed group copy leaves no record once taken off the queue: a repeat gets 426.
+  return await takeGroupCopy(ctx.server, ctx.session!.id, messageId);
 }
 
 export const messageDelivered: PrimitiveModule = {

@@ -45,7 +45,8 @@ export class BlockRepo {
   constructor(private readonly store: Store) {}
 
   async get(owner: string): Promise<BlockRecord> {
-    return await this.store.getRecent<BlockRecord>(blockKey(owner), RECENT_MS) ?? emptyRecord();
+    return await this.store.getServerOwned<BlockRecord>(blockKey(owner), RECENT_MS) ??
+      emptyRecord();
   }
 
   /** The records of many owners (a group message's receivers): all read together, in the

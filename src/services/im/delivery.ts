@@ -2,6 +2,8 @@
  * Getting messages and reports to their users' sessions, and taking them out of the mailbox once
  * they are disposed of. The mailbox is the truth; outbox entries are only its copies on their way
  * to one session, so a session ending loses nothing and a new login queues the mailbox again.
+ * The one exception is a group copy pushed to a receiver whose every session takes pushes: it
+ * lives only in those sessions' queues (see `pushedGroupCopyMutations`).
  */
 import type { AckWork } from "../../session/handler.ts";
 import { str } from "../../session/values.ts";
@@ -15,8 +17,14 @@ import {
   type Outcome,
   type StoredMessage,
   type StoredReport,
+  withoutContent,
 } from "./mailbox.ts";
-import { deliveryReport, messageNotification, newMessage } from "./presentation.ts";
+import {
+  deliveryReport,
+  messageNotification,
+  newMessage,
+  type PresentedMessage,
+} from "./presentation.ts";
 
 /** AckModule names: the client's answer to a NewMessage, and to a DeliveryReport-Request. */
 export const MESSAGE_ACK = "im.message";
@@ -24,11 +32,14 @@ export const REPORT_ACK = "im.report";
 
 /**
  * What an outbox entry of this element carries, to find it again. A pushed message carries the
- * message as stored too, so its acknowledgement settles it without reading it back.
+ * message as stored too (without its content, which the entry has already), so its
+ * acknowledgement settles it without reading it back. A group copy that is only queued names
+ * its MessageID: acknowledging it just takes the entry off the queue.
  */
 export type ImAckData =
   | { message: string; stored?: StoredMessage }
-  | { report: { messageId: string; recipient: string } };
+  | { report: { messageId: string; recipient: string } }
+  | { groupCopy: string };
 
 const PUSH_LEAF = "IMFeat/IMReceiveFunc/NEWM";
 const NOTIFY_LEAF = "IMFeat/IMReceiveFunc/NOTIF";
@@ -36,6 +47,8 @@ const NOTIFY_LEAF = "IMFeat/IMReceiveFunc/NOTIF";
 /** Writes at most this much in one commit; a group of mutations is never split. */
 const CHUNK_MUTATIONS = 500;
 const CHUNK_BYTES = 400 * 1024;
+/** Sessions queued a group copy in one call: well within a commit (CHUNK_MUTATIONS). */
+const GROUP_COPY_SLICE = 100;
 
 export const mailboxOf = (server: ServerContext) => new MailboxRepo(server.store);
 
@@ -61,6 +74,12 @@ function deliveryFor(
   return { method, acceptedContentLength: prefs?.acceptedContentLength };
 }
 
+/** Whether a message of `size` bytes goes out pushed whole (NewMessage) rather than announced. */
+function pushes(delivery: DeliveryPrefs, size: number): boolean {
+  return delivery.method === "P" &&
+    (delivery.acceptedContentLength === undefined || size <= delivery.acceptedContentLength);
+}
+
 function messageEntry(
   session: SessionRecord,
   prefs: DeliveryPrefs | undefined,
@@ -69,21 +88,19 @@ function messageEntry(
 ): NewOutboxEntry | undefined {
   const delivery = deliveryFor(session, prefs);
   if (!delivery) return undefined;
-  const fits = delivery.acceptedContentLength === undefined ||
-    message.size <= delivery.acceptedContentLength;
-  return delivery.method === "P" && fits
+  return pushes(delivery, message.size)
     ? {
       primitive: newMessage(message, content),
       ackHandler: MESSAGE_ACK,
-      ackData: { message: message.id, stored: message } satisfies ImAckData,
+      ackData: { message: message.id, stored: withoutContent(message) } satisfies ImAckData,
     }
     : { primitive: messageNotification(message), ackData: { message: message.id } };
 }
 
 /**
- * Outbox mutations that hand a stored message to each of the recipient's sessions. `prefs`, the
- * sessions' delivery preferences when the caller already read them (a group message reads all
- * its receivers' at once), else they are read here.
+ * Outbox mutations that hand a stored message (`message` as its record is in the mailbox) to each
+ * of the recipient's sessions. `prefs`, the sessions' delivery preferences when the caller
+ * already read them (a group message reads all its receivers' at once), else they are read here.
  */
 export async function queueMessageMutations(
   server: ServerContext,
@@ -98,6 +115,77 @@ export async function queueMessageMutations(
     return entry ? server.outbox.enqueueMutations(session.id, entry) : [];
   }));
   return queued.flat();
+}
+
+/**
+ * Whether a group copy for a user with these sessions may skip the mailbox: every session takes
+ * it pushed whole, so none will ask the mailbox for it (GetMessage). Joining a group ends with
+ * the user's last session, so a copy that ends with the sessions loses nothing the user keeps.
+ * A user without sessions gets the mailbox copy, as before.
+ */
+export function pushesEverywhere(
+  sessions: readonly SessionRecord[],
+  prefs: ReadonlyMap<string, DeliveryPrefs | undefined>,
+  size: number,
+): boolean {
+  return sessions.length > 0 && sessions.every((session) => {
+    const delivery = deliveryFor(session, prefs.get(session.id));
+    return delivery !== undefined && pushes(delivery, size);
+  });
+}
+
+/**
+ * The queue entry of a group copy that is not in the mailbox: one NewMessage for every such
+ * receiver (a group copy shows the group, not the receiver), with no acknowledgement handler,
+ * so the client's answer only takes it off its session's queue: group copies carry no delivery
+ * report and there is no mailbox record to dispose of.
+ */
+export function pushedGroupCopy(message: PresentedMessage, content: string): NewOutboxEntry {
+  return {
+    primitive: newMessage(message, content),
+    ackData: { groupCopy: message.id } satisfies ImAckData,
+  };
+}
+
+/**
+ * The group copy queued to each of `sessions` (one mutation each), in groups of mutations for
+ * `writeGroups`: one queue call per GROUP_COPY_SLICE sessions rather than one per session.
+ */
+export async function pushedGroupCopyMutations(
+  server: ServerContext,
+  sessions: readonly SessionRecord[],
+  entry: NewOutboxEntry,
+): Promise<Mutation[][]> {
+  const slices: SessionRecord[][] = [];
+  for (let i = 0; i < sessions.length; i += GROUP_COPY_SLICE) {
+    slices.push(sessions.slice(i, i + GROUP_COPY_SLICE));
+  }
+  return await Promise.all(
+    slices.map((slice) =>
+      server.outbox.enqueueManyMutations(slice.map((session) => ({ sessionId: session.id, entry })))
+    ),
+  );
+}
+
+/**
+ * MessageDelivered as a request naming a group copy that is only queued to the caller's session:
+ * takes it off that queue (the same mutation its Response would have made). False when the
+ * session has no such copy waiting.
+ */
+export async function takeGroupCopy(
+  server: ServerContext,
+  sessionId: string,
+  messageId: string,
+): Promise<boolean> {
+  for (const entry of await server.outbox.all(sessionId)) {
+    const data = entry.ackData as ImAckData | undefined;
+    if (data && "groupCopy" in data && data.groupCopy === messageId) {
+      // Acknowledged at the same moment by its Response: delivered all the same.
+      await server.outbox.ack(sessionId, entry.seq);
+      return true;
+    }
+  }
+  return false;
 }
 
 function reportEntry(report: StoredReport): NewOutboxEntry {
@@ -217,7 +305,7 @@ export async function pickUp(server: ServerContext, session: SessionRecord): Pro
   const mailbox = mailboxOf(server);
   const groups: Mutation[][] = [];
   for (const message of await liveMessages(server, session.userId)) {
-    const content = await mailbox.content(session.userId, message.id);
+    const content = await mailbox.content(message);
     groups.push(await queueMessageMutations(server, [session], message, content));
   }
   for (const report of await mailbox.reports(session.userId)) {

@@ -53,7 +53,7 @@ export async function distribute(
   // in flight together; what a refused recipient would have been queued is dropped.
   const prepared = await Promise.all([...local].map(async ([id, wellFormed]) => {
     if (!wellFormed) return { code: 531, mutations: [] };
-    const message = { ...draft, recipient: id };
+    const message = { ...draft, recipient: id, content };
     const [code, queued, shared] = await Promise.all([
       acceptance(server, id, senders),
       server.sessions.repo.listByUser(id).then((sessions) =>
@@ -63,7 +63,7 @@ export async function distribute(
     ]);
     return {
       code,
-      mutations: [...mailbox.storeMutations(message, content), ...queued, ...shared],
+      mutations: [...mailbox.storeMutations(message), ...queued, ...shared],
     };
   }));
   const outcomes: RecipientOutcome[] = [...local.keys()].map((id, i) => ({

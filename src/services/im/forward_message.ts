@@ -32,10 +32,11 @@ export const forwardMessageRequest: PrimitiveModule = {
     if (!original) throw new ProtocolError(426, "Invalid message-id");
 
     // A forward comes from the forwarder's mailbox, not through the group it may have reached
-    // them by: it keeps none of the group's addressing.
-    const { recipient: _forwarder, group: _group, ...rest }: PresentedMessage = original;
+    // them by: it keeps none of the group's addressing. The content travels beside the draft.
+    const { recipient: _forwarder, group: _group, content: _content, ...rest }: PresentedMessage =
+      original;
     const draft = { ...rest, id: sortableId(), sentAt: Date.now(), deliveryReport: false };
-    const content = await mailbox.content(forwarder, messageId);
+    const content = await mailbox.content(original);
     const outcomes = await distribute(
       ctx.server,
       draft,

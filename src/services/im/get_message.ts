@@ -29,7 +29,7 @@ export const getMessageRequest: PrimitiveModule = {
       name: "GetMessage-Response",
       body: {
         MessageInfo: messageInfo(message),
-        ContentData: await mailbox.content(user, messageId),
+        ContentData: await mailbox.content(message),
       },
     };
   },

@@ -3,6 +3,8 @@
  * expired), the delivery reports waiting for them, a short memory of what was already disposed
  * (so a retried MessageDelivered is answered alike), and each session's delivery preferences.
  * Messages belong to the user, not to a session: every new login picks up what is still here.
+ * A message's record holds its content; records written by earlier versions have theirs under a
+ * key of its own, still read (and deleted with the message) for them.
  */
 import type { ElementObject } from "../../codec/csp/message.ts";
 import { add, check, del, type Mutation, set, type Store } from "../../store/kv.ts";
@@ -25,6 +27,8 @@ export interface StoredMessage {
   expiresAt?: number;
   /** The sender asked for a DeliveryReport. */
   deliveryReport: boolean;
+  /** The content itself; absent in records of earlier versions, whose content has its own key. */
+  content?: string;
 }
 
 /** How a waiting message left the mailbox: the result code its DeliveryReport carries. */
@@ -48,6 +52,7 @@ export interface DeliveryPrefs {
 }
 
 const pendingKey = (user: string, id: string) => ["im", "pending", user, id];
+/** Where records of earlier versions keep their content (see `StoredMessage.content`). */
 const contentKey = (user: string, id: string) => ["im", "content", user, id];
 const doneKey = (user: string, id: string) => ["im", "done", user, id];
 const reportKey = (owner: string, messageId: string, recipient: string) => [
@@ -64,6 +69,15 @@ const countKey = (user: string) => ["im", "count", user];
 
 /** The shape of every MessageID this server issues (`sortableId`); anything else names nothing. */
 export const isMessageId = (id: string) => /^[0-9a-f]{22}$/.test(id);
+
+/**
+ * What a queue entry that carries the content already keeps of a stored message: the content is
+ * emptied rather than left out, so that disposing of it still tells a record with its content
+ * inline from one of an earlier version (whose content key goes too).
+ */
+export function withoutContent(message: StoredMessage): StoredMessage {
+  return message.content === undefined ? message : { ...message, content: "" };
+}
 
 /** How long a disposed message is remembered, to answer retried acknowledgements alike. */
 const DONE_REMEMBERED_MS = 7 * 24 * 3600_000;
@@ -87,13 +101,10 @@ export class MailboxRepo {
     return counter ? Number(counter.value) : 0;
   }
 
-  /** The counts of many users' mailboxes, in their order: all read together (a group message). */
-  counts(users: readonly string[]): Promise<number[]> {
-    return Promise.all(users.map((user) => this.count(user)));
-  }
-
-  async content(user: string, id: string): Promise<string> {
-    return await this.store.get<string>(contentKey(user, id)) ?? "";
+  /** A stored message's content: inline, or, for a record of an earlier version, its own key. */
+  async content(message: StoredMessage): Promise<string> {
+    if (message.content !== undefined) return message.content;
+    return await this.store.get<string>(contentKey(message.recipient, message.id)) ?? "";
   }
 
   /** The outcome of a message that already left the mailbox, if still remembered. */
@@ -101,10 +112,10 @@ export class MailboxRepo {
     return (await this.store.get<{ outcome: Outcome }>(doneKey(user, id)))?.outcome;
   }
 
-  storeMutations(message: StoredMessage, content: string): Mutation[] {
+  /** Mutations that put a message, its content inline, in its recipient's mailbox. */
+  storeMutations(message: StoredMessage & { content: string }): Mutation[] {
     return [
       set(pendingKey(message.recipient, message.id), message),
-      set(contentKey(message.recipient, message.id), content),
       add(countKey(message.recipient), 1),
     ];
   }
@@ -115,11 +126,10 @@ export class MailboxRepo {
    * reject, racing for one message settle it once, and its sender gets one report.
    */
   disposeMutations(message: StoredMessage, outcome: Outcome): Mutation[] {
-    return [
+    const mutations: Mutation[] = [
       check(doneKey(message.recipient, message.id), null),
       add(countKey(message.recipient), -1),
       del(pendingKey(message.recipient, message.id)),
-      del(contentKey(message.recipient, message.id)),
       {
         type: "set",
         key: doneKey(message.recipient, message.id),
@@ -127,6 +137,11 @@ export class MailboxRepo {
         expireIn: DONE_REMEMBERED_MS,
       },
     ];
+    // Only a record of an earlier version has its content under a key of its own.
+    if (message.content === undefined) {
+      mutations.push(del(contentKey(message.recipient, message.id)));
+    }
+    return mutations;
   }
 
   async reports(owner: string): Promise<StoredReport[]> {
@@ -142,7 +157,7 @@ export class MailboxRepo {
   }
 
   prefs(sessionId: string): Promise<DeliveryPrefs | undefined> {
-    return this.store.getRecent<DeliveryPrefs>(prefsKey(sessionId), RECENT_MS);
+    return this.store.getServerOwned<DeliveryPrefs>(prefsKey(sessionId), RECENT_MS);
   }
 
   /** The preferences of many sessions, read together (the store sends them in batches). */

@@ -5,10 +5,19 @@
  */
 import type { ServerContext } from "../../session/server_context.ts";
 import type { Mutation } from "../../store/kv.ts";
+import type { SessionRecord } from "../../store/sessions.ts";
 import { parseUserId, type UserAddress } from "../../util/userid.ts";
 import type { Draft } from "./compose.ts";
 import { type BlockRecord, BlockRepo } from "./blocking.ts";
-import { hasRoom, mailboxOf, queueMessageMutations, writeGroups } from "./delivery.ts";
+import {
+  hasRoom,
+  mailboxOf,
+  pushedGroupCopy,
+  pushedGroupCopyMutations,
+  pushesEverywhere,
+  queueMessageMutations,
+  writeGroups,
+} from "./delivery.ts";
 import type { PresentedMessage } from "./presentation.ts";
 import type { Audience } from "../content/sharing.ts";
 
@@ -104,9 +113,9 @@ export async function shareMutations(
 
 /**
  * Group recipients: each receiver of the group (as the group element resolves them) gets a copy
- * in their mailbox, queued to their sessions, exactly as a message to them alone, but presented
- * as coming from the sender's screen name in the group. Without the group element every group
- * gets 405. Group copies carry no delivery report: it would name members' UserIDs.
+ * queued to their sessions (see deliverToGroup), presented as coming from the sender's screen
+ * name in the group. Without the group element every group gets 405. Group copies carry no
+ * delivery report: it would name members' UserIDs.
  */
 export async function sendToGroups(
   server: ServerContext,
@@ -127,7 +136,8 @@ export async function sendToGroups(
       outcomes.push({ kind: "GroupID", id: recipient.groupId, ...GROUP_MESSAGING_UNAVAILABLE });
       continue;
     }
-    const audience = await groups.audience(message.sender, recipient);
+    // Whoever posts it now must be joined and is shown: the forwarder, for a forward.
+    const audience = await groups.audience(sharer, recipient);
     if ("code" in audience) {
       outcomes.push({ kind: "GroupID", id: recipient.groupId, ...audience });
       continue;
@@ -166,11 +176,14 @@ async function relayToRemoteGroup(
 }
 
 /**
- * Copies of a group message for its receivers: local ones get it in their mailbox and sessions
- * (also what the relay does with the copies a group of another domain sends our users); those
- * of other domains are handed to the relay, which takes them to their servers. Stored content of
- * `sharer` the message names becomes readable by the group (a private message: by its one
- * receiver), committed no later than the copies.
+ * Copies of a group message for its receivers: local ones get it in their sessions (also what
+ * the relay does with the copies a group of another domain sends our users); those of other
+ * domains are handed to the relay, which takes them to their servers. A receiver whose every
+ * session takes the message pushed gets only those queue entries, one mutation per session (the
+ * copy ends with the sessions, as joining the group does); any other gets a mailbox copy queued
+ * to their sessions, exactly as a message to them alone. Stored content of `sharer` the message
+ * names becomes readable by the group (a private message: by its one receiver), committed no
+ * later than the copies.
  */
 export async function deliverToGroup(
   server: ServerContext,
@@ -191,45 +204,61 @@ export async function deliverToGroup(
     await server.hooks.sspRelay?.relayGroupCopies(draft, content, addressing, remote);
   }
   const mailbox = mailboxOf(server);
-  const { mailboxSize } = server.config;
   // Every receiver's reads are independent: each kind goes out for all receivers at once (the
   // store batches them), rather than one receiver after another.
-  const [blockLists, counts, sessionLists] = await Promise.all([
+  const [blockLists, sessionLists] = await Promise.all([
     new BlockRepo(server.store).getMany(receivers),
-    mailbox.counts(receivers),
     Promise.all(receivers.map((receiver) => server.sessions.repo.listByUser(receiver))),
   ]);
-  const taking = await Promise.all(
-    receivers.map(async (receiver, i) =>
-      !blocksGroupSender(blockLists[i], draft.sender, addressing.groupId) &&
-      // A full mailbox misses group traffic rather than growing without bound.
-      (counts[i] < mailboxSize || await hasRoom(server, receiver, mailboxSize))
-    ),
+  // A forward is refused by a receiver who blocks its original sender or its forwarder.
+  const senders = [...new Set([draft.sender, sharer])];
+  const taking = receivers.map((_, i) =>
+    senders.every((sender) => !blocksGroupSender(blockLists[i], sender, addressing.groupId))
   );
   const prefs = await mailbox.prefsOf(
     sessionLists.flatMap((sessions, i) => taking[i] ? sessions.map((s) => s.id) : []),
   );
-  const groups = await Promise.all(receivers.map(async (receiver, i): Promise<Mutation[]> => {
+  // Read access to stored content the message names: for the group, or for a private message
+  // its receiver; committed first, before any copy.
+  const shares = addressing.recipientName === undefined
+    ? await shareMutations(server, sharer, content, { groups: [addressing.groupId] })
+    : [];
+  const queuedOnly: SessionRecord[] = [];
+  const mailboxCopies = await Promise.all(receivers.map(async (receiver, i) => {
     if (!taking[i]) return [];
-    const copy: PresentedMessage = {
+    if (addressing.recipientName !== undefined) {
+      shares.push(...await shareMutations(server, sharer, content, { users: [receiver] }));
+    }
+    const sessions = sessionLists[i];
+    if (pushesEverywhere(sessions, prefs, draft.size)) {
+      queuedOnly.push(...sessions);
+      return [];
+    }
+    // A full mailbox misses group traffic rather than growing without bound.
+    if (!await hasRoom(server, receiver, server.config.mailboxSize)) return [];
+    const copy: PresentedMessage & { content: string } = {
       ...draft,
       recipient: receiver,
       deliveryReport: false,
       group: addressing,
+      content,
     };
     return [
-      ...mailbox.storeMutations(copy, content),
-      ...await queueMessageMutations(server, sessionLists[i], copy, content, prefs),
-      // A private message shares with its receiver only, not with the whole group.
-      ...addressing.recipientName === undefined
-        ? []
-        : await shareMutations(server, sharer, content, { users: [receiver] }),
+      ...mailbox.storeMutations(copy),
+      ...await queueMessageMutations(server, sessions, copy, content, prefs),
     ];
   }));
-  const groupShare = addressing.recipientName === undefined
-    ? await shareMutations(server, sharer, content, { groups: [addressing.groupId] })
-    : [];
-  await writeGroups(server.store, groups.filter((g) => g.length > 0), groupShare);
+  // Every copy that skips the mailbox is the same entry: it presents the group, not its receiver.
+  const pushed = pushedGroupCopy(
+    { ...draft, recipient: addressing.groupId, deliveryReport: false, group: addressing },
+    content,
+  );
+  const queued = await pushedGroupCopyMutations(server, queuedOnly, pushed);
+  await writeGroups(
+    server.store,
+    [...mailboxCopies.filter((g) => g.length > 0), ...queued],
+    shares,
+  );
 }
 
 /**
