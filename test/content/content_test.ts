@@ -5,6 +5,7 @@ import { loggedIn, startServer } from "../support/harness.ts";
 import { fakeGroupDirectory } from "../search/support.ts";
 import { poll, sendOk } from "../im/im_support.ts";
 import { contentApi, randomBytes, statusOf, uploadOk } from "./support.ts";
+import { ContentRepo } from "../../src/services/content/repo.ts";
 
 Deno.test("alice stores a picture, reads it back, and strangers cannot tell it exists", async () => {
   await using h = await startServer();
@@ -100,6 +101,33 @@ Deno.test("uploads are bounded: one item, and each user's quota", async () => {
   assert.equal(await statusOf(api.upload(bob, randomBytes(10))), 201, "quotas are per user");
   assert.equal(await statusOf(api.delete(alice, locations[0])), 204);
   await uploadOk(api, alice, randomBytes(MAX_CONTENT_BYTES));
+});
+
+Deno.test("uploads and deletes at once: the quota holds and the usage counts every one", async () => {
+  await using h = await startServer();
+  const [alice] = await loggedIn(h, "1.2", "alice");
+  await using api = contentApi(h);
+  const item = MAX_CONTENT_BYTES;
+  const room = QUOTA_BYTES / item;
+  const locations = [];
+  for (let i = 0; i < room - 2; i++) locations.push(await uploadOk(api, alice, randomBytes(item)));
+
+  // Room for two more: four arrive at once, exactly two get in.
+  const racing = await Promise.all(
+    Array.from({ length: 4 }, () => statusOf(api.upload(alice, randomBytes(item)))),
+  );
+  assert.deepEqual(racing.sort(), [201, 201, 507, 507]);
+  const usage = () => new ContentRepo(h.server.context.store).usage(alice.userId);
+  assert.deepEqual(await usage(), { bytes: QUOTA_BYTES, items: room });
+
+  // Two deletes of one item and one of another, at once: each item is given back once.
+  const deleted = await Promise.all([
+    statusOf(api.delete(alice, locations[0])),
+    statusOf(api.delete(alice, locations[0])),
+    statusOf(api.delete(alice, locations[1])),
+  ]);
+  assert.equal(deleted.filter((s) => s === 204).length >= 2, true, String(deleted));
+  assert.deepEqual(await usage(), { bytes: QUOTA_BYTES - 2 * item, items: room - 2 });
 });
 
 Deno.test("over HTTP with a Bearer session: upload, download, delete", async () => {

@@ -7,7 +7,7 @@
  * - `usage, owner` → bytes and items the owner keeps, for the quota
  * - `grant, id, user|group, subject` → who the owner shared the item with
  */
-import { del, type Mutation, set, type Store } from "../../store/kv.ts";
+import { check, CommitConflict, del, type Mutation, set, type Store } from "../../store/kv.ts";
 import { CHUNK_BYTES, CHUNKS_PER_COMMIT } from "./limits.ts";
 
 export interface ContentItem {
@@ -38,6 +38,16 @@ const grantKey = (id: string, kind: GrantKind, subject: string) => [
 
 const chunkCount = (size: number) => Math.ceil(size / CHUNK_BYTES);
 
+/** How often a usage change is tried again while other uploads or deletes move the usage. */
+const USAGE_ATTEMPTS = 16;
+
+/** The owner's usage kept changing while an upload or delete tried to count itself in. */
+export class UsageBusy extends Error {
+  constructor() {
+    super("Content usage kept changing: try again");
+  }
+}
+
 export class ContentRepo {
   constructor(private readonly store: Store) {}
 
@@ -49,24 +59,70 @@ export class ContentRepo {
     return await this.store.get<Usage>(usageKey(owner)) ?? { bytes: 0, items: 0 };
   }
 
-  /** Stores the bytes, then the item with the owner's new usage, each commit within KV limits. */
-  async create(item: ContentItem, bytes: Uint8Array, usage: Usage): Promise<void> {
+  /**
+   * Stores the bytes, then the item with the owner's new usage, each commit within KV limits.
+   * The usage is read again and checked against `fits` in the commit that counts the item, so
+   * uploads at once can neither pass the quota together nor lose each other's count. "full" (the
+   * bytes are removed again) or "busy" (the usage kept changing under it) store nothing.
+   */
+  async create(
+    item: ContentItem,
+    bytes: Uint8Array,
+    fits: (usage: Usage) => boolean,
+  ): Promise<"stored" | "full" | "busy"> {
     const chunks: Mutation[] = [];
     for (let n = 0; n < chunkCount(bytes.length); n++) {
       chunks.push(set(chunkKey(item.id, n), bytes.slice(n * CHUNK_BYTES, (n + 1) * CHUNK_BYTES)));
     }
+    let outcome: "stored" | "full" | "busy" = "busy";
     try {
       for (let i = 0; i < chunks.length; i += CHUNKS_PER_COMMIT) {
         await this.store.write(...chunks.slice(i, i + CHUNKS_PER_COMMIT));
       }
-      await this.store.write(
-        set(itemKey(item.id), item),
-        set(usageKey(item.owner), { bytes: usage.bytes + item.size, items: usage.items + 1 }),
-      );
+      outcome = await this.#changeUsage(item.owner, (usage) => {
+          const next = { bytes: usage.bytes + item.size, items: usage.items + 1 };
+          return fits(next) ? [set(itemKey(item.id), item), set(usageKey(item.owner), next)] : null;
+        })
+        ? "stored"
+        : "full";
     } catch (error) {
-      await this.#deleteChunks(item).catch(() => {});
-      throw error;
+      if (!(error instanceof UsageBusy)) throw error;
+    } finally {
+      if (outcome !== "stored") await this.#deleteChunks(item).catch(() => {});
     }
+    return outcome;
+  }
+
+  /**
+   * Commits what `change` makes of the owner's current usage (null: nothing), holding only while
+   * the usage is still what was read, and `item` (when given) still exists as read; read again
+   * and retried when one moved. True once committed, false when `change` declined or the item is
+   * gone; throws UsageBusy after USAGE_ATTEMPTS moves.
+   */
+  async #changeUsage(
+    owner: string,
+    change: (usage: Usage) => Mutation[] | null,
+    item?: string,
+  ): Promise<boolean> {
+    for (let attempt = 0; attempt < USAGE_ATTEMPTS; attempt++) {
+      const keys: Deno.KvKey[] = [usageKey(owner)];
+      if (item !== undefined) keys.push(itemKey(item));
+      const [usage, existing] = await this.store.reader.getMany<[Usage, ContentItem]>(
+        keys as [Deno.KvKey, Deno.KvKey],
+      );
+      if (existing && !existing.versionstamp) return false;
+      const mutations = change(usage.value ?? { bytes: 0, items: 0 });
+      if (!mutations) return false;
+      const held = [check(usage.key, usage.versionstamp)];
+      if (existing) held.push(check(existing.key, existing.versionstamp));
+      try {
+        await this.store.write(...held, ...mutations);
+        return true;
+      } catch (error) {
+        if (!(error instanceof CommitConflict)) throw error;
+      }
+    }
+    throw new UsageBusy();
   }
 
   async bytes(item: ContentItem): Promise<Uint8Array<ArrayBuffer>> {
@@ -95,14 +151,13 @@ export class ContentRepo {
 
   /** Removes the item (it disappears first), its grants and bytes, and gives back its quota. */
   async delete(item: ContentItem): Promise<void> {
-    const usage = await this.usage(item.owner);
-    await this.store.write(
+    await this.#changeUsage(item.owner, (usage) => [
       del(itemKey(item.id)),
       set(usageKey(item.owner), {
         bytes: Math.max(0, usage.bytes - item.size),
         items: Math.max(0, usage.items - 1),
       }),
-    );
+    ], item.id);
     const grants = await this.store.list(["content", "grant", item.id]);
     for (let i = 0; i < grants.length; i += 500) {
       await this.store.write(...grants.slice(i, i + 500).map((e) => del(e.key)));

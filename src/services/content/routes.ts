@@ -3,7 +3,8 @@
  *
  * - `POST /content/` stores the body with its Content-Type: 201, `Location: /content/<id>`, and a
  *   JSON description; 413 when larger than `MAX_CONTENT_BYTES`, 507 when the owner's quota is
- *   used up, 415 for a malformed Content-Type, 400 for an empty body
+ *   used up, 415 for a malformed Content-Type, 400 for an empty body, 503 (Retry-After) when
+ *   the owner's other uploads and deletes kept changing the usage it has to count itself in
  * - `GET /content/<id>` answers the bytes to whoever may read them (see `sharing.ts`)
  * - `DELETE /content/<id>` removes them: 204 for the owner, 403 for someone it was shared with
  *
@@ -15,7 +16,7 @@ import type { ServerContext } from "../../session/server_context.ts";
 import { randomHex } from "../../util/ids.ts";
 import { authenticate } from "./auth.ts";
 import { MAX_CONTENT_BYTES, MAX_CONTENT_TYPE, QUOTA_BYTES, QUOTA_ITEMS } from "./limits.ts";
-import { type ContentItem, ContentRepo } from "./repo.ts";
+import { type ContentItem, ContentRepo, type Usage, UsageBusy } from "./repo.ts";
 import { CONTENT_ID, mayRead } from "./sharing.ts";
 
 const MEDIA_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*(\s*;.*)?$/;
@@ -75,10 +76,11 @@ async function upload(server: ServerContext, c: Context): Promise<Response> {
   if (bytes.length === 0) return c.text("Empty content", 400);
 
   const repo = new ContentRepo(server.store);
+  const fits = (usage: Usage) => usage.bytes <= QUOTA_BYTES && usage.items <= QUOTA_ITEMS;
+  const quotaUsedUp = () => c.text("Content quota used up: delete something first", 507);
+  // Answered early from the usage as it is; the commit that counts the item checks it again.
   const usage = await repo.usage(session.userId);
-  if (usage.bytes + bytes.length > QUOTA_BYTES || usage.items + 1 > QUOTA_ITEMS) {
-    return c.text("Content quota used up: delete something first", 507);
-  }
+  if (!fits({ bytes: usage.bytes + bytes.length, items: usage.items + 1 })) return quotaUsedUp();
   const item: ContentItem = {
     id: randomHex(16),
     owner: session.userId,
@@ -86,7 +88,9 @@ async function upload(server: ServerContext, c: Context): Promise<Response> {
     size: bytes.length,
     createdAt: Date.now(),
   };
-  await repo.create(item, bytes, usage);
+  const outcome = await repo.create(item, bytes, fits);
+  if (outcome === "full") return quotaUsedUp();
+  if (outcome === "busy") return busy(c);
   return c.json(describeItem(c, item), 201, { location: `/content/${item.id}` });
 }
 
@@ -121,8 +125,18 @@ async function remove(server: ServerContext, c: Context): Promise<Response> {
       ? c.text("Only the owner deletes content", 403)
       : notFound(c);
   }
-  await repo.delete(item);
+  try {
+    await repo.delete(item);
+  } catch (error) {
+    if (error instanceof UsageBusy) return busy(c);
+    throw error;
+  }
   return c.body(null, 204);
+}
+
+/** The owner's usage kept changing under the request (many uploads or deletes at once). */
+function busy(c: Context): Response {
+  return c.text("Busy with this user's other uploads: try again", 503, { "retry-after": "1" });
 }
 
 export function contentRoutes(app: Hono, server: ServerContext): void {
