@@ -120,7 +120,7 @@ export class CommitGrouper {
     let checks = 0;
     let keyBytes = 0;
     /** Keys the batch touches; only kept once a write with checks needs to know. */
-    let touched: Set<string> | undefined;
+    let touched: KeySet | undefined;
     while (this.#pending.length > 0) {
       const next = this.#pending[0];
       const size = estimateBytes(next.mutations);
@@ -133,11 +133,11 @@ export class CommitGrouper {
       if (batch.length > 0 && !fits) break;
       if (checked > 0 || touched) {
         if (!touched) {
-          touched = new Set();
-          for (const w of batch) for (const m of w.mutations) touched.add(keyText(m.key));
+          touched = new KeySet();
+          for (const w of batch) for (const m of w.mutations) touched.add(m.key);
         }
-        if (next.mutations.some((m) => m.type === "check" && touched!.has(keyText(m.key)))) break;
-        for (const m of next.mutations) touched.add(keyText(m.key));
+        if (next.mutations.some((m) => m.type === "check" && touched!.has(m.key))) break;
+        for (const m of next.mutations) touched.add(m.key);
       }
       batch.push(this.#pending.shift()!);
       mutations += next.mutations.length;
@@ -197,7 +197,35 @@ export class CommitGrouper {
   }
 }
 
-/** A key as text, to compare keys (within a batch, or with those kept in memory). */
+/** A key part as a Map compares it: by value (bytes by their text, not their identity). */
+export const comparable = (part: Deno.KvKeyPart): Deno.KvKeyPart =>
+  part instanceof Uint8Array ? `b:${part.join(",")}` : part;
+
+/** Keys found by their last part (mostly an id of their own): a lookup compares few keys whole,
+ * and nothing is built for the keys added. */
+class KeySet {
+  readonly #byLast = new Map<Deno.KvKeyPart, Deno.KvKey[]>();
+
+  add(key: Deno.KvKey): void {
+    const last = comparable(key[key.length - 1]);
+    const same = this.#byLast.get(last);
+    if (same) same.push(key);
+    else this.#byLast.set(last, [key]);
+  }
+
+  has(key: Deno.KvKey): boolean {
+    const same = this.#byLast.get(comparable(key[key.length - 1]));
+    return same !== undefined && same.some((other) => sameKey(other, key));
+  }
+}
+
+function sameKey(a: Deno.KvKey, b: Deno.KvKey): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (comparable(a[i]) !== comparable(b[i])) return false;
+  return true;
+}
+
+/** A key as text, to compare keys with those kept in memory. */
 export function keyText(key: Deno.KvKey): string {
   // Most keys are all text: joined by a character no part contains, behind a mark the general
   // form never starts with.

@@ -3,7 +3,7 @@
  * Repositories (users, sessions, outbox, and each service element's own) sit on top of it and
  * know their own key spaces; nothing else touches KV keys.
  */
-import { CommitConflict, CommitGrouper, keyText, type Mutation } from "./commit.ts";
+import { CommitConflict, CommitGrouper, comparable, keyText, type Mutation } from "./commit.ts";
 
 export { CommitConflict };
 export type { Mutation };
@@ -35,7 +35,7 @@ export class Store {
   #recentReads = new Map<string, { pending: number; stale: boolean }>();
   /** The key families (first two parts) getRecent was asked for: a commit's other keys (queue
    * entries, messages) are passed over without building their text. */
-  #recentFamilies = new Set<string>();
+  #recentFamilies = new Map<Deno.KvKeyPart, Set<Deno.KvKeyPart>>();
 
   private constructor(
     /** The connection every commit goes through (and anything needing the writer's view). */
@@ -119,7 +119,7 @@ export class Store {
   async getRecent<T>(key: Deno.KvKey, maxAgeMs: number): Promise<T | undefined> {
     const text = keyText(key);
     const now = Date.now();
-    this.#recentFamilies.add(familyOf(key));
+    this.#rememberFamily(key);
     const hit = this.#recent.get(text);
     if (hit && now - hit.at < maxAgeMs) return hit.value as T | undefined;
     let reads = this.#recentReads.get(text);
@@ -143,6 +143,13 @@ export class Store {
     return this.getRecent<T>(key, this.exclusive ? Infinity : maxAgeMs);
   }
 
+  /** Keys that getRecent may keep share their first two parts with one it was asked for. */
+  #rememberFamily(key: Deno.KvKey): void {
+    let second = this.#recentFamilies.get(comparable(key[0]));
+    if (!second) this.#recentFamilies.set(comparable(key[0]), second = new Set());
+    second.add(comparable(key[1]));
+  }
+
   #remember(text: string, value: unknown, at: number): void {
     if (this.#recent.size >= RECENT_MAX) this.#recent.clear();
     this.#recent.set(text, { value, at });
@@ -153,7 +160,8 @@ export class Store {
     if (this.#recent.size === 0 && this.#recentReads.size === 0) return;
     const now = Date.now();
     for (const m of mutations) {
-      if (m.type === "check" || !this.#recentFamilies.has(familyOf(m.key))) continue;
+      if (m.type === "check") continue;
+      if (!this.#recentFamilies.get(comparable(m.key[0]))?.has(comparable(m.key[1]))) continue;
       const text = keyText(m.key);
       const reads = this.#recentReads.get(text);
       if (reads) reads.stale = true;
@@ -199,9 +207,6 @@ export class Store {
     this.kv.close();
   }
 }
-
-/** Keys that getRecent may keep share their first two parts with one it was asked for. */
-const familyOf = (key: Deno.KvKey) => `${String(key[0])}\u0000${String(key[1])}`;
 
 export const set = (key: Deno.KvKey, value: unknown): Mutation => ({ type: "set", key, value });
 export const del = (key: Deno.KvKey): Mutation => ({ type: "delete", key });

@@ -6,6 +6,7 @@
 import type { Primitive } from "../codec/csp/message.ts";
 import { sortableId } from "../util/ids.ts";
 import { check, CommitConflict, del, type Mutation, set, type Store } from "./kv.ts";
+import { RangeViews } from "./range_views.ts";
 
 export interface OutboxEntry {
   /** Sequence and TransactionID. */
@@ -53,22 +54,32 @@ const SCAN_LIMIT = 64;
 const VIEW_BELIEVED_MS = 2_000;
 const MAX_VIEWS = 100_000;
 
-/** An entry as stored, with the versionstamp of the commit that wrote it. */
-interface Stored {
-  entry: OutboxEntry;
-  versionstamp: string;
+/**
+ * Server-originated transactions a service keeps in its own records rather than in a session's
+ * queue (the IM mailbox: a message belongs to its user, not to one session). Polls hand out its
+ * entries beside the queue's, in sequence order, and the client acknowledges them alike; an
+ * acknowledgement writes nothing to the queue: the entry's AckModule settles it.
+ */
+export interface OutboxFeed {
+  /** Entries due for the session (never handed out, or not acknowledged in time), in sequence
+   * order, at most `limit`. */
+  due(sessionId: string, now: number, limit: number): Promise<OutboxEntry[]>;
+  /** Takes a due entry as handed out now; false when a poll at the same time took it first. */
+  take(sessionId: string, entry: OutboxEntry, now: number): boolean;
+  /** The entry the client acknowledges with `transactionId`, now settled; undefined when it is
+   * not one of this feed's, or was acknowledged already. */
+  acknowledge(sessionId: string, transactionId: string): Promise<OutboxEntry | undefined>;
 }
 
-/** A session's whole queue as this process knows it: read once, then kept by the commits. */
-interface View {
-  /** Believed complete until then. */
-  until: number;
-  /** By sequence; `ordered` false when one was added out of sequence order. */
-  entries: Map<string, Stored>;
-  ordered: boolean;
-  /** The greatest sequence added. */
-  last: string;
-}
+/** A due entry and where it comes from: the session's queue (with the version handed out) or a
+ * feed. */
+type Due = { entry: OutboxEntry; versionstamp: string; feed?: undefined } | {
+  entry: OutboxEntry;
+  feed: OutboxFeed;
+};
+
+const bySeq = (a: Due, b: Due) =>
+  a.entry.seq < b.entry.seq ? -1 : a.entry.seq > b.entry.seq ? 1 : 0;
 
 export class OutboxRepo {
   /**
@@ -78,37 +89,31 @@ export class OutboxRepo {
    * entry removed from KV leaves this map too.
    */
   readonly #handedOut = new Map<string, Map<string, HandedOut>>();
-  /**
-   * Each polled session's queue, kept in step with every commit made here: a poll, and the Poll
-   * flag of every answer, read no KV while it is believed complete. A queue longer than
-   * SCAN_LIMIT is not kept (it is read at each look, its first SCAN_LIMIT entries).
-   */
-  readonly #views = new Map<string, View>();
-  /** Reads of a session's queue in flight, and the commits for it that landed meanwhile (the
-   * read may or may not include them: they are applied on top). */
-  readonly #loading = new Map<
-    string,
-    { done: Promise<View>; landed: { m: Mutation; versionstamp: string }[] }
-  >();
+  /** Each polled session's queue, kept in step with every commit made here. */
+  readonly #queues: RangeViews<OutboxEntry>;
+  readonly #feeds: OutboxFeed[] = [];
 
   constructor(private readonly store: Store) {
-    store.commits.onCommit((mutations, versionstamp) => this.#follow(mutations, versionstamp));
+    this.#queues = new RangeViews(store, ["outbox"], {
+      limit: SCAN_LIMIT,
+      believedMs: VIEW_BELIEVED_MS,
+      maxViews: MAX_VIEWS,
+    });
+    store.commits.onCommit((mutations) => this.#follow(mutations));
   }
 
-  #follow(mutations: readonly Mutation[], versionstamp: string): void {
+  /** Hands out `feed`'s entries too, from now on. */
+  addFeed(feed: OutboxFeed): void {
+    this.#feeds.push(feed);
+  }
+
+  #follow(mutations: readonly Mutation[]): void {
     for (const m of mutations) {
-      if (m.key[0] !== "outbox") continue;
+      if (m.type !== "delete" || m.key[0] !== "outbox") continue;
       const sessionId = String(m.key[1]);
-      this.#loading.get(sessionId)?.landed.push({ m, versionstamp });
-      const view = this.#views.get(sessionId);
-      if (view) applyTo(view, m, versionstamp);
-      if (m.type === "delete") {
-        const handed = this.#handedOut.get(sessionId);
-        handed?.delete(String(m.key[2]));
-        if (handed?.size === 0) this.#handedOut.delete(sessionId);
-      }
-      // Too long to keep in memory: read at each look instead.
-      if (view && view.entries.size > SCAN_LIMIT) this.#views.delete(sessionId);
+      const handed = this.#handedOut.get(sessionId);
+      handed?.delete(String(m.key[2]));
+      if (handed?.size === 0) this.#handedOut.delete(sessionId);
     }
   }
 
@@ -181,70 +186,50 @@ export class OutboxRepo {
   /** Entries the client should receive now: never handed out, or handed out and not
    * acknowledged in time. */
   async deliverable(sessionId: string, now: number, limit: number): Promise<OutboxEntry[]> {
-    return await this.#look(sessionId, now, limit, false);
+    return (await this.#due(sessionId, now, limit)).map((d) => d.entry);
   }
 
   async hasDeliverable(sessionId: string, now: number): Promise<boolean> {
-    return (await this.deliverable(sessionId, now, 1)).length > 0;
+    return (await this.#due(sessionId, now, 1)).length > 0;
   }
 
   /** Like deliverable, and takes them as handed out now (a poll): they wait for the client's
    * acknowledgement, and are due again if it does not come within RESEND_AFTER_MS. */
   async handOut(sessionId: string, now: number, limit: number): Promise<OutboxEntry[]> {
-    return await this.#look(sessionId, now, limit, true);
-  }
-
-  async #look(sessionId: string, now: number, limit: number, take: boolean) {
-    let view = this.#views.get(sessionId);
-    if (!view || now >= view.until) view = await this.#load(sessionId, now);
-    if (!view.ordered) {
-      view.entries = new Map([...view.entries].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0));
-      view.ordered = true;
-    }
-    const found: OutboxEntry[] = [];
-    const handedOut = this.#handedOut.get(sessionId);
-    for (const { entry, versionstamp } of view.entries.values()) {
-      if (found.length >= limit) break;
-      // Checked and taken in one step, so two polls at once never hand out the same entry.
-      const handed = handedOut?.get(entry.seq);
-      if (handed?.versionstamp === versionstamp && now - handed.at < RESEND_AFTER_MS) continue;
-      found.push(entry);
-      if (take) this.#take(sessionId, { at: now, versionstamp, entry });
-    }
-    return found;
-  }
-
-  /** Reads a session's queue (its first SCAN_LIMIT entries), kept as its view when that is all
-   * of it. Looks at once share one read. */
-  #load(sessionId: string, now: number): Promise<View> {
-    const loading = this.#loading.get(sessionId);
-    if (loading) return loading.done;
-    const landed: { m: Mutation; versionstamp: string }[] = [];
-    const done = (async () => {
-      const entries = new Map<string, Stored>();
-      try {
-        const listed = this.store.reader.list<OutboxEntry>({ prefix: ["outbox", sessionId] }, {
-          limit: SCAN_LIMIT + 1,
-          batchSize: SCAN_LIMIT + 1,
-        });
-        for await (const { value, versionstamp } of listed) {
-          entries.set(value.seq, { entry: value, versionstamp });
-        }
-      } finally {
-        this.#loading.delete(sessionId);
+    const taken: OutboxEntry[] = [];
+    // Checked again and taken in one step, so two polls at once never hand out the same entry.
+    for (const due of await this.#due(sessionId, now, limit)) {
+      if (due.feed) {
+        if (due.feed.take(sessionId, due.entry, now)) taken.push(due.entry);
+      } else if (this.#isDue(sessionId, due.entry.seq, due.versionstamp, now)) {
+        this.#take(sessionId, { at: now, versionstamp: due.versionstamp, entry: due.entry });
+        taken.push(due.entry);
       }
-      const last = [...entries.keys()].at(-1) ?? "";
-      const view: View = { until: now + VIEW_BELIEVED_MS, entries, ordered: true, last };
-      for (const { m, versionstamp } of landed) applyTo(view, m, versionstamp);
-      if (entries.size <= SCAN_LIMIT) {
-        // Only a cache: when too many sessions are kept, start over rather than grow.
-        if (this.#views.size >= MAX_VIEWS) this.#views.clear();
-        this.#views.set(sessionId, view);
-      } else this.#views.delete(sessionId);
-      return view;
-    })();
-    this.#loading.set(sessionId, { done, landed });
-    return done;
+    }
+    return taken;
+  }
+
+  /** The queue's due entries and the feeds', merged in sequence order, at most `limit`. */
+  async #due(sessionId: string, now: number, limit: number): Promise<Due[]> {
+    const queued: Due[] = [];
+    for (const [seq, { value, versionstamp }] of await this.#queues.entries(sessionId, now)) {
+      if (queued.length >= limit) break;
+      if (this.#isDue(sessionId, seq, versionstamp, now)) {
+        queued.push({ entry: value, versionstamp });
+      }
+    }
+    if (this.#feeds.length === 0) return queued;
+    const fed = await Promise.all(
+      this.#feeds.map(async (feed) =>
+        (await feed.due(sessionId, now, limit)).map((entry): Due => ({ entry, feed }))
+      ),
+    );
+    return [...queued, ...fed.flat()].sort(bySeq).slice(0, limit);
+  }
+
+  #isDue(sessionId: string, seq: string, versionstamp: string, now: number): boolean {
+    const handed = this.#handedOut.get(sessionId)?.get(seq);
+    return handed?.versionstamp !== versionstamp || now - handed.at >= RESEND_AFTER_MS;
   }
 
   #take(sessionId: string, handed: HandedOut): void {
@@ -265,6 +250,10 @@ export class OutboxRepo {
     const key = entryKey(sessionId, transactionId);
     let handed = this.#handedOut.get(sessionId)?.get(transactionId);
     if (!handed) {
+      for (const feed of this.#feeds) {
+        const entry = await feed.acknowledge(sessionId, transactionId);
+        if (entry) return { entry, mutations: [] };
+      }
       // Not handed out by this process (it restarted since): read it back.
       const stored = await this.store.reader.get<OutboxEntry>(key);
       if (!stored.value || !stored.versionstamp) return undefined;
@@ -298,10 +287,15 @@ export class OutboxRepo {
     return (await this.store.list<OutboxEntry>(["outbox", sessionId])).map((e) => e.value);
   }
 
+  /** Mutations that take these entries off a session's queue. */
+  removalMutations(sessionId: string, seqs: readonly string[]): Mutation[] {
+    return seqs.map((seq) => del(entryKey(sessionId, seq)));
+  }
+
   /** Mutations that empty a session's queue (it ended); its marks in memory go at once. */
   async clearMutations(sessionId: string): Promise<Mutation[]> {
     this.#handedOut.delete(sessionId);
-    this.#views.delete(sessionId);
+    this.#queues.forget(sessionId);
     const mutations: Mutation[] = [];
     for (const e of await this.store.list<OutboxEntry>(["outbox", sessionId])) {
       mutations.push(del(e.key));
@@ -334,16 +328,5 @@ export class OutboxRepo {
       mutations.push(set(entryKey(sessionId, seq), value));
     }
     return { seq, mutations };
-  }
-}
-
-/** A committed mutation of a session's queue, applied to its view. */
-function applyTo(view: View, m: Mutation, versionstamp: string): void {
-  const seq = String(m.key[2]);
-  if (m.type === "delete") view.entries.delete(seq);
-  else if (m.type === "set") {
-    if (seq > view.last) view.last = seq;
-    else if (!view.entries.has(seq)) view.ordered = false;
-    view.entries.set(seq, { entry: m.value as OutboxEntry, versionstamp });
   }
 }

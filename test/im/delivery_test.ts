@@ -120,8 +120,33 @@ Deno.test("a client that agreed InitialDeliveryMethod N is notified, not pushed"
     "<ClientCapability-Request><CapabilityList><InitialDeliveryMethod>N</InitialDeliveryMethod>" +
       "</CapabilityList></ClientCapability-Request>",
   );
-  await sendOk(alice, [bob.userId], "hi");
-  await pollOne(bob, "MessageNotification");
+  const messageId = await sendOk(alice, [bob.userId], "hi");
+  const notice = await pollOne(bob, "MessageNotification");
+  await ackStatus(bob, notice);
+  assert.deepEqual(await poll(bob), [], "announced once");
+
+  const got = await bob.send(
+    `<GetMessage-Request><MessageID>${messageId}</MessageID></GetMessage-Request>`,
+  );
+  assert.equal(got.body.ContentData, "hi", "still in the mailbox until fetched");
+  const delivered = `<MessageDelivered><MessageID>${messageId}</MessageID></MessageDelivered>`;
+  assert.equal((await bob.send(delivered)).code, 200);
+  const list = await bob.send("<GetMessageList-Request/>");
+  assert.equal(list.text.includes(messageId), false, "gone once delivered");
+});
+
+Deno.test("a waiting message is handed out the way the session takes messages at its poll, not at its send", async () => {
+  const { h, alice, bob } = await alicesAndBobs();
+  await using _ = h;
+  await bob.login("secret");
+  await sendOk(alice, [bob.userId], "first");
+  const method = (m: string) =>
+    bob.send(
+      `<SetDeliveryMethod-Request><DeliveryMethod>${m}</DeliveryMethod>` +
+        `</SetDeliveryMethod-Request>`,
+    );
+  assert.equal((await method("N")).code, 200);
+  assert.equal(infoOf(await pollOne(bob, "MessageNotification")).ContentType, "text/plain");
 });
 
 Deno.test("a push client gets large messages announced past its AcceptedContentLength", async () => {

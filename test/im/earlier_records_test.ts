@@ -1,8 +1,8 @@
 /**
  * Stored data of an earlier version keeps working: message records without inline content (the
- * content under its own key `["im", "content", user, id]`) and NewMessage entries queued with
- * such a record are delivered, fetched, forwarded and settled, and their content key goes with
- * them.
+ * content under its own key `["im", "content", user, id]`) are delivered, fetched, forwarded and
+ * settled, and their content key goes with them; copies of them that earlier versions queued to a
+ * session give way to the mailbox, so the message comes once.
  */
 import assert from "node:assert/strict";
 import { mailboxOf, MESSAGE_ACK } from "../../src/services/im/delivery.ts";
@@ -12,7 +12,7 @@ import { add, set } from "../../src/store/kv.ts";
 import { sortableId } from "../../src/util/ids.ts";
 import { type Harness, loggedIn, PASSWORD } from "../support/harness.ts";
 import { startServer } from "../support/harness.ts";
-import { ackDelivered, infoOf, pollOne, resultCode } from "./im_support.ts";
+import { ackDelivered, infoOf, poll, pollOne, resultCode } from "./im_support.ts";
 
 const contentKey = (user: string, id: string) => ["im", "content", user, id];
 
@@ -83,27 +83,48 @@ Deno.test("records of an earlier version are picked up, fetched and forwarded wi
   );
 });
 
-Deno.test("a NewMessage queued by an earlier version settles its record when confirmed", async () => {
-  await using h = await startServer();
-  const [alice, bob] = await loggedIn(h, "1.2", "alice", "bob");
-  const record = earlierRecord(alice.userId, bob.userId, true);
-  const { outbox, store } = h.server.context;
-  await store.write(
-    ...earlierStore(record, "queued before"),
-    ...await outbox.enqueueMutations(bob.sessionId!, {
-      primitive: newMessage(record, "queued before"),
-      ackHandler: MESSAGE_ACK,
-      ackData: { message: record.id, stored: record },
-    }),
-  );
+Deno.test("a session that outlived the upgrade gets a copy queued by an earlier version once, from the mailbox", async () => {
+  const dir = await Deno.makeTempDir();
+  const env = { IMPS_DATA: `${dir}/imps.kv` };
+  try {
+    const record = { id: "", sessions: { alice: "", bob: "" } };
+    {
+      await using h = await startServer({ env });
+      const [alice, bob] = await loggedIn(h, "1.2", "alice", "bob");
+      const earlier = earlierRecord(alice.userId, bob.userId, true);
+      const { outbox, store } = h.server.context;
+      // What an earlier version left: the record, and a copy of it in bob's queue.
+      await store.write(
+        ...earlierStore(earlier, "queued before"),
+        ...await outbox.enqueueMutations(bob.sessionId!, {
+          primitive: newMessage(earlier, "queued before"),
+          ackHandler: MESSAGE_ACK,
+          ackData: { message: earlier.id, stored: earlier },
+        }),
+      );
+      record.id = earlier.id;
+      record.sessions = { alice: alice.sessionId!, bob: bob.sessionId! };
+    }
 
-  const tx = await pollOne(bob, "NewMessage");
-  assert.equal(tx.primitive.body.ContentData, "queued before");
-  await ackDelivered(bob, tx);
-  assert.deepEqual(await leftovers(h, bob.userId, [record.id]), {
-    pending: 0,
-    count: 0,
-    contents: 0,
-  });
-  assert.equal(resultCode((await pollOne(alice, "DeliveryReport-Request")).primitive.body), 200);
+    // The upgraded server: both sessions are still valid.
+    await using h = await startServer({ env });
+    const alice = h.client("alice", "1.2");
+    const bob = h.client("bob", "1.2");
+    alice.sessionId = record.sessions.alice;
+    bob.sessionId = record.sessions.bob;
+    const tx = await pollOne(bob, "NewMessage");
+    assert.equal(tx.transactionId, record.id, "handed out from the mailbox, under its MessageID");
+    assert.equal(tx.primitive.body.ContentData, "queued before");
+    await ackDelivered(bob, tx);
+    assert.deepEqual(await poll(bob), [], "the earlier copy does not come again");
+    assert.deepEqual(await leftovers(h, bob.userId, [record.id]), {
+      pending: 0,
+      count: 0,
+      contents: 0,
+    });
+    assert.deepEqual(await h.server.context.outbox.all(record.sessions.bob), []);
+    assert.equal(resultCode((await pollOne(alice, "DeliveryReport-Request")).primitive.body), 200);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -68,7 +68,7 @@ export const messageAck: AckModule = {
     const message = data.stored ??
       await mailboxOf(ctx.server).message(ctx.session!.userId, data.message);
     if (!message) return;
-    return await disposal(ctx.server, message, 200, ctx.session!.id);
+    return { mutations: await disposal(ctx.server, message, 200) };
   },
 };
 

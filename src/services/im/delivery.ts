@@ -1,11 +1,9 @@
 /**
- * Getting messages and reports to their users' sessions, and taking them out of the mailbox once
- * they are disposed of. The mailbox is the truth; outbox entries are only its copies on their way
- * to one session, so a session ending loses nothing and a new login queues the mailbox again.
- * The one exception is a group copy pushed to a receiver whose every session takes pushes: it
- * lives only in those sessions' queues (see `pushedGroupCopyMutations`).
+ * Getting messages and reports to their users' sessions, and taking messages out of the mailbox
+ * once they are disposed of. The mailbox is the truth, and sessions are handed its messages
+ * straight from it (feed.ts). The one exception is a group copy pushed to a receiver whose every
+ * session takes pushes: it lives only in those sessions' queues (see `pushedGroupCopyMutations`).
  */
-import type { AckWork } from "../../session/handler.ts";
 import { str } from "../../session/values.ts";
 import type { ServerContext } from "../../session/server_context.ts";
 import { CommitConflict, type Mutation, type Store } from "../../store/kv.ts";
@@ -17,14 +15,8 @@ import {
   type Outcome,
   type StoredMessage,
   type StoredReport,
-  withoutContent,
 } from "./mailbox.ts";
-import {
-  deliveryReport,
-  messageNotification,
-  newMessage,
-  type PresentedMessage,
-} from "./presentation.ts";
+import { deliveryReport, newMessage, type PresentedMessage } from "./presentation.ts";
 
 /** AckModule names: the client's answer to a NewMessage, and to a DeliveryReport-Request. */
 export const MESSAGE_ACK = "im.message";
@@ -57,7 +49,7 @@ export const mailboxOf = (server: ServerContext) => new MailboxRepo(server.store
  * agreed in ClientCapability, else push; within the functions the session agreed. None: it
  * fetches them itself (GetMessageList / GetMessage).
  */
-function deliveryFor(
+export function deliveryFor(
   session: SessionRecord,
   prefs: DeliveryPrefs | undefined,
 ): DeliveryPrefs | undefined {
@@ -75,46 +67,9 @@ function deliveryFor(
 }
 
 /** Whether a message of `size` bytes goes out pushed whole (NewMessage) rather than announced. */
-function pushes(delivery: DeliveryPrefs, size: number): boolean {
+export function pushes(delivery: DeliveryPrefs, size: number): boolean {
   return delivery.method === "P" &&
     (delivery.acceptedContentLength === undefined || size <= delivery.acceptedContentLength);
-}
-
-function messageEntry(
-  session: SessionRecord,
-  prefs: DeliveryPrefs | undefined,
-  message: StoredMessage,
-  content: string,
-): NewOutboxEntry | undefined {
-  const delivery = deliveryFor(session, prefs);
-  if (!delivery) return undefined;
-  return pushes(delivery, message.size)
-    ? {
-      primitive: newMessage(message, content),
-      ackHandler: MESSAGE_ACK,
-      ackData: { message: message.id, stored: withoutContent(message) } satisfies ImAckData,
-    }
-    : { primitive: messageNotification(message), ackData: { message: message.id } };
-}
-
-/**
- * Outbox mutations that hand a stored message (`message` as its record is in the mailbox) to each
- * of the recipient's sessions. `prefs`, the sessions' delivery preferences when the caller
- * already read them (a group message reads all its receivers' at once), else they are read here.
- */
-export async function queueMessageMutations(
-  server: ServerContext,
-  sessions: SessionRecord[],
-  message: StoredMessage,
-  content: string,
-  prefs?: ReadonlyMap<string, DeliveryPrefs | undefined>,
-): Promise<Mutation[]> {
-  const known = prefs ?? await mailboxOf(server).prefsOf(sessions.map((s) => s.id));
-  const queued = await Promise.all(sessions.map((session) => {
-    const entry = messageEntry(session, known.get(session.id), message, content);
-    return entry ? server.outbox.enqueueMutations(session.id, entry) : [];
-  }));
-  return queued.flat();
 }
 
 /**
@@ -211,17 +166,15 @@ async function reportMutations(server: ServerContext, report: StoredReport): Pro
 }
 
 /**
- * What taking a message out of its recipient's mailbox with the given outcome takes: the
- * mutations (holding only while nobody disposed of it first; they also tell the sender if they
- * asked), and, once committed, withdrawing copies still queued to the recipient's sessions.
+ * The mutations that take a message out of its recipient's mailbox with the given outcome: they
+ * hold only while nobody disposed of it first, and tell the sender if they asked. Sessions that
+ * were handed it stop seeing it with the commit.
  */
 export async function disposal(
   server: ServerContext,
   message: StoredMessage,
   outcome: Outcome,
-  /** A session whose copy is already gone (it acknowledged it): not searched again. */
-  settledSession?: string,
-): Promise<Required<AckWork>> {
+): Promise<Mutation[]> {
   const mutations = mailboxOf(server).disposeMutations(message, outcome);
   if (message.deliveryReport) {
     mutations.push(
@@ -235,10 +188,7 @@ export async function disposal(
       }),
     );
   }
-  return {
-    mutations,
-    afterCommit: () => withdrawQueued(server, message.recipient, message.id, settledSession),
-  };
+  return mutations;
 }
 
 /** Disposes of a message now; false when someone else already had (nothing written then). */
@@ -247,32 +197,13 @@ export async function dispose(
   message: StoredMessage,
   outcome: Outcome,
 ): Promise<boolean> {
-  const { mutations, afterCommit } = await disposal(server, message, outcome);
   try {
-    await server.store.write(...mutations);
+    await server.store.write(...await disposal(server, message, outcome));
   } catch (error) {
     if (error instanceof CommitConflict) return false;
     throw error;
   }
-  await afterCommit();
   return true;
-}
-
-async function withdrawQueued(
-  server: ServerContext,
-  user: string,
-  messageId: string,
-  settledSession?: string,
-) {
-  for (const session of await server.sessions.repo.listByUser(user)) {
-    if (session.id === settledSession) continue;
-    for (const entry of await server.outbox.all(session.id)) {
-      const data = entry.ackData as ImAckData | undefined;
-      if (data && "message" in data && data.message === messageId) {
-        await server.outbox.ack(session.id, entry.seq);
-      }
-    }
-  }
 }
 
 /**
@@ -300,18 +231,16 @@ export async function liveMessages(
   return live;
 }
 
-/** A new session of a user: queue everything still waiting for them, messages and reports. */
+/** A new session of a user: queue the delivery reports waiting for them (their messages it is
+ * handed from the mailbox). */
 export async function pickUp(server: ServerContext, session: SessionRecord): Promise<void> {
-  const mailbox = mailboxOf(server);
-  const groups: Mutation[][] = [];
-  for (const message of await liveMessages(server, session.userId)) {
-    const content = await mailbox.content(message);
-    groups.push(await queueMessageMutations(server, [session], message, content));
-  }
-  for (const report of await mailbox.reports(session.userId)) {
-    groups.push(await server.outbox.enqueueMutations(session.id, reportEntry(report)));
-  }
-  await writeGroups(server.store, groups);
+  const reports = await mailboxOf(server).reports(session.userId);
+  await writeGroups(
+    server.store,
+    await Promise.all(
+      reports.map((report) => server.outbox.enqueueMutations(session.id, reportEntry(report))),
+    ),
+  );
 }
 
 /**

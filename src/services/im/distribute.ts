@@ -1,6 +1,6 @@
 /**
  * Delivers a composed message to everyone it names, shared by SendMessage and ForwardMessage:
- * local users get it in their mailbox (and queued to their sessions) in one commit before the
+ * local users get it in their mailbox (whence their sessions are handed it) in one commit before the
  * caller answers; other domains and groups go to their seams; every recipient gets an outcome.
  */
 import type { ElementObject } from "../../codec/csp/message.ts";
@@ -9,7 +9,7 @@ import { describe, ProtocolError } from "../../session/status.ts";
 import { parseUserId, type UserAddress } from "../../util/userid.ts";
 import { isBlocked } from "./blocking.ts";
 import type { Addressed, Draft } from "./compose.ts";
-import { hasRoom, mailboxOf, queueMessageMutations, writeGroups } from "./delivery.ts";
+import { hasRoom, mailboxOf, writeGroups } from "./delivery.ts";
 import { MAX_RECIPIENTS, RECENT_MS } from "./limits.ts";
 import {
   type RecipientOutcome,
@@ -49,21 +49,17 @@ export async function distribute(
     if (address && address.domain !== server.config.domain) remote.push(address);
     else local.set(address?.id ?? raw, address !== undefined);
   }
-  // Each recipient's checks and the copies queued to their sessions need independent reads: all
-  // in flight together; what a refused recipient would have been queued is dropped.
+  // Each recipient's checks need independent reads: all in flight together; what a refused
+  // recipient would have been given is dropped. Their sessions are handed it from the mailbox.
   const prepared = await Promise.all([...local].map(async ([id, wellFormed]) => {
     if (!wellFormed) return { code: 531, mutations: [] };
-    const message = { ...draft, recipient: id, content };
-    const [code, queued, shared] = await Promise.all([
+    const [code, shared] = await Promise.all([
       acceptance(server, id, senders),
-      server.sessions.repo.listByUser(id).then((sessions) =>
-        queueMessageMutations(server, sessions, message, content)
-      ),
       shareMutations(server, sharer, content, { users: [id] }),
     ]);
     return {
       code,
-      mutations: [...mailbox.storeMutations(message), ...queued, ...shared],
+      mutations: [...mailbox.storeMutations({ ...draft, recipient: id, content }), ...shared],
     };
   }));
   const outcomes: RecipientOutcome[] = [...local.keys()].map((id, i) => ({

@@ -10,6 +10,7 @@ import type { ServiceElement } from "../mod.ts";
 import { messageAck, messageDelivered, reportAck } from "./acknowledge.ts";
 import { blockEntityRequest, blockUserRequest, getBlockedListRequest } from "./block_list.ts";
 import { mailboxOf, pickUp } from "./delivery.ts";
+import { MailboxFeed } from "./feed.ts";
 import { forwardMessageRequest } from "./forward_message.ts";
 import { getMessageListRequest, getMessageRequest } from "./get_message.ts";
 import { rejectMessageRequest } from "./reject_message.ts";
@@ -32,8 +33,16 @@ const modules: PrimitiveModule[] = [
 const acks: AckModule[] = [messageAck, reportAck];
 
 function install(server: ServerContext): void {
-  server.sessions.onStart((session) => pickUp(server, session));
-  server.sessions.onEnd((session) => mailboxOf(server).clearPrefs(session.id));
+  const feed = new MailboxFeed(server);
+  server.outbox.addFeed(feed);
+  server.sessions.onStart((session) => {
+    feed.started(session.id);
+    return pickUp(server, session);
+  });
+  server.sessions.onEnd((session) => {
+    feed.ended(session.id);
+    return mailboxOf(server).clearPrefs(session.id);
+  });
 }
 
 export const imElement: ServiceElement = { name: "im", modules, acks, install };

@@ -9,9 +9,17 @@ export type PresentedMessage = StoredMessage & { group?: GroupAddressing };
 
 const userElement = (userId: string): ElementObject => ({ User: { UserID: userId } });
 
+/** The last second formatted: messages sent together share it. */
+let formatted = { second: NaN, text: "" };
+
 /** ISO 8601 basic UTC, the form every client parses (`20261121T153928Z`). */
 export function cspDateTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+  const second = Math.floor(ms / 1000);
+  if (second !== formatted.second) {
+    const text = new Date(second * 1000).toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+    formatted = { second, text };
+  }
+  return formatted.text;
 }
 
 /** A group message names the group (or the one member's screen name) and the sender's screen

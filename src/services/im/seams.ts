@@ -15,7 +15,6 @@ import {
   pushedGroupCopy,
   pushedGroupCopyMutations,
   pushesEverywhere,
-  queueMessageMutations,
   writeGroups,
 } from "./delivery.ts";
 import type { PresentedMessage } from "./presentation.ts";
@@ -243,10 +242,7 @@ export async function deliverToGroup(
       group: addressing,
       content,
     };
-    return [
-      ...mailbox.storeMutations(copy),
-      ...await queueMessageMutations(server, sessions, copy, content, prefs),
-    ];
+    return mailbox.storeMutations(copy);
   }));
   // Every copy that skips the mailbox is the same entry: it presents the group, not its receiver.
   const pushed = pushedGroupCopy(
