@@ -42,7 +42,15 @@ const CHUNK_BYTES = 400 * 1024;
 /** Sessions queued a group copy in one call: well within a commit (CHUNK_MUTATIONS). */
 const GROUP_COPY_SLICE = 100;
 
-export const mailboxOf = (server: ServerContext) => new MailboxRepo(server.store);
+/** Each server's mailbox: one per server, as it keeps counts in memory on a store it serves
+ * alone. */
+const mailboxes = new WeakMap<ServerContext, MailboxRepo>();
+
+export function mailboxOf(server: ServerContext): MailboxRepo {
+  let mailbox = mailboxes.get(server);
+  if (!mailbox) mailboxes.set(server, mailbox = new MailboxRepo(server.store));
+  return mailbox;
+}
 
 /**
  * How a session gets messages: its SetDeliveryMethod (`prefs`), else the InitialDeliveryMethod

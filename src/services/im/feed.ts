@@ -18,6 +18,7 @@ import {
 } from "./delivery.ts";
 import { type DeliveryPrefs, isMessageId } from "./mailbox.ts";
 import { messageNotification, newMessage, type PresentedMessage } from "./presentation.ts";
+import { PENDING } from "./waiting_counts.ts";
 
 /** How many waiting messages of one user a look reads, and memory keeps, at most. */
 const VIEW_LIMIT = 64;
@@ -53,7 +54,7 @@ export class MailboxFeed implements OutboxFeed {
   readonly #swept = new Map<string, Promise<void>>();
 
   constructor(private readonly server: ServerContext) {
-    this.#mailboxes = new RangeViews(server.store, ["im", "pending"], {
+    this.#mailboxes = new RangeViews(server.store, PENDING, {
       limit: VIEW_LIMIT,
       believedMs: VIEW_BELIEVED_MS,
       maxViews: MAX_VIEWS,

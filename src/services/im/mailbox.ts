@@ -7,8 +7,9 @@
  * key of its own, still read (and deleted with the message) for them.
  */
 import type { ElementObject } from "../../codec/csp/message.ts";
-import { add, check, del, type Mutation, set, type Store } from "../../store/kv.ts";
+import { check, del, type Mutation, set, type Store } from "../../store/kv.ts";
 import { RECENT_MS } from "./limits.ts";
+import { PENDING, StoredCounts, TrackedCounts, type WaitingCounts } from "./waiting_counts.ts";
 
 export interface StoredMessage {
   /** MessageID: sortable, so a mailbox lists in sending order. */
@@ -51,7 +52,7 @@ export interface DeliveryPrefs {
   acceptedContentLength?: number;
 }
 
-const pendingKey = (user: string, id: string) => ["im", "pending", user, id];
+const pendingKey = (user: string, id: string) => [...PENDING, user, id];
 /** Where records of earlier versions keep their content (see `StoredMessage.content`). */
 const contentKey = (user: string, id: string) => ["im", "content", user, id];
 const doneKey = (user: string, id: string) => ["im", "done", user, id];
@@ -63,9 +64,6 @@ const reportKey = (owner: string, messageId: string, recipient: string) => [
   recipient,
 ];
 const prefsKey = (sessionId: string) => ["im", "prefs", sessionId];
-/** How many messages wait in a user's mailbox: kept with every store and disposal, so a send
- * learns whether there is room without listing the mailbox. */
-const countKey = (user: string) => ["im", "count", user];
 
 /** The shape of every MessageID this server issues (`sortableId`); anything else names nothing. */
 export const isMessageId = (id: string) => /^[0-9a-f]{22}$/.test(id);
@@ -83,11 +81,17 @@ export function withoutContent(message: StoredMessage): StoredMessage {
 const DONE_REMEMBERED_MS = 7 * 24 * 3600_000;
 
 export class MailboxRepo {
-  constructor(private readonly store: Store) {}
+  /** How many messages wait per user: kept with every store and disposal, so a send learns
+   * whether there is room without listing the mailbox. */
+  readonly #counts: WaitingCounts;
+
+  constructor(private readonly store: Store) {
+    this.#counts = store.exclusive ? new TrackedCounts(store) : new StoredCounts(store);
+  }
 
   /** Waiting messages of a user, oldest first. */
   async pending(user: string, limit?: number): Promise<StoredMessage[]> {
-    const entries = await this.store.list<StoredMessage>(["im", "pending", user], { limit });
+    const entries = await this.store.list<StoredMessage>([...PENDING, user], { limit });
     return entries.map((e) => e.value);
   }
 
@@ -96,9 +100,8 @@ export class MailboxRepo {
   }
 
   /** Messages counted in the mailbox (expired ones still included until they are dropped). */
-  async count(user: string): Promise<number> {
-    const counter = await this.store.getRecent<Deno.KvU64>(countKey(user), RECENT_MS);
-    return counter ? Number(counter.value) : 0;
+  count(user: string): Promise<number> {
+    return this.#counts.count(user);
   }
 
   /** A stored message's content: inline, or, for a record of an earlier version, its own key. */
@@ -116,7 +119,7 @@ export class MailboxRepo {
   storeMutations(message: StoredMessage & { content: string }): Mutation[] {
     return [
       set(pendingKey(message.recipient, message.id), message),
-      add(countKey(message.recipient), 1),
+      ...this.#counts.change(message.recipient, 1),
     ];
   }
 
@@ -128,7 +131,7 @@ export class MailboxRepo {
   disposeMutations(message: StoredMessage, outcome: Outcome): Mutation[] {
     const mutations: Mutation[] = [
       check(doneKey(message.recipient, message.id), null),
-      add(countKey(message.recipient), -1),
+      ...this.#counts.change(message.recipient, -1),
       del(pendingKey(message.recipient, message.id)),
       {
         type: "set",

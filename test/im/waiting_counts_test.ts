@@ -1,0 +1,54 @@
+/**
+ * The mailbox bound's counts: a counter in KV for a store shared with other instances, ids kept in
+ * memory for a store this process serves alone. Both follow messages stored and taken out.
+ */
+import assert from "node:assert/strict";
+import {
+  PENDING,
+  StoredCounts,
+  TrackedCounts,
+  type WaitingCounts,
+} from "../../src/services/im/waiting_counts.ts";
+import { del, set, Store } from "../../src/store/kv.ts";
+
+const BOB = "wv:bob@example.com";
+const pending = (id: string) => [...PENDING, BOB, id];
+
+for (const [name, make] of [["in KV", StoredCounts], ["in memory", TrackedCounts]] as const) {
+  Deno.test(`counts ${name} follow messages stored and taken out`, async () => {
+    const store = await Store.open(":memory:");
+    try {
+      const counts: WaitingCounts = new make(store);
+      assert.equal(await counts.count(BOB), 0);
+      for (const id of ["a", "b", "c"]) {
+        await store.write(set(pending(id), { id }), ...counts.change(BOB, 1));
+      }
+      assert.equal(await counts.count(BOB), 3);
+      await store.write(del(pending("b")), ...counts.change(BOB, -1));
+      assert.equal(await counts.count(BOB), 2);
+      assert.equal(await counts.count("wv:carol@example.com"), 0);
+    } finally {
+      await store.close();
+    }
+  });
+}
+
+Deno.test("counts in memory start from what the mailbox holds, and miss nothing stored meanwhile", async () => {
+  const store = await Store.open(":memory:");
+  try {
+    await store.write(set(pending("a"), { id: "a" }), set(pending("b"), { id: "b" }));
+    const counts = new TrackedCounts(store);
+    // Counted while "c" is being committed: the answer may be before or after it, and what is
+    // kept afterwards has it either way.
+    const [counted] = await Promise.all([
+      counts.count(BOB),
+      store.write(set(pending("c"), { id: "c" })),
+    ]);
+    assert.ok(counted === 2 || counted === 3, `counted ${counted}`);
+    assert.equal(await counts.count(BOB), 3);
+    await store.write(del(pending("a")));
+    assert.equal(await counts.count(BOB), 2, "a message taken out leaves the count");
+  } finally {
+    await store.close();
+  }
+});
