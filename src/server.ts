@@ -3,7 +3,6 @@
  * Hono app with its routes. `main.ts` serves it; tests drive `app.request` or a real port.
  */
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import type { Config } from "./config.ts";
 import { DEFAULT_XML_LIMITS, type XmlLimits, type XmlTreeSource } from "./codec/xml/tree.ts";
 import { serviceElements } from "./services/mod.ts";
@@ -14,6 +13,7 @@ import { Store } from "./store/kv.ts";
 import { OutboxRepo } from "./store/outbox.ts";
 import { SessionRepo } from "./store/sessions.ts";
 import { UserRepo } from "./store/users.ts";
+import { limitBody } from "./transport/body_limit.ts";
 import { cspHandler } from "./transport/csp_http.ts";
 import { Sealer } from "./util/crypto.ts";
 
@@ -55,7 +55,7 @@ export async function createServer(config: Config, options: ServerOptions): Prom
   const app = new Hono();
   app.post(
     "/csp",
-    bodyLimit({
+    limitBody({
       maxSize: config.maxBodyBytes,
       onError: (c) => c.text("Request body too large", 413),
     }),

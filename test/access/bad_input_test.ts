@@ -49,6 +49,39 @@ Deno.test("broken bodies get HTTP 400, a wrong content type 415, an oversized bo
   }
 });
 
+Deno.test("over HTTP, an oversized body gets 413 whether its length is declared or streamed", async () => {
+  await using h = await startServer({ env: { IMPS_MAX_BODY: "4096" } });
+  await using http = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    h.server.app.fetch,
+  );
+  const post = (body: BodyInit) =>
+    fetch(`http://127.0.0.1:${http.addr.port}/csp`, {
+      method: "POST",
+      body,
+      headers: { "content-type": TYPE },
+    });
+  const login = new TextEncoder().encode(
+    h.client("guest", "1.2").envelope(
+      "<Login-Request><UserID>a</UserID><Password>p</Password></Login-Request>",
+      { transactionId: "t1", outband: true },
+    ),
+  );
+  const oversized = new Uint8Array(login.length + 5000).fill(0x20);
+  oversized.set(login);
+
+  const declared = await post(oversized);
+  assert.equal(declared.status, 413, "Content-Length over the limit");
+  await declared.body?.cancel();
+  // No Content-Length: the body arrives chunked and is counted as it comes.
+  const streamed = await post(ReadableStream.from([oversized]));
+  assert.equal(streamed.status, 413, "a chunked body over the limit");
+  await streamed.body?.cancel();
+  const within = await post(ReadableStream.from([login]));
+  assert.equal(within.status, 200, "a chunked body within the limit is read");
+  await within.body?.cancel();
+});
+
 Deno.test("a well-formed message with a broken envelope gets a CSP Status", async () => {
   await using h = await startServer();
   await h.addUser("alice", "secret");
