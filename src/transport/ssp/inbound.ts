@@ -7,11 +7,11 @@
  * POST on the other connection of the pair.
  */
 import type { Context, Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import type { Core } from "../../core/mod.ts";
 import { decodeSsp } from "../../codec/ssp/decode.ts";
 import { PEER_ID, SSP_CONTENT_TYPE, SspError, type SspMessage } from "../../codec/ssp/message.ts";
 import { XmlError, type XmlLimits } from "../../codec/xml/tree.ts";
+import { limitBody } from "../body_limit.ts";
 
 export interface InboundPost {
   /** x-wv-transactionid, when sent. */
@@ -44,7 +44,7 @@ export const SSP_PATH = "/ssp";
 export function registerSspRoute(app: Hono, options: InboundOptions): void {
   app.post(
     SSP_PATH,
-    bodyLimit({
+    limitBody({
       maxSize: options.limits.maxBytes,
       onError: (c) => c.text("SSP message too large", 413),
     }),
