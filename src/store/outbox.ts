@@ -1,7 +1,8 @@
 /**
- * Server-originated transactions waiting for a session: PresenceNotification, NewMessage, ... .
+ * Server-originated transactions waiting for a session: PresenceNotification, DeliveryReport, ... .
  * Each entry is keyed by a sortable sequence, which is also the TransactionID the client sees, so
- * the client's acknowledgement finds its entry without an index.
+ * the client's acknowledgement finds its entry without an index. Services that keep such
+ * transactions in records of their own (the IM mailbox) hand them out beside the queue as feeds.
  */
 import type { Primitive } from "../codec/csp/message.ts";
 import { sortableId } from "../util/ids.ts";

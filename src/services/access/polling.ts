@@ -1,7 +1,7 @@
 /**
  * Polling-Request: hands out waiting server-originated transactions, as many as the client's
- * MultiTrans allows, each as a Request under the outbox's own TransactionID; the client's
- * Response with that id acknowledges it. Nothing waiting: an empty HTTP body. Handing out writes
+ * MultiTrans allows, each as a Request under the outbox's own TransactionID (a message's is its
+ * MessageID); the client's Response with that id acknowledges it. Nothing waiting: an empty HTTP body. Handing out writes
  * nothing: the outbox remembers in memory what awaits acknowledgement (src/store/outbox.ts).
  */
 import type { CspTransaction } from "../../codec/csp/message.ts";
