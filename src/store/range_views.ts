@@ -14,13 +14,16 @@ export interface Kept<T> {
   versionstamp: string;
 }
 
-export interface RangeViewOptions {
-  /** Entries of one range kept at most. */
+export interface RangeViewOptions<T> {
+  /** Entries of one range kept at most (Infinity: all of it). */
   limit: number;
   /** How long a kept range is believed complete without reading it again. */
   believedMs: number;
   /** Ranges kept at most: beyond, the memory starts over rather than grow. */
   maxViews: number;
+  /** What is kept of a stored value (default: all of it); a caller that only counts keeps
+   * nothing. */
+  keep?: (value: unknown) => T;
 }
 
 interface View<T> {
@@ -48,7 +51,7 @@ export class RangeViews<T> {
   constructor(
     private readonly store: Store,
     private readonly family: readonly string[],
-    private readonly options: RangeViewOptions,
+    private readonly options: RangeViewOptions<T>,
   ) {
     store.commits.onCommit((mutations, versionstamp) => this.#follow(mutations, versionstamp));
   }
@@ -94,8 +97,12 @@ export class RangeViews<T> {
     else if (m.type === "set") {
       if (name > view.last) view.last = name;
       else if (!view.entries.has(name)) view.ordered = false;
-      view.entries.set(name, { value: m.value as T, versionstamp });
+      view.entries.set(name, { value: this.#kept(m.value), versionstamp });
     }
+  }
+
+  #kept(value: unknown): T {
+    return this.options.keep ? this.options.keep(value) : value as T;
   }
 
   /** Reads a range (its first `limit` entries), kept when that is all of it. Looks at once share
@@ -109,13 +116,13 @@ export class RangeViews<T> {
       const entries = new Map<string, Kept<T>>();
       let last = "";
       try {
-        const listed = this.store.reader.list<T>({ prefix: [...this.family, owner] }, {
-          limit: limit + 1,
-          batchSize: limit + 1,
-        });
+        const listed = this.store.reader.list(
+          { prefix: [...this.family, owner] },
+          Number.isFinite(limit) ? { limit: limit + 1, batchSize: limit + 1 } : {},
+        );
         for await (const { key, value, versionstamp } of listed) {
           last = String(key[this.family.length + 1]);
-          entries.set(last, { value, versionstamp });
+          entries.set(last, { value: this.#kept(value), versionstamp });
         }
       } finally {
         this.#loading.delete(owner);

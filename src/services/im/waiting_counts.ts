@@ -6,6 +6,7 @@
  * spares two writes per message.
  */
 import { add, type Mutation, type Store } from "../../store/kv.ts";
+import { RangeViews } from "../../store/range_views.ts";
 import { RECENT_MS } from "./limits.ts";
 
 export interface WaitingCounts {
@@ -37,61 +38,25 @@ export class StoredCounts implements WaitingCounts {
 /** Users whose waiting ids are kept at most: beyond, the memory starts over rather than grow. */
 const MAX_USERS = 200_000;
 
-/** Counts for a store this process serves alone: the waiting ids of each user asked about. */
+/** Counts for a store this process serves alone: the waiting ids of each user asked about, read
+ * once and kept by the commits (nothing else of the messages is kept). */
 export class TrackedCounts implements WaitingCounts {
-  readonly #ids = new Map<string, Set<string>>();
-  /** Reads in flight, and the commits for their user that landed meanwhile (the read may or may
-   * not include them: they are applied on top). */
-  readonly #loading = new Map<string, { done: Promise<Set<string>>; landed: Mutation[] }>();
+  readonly #waiting: RangeViews<null>;
 
-  constructor(private readonly store: Store) {
-    store.commits.onCommit((mutations) => this.#follow(mutations));
+  constructor(store: Store) {
+    this.#waiting = new RangeViews(store, PENDING, {
+      limit: Infinity,
+      believedMs: Infinity,
+      maxViews: MAX_USERS,
+      keep: () => null,
+    });
   }
 
   async count(user: string): Promise<number> {
-    return (this.#ids.get(user) ?? await this.#load(user)).size;
+    return (await this.#waiting.entries(user, Date.now())).size;
   }
 
   change(): Mutation[] {
     return [];
   }
-
-  #follow(mutations: readonly Mutation[]): void {
-    for (const m of mutations) {
-      if (m.type !== "set" && m.type !== "delete") continue;
-      const { key } = m;
-      if (key.length !== 4 || key[0] !== PENDING[0] || key[1] !== PENDING[1]) continue;
-      const user = String(key[2]);
-      this.#loading.get(user)?.landed.push(m);
-      const ids = this.#ids.get(user);
-      if (ids) apply(ids, m);
-    }
-  }
-
-  #load(user: string): Promise<Set<string>> {
-    const loading = this.#loading.get(user);
-    if (loading) return loading.done;
-    const landed: Mutation[] = [];
-    const done = (async () => {
-      const ids = new Set<string>();
-      try {
-        for await (const { key } of this.store.reader.list({ prefix: [...PENDING, user] })) {
-          ids.add(String(key[3]));
-        }
-      } finally {
-        this.#loading.delete(user);
-      }
-      for (const m of landed) apply(ids, m);
-      if (this.#ids.size >= MAX_USERS) this.#ids.clear();
-      this.#ids.set(user, ids);
-      return ids;
-    })();
-    this.#loading.set(user, { done, landed });
-    return done;
-  }
-}
-
-function apply(ids: Set<string>, m: Mutation): void {
-  if (m.type === "set") ids.add(String(m.key[3]));
-  else if (m.type === "delete") ids.delete(String(m.key[3]));
 }
