@@ -6,24 +6,40 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 // deno-lint-ignore no-control-regex
 const FORBIDDEN_CHAR = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
 
-/** Below this length a char-code loop beats TextDecoder's per-call overhead. */
-const SHORT_SPAN = 24;
+/** Up to this length (a session id) a byte loop beats TextDecoder's per-call overhead. */
+const SHORT_SPAN = 32;
+/** Short ASCII spans recently decoded, by a hash of their bytes: element and attribute names and
+ * the short values CSP repeats (modes, flags, ids) come back as the same string, which saves
+ * building it a character at a time and most of the garbage a request leaves. */
+const INTERNED_SLOTS = 1024;
+const interned: (string | undefined)[] = new Array(INTERNED_SLOTS).fill(undefined);
 
 /** The UTF-8 text of input[start, end); throws XmlError for bytes XML does not allow. */
 export function decodeSpan(input: Uint8Array, start: number, end: number): string {
-  if (end - start <= SHORT_SPAN) {
-    let s = "";
-    for (let i = start; i < end; i++) {
-      const c = input[i];
-      if (c >= 0x80) return decodeUtf8(input, start, end);
-      if (c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) {
-        throw new XmlError("control character in document", i);
-      }
-      s += String.fromCharCode(c);
+  if (end - start > SHORT_SPAN) return decodeUtf8(input, start, end);
+  let hash = 0x811c9dc5; // FNV-1a
+  for (let i = start; i < end; i++) {
+    const c = input[i];
+    if (c >= 0x80) return decodeUtf8(input, start, end);
+    if (c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) {
+      throw new XmlError("control character in document", i);
     }
-    return s;
+    hash = Math.imul(hash ^ c, 0x01000193);
   }
-  return decodeUtf8(input, start, end);
+  const slot = hash & (INTERNED_SLOTS - 1);
+  const known = interned[slot];
+  if (known !== undefined && sameAscii(known, input, start, end)) return known;
+  const text = String.fromCharCode.apply(null, input.subarray(start, end) as unknown as number[]);
+  interned[slot] = text;
+  return text;
+}
+
+function sameAscii(text: string, input: Uint8Array, start: number, end: number): boolean {
+  if (text.length !== end - start) return false;
+  for (let i = 0; i < text.length; i++) {
+    if (text.charCodeAt(i) !== input[start + i]) return false;
+  }
+  return true;
 }
 
 function decodeUtf8(input: Uint8Array, start: number, end: number): string {

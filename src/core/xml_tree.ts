@@ -42,6 +42,11 @@ export function treeSource(tokenizer: XmlTokenizer): XmlTreeSource {
   return (input, limits) => buildTree(input, tokenizeChecked(tokenizer, input, limits));
 }
 
+/** Shared by the many elements without attributes or children (most of a CSP message), so the
+ * tree costs one object per element; replaced by its own object or array on first use. */
+const NO_ATTRS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+const NO_CHILDREN: XmlElement[] = Object.freeze([]) as unknown as XmlElement[];
+
 /** The tree of a well-formed token array. */
 export function buildTree(input: Uint8Array, result: TokenizeResult): XmlElement {
   const tokens = result.tokens, end = result.count * TOKEN_WORDS;
@@ -53,12 +58,13 @@ export function buildTree(input: Uint8Array, result: TokenizeResult): XmlElement
       case TOKEN_OPEN: {
         const element: XmlElement = {
           name: decodeSpan(input, start, stop),
-          attrs: {},
-          children: [],
+          attrs: NO_ATTRS,
+          children: NO_CHILDREN,
           text: "",
         };
         if (current) {
-          current.children.push(element);
+          if (current.children === NO_CHILDREN) current.children = [element];
+          else current.children.push(element);
           stack.push(current);
         } else {
           root = element;
@@ -68,6 +74,7 @@ export function buildTree(input: Uint8Array, result: TokenizeResult): XmlElement
       }
       case TOKEN_ATTR_NAME: {
         w += TOKEN_WORDS; // the value token always follows
+        if (current!.attrs === NO_ATTRS) current!.attrs = {};
         setAttribute(current!.attrs, decodeSpan(input, start, stop), textOf(input, tokens, w));
         break;
       }
