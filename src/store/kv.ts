@@ -13,9 +13,15 @@ const GET_MANY_LIMIT = 10;
 /** Values kept by getRecent at most; past it the cache starts over rather than grow. */
 const RECENT_MAX = 50_000;
 
+/** A value as stored, with the versionstamp of the commit that wrote it (what a check names). */
+export interface Kept<T> {
+  value: T;
+  versionstamp: string;
+}
+
 interface PendingRead {
   key: Deno.KvKey;
-  resolve: (value: unknown) => void;
+  resolve: (entry: Kept<unknown> | undefined) => void;
   reject: (error: unknown) => void;
 }
 
@@ -24,6 +30,11 @@ interface RecentValue {
   /** When it was read or written, ms. */
   at: number;
 }
+
+const kept = <T>(entry: Deno.KvEntryMaybe<T>): Kept<T> | undefined =>
+  entry.versionstamp === null
+    ? undefined
+    : { value: entry.value, versionstamp: entry.versionstamp };
 
 export class Store {
   readonly commits: CommitGrouper;
@@ -80,9 +91,14 @@ export class Store {
   }
 
   /** Reads one key. Gets asked in the same tick travel together (see #readTogether). */
-  get<T>(key: Deno.KvKey): Promise<T | undefined> {
+  async get<T>(key: Deno.KvKey): Promise<T | undefined> {
+    return (await this.getEntry<T>(key))?.value ?? undefined;
+  }
+
+  /** Like get, with the version read (for a write that must hold only while it is unchanged). */
+  getEntry<T>(key: Deno.KvKey): Promise<Kept<T> | undefined> {
     return new Promise((resolve, reject) => {
-      const read = { key, resolve: resolve as (value: unknown) => void, reject };
+      const read = { key, resolve: resolve as PendingRead["resolve"], reject };
       if (this.#reads.push(read) === 1) queueMicrotask(() => this.#readTogether());
     });
   }
@@ -98,12 +114,10 @@ export class Store {
     for (let i = 0; i < reads.length; i += GET_MANY_LIMIT) {
       const chunk = reads.slice(i, i + GET_MANY_LIMIT);
       this.reader.getMany(chunk.map((r) => r.key)).then(
-        (entries) => entries.forEach((e, j) => chunk[j].resolve(e.value ?? undefined)),
+        (entries) => entries.forEach((e, j) => chunk[j].resolve(kept(e))),
         // One bad key fails the whole call: ask each alone, so only its own caller hears of it.
         () => {
-          for (const r of chunk) {
-            this.reader.get(r.key).then((e) => r.resolve(e.value ?? undefined), r.reject);
-          }
+          for (const r of chunk) this.reader.get(r.key).then((e) => r.resolve(kept(e)), r.reject);
         },
       );
     }
@@ -183,10 +197,10 @@ export class Store {
   async list<T>(
     prefix: Deno.KvKey,
     options: Deno.KvListOptions = {},
-  ): Promise<{ key: Deno.KvKey; value: T }[]> {
-    const out: { key: Deno.KvKey; value: T }[] = [];
-    for await (const entry of this.reader.list<T>({ prefix }, options)) {
-      out.push({ key: entry.key, value: entry.value });
+  ): Promise<({ key: Deno.KvKey } & Kept<T>)[]> {
+    const out: ({ key: Deno.KvKey } & Kept<T>)[] = [];
+    for await (const { key, value, versionstamp } of this.reader.list<T>({ prefix }, options)) {
+      out.push({ key, value, versionstamp });
     }
     return out;
   }

@@ -6,13 +6,9 @@
  * writer outside this process (another instance on a shared KV) could leave unseen.
  */
 import type { Mutation } from "./commit.ts";
-import type { Store } from "./kv.ts";
+import type { Kept, Store } from "./kv.ts";
 
-/** A value as stored, with the versionstamp of the commit that wrote it. */
-export interface Kept<T> {
-  value: T;
-  versionstamp: string;
-}
+export type { Kept };
 
 export interface RangeViewOptions<T> {
   /** Entries of one range kept at most (Infinity: all of it). */

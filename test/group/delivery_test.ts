@@ -28,7 +28,7 @@ async function room(h: Harness, ...others: string[]): Promise<CspClient[]> {
 async function mailboxOfBob(h: Harness, bob: CspClient) {
   const mailbox = mailboxOf(h.server.context);
   const pending = await mailbox.pending(bob.userId);
-  return { ids: pending.map((m) => m.id), count: await mailbox.count(bob.userId) };
+  return { ids: pending.map((m) => m.value.id), count: await mailbox.count(bob.userId) };
 }
 
 const delivered = (client: CspClient, messageId: string) =>

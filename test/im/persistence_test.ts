@@ -4,9 +4,17 @@
  */
 import assert from "node:assert/strict";
 import { runAdmin } from "../../src/admin.ts";
-import { NS, startServer } from "../support/harness.ts";
+import { type CspClient, NS, startServer } from "../support/harness.ts";
 import { spawnServer } from "../support/process.ts";
-import { ackDelivered, ackStatus, infoOf, pollOne, resultCode, sendOk } from "./im_support.ts";
+import {
+  ackDelivered,
+  ackStatus,
+  infoOf,
+  poll,
+  pollOne,
+  resultCode,
+  sendOk,
+} from "./im_support.ts";
 
 Deno.test("a stored message and its report survive a restart of the server", async () => {
   const dir = await Deno.makeTempDir();
@@ -37,6 +45,38 @@ Deno.test("a stored message and its report survive a restart of the server", asy
     const report = await pollOne(alice, "DeliveryReport-Request");
     assert.equal(resultCode(report.primitive.body), 200);
     await ackStatus(alice, report);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("bob confirms a message twice: 200 again while the server runs, 426 after a restart", async () => {
+  const dir = await Deno.makeTempDir();
+  const env = { IMPS_DATA: `${dir}/imps.kv` };
+  const confirm = (bob: CspClient, id: string) =>
+    bob.send(`<MessageDelivered><MessageID>${id}</MessageID></MessageDelivered>`);
+  try {
+    let messageId: string;
+    {
+      await using h = await startServer({ env });
+      await h.addUser("alice", "secret");
+      await h.addUser("bob", "secret");
+      const alice = h.client("alice", "1.2");
+      await alice.login("secret");
+      messageId = await sendOk(alice, ["bob"], "confirmed twice", { report: true });
+      const bob = h.client("bob", "1.2");
+      await bob.login("secret");
+      assert.equal((await confirm(bob, messageId)).code, 200);
+      assert.equal((await confirm(bob, messageId)).code, 200, "a retry is answered alike");
+      const report = await pollOne(alice, "DeliveryReport-Request");
+      assert.equal(resultCode(report.primitive.body), 200);
+      await ackStatus(alice, report);
+      assert.deepEqual(await poll(alice), [], "alice hears once");
+    }
+    await using h = await startServer({ env });
+    const bob = h.client("bob", "1.2");
+    await bob.login("secret");
+    assert.equal((await confirm(bob, messageId)).code, 426, "no longer remembered");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -2,7 +2,7 @@
  * The recipient's side of delivery: MessageDelivered (sent either as the Response to a
  * NewMessage, or as a Request of its own after GetMessage or a poll) takes a message out of the
  * mailbox and reports 200 to a sender who asked; the owner's answer to a DeliveryReport-Request
- * lets the stored report go. Repeats and races are harmless: an already delivered message is
+ * lets the stored report go. Repeats and races are harmless: a message delivered lately is
  * answered 200 again and reported once (the disposal holds only while nobody settled it first).
  * A group copy pushed without a mailbox copy is only taken off its session's queue.
  */
@@ -29,13 +29,13 @@ async function delivered(ctx: RequestContext, messageId: string): Promise<boolea
   if (!isMessageId(messageId)) return false;
   const user = ctx.session!.userId;
   const mailbox = mailboxOf(ctx.server);
-  const message = await mailbox.message(user, messageId);
-  if (message) {
+  const waiting = await mailbox.message(user, messageId);
+  if (waiting) {
     // Settled by someone else meanwhile (false) is delivered all the same: answered alike.
-    await dispose(ctx.server, message, 200);
+    await dispose(ctx.server, waiting, 200);
     return true;
   }
-  if (await mailbox.disposed(user, messageId) !== undefined) return true;
+  if (mailbox.leftLately(user, messageId)) return true;
   // A pushed group copy leaves no record once taken off the queue: a repeat gets 426.
   return await takeGroupCopy(ctx.server, ctx.session!.id, messageId);
 }
@@ -65,10 +65,12 @@ export const messageAck: AckModule = {
     const accepted = answer.name === "MessageDelivered" ||
       (answer.name === "Status" && int(obj(answer.body.Result)?.Code) === 200);
     if (!accepted) return;
-    const message = data.stored ??
-      await mailboxOf(ctx.server).message(ctx.session!.userId, data.message);
-    if (!message) return;
-    return { mutations: await disposal(ctx.server, message, 200) };
+    // Entries of earlier versions carry no version: their message is read back.
+    const waiting = data.stored && data.version
+      ? { value: data.stored, versionstamp: data.version }
+      : await mailboxOf(ctx.server).message(ctx.session!.userId, data.message);
+    if (!waiting) return;
+    return { mutations: await disposal(ctx.server, waiting, 200) };
   },
 };
 

@@ -6,7 +6,7 @@
  */
 import { str } from "../../session/values.ts";
 import type { ServerContext } from "../../session/server_context.ts";
-import { CommitConflict, type Mutation, type Store } from "../../store/kv.ts";
+import { CommitConflict, type Kept, type Mutation, type Store } from "../../store/kv.ts";
 import type { NewOutboxEntry } from "../../store/outbox.ts";
 import type { SessionRecord } from "../../store/sessions.ts";
 import {
@@ -24,12 +24,12 @@ export const REPORT_ACK = "im.report";
 
 /**
  * What an outbox entry of this element carries, to find it again. A pushed message carries the
- * message as stored too (without its content, which the entry has already), so its
- * acknowledgement settles it without reading it back. A group copy that is only queued names
+ * message as stored too, and the version of its record, so its acknowledgement settles it
+ * without reading it back. A group copy that is only queued names
  * its MessageID: acknowledging it just takes the entry off the queue.
  */
 export type ImAckData =
-  | { message: string; stored?: StoredMessage }
+  | { message: string; stored?: StoredMessage; version?: string }
   | { report: { messageId: string; recipient: string } }
   | { groupCopy: string };
 
@@ -180,10 +180,11 @@ async function reportMutations(server: ServerContext, report: StoredReport): Pro
  */
 export async function disposal(
   server: ServerContext,
-  message: StoredMessage,
+  waiting: Kept<StoredMessage>,
   outcome: Outcome,
 ): Promise<Mutation[]> {
-  const mutations = mailboxOf(server).disposeMutations(message, outcome);
+  const mutations = mailboxOf(server).disposeMutations(waiting);
+  const message = waiting.value;
   if (message.deliveryReport) {
     mutations.push(
       ...await reportMutations(server, {
@@ -202,11 +203,11 @@ export async function disposal(
 /** Disposes of a message now; false when someone else already had (nothing written then). */
 export async function dispose(
   server: ServerContext,
-  message: StoredMessage,
+  waiting: Kept<StoredMessage>,
   outcome: Outcome,
 ): Promise<boolean> {
   try {
-    await server.store.write(...await disposal(server, message, outcome));
+    await server.store.write(...await disposal(server, waiting, outcome));
   } catch (error) {
     if (error instanceof CommitConflict) return false;
     throw error;
@@ -231,9 +232,10 @@ export async function liveMessages(
 ): Promise<StoredMessage[]> {
   const now = Date.now();
   const live: StoredMessage[] = [];
-  for (const message of await mailboxOf(server).pending(user, limit)) {
+  for (const waiting of await mailboxOf(server).pending(user, limit)) {
+    const message = waiting.value;
     if (message.expiresAt !== undefined && message.expiresAt <= now) {
-      await dispose(server, message, 542);
+      await dispose(server, waiting, 542);
     } else live.push(message);
   }
   return live;

@@ -78,12 +78,12 @@ export class MailboxFeed implements OutboxFeed {
     const handed = this.#handed.get(sessionId);
     const waiting = await this.#mailboxes.entries(delivery.userId, now);
     const due: OutboxEntry[] = [];
-    const expired: PresentedMessage[] = [];
+    const expired: Kept<PresentedMessage>[] = [];
     for (const [id, kept] of waiting) {
       if (due.length >= limit) break;
       const message = kept.value;
       if (message.expiresAt !== undefined && message.expiresAt <= now) {
-        expired.push(message);
+        expired.push(kept);
         continue;
       }
       if (!isDue(handed?.get(id), kept.versionstamp, now)) continue;
@@ -91,7 +91,7 @@ export class MailboxFeed implements OutboxFeed {
       this.#versions.set(entry, kept.versionstamp);
       due.push(entry);
     }
-    for (const message of expired) await dispose(this.server, message, 542);
+    for (const waiting of expired) await dispose(this.server, waiting, 542);
     if (handed && handed.size > waiting.size) {
       // Marks of messages that left the mailbox.
       for (const id of handed.keys()) if (!waiting.has(id)) handed.delete(id);
@@ -153,7 +153,11 @@ export class MailboxFeed implements OutboxFeed {
         primitive: newMessage(message, await mailboxOf(this.server).content(message)),
         createdAt: message.sentAt,
         ackHandler: MESSAGE_ACK,
-        ackData: { message: message.id, stored: message } satisfies ImAckData,
+        ackData: {
+          message: message.id,
+          stored: message,
+          version: kept.versionstamp,
+        } satisfies ImAckData,
       };
     }
     return presented.notify ??= {

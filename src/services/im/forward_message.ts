@@ -26,10 +26,11 @@ export const forwardMessageRequest: PrimitiveModule = {
     checkSender(ctx, obj(body.Sender));
     const forwarder = ctx.session!.userId;
     const mailbox = mailboxOf(ctx.server);
-    const original = isMessageId(messageId)
+    const waiting = isMessageId(messageId)
       ? await mailbox.message(forwarder, messageId)
       : undefined;
-    if (!original) throw new ProtocolError(426, "Invalid message-id");
+    if (!waiting) throw new ProtocolError(426, "Invalid message-id");
+    const original: PresentedMessage = waiting.value;
 
     // A forward comes from the forwarder's mailbox, not through the group it may have reached
     // them by: it keeps none of the group's addressing. The content travels beside the draft.
@@ -46,7 +47,7 @@ export const forwardMessageRequest: PrimitiveModule = {
       forwarder,
     );
     const { result, ok } = sendResult(outcomes);
-    if (ok) await dispose(ctx.server, original, 541);
+    if (ok) await dispose(ctx.server, waiting, 541);
     if (ctx.version === "1.3" && result.Code === 200) {
       return { name: "ForwardMessage-Response", body: { MessageID: draft.id } };
     }

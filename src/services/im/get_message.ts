@@ -19,10 +19,11 @@ export const getMessageRequest: PrimitiveModule = {
     if (!messageId) throw new ProtocolError(400, "MessageID missing");
     const user = ctx.session!.userId;
     const mailbox = mailboxOf(ctx.server);
-    const message = isMessageId(messageId) ? await mailbox.message(user, messageId) : undefined;
-    if (!message) throw new ProtocolError(426, "Invalid message-id");
+    const waiting = isMessageId(messageId) ? await mailbox.message(user, messageId) : undefined;
+    if (!waiting) throw new ProtocolError(426, "Invalid message-id");
+    const message = waiting.value;
     if (message.expiresAt !== undefined && message.expiresAt <= Date.now()) {
-      await dispose(ctx.server, message, 542);
+      await dispose(ctx.server, waiting, 542);
       throw new ProtocolError(542, "Message has expired");
     }
     return {

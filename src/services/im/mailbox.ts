@@ -1,13 +1,13 @@
 /**
  * Each user's mailbox: the messages waiting for them (until delivered, rejected, forwarded or
- * expired), the delivery reports waiting for them, a short memory of what was already disposed
- * (so a retried MessageDelivered is answered alike), and each session's delivery preferences.
+ * expired), the delivery reports waiting for them, a memory of what left it lately (so a retried
+ * MessageDelivered is answered alike), and each session's delivery preferences.
  * Messages belong to the user, not to a session: every new login picks up what is still here.
  * A message's record holds its content; records written by earlier versions have theirs under a
  * key of its own, still read (and deleted with the message) for them.
  */
 import type { ElementObject } from "../../codec/csp/message.ts";
-import { check, del, type Mutation, set, type Store } from "../../store/kv.ts";
+import { check, del, type Kept, type Mutation, set, type Store } from "../../store/kv.ts";
 import { RECENT_MS } from "./limits.ts";
 import { PENDING, StoredCounts, TrackedCounts, type WaitingCounts } from "./waiting_counts.ts";
 
@@ -55,7 +55,6 @@ export interface DeliveryPrefs {
 const pendingKey = (user: string, id: string) => [...PENDING, user, id];
 /** Where records of earlier versions keep their content (see `StoredMessage.content`). */
 const contentKey = (user: string, id: string) => ["im", "content", user, id];
-const doneKey = (user: string, id: string) => ["im", "done", user, id];
 const reportKey = (owner: string, messageId: string, recipient: string) => [
   "im",
   "report",
@@ -69,34 +68,46 @@ const prefsKey = (sessionId: string) => ["im", "prefs", sessionId];
 export const isMessageId = (id: string) => /^[0-9a-f]{22}$/.test(id);
 
 /**
- * What a queue entry that carries the content already keeps of a stored message: the content is
- * emptied rather than left out, so that disposing of it still tells a record with its content
- * inline from one of an earlier version (whose content key goes too).
+ * Messages that left a mailbox lately, remembered (in memory) so that a retried MessageDelivered
+ * is answered 200 again; a repeat after a restart, or after this many later disposals, is
+ * answered 426 like an unknown id. Retries come within seconds; a record per disposal in KV would
+ * cost a write per message.
  */
-export function withoutContent(message: StoredMessage): StoredMessage {
-  return message.content === undefined ? message : { ...message, content: "" };
-}
-
-/** How long a disposed message is remembered, to answer retried acknowledgements alike. */
-const DONE_REMEMBERED_MS = 7 * 24 * 3600_000;
+const GONE_REMEMBERED = 50_000;
 
 export class MailboxRepo {
   /** How many messages wait per user: kept with every store and disposal, so a send learns
    * whether there is room without listing the mailbox. */
   readonly #counts: WaitingCounts;
 
+  /** Users and MessageIDs (`user id`) of the messages that left lately, oldest first. */
+  readonly #gone = new Set<string>();
+
   constructor(private readonly store: Store) {
     this.#counts = store.exclusive ? new TrackedCounts(store) : new StoredCounts(store);
+    store.commits.onCommit((mutations) => this.#noteGone(mutations));
   }
 
-  /** Waiting messages of a user, oldest first. */
-  async pending(user: string, limit?: number): Promise<StoredMessage[]> {
-    const entries = await this.store.list<StoredMessage>([...PENDING, user], { limit });
-    return entries.map((e) => e.value);
+  #noteGone(mutations: readonly Mutation[]): void {
+    for (const m of mutations) {
+      const key = m.key;
+      if (m.type !== "delete" || key.length !== 4 || key[0] !== PENDING[0]) continue;
+      if (key[1] !== PENDING[1]) continue;
+      if (this.#gone.size >= GONE_REMEMBERED) {
+        this.#gone.delete(this.#gone.values().next().value!);
+      }
+      this.#gone.add(`${key[2] as string} ${key[3] as string}`);
+    }
   }
 
-  message(user: string, id: string): Promise<StoredMessage | undefined> {
-    return this.store.get<StoredMessage>(pendingKey(user, id));
+  /** Waiting messages of a user, oldest first, each with the version a disposal must find. */
+  pending(user: string, limit?: number): Promise<Kept<StoredMessage>[]> {
+    return this.store.list<StoredMessage>([...PENDING, user], { limit });
+  }
+
+  /** A waiting message, with the version a disposal must find. */
+  message(user: string, id: string): Promise<Kept<StoredMessage> | undefined> {
+    return this.store.getEntry<StoredMessage>(pendingKey(user, id));
   }
 
   /** Messages counted in the mailbox (expired ones still included until they are dropped). */
@@ -110,9 +121,10 @@ export class MailboxRepo {
     return await this.store.get<string>(contentKey(message.recipient, message.id)) ?? "";
   }
 
-  /** The outcome of a message that already left the mailbox, if still remembered. */
-  async disposed(user: string, id: string): Promise<Outcome | undefined> {
-    return (await this.store.get<{ outcome: Outcome }>(doneKey(user, id)))?.outcome;
+  /** Whether a message left the user's mailbox lately (delivered, rejected, forwarded or
+   * expired); see GONE_REMEMBERED. */
+  leftLately(user: string, id: string): boolean {
+    return this.#gone.has(`${user} ${id}`);
   }
 
   /** Mutations that put a message, its content inline, in its recipient's mailbox. */
@@ -124,21 +136,16 @@ export class MailboxRepo {
   }
 
   /**
-   * Mutations that take a message out of the mailbox. They hold only while nobody disposed of it
-   * first (its disposal record does not exist yet): two acknowledgements, or a delivery and a
-   * reject, racing for one message settle it once, and its sender gets one report.
+   * Mutations that take a message out of the mailbox. They hold only while its record is still
+   * the version read: two acknowledgements, or a delivery and a reject, racing for one message
+   * settle it once, and its sender gets one report.
    */
-  disposeMutations(message: StoredMessage, outcome: Outcome): Mutation[] {
+  disposeMutations({ value: message, versionstamp }: Kept<StoredMessage>): Mutation[] {
+    const key = pendingKey(message.recipient, message.id);
     const mutations: Mutation[] = [
-      check(doneKey(message.recipient, message.id), null),
+      check(key, versionstamp),
       ...this.#counts.change(message.recipient, -1),
-      del(pendingKey(message.recipient, message.id)),
-      {
-        type: "set",
-        key: doneKey(message.recipient, message.id),
-        value: { outcome, at: Date.now() },
-        expireIn: DONE_REMEMBERED_MS,
-      },
+      del(key),
     ];
     // Only a record of an earlier version has its content under a key of its own.
     if (message.content === undefined) {

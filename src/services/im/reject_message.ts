@@ -18,9 +18,9 @@ export const rejectMessageRequest: PrimitiveModule = {
     const mailbox = mailboxOf(ctx.server);
     const unknown: string[] = [];
     for (const id of ids) {
-      const message = isMessageId(id) ? await mailbox.message(ctx.session!.userId, id) : undefined;
+      const waiting = isMessageId(id) ? await mailbox.message(ctx.session!.userId, id) : undefined;
       // One settled by someone else meanwhile (delivered, say) is no longer there to reject.
-      if (!message || !await dispose(ctx.server, message, 538)) unknown.push(id);
+      if (!waiting || !await dispose(ctx.server, waiting, 538)) unknown.push(id);
     }
     if (unknown.length === 0) return status(200);
     const detail = { Code: 426, Description: "Invalid message-id", MessageID: unknown };
