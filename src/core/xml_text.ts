@@ -6,8 +6,8 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 // deno-lint-ignore no-control-regex
 const FORBIDDEN_CHAR = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
 
-/** Up to this length (a session id) a byte loop beats TextDecoder's per-call overhead. */
-const SHORT_SPAN = 32;
+/** Up to this length (a namespace URI) a byte loop beats TextDecoder's per-call overhead. */
+const SHORT_SPAN = 64;
 /** Short ASCII spans recently decoded, by a hash of their bytes: element and attribute names and
  * the short values CSP repeats (modes, flags, ids) come back as the same string, which saves
  * building it a character at a time and most of the garbage a request leaves. */
