@@ -16,17 +16,24 @@ import {
   sendOk,
 } from "./im_support.ts";
 
+/** A server on the KV `env` names, with alice and bob registered and alice logged in. */
+async function aliceAndBobOn(env: Record<string, string>) {
+  const h = await startServer({ env });
+  await h.addUser("alice", "secret");
+  await h.addUser("bob", "secret");
+  const alice = h.client("alice", "1.2");
+  await alice.login("secret");
+  return { h, alice };
+}
+
 Deno.test("a stored message and its report survive a restart of the server", async () => {
   const dir = await Deno.makeTempDir();
   const env = { IMPS_DATA: `${dir}/imps.kv` };
   try {
     let messageId: string;
     {
-      await using h = await startServer({ env });
-      await h.addUser("alice", "secret");
-      await h.addUser("bob", "secret");
-      const alice = h.client("alice", "1.2");
-      await alice.login("secret");
+      const { h, alice } = await aliceAndBobOn(env);
+      await using _ = h;
       messageId = await sendOk(alice, ["bob"], "kept on disk", { report: true });
       await alice.send("<Logout-Request/>");
     }
@@ -58,11 +65,8 @@ Deno.test("bob confirms a message twice: 200 again while the server runs, 426 af
   try {
     let messageId: string;
     {
-      await using h = await startServer({ env });
-      await h.addUser("alice", "secret");
-      await h.addUser("bob", "secret");
-      const alice = h.client("alice", "1.2");
-      await alice.login("secret");
+      const { h, alice } = await aliceAndBobOn(env);
+      await using _ = h;
       messageId = await sendOk(alice, ["bob"], "confirmed twice", { report: true });
       const bob = h.client("bob", "1.2");
       await bob.login("secret");
