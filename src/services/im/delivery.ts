@@ -25,8 +25,8 @@ export const REPORT_ACK = "im.report";
 /**
  * What an outbox entry of this element carries, to find it again. A pushed message carries the
  * message as stored too, and the version of its record, so its acknowledgement settles it
- * without reading it back. A group copy that is only queued names
- * its MessageID: acknowledging it just takes the entry off the queue.
+ * without reading it back. A group copy that is only queued names its MessageID: acknowledging it
+ * just takes the entry off the queue.
  */
 export type ImAckData =
   | { message: string; stored?: StoredMessage; version?: string }
