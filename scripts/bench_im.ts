@@ -1,15 +1,16 @@
 /**
- * `deno run -A scripts/bench_im.ts [--pairs 20] [--messages 50] [--warmup 500] [--multi-trans 10]
- * [--poll-interval 10] [--pin]`: instant messaging over real HTTP, against a Hono POST echo of the
- * same bodies.
+ * `deno run -A scripts/bench_im.ts [--pairs 20] [--messages 50] [--warmup 20000]
+ * [--multi-trans 10] [--poll-interval 10] [--pin]`: instant messaging over real HTTP, against a
+ * Hono POST echo of the same bodies.
  *
  * The server runs in this process on a file KV in a temp directory; the clients run in a child
  * process (the same script with `--load`), so client work does not share the server's thread.
- * Each of `pairs` senders sends `warmup` messages, untimed (V8 optimizes the server's code as it
- * goes), then `messages` messages, one after another, to its own receiver. Each receiver agreed
- * MultiTrans in ClientCapability and polls: every Polling-Request carries the acknowledgements
- * (MessageDelivered Responses) of what the previous poll handed out, and the last ones go alone.
- * A receiver polls every `--poll-interval` ms, at once while its answers say Poll T.
+ * First `warmup` messages in all go untimed (V8 optimizes the server's hot code only after some
+ * ten thousand requests); then each of `pairs` senders sends `messages` messages, one after
+ * another, to its own receiver. Each receiver agreed MultiTrans in ClientCapability and polls:
+ * every Polling-Request carries the acknowledgements (MessageDelivered Responses) of what the
+ * previous poll handed out, and the last ones go alone. A receiver polls every `--poll-interval`
+ * ms, at once while its answers say Poll T.
  * `--multi-trans 1` makes each receiver take one message per poll.
  *
  * Prints delivered messages/s (counted once the last acknowledgement is answered) and the
@@ -39,8 +40,8 @@ function option(name: string, fallback: number): number {
 }
 const PAIRS = option("pairs", 20);
 const MESSAGES = option("messages", 50);
-/** Messages each sender sends before the timed part. */
-const WARMUP = option("warmup", 500);
+/** Messages sent in all before the timed part, shared among the senders. */
+const WARMUP = option("warmup", 20_000);
 const MULTI_TRANS = Math.min(option("multi-trans", 10), 15);
 /** A receiver's polling interval, ms: it polls again at once only while Poll says T. */
 const POLL_INTERVAL_MS = option("poll-interval", 10);
@@ -116,9 +117,9 @@ async function loadIm(url: string): Promise<LoadResult> {
     pairs.push({ sender: await login(`s${i}`), receiver, to: `r${i}` });
   }
 
-  // Untimed first: V8 optimizes a server's hot functions only after some ten thousand requests
-  // (the echo's handful of functions, within its own warm-up round).
-  await exchange(url, pairs, WARMUP);
+  // Untimed first, as the echo has a warm-up round: V8 optimizes the server's many hot functions
+  // only after some ten thousand requests.
+  await exchange(url, pairs, Math.ceil(WARMUP / PAIRS));
   console.log(READY);
   const requestsBefore = requests;
   const start = performance.now();
