@@ -6,6 +6,7 @@
  */
 import type { XmlElement } from "../xml/tree.ts";
 import { child, children, node, textOf } from "./message.ts";
+import { utf8Length } from "../../util/utf8.ts";
 
 const DOMAIN = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/;
 
@@ -224,7 +225,7 @@ export function messageInfo(m: RelayedContent, addressing: XmlElement[]): XmlEle
     {
       messageID: m.messageId,
       contentType: m.contentType,
-      contentSize: String(new TextEncoder().encode(m.content).length),
+      contentSize: String(utf8Length(m.content)),
       contentEncoding: m.contentEncoding === "BASE64" ? "BASE64" : undefined,
       contentName: m.contentName,
       validity: m.validity !== undefined ? String(m.validity) : undefined,

@@ -8,6 +8,7 @@ import type { ElementObject } from "../../codec/csp/message.ts";
 import { ProtocolError } from "../../session/status.ts";
 import { all, obj, str } from "../../session/values.ts";
 import { MAX_ACTIVE_USERS, MAX_TEXT_PROPERTY, MAX_WELCOME_NOTE } from "./limits.ts";
+import { utf8Length } from "../../util/utf8.ts";
 
 export type Role = "Admin" | "Mod" | "User";
 
@@ -179,7 +180,7 @@ export function readWelcomeNote(element: ElementObject | undefined): WelcomeNote
     throw new ProtocolError(415, "Unsupported WelcomeNote ContentEncoding");
   }
   const data = typeof element.ContentData === "string" ? element.ContentData : "";
-  if (new TextEncoder().encode(data).length > MAX_WELCOME_NOTE) {
+  if (utf8Length(data) > MAX_WELCOME_NOTE) {
     throw new ProtocolError(402, `WelcomeNote is larger than ${MAX_WELCOME_NOTE} bytes`);
   }
   const encoding = encodingText === "base64" ? "BASE64" : "None";

@@ -8,6 +8,7 @@ import type { RequestContext } from "../../session/handler.ts";
 import { ProtocolError } from "../../session/status.ts";
 import { all, int, obj, str, strs } from "../../session/values.ts";
 import { parseUserId } from "../../util/userid.ts";
+import { utf8Length } from "../../util/utf8.ts";
 import type { Config } from "../../config.ts";
 import type { StoredMessage } from "./mailbox.ts";
 import type { GroupRecipient } from "./seams.ts";
@@ -40,7 +41,7 @@ export function readContent(
     ? ""
     : undefined;
   if (content === undefined) throw new ProtocolError(400, "ContentData must be text");
-  const sentBytes = new TextEncoder().encode(content).length;
+  const sentBytes = utf8Length(content);
   if (sentBytes > limits.maxMessageBytes) {
     throw new ProtocolError(402, `ContentData is larger than ${limits.maxMessageBytes} bytes`);
   }

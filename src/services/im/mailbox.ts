@@ -80,8 +80,11 @@ export class MailboxRepo {
    * whether there is room without listing the mailbox. */
   readonly #counts: WaitingCounts;
 
-  /** Users and MessageIDs (`user id`) of the messages that left lately, oldest first. */
+  /** Users and MessageIDs (`user id`) of the messages that left lately. */
   readonly #gone = new Set<string>();
+  /** The same, in the order they left: the oldest is forgotten first. */
+  readonly #goneOrder: string[] = [];
+  #goneNext = 0;
 
   constructor(private readonly store: Store) {
     this.#counts = store.exclusive ? new TrackedCounts(store) : new StoredCounts(store);
@@ -93,10 +96,14 @@ export class MailboxRepo {
       const key = m.key;
       if (m.type !== "delete" || key.length !== 4 || key[0] !== PENDING[0]) continue;
       if (key[1] !== PENDING[1]) continue;
-      if (this.#gone.size >= GONE_REMEMBERED) {
-        this.#gone.delete(this.#gone.values().next().value!);
+      const gone = `${key[2] as string} ${key[3] as string}`;
+      if (this.#goneOrder.length < GONE_REMEMBERED) this.#goneOrder.push(gone);
+      else {
+        this.#gone.delete(this.#goneOrder[this.#goneNext]);
+        this.#goneOrder[this.#goneNext] = gone;
+        this.#goneNext = (this.#goneNext + 1) % GONE_REMEMBERED;
       }
-      this.#gone.add(`${key[2] as string} ${key[3] as string}`);
+      this.#gone.add(gone);
     }
   }
 
