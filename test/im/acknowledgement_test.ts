@@ -100,3 +100,21 @@ Deno.test("bob rejects a message while his phone confirms it: alice hears one ou
   const outcome = resultCode(reports[0].primitive.body);
   assert.equal(outcome, rejected.code === 200 ? 538 : 200);
 });
+
+Deno.test("bob and carol each confirm alice's message twice: 200 both times; dave, who never had it, gets 426", async () => {
+  await using h = await startServer();
+  for (const name of ["alice", "bob", "carol", "dave"]) await h.addUser(name, "secret");
+  const [alice, bob, carol, dave] = ["alice", "bob", "carol", "dave"].map((name) =>
+    h.client(name, "1.2")
+  );
+  for (const client of [alice, bob, carol, dave]) await client.login("secret");
+  const messageId = await sendOk(alice, [bob.userId, carol.userId], "to both");
+  const confirm = (client: CspClient) =>
+    client.send(`<MessageDelivered><MessageID>${messageId}</MessageID></MessageDelivered>`);
+
+  for (const client of [bob, carol]) assert.equal((await confirm(client)).code, 200);
+  for (const client of [carol, bob]) {
+    assert.equal((await confirm(client)).code, 200, `${client.userId} retries`);
+  }
+  assert.equal((await confirm(dave)).code, 426, "not dave's message");
+});

@@ -80,9 +80,10 @@ export class MailboxRepo {
    * whether there is room without listing the mailbox. */
   readonly #counts: WaitingCounts;
 
-  /** Users and MessageIDs (`user id`) of the messages that left lately. */
-  readonly #gone = new Set<string>();
-  /** The same, in the order they left: the oldest is forgotten first. */
+  /** MessageIDs of the messages that left lately, and whose mailbox they left (users joined by a
+   * line feed, for the copies of a message to several). */
+  readonly #gone = new Map<string, string>();
+  /** The same MessageIDs, in the order they left: the oldest is forgotten first. */
   readonly #goneOrder: string[] = [];
   #goneNext = 0;
 
@@ -96,14 +97,19 @@ export class MailboxRepo {
       const key = m.key;
       if (m.type !== "delete" || key.length !== 4 || key[0] !== PENDING[0]) continue;
       if (key[1] !== PENDING[1]) continue;
-      const gone = `${key[2] as string} ${key[3] as string}`;
-      if (this.#goneOrder.length < GONE_REMEMBERED) this.#goneOrder.push(gone);
+      const user = key[2] as string, id = key[3] as string;
+      const earlier = this.#gone.get(id);
+      if (earlier !== undefined) {
+        this.#gone.set(id, `${earlier}\n${user}`);
+        continue;
+      }
+      if (this.#goneOrder.length < GONE_REMEMBERED) this.#goneOrder.push(id);
       else {
         this.#gone.delete(this.#goneOrder[this.#goneNext]);
-        this.#goneOrder[this.#goneNext] = gone;
+        this.#goneOrder[this.#goneNext] = id;
         this.#goneNext = (this.#goneNext + 1) % GONE_REMEMBERED;
       }
-      this.#gone.add(gone);
+      this.#gone.set(id, user);
     }
   }
 
@@ -131,7 +137,8 @@ export class MailboxRepo {
   /** Whether a message left the user's mailbox lately (delivered, rejected, forwarded or
    * expired); see GONE_REMEMBERED. */
   leftLately(user: string, id: string): boolean {
-    return this.#gone.has(`${user} ${id}`);
+    const users = this.#gone.get(id);
+    return users !== undefined && (users === user || users.split("\n").includes(user));
   }
 
   /** Mutations that put a message, its content inline, in its recipient's mailbox. */
