@@ -1,5 +1,5 @@
 /**
- * `deno run -A scripts/bench_im.ts [--pairs 20] [--messages 50] [--warmup 20000]
+ * `deno run -A scripts/bench_im.ts [--pairs 50] [--messages 200] [--warmup 20000]
  * [--multi-trans 10] [--poll-interval 10] [--pin]`: instant messaging over real HTTP, against a
  * Hono POST echo of the same bodies.
  *
@@ -38,8 +38,10 @@ function option(name: string, fallback: number): number {
   const i = Deno.args.indexOf(`--${name}`);
   return i === -1 ? fallback : Number(Deno.args[i + 1]);
 }
-const PAIRS = option("pairs", 20);
-const MESSAGES = option("messages", 50);
+/** Senders, each with a request at the server at almost any moment: 50, the concurrency of the
+ * calibration the throughput goal comes from (50 connections, a request always in flight). */
+const PAIRS = option("pairs", 50);
+const MESSAGES = option("messages", 200);
 /** Messages sent in all before the timed part, shared among the senders. */
 const WARMUP = option("warmup", 20_000);
 const MULTI_TRANS = Math.min(option("multi-trans", 10), 15);

@@ -271,15 +271,18 @@ function estimateKeyBytes(mutations: Mutation[]): number {
   return bytes;
 }
 
-/** Sizes of the objects weighed, remembered because a fan-out writes one value object under
- * thousands of keys; values are not changed after they are handed to a write. */
-const weighed = new WeakMap<object, number>();
+/** The object weighed last and its size: a fan-out writes one value object under thousands of
+ * keys, one after another; values are not changed after they are handed to a write. */
+let lastWeighed: object | undefined;
+let lastSize = 0;
 
 function sizeOf(value: unknown): number {
   if (value === null || typeof value !== "object") return roughSize(value);
-  let size = weighed.get(value);
-  if (size === undefined) weighed.set(value, size = roughSize(value));
-  return size;
+  if (value !== lastWeighed) {
+    lastWeighed = value;
+    lastSize = roughSize(value);
+  }
+  return lastSize;
 }
 
 /** About how many bytes a value takes, without serialising it (every write is weighed). */
