@@ -40,7 +40,14 @@ export class Registry {
   }
 }
 
-export const functionKey = (path: FunctionPath): string => path.join("/");
+/** Keys of the paths modules declare, made once: every request checks its module's. */
+const pathKeys = new WeakMap<FunctionPath, string>();
+
+export function functionKey(path: FunctionPath): string {
+  let key = pathKeys.get(path);
+  if (key === undefined) pathKeys.set(path, key = path.join("/"));
+  return key;
+}
 
 /** Builds `WVCSPFeat{Feature{Group{LEAF}}}` from `Feature/Group/LEAF` keys, in a stable order. */
 export function functionTree(keys: Iterable<string>): ElementObject {
