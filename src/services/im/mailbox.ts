@@ -69,7 +69,7 @@ export const isMessageId = (id: string) => /^[0-9a-f]{22}$/.test(id);
 
 /**
  * Messages that left a mailbox lately, remembered (in memory) so that a retried MessageDelivered
- * is answered 200 again; a repeat after a restart, or after this many later disposals, is
+ * is answered 200 again; a repeat after a restart, or once this many later messages left, is
  * answered 426 like an unknown id. Retries come within seconds; a record per disposal in KV would
  * cost a write per message.
  */
