@@ -46,6 +46,8 @@ export async function dispatch(server: ServerContext, msg: CspMessage): Promise<
 
   // Consecutive Response transactions are acknowledged together, before the next request runs.
   let acks: Promise<void>[] = [];
+  /** Whether anything is due for the session, as the last transaction (a poll) left it. */
+  let deliverableLeft: boolean | undefined;
   for (const tx of msg.transactions) {
     const ctx: RequestContext = {
       server,
@@ -53,6 +55,8 @@ export async function dispatch(server: ServerContext, msg: CspMessage): Promise<
       transactionId: tx.transactionId ?? "",
       session: sessionEnded ? undefined : session,
     };
+    // Whatever runs after a look may queue something more (an acknowledgement's report).
+    deliverableLeft = undefined;
     if (tx.mode === "Response") {
       if (ctx.session) acks.push(acknowledge(ctx, tx.primitive));
       continue;
@@ -60,6 +64,7 @@ export async function dispatch(server: ServerContext, msg: CspMessage): Promise<
     await Promise.all(acks);
     acks = [];
     const reply = await runRequest(ctx, tx, check.state);
+    deliverableLeft = ctx.deliverableLeft;
     if (ctx.sessionEnded) sessionEnded = true;
     if (ctx.session !== session && ctx.session) session = ctx.session;
     if (reply === null) continue;
@@ -73,7 +78,9 @@ export async function dispatch(server: ServerContext, msg: CspMessage): Promise<
   return answer(
     msg,
     out,
-    live ? await server.outbox.hasDeliverable(session!.id, Date.now()) : undefined,
+    live
+      ? deliverableLeft ?? await server.outbox.hasDeliverable(session!.id, Date.now())
+      : undefined,
   );
 }
 

@@ -17,6 +17,9 @@ export interface RequestContext {
   session?: SessionRecord;
   /** Set by a handler that ended the caller's session (Logout): the answer carries no Poll. */
   sessionEnded?: boolean;
+  /** Set by a handler that has just looked at what is due for the session (Polling-Request):
+   * whether anything is left, which spares the answer's Poll flag a second look. */
+  deliverableLeft?: boolean;
 }
 
 /**

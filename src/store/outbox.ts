@@ -70,6 +70,15 @@ export interface OutboxFeed {
   /** The entry the client acknowledges with `transactionId`, now settled; undefined when it is
    * not one of this feed's, or was acknowledged already. */
   acknowledge(sessionId: string, transactionId: string): Promise<OutboxEntry | undefined>;
+  /** True when the feed surely has nothing for the session, known from memory alone; false when
+   * it would have to look (an answer's Poll flag then asks `due`). */
+  idle(sessionId: string, now: number): boolean;
+}
+
+/** What a poll takes: the entries, and whether more were due than it could take. */
+export interface HandOut {
+  entries: OutboxEntry[];
+  more: boolean;
 }
 
 /** A due entry and where it comes from: the session's queue (with the version handed out) or a
@@ -191,15 +200,22 @@ export class OutboxRepo {
   }
 
   async hasDeliverable(sessionId: string, now: number): Promise<boolean> {
+    // Most answers go to sessions with nothing waiting at all: known without a look.
+    const queue = this.#queues.known(sessionId, now);
+    if (queue?.size === 0 && this.#feeds.every((feed) => feed.idle(sessionId, now))) return false;
     return (await this.#due(sessionId, now, 1)).length > 0;
   }
 
   /** Like deliverable, and takes them as handed out now (a poll): they wait for the client's
-   * acknowledgement, and are due again if it does not come within RESEND_AFTER_MS. */
-  async handOut(sessionId: string, now: number, limit: number): Promise<OutboxEntry[]> {
+   * acknowledgement, and are due again if it does not come within RESEND_AFTER_MS. `more` says
+   * whether anything due was left, which is the Poll flag of the poll's answer. */
+  async handOut(sessionId: string, now: number, limit: number): Promise<HandOut> {
     const taken: OutboxEntry[] = [];
+    const dues = await this.#due(sessionId, now, limit + 1);
+    const more = dues.length > limit;
+    if (more) dues.pop();
     // Checked again and taken in one step, so two polls at once never hand out the same entry.
-    for (const due of await this.#due(sessionId, now, limit)) {
+    for (const due of dues) {
       if (due.feed) {
         if (due.feed.take(sessionId, due.entry, now)) taken.push(due.entry);
       } else if (this.#isDue(sessionId, due.entry.seq, due.versionstamp, now)) {
@@ -207,7 +223,7 @@ export class OutboxRepo {
         taken.push(due.entry);
       }
     }
-    return taken;
+    return { entries: taken, more };
   }
 
   /** The queue's due entries and the feeds', merged in sequence order, at most `limit`. */

@@ -63,6 +63,13 @@ export class RangeViews<T> {
     return view.entries;
   }
 
+  /** An owner's range if it is kept and believed complete now (in no set order); undefined when
+   * `entries` would have to read it. */
+  known(owner: string, now: number): ReadonlyMap<string, Kept<T>> | undefined {
+    const view = this.#views.get(owner);
+    return view && now < view.until ? view.entries : undefined;
+  }
+
   /** Drops what is kept of an owner's range (the owner is gone). */
   forget(owner: string): void {
     this.#views.delete(owner);

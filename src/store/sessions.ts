@@ -55,13 +55,19 @@ export class SessionRepo {
   constructor(private readonly store: Store) {}
 
   async get(id: string): Promise<SessionRecord | undefined> {
-    const hit = this.#cache.get(id);
+    const hit = this.cached(id);
+    if (hit) return hit;
     const now = Date.now();
-    if (hit && now - hit.at < CACHE_MS) return hit.record;
     const record = await this.store.get<SessionRecord>(sessionKey(id));
     if (record) this.#remember(record, now);
     else this.#cache.delete(id);
     return record;
+  }
+
+  /** The session as remembered, when that is recent enough to answer `get` without a read. */
+  cached(id: string): SessionRecord | undefined {
+    const hit = this.#cache.get(id);
+    return hit && Date.now() - hit.at < CACHE_MS ? hit.record : undefined;
   }
 
   /** Why a missing session ended, if it is remembered. */

@@ -118,3 +118,23 @@ Deno.test("bob and carol each confirm alice's message twice: 200 both times; dav
   }
   assert.equal((await confirm(dave)).code, 426, "not dave's message");
 });
+
+Deno.test("alice polls and then confirms in one message: the answer's Poll counts the report her confirmation queued", async () => {
+  await using h = await startServer();
+  await h.addUser("alice", "secret");
+  const alice = h.client("alice", "1.2");
+  await alice.login("secret");
+  await sendOk(alice, [alice.userId], "note to self", { report: true });
+  await sendOk(alice, [alice.userId], "second note", { report: true });
+  const first = await pollOne(alice, "NewMessage");
+
+  const answer = await alice.post(batch(alice, [
+    { mode: "Request", id: "", xml: "<Polling-Request/>" },
+    { mode: "Response", id: first.transactionId, xml: delivered(first) },
+  ]));
+  assert.deepEqual(answer.message!.transactions.map((tx) => tx.primitive.body.ContentData), [
+    "second note",
+  ]);
+  assert.equal(answer.poll, true, "the report of the first note waits");
+  assert.deepEqual((await poll(alice)).map((tx) => tx.primitive.name), ["DeliveryReport-Request"]);
+});

@@ -54,6 +54,18 @@ for (const version of VERSIONS) {
     assert.deepEqual(await poll(alice), []);
   });
 
+  Deno.test(`${version}: bob's answers say Poll=F while his mailbox is empty, Poll=T once alice writes`, async () => {
+    const { h, alice, bob } = await alicesAndBobs(version);
+    await using _ = h;
+    await bob.login("secret");
+    assert.equal((await bob.send("<KeepAlive-Request/>")).poll, false, "nothing waits");
+    assert.equal((await bob.send("<KeepAlive-Request/>")).poll, false, "still nothing");
+
+    await sendOk(alice, [bob.userId], "news");
+    assert.equal((await bob.send("<KeepAlive-Request/>")).poll, true, "the message waits");
+    assert.equal((await alice.send("<KeepAlive-Request/>")).poll, false, "nothing for alice");
+  });
+
   Deno.test(`${version}: bob, offline when alice wrote, finds the message at his next login`, async () => {
     const { h, alice, bob } = await alicesAndBobs(version);
     await using _ = h;

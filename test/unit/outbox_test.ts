@@ -21,29 +21,53 @@ Deno.test("a poll hands entries out without writing; they come back only after t
     const commits = store.commits.stats.commits;
     const now = Date.now();
 
-    const first = await outbox.handOut("s1", now, 1);
-    const second = await outbox.handOut("s1", now, 5);
+    const first = (await outbox.handOut("s1", now, 1)).entries;
+    const second = (await outbox.handOut("s1", now, 5)).entries;
     assert.deepEqual([...first, ...second].map((e) => e.primitive.body.Description), [
       "one",
       "two",
     ]);
-    assert.deepEqual(await outbox.handOut("s1", now, 5), [], "both in flight");
+    assert.deepEqual((await outbox.handOut("s1", now, 5)).entries, [], "both in flight");
     assert.equal(await outbox.hasDeliverable("s1", now), false);
     assert.equal(store.commits.stats.commits, commits, "handing out wrote nothing");
 
-    const later = await outbox.handOut("s1", now + RESEND_AFTER_MS, 5);
+    const later = (await outbox.handOut("s1", now + RESEND_AFTER_MS, 5)).entries;
     assert.deepEqual(later.map((e) => e.seq), [...first, ...second].map((e) => e.seq));
+  });
+});
+
+Deno.test("a poll says whether more was due than it took: its answer's Poll flag", async () => {
+  await withOutbox(async (outbox) => {
+    for (const text of ["one", "two", "three"]) {
+      await outbox.enqueue("s1", { primitive: status(text) });
+    }
+    const now = Date.now();
+    const described = (
+      { entries, more }: { entries: { primitive: { body: object } }[]; more: boolean },
+    ) => ({
+      texts: entries.map((e) => (e.primitive.body as { Description: string }).Description),
+      more,
+    });
+    assert.deepEqual(described(await outbox.handOut("s1", now, 2)), {
+      texts: ["one", "two"],
+      more: true,
+    });
+    assert.deepEqual(described(await outbox.handOut("s1", now, 1)), {
+      texts: ["three"],
+      more: false,
+    });
+    assert.deepEqual(described(await outbox.handOut("s1", now, 1)), { texts: [], more: false });
   });
 });
 
 Deno.test("an acknowledged entry is gone, and a second acknowledgement finds nothing", async () => {
   await withOutbox(async (outbox) => {
     await outbox.enqueue("s1", { primitive: status("once") });
-    const [entry] = await outbox.handOut("s1", Date.now(), 1);
+    const [entry] = (await outbox.handOut("s1", Date.now(), 1)).entries;
     const [a, b] = await Promise.all([outbox.ack("s1", entry.seq), outbox.ack("s1", entry.seq)]);
     assert.deepEqual([a?.seq, b], [entry.seq, undefined]);
     assert.deepEqual(await outbox.all("s1"), []);
-    assert.deepEqual(await outbox.handOut("s1", Date.now() + RESEND_AFTER_MS, 5), []);
+    assert.deepEqual((await outbox.handOut("s1", Date.now() + RESEND_AFTER_MS, 5)).entries, []);
   });
 });
 
@@ -51,11 +75,11 @@ Deno.test("an entry replaced while in flight stays queued when the old one is ac
   await withOutbox(async (outbox) => {
     const entry = (text: string) => ({ primitive: status(text), coalesceKey: "presence:alice" });
     await outbox.enqueue("s1", entry("away"));
-    const [handed] = await outbox.handOut("s1", Date.now(), 1);
+    const [handed] = (await outbox.handOut("s1", Date.now(), 1)).entries;
     // The client has "away" in hand; the new state goes in a new entry, not over the old one.
     await outbox.enqueue("s1", entry("lunch"));
     await outbox.ack("s1", handed.seq);
-    const [next] = await outbox.handOut("s1", Date.now(), 5);
+    const [next] = (await outbox.handOut("s1", Date.now(), 5)).entries;
     assert.equal(next.primitive.body.Description, "lunch");
   });
 });
@@ -75,7 +99,7 @@ Deno.test("a session's queue is read once; what is queued or taken off later is 
 
     await outbox.enqueue("s1", { primitive: status("news") });
     assert.equal(await outbox.hasDeliverable("s1", now), true, "the commit was followed");
-    const [news] = await outbox.handOut("s1", now, 5);
+    const [news] = (await outbox.handOut("s1", now, 5)).entries;
     assert.equal(news.primitive.body.Description, "news");
     await outbox.ack("s1", news.seq);
     assert.equal(await outbox.hasDeliverable("s1", now + RESEND_AFTER_MS - 1_000), false);
@@ -94,8 +118,8 @@ Deno.test("an entry committed while the queue is being read is not missed", asyn
       yield* snapshot;
     }) as unknown as typeof list;
     const now = Date.now();
-    const first = await outbox.handOut("s1", now, 5);
-    const later = await outbox.handOut("s1", now, 5);
+    const first = (await outbox.handOut("s1", now, 5)).entries;
+    const later = (await outbox.handOut("s1", now, 5)).entries;
     assert.deepEqual([...first, ...later].map((e) => e.primitive.body.Description), ["meanwhile"]);
   });
 });
@@ -109,7 +133,7 @@ Deno.test("a queue longer than a view holds is handed out in order, all of it", 
     await store.write(...mutations);
     const seen: string[] = [];
     for (let polls = 0; polls < 20 && seen.length < 100; polls++) {
-      const handed = await outbox.handOut("s1", Date.now(), 15);
+      const handed = (await outbox.handOut("s1", Date.now(), 15)).entries;
       for (const entry of handed) {
         seen.push(String(entry.primitive.body.Description));
         await outbox.ack("s1", entry.seq);
@@ -126,10 +150,10 @@ Deno.test("an entry rewritten between a poll and its acknowledgement is handed o
     // The update is prepared while the entry is still unsent, so it will rewrite it in place...
     const rewrite = await outbox.enqueueMutations("s1", entry("lunch"));
     // ...but a poll hands the old state out before that rewrite is committed.
-    const [handed] = await outbox.handOut("s1", Date.now(), 1);
+    const [handed] = (await outbox.handOut("s1", Date.now(), 1)).entries;
     await store.write(...rewrite);
     assert.equal(await outbox.ack("s1", handed.seq), undefined, "not what the client saw");
-    const [again] = await outbox.handOut("s1", Date.now(), 5);
+    const [again] = (await outbox.handOut("s1", Date.now(), 5)).entries;
     assert.equal(again.seq, handed.seq);
     assert.equal(again.primitive.body.Description, "lunch");
   });

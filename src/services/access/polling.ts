@@ -12,7 +12,8 @@ export const pollingRequest: PrimitiveModule = {
   async handle(ctx) {
     const session = ctx.session!;
     const now = Date.now();
-    const entries = await ctx.server.outbox.handOut(session.id, now, session.multiTrans);
+    const { entries, more } = await ctx.server.outbox.handOut(session.id, now, session.multiTrans);
+    ctx.deliverableLeft = more;
     if (entries.length === 0) return null;
     return entries.map((e): CspTransaction => ({
       mode: "Request",

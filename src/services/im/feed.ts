@@ -99,6 +99,12 @@ export class MailboxFeed implements OutboxFeed {
     return due;
   }
 
+  idle(sessionId: string, now: number): boolean {
+    // An empty mailbox has nothing due whatever the session's delivery preferences.
+    const session = this.server.sessions.repo.cached(sessionId);
+    return session !== undefined && this.#mailboxes.known(session.userId, now)?.size === 0;
+  }
+
   take(sessionId: string, entry: OutboxEntry, now: number): boolean {
     const versionstamp = this.#versions.get(entry)!;
     let handed = this.#handed.get(sessionId);
