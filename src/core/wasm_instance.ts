@@ -13,6 +13,7 @@ interface CoreExports {
   resultsPtr(): number;
   scanHead(start: number, length: number, maxHeadBytes: number): number;
   tokenizeXml(length: number, maxDepth: number, maxElements: number): number;
+  seedNames(seed: number): void;
   tableCreate(seed: number): number;
   tableFree(table: number): void;
   tableSize(table: number): number;
@@ -97,7 +98,9 @@ export function loadWasmCore(): Promise<WasmCore> {
   loading ??= (async () => {
     const binary = Uint8Array.from(atob(WASM_BASE64), (ch) => ch.charCodeAt(0));
     const { instance } = await WebAssembly.instantiate(binary, {});
-    return new WasmCore(instance);
+    const core = new WasmCore(instance);
+    core.exports.seedNames(crypto.getRandomValues(new Uint32Array(1))[0]);
+    return core;
   })();
   return loading;
 }

@@ -19,6 +19,13 @@ export const TOKEN_CDATA = 6;
 export const TOKEN_KIND_MASK = 0xff;
 /** Set on TEXT and ATTR_VALUE tokens whose span holds `&` references to decode. */
 export const TOKEN_HAS_REFERENCE = 0x100;
+/**
+ * The bits from here up hold the span's interned id, or 0: one tokenizer gives the same bytes
+ * the same id, and TokenizeResult.names holds the strings of the ids decoded so far. Only the
+ * WebAssembly tokenizer gives ids, to OPEN and ATTR_NAME tokens and to ATTR_VALUE tokens without
+ * references (none of which can hold a CR, so each id's bytes read alike as a name or a value).
+ */
+export const TOKEN_ID_SHIFT = 16;
 
 /** Words per token. */
 export const TOKEN_WORDS = 3;
@@ -119,6 +126,9 @@ export interface TokenizeResult {
   /** 0 when the input is well-formed, else an index into XML_ERROR_MESSAGES. */
   errorCode: number;
   errorOffset: number;
+  /** Strings of interned ids (see TOKEN_ID_SHIFT) by id, for whoever reads the tokens: a reader
+   * that decodes an id's span first leaves the string here. Absent when there are no ids. */
+  names?: (string | undefined)[];
 }
 
 export interface XmlTokenizer {

@@ -12,6 +12,7 @@ import {
   TOKEN_CDATA,
   TOKEN_CLOSE,
   TOKEN_HAS_REFERENCE,
+  TOKEN_ID_SHIFT,
   TOKEN_KIND_MASK,
   TOKEN_OPEN,
   TOKEN_TEXT,
@@ -49,7 +50,7 @@ const NO_CHILDREN: XmlElement[] = Object.freeze([]) as unknown as XmlElement[];
 
 /** The tree of a well-formed token array. */
 export function buildTree(input: Uint8Array, result: TokenizeResult): XmlElement {
-  const tokens = result.tokens, end = result.count * TOKEN_WORDS;
+  const tokens = result.tokens, end = result.count * TOKEN_WORDS, names = result.names;
   const stack: XmlElement[] = [];
   let current: XmlElement | undefined, root: XmlElement | undefined;
   for (let w = 0; w < end; w += TOKEN_WORDS) {
@@ -57,7 +58,7 @@ export function buildTree(input: Uint8Array, result: TokenizeResult): XmlElement
     switch (word & TOKEN_KIND_MASK) {
       case TOKEN_OPEN: {
         const element: XmlElement = {
-          name: decodeSpan(input, start, stop),
+          name: nameOf(input, word, start, stop, names),
           attrs: NO_ATTRS,
           children: NO_CHILDREN,
           text: "",
@@ -75,7 +76,11 @@ export function buildTree(input: Uint8Array, result: TokenizeResult): XmlElement
       case TOKEN_ATTR_NAME: {
         w += TOKEN_WORDS; // the value token always follows
         if (current!.attrs === NO_ATTRS) current!.attrs = {};
-        setAttribute(current!.attrs, decodeSpan(input, start, stop), textOf(input, tokens, w));
+        setAttribute(
+          current!.attrs,
+          nameOf(input, word, start, stop, names),
+          attributeValueOf(input, tokens, w, names),
+        );
         break;
       }
       case TOKEN_TEXT:
@@ -90,6 +95,31 @@ export function buildTree(input: Uint8Array, result: TokenizeResult): XmlElement
     }
   }
   return root!;
+}
+
+/** The name of an OPEN or ATTR_NAME token: by its interned id when it has one. */
+function nameOf(
+  input: Uint8Array,
+  word: number,
+  start: number,
+  stop: number,
+  names: (string | undefined)[] | undefined,
+): string {
+  const id = word >>> TOKEN_ID_SHIFT;
+  if (id === 0 || names === undefined) return decodeSpan(input, start, stop);
+  return names[id] ??= decodeSpan(input, start, stop);
+}
+
+/** The value of the ATTR_VALUE token at word `w`: by its interned id when it has one. */
+function attributeValueOf(
+  input: Uint8Array,
+  tokens: Int32Array,
+  w: number,
+  names: (string | undefined)[] | undefined,
+): string {
+  const id = tokens[w] >>> TOKEN_ID_SHIFT;
+  if (id === 0 || names === undefined) return textOf(input, tokens, w);
+  return names[id] ??= textOf(input, tokens, w);
 }
 
 /** The decoded value of a TEXT or ATTR_VALUE token at word `w`. */

@@ -3,6 +3,7 @@
 
 export { inputPtr, outputPtr, reserveInput, resultsPtr } from "./buffers";
 export { scanHead } from "./head";
+export { seedNames } from "./names";
 export { tokenizeXml } from "./xml";
 export {
   tableBytes,
