@@ -21,6 +21,8 @@ export function randomHex(bytes: number): string {
 }
 
 let lastMs = 0;
+/** lastMs in hex: made once per millisecond, as turning a time into hex costs more than the rest. */
+let lastMsHex = "";
 let counter = 0;
 
 /**
@@ -32,8 +34,8 @@ export function sortableId(): string {
   if (now === lastMs) counter++;
   else {
     lastMs = now;
+    lastMsHex = now.toString(16).padStart(12, "0");
     counter = 0;
   }
-  return now.toString(16).padStart(12, "0") + counter.toString(16).padStart(4, "0") +
-    randomHex(3);
+  return lastMsHex + counter.toString(16).padStart(4, "0") + randomHex(3);
 }
