@@ -1,6 +1,6 @@
 /** The WebAssembly XML envelope tokenizer behind the XmlTokenizer interface. */
 import type { WasmCore } from "./wasm_instance.ts";
-import { FACT_COUNT, TOKEN_WORDS, type TokenizeResult, type XmlTokenizer } from "./xml_tokens.ts";
+import { FACT_COUNT, type TokenizeResult, type XmlTokenizer } from "./xml_tokens.ts";
 
 // Results words written by tokenizeXml: count, error code, error offset, facts, generation of
 // the interned ids.
@@ -14,10 +14,14 @@ export class WasmXmlTokenizer implements XmlTokenizer {
   private readonly names: (string | undefined)[] = new Array(MAX_NAME_IDS).fill(undefined);
   /** The generation of ids `names` holds: the core's table starts over when full. */
   private generation = 0;
+  /** Reused by every run (as TokenizeResult allows): making typed arrays costs more than a run
+   * of a short document. `tokens` views the output buffer from its start to the memory's end. */
+  private tokens: Int32Array = new Int32Array(0);
+  private readonly facts = new Int32Array(FACT_COUNT);
 
   constructor(private readonly core: WasmCore) {}
 
-  /** `tokens` is a view of linear memory, valid until the next call into the core. */
+  /** `tokens` and `facts` are valid until the next call into the core. */
   tokenize(input: Uint8Array, maxDepth: number, maxElements: number): TokenizeResult {
     const core = this.core;
     core.copyIn(input);
@@ -26,14 +30,18 @@ export class WasmXmlTokenizer implements XmlTokenizer {
     const i32 = core.i32, r = core.results;
     const count = i32[r + R_COUNT];
     const first = core.exports.outputPtr() >> 2;
+    if (this.tokens.buffer !== i32.buffer || this.tokens.byteOffset !== first << 2) {
+      this.tokens = i32.subarray(first);
+    }
+    for (let f = 0; f < FACT_COUNT; f++) this.facts[f] = i32[r + R_FACTS + f];
     if (i32[r + R_NAME_GENERATION] !== this.generation) {
       this.generation = i32[r + R_NAME_GENERATION];
       this.names.fill(undefined);
     }
     return {
-      tokens: i32.subarray(first, first + count * TOKEN_WORDS),
+      tokens: this.tokens,
       count,
-      facts: i32.slice(r + R_FACTS, r + R_FACTS + FACT_COUNT),
+      facts: this.facts,
       errorCode: i32[r + R_ERROR],
       errorOffset: i32[r + R_OFFSET],
       names: this.names,

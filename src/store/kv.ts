@@ -133,9 +133,10 @@ export class Store {
   async getRecent<T>(key: Deno.KvKey, maxAgeMs: number): Promise<T | undefined> {
     const text = keyText(key);
     const now = Date.now();
-    this.#rememberFamily(key);
     const hit = this.#recent.get(text);
     if (hit && now - hit.at < maxAgeMs) return hit.value as T | undefined;
+    // Remembered before the value is: a kept value's key is always in a followed family.
+    this.#rememberFamily(key);
     let reads = this.#recentReads.get(text);
     if (!reads) this.#recentReads.set(text, reads = { pending: 0, stale: false });
     reads.pending++;
