@@ -61,8 +61,10 @@ export async function dispatch(server: ServerContext, msg: CspMessage): Promise<
       if (ctx.session) acks.push(acknowledge(ctx, tx.primitive));
       continue;
     }
-    await Promise.all(acks);
-    acks = [];
+    if (acks.length > 0) {
+      await Promise.all(acks);
+      acks = [];
+    }
     const reply = await runRequest(ctx, tx, check.state);
     deliverableLeft = ctx.deliverableLeft;
     if (ctx.sessionEnded) sessionEnded = true;
@@ -71,7 +73,7 @@ export async function dispatch(server: ServerContext, msg: CspMessage): Promise<
     if (Array.isArray(reply)) out.push(...reply);
     else out.push(respond(tx, reply));
   }
-  await Promise.all(acks);
+  if (acks.length > 0) await Promise.all(acks);
 
   if (out.length === 0) return null;
   const live = !sessionEnded && session !== undefined;
