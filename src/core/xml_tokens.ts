@@ -23,7 +23,8 @@ export const TOKEN_HAS_REFERENCE = 0x100;
  * The bits from here up hold the span's interned id, or 0: one tokenizer gives the same bytes
  * the same id, and TokenizeResult.names holds the strings of the ids decoded so far. Only the
  * WebAssembly tokenizer gives ids, to OPEN and ATTR_NAME tokens and to ATTR_VALUE tokens without
- * references (none of which can hold a CR, so each id's bytes read alike as a name or a value).
+ * references. An id's bytes read alike as a name or as a value: only a value may hold a CR (which
+ * reading a value turns into LF), and bytes holding one are never a name.
  */
 export const TOKEN_ID_SHIFT = 16;
 
