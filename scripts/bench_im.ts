@@ -1,10 +1,11 @@
 /**
  * `deno run -A scripts/bench_im.ts [--pairs 50] [--messages 200] [--warmup 20000]
- * [--multi-trans 10] [--poll-interval 10] [--pin]`: instant messaging over real HTTP, against a
- * Hono POST echo of the same bodies.
+ * [--multi-trans 10] [--poll-interval 10] [--rounds 3] [--memory] [--pin]`: instant messaging over
+ * real HTTP, against a Hono POST echo of the same bodies.
  *
- * The server runs in this process on a file KV in a temp directory; the clients run in a child
- * process (the same script with `--load`), so client work does not share the server's thread.
+ * The server runs in this process on a file KV in a temp directory (`--memory`: an in-memory KV,
+ * which shows what the file and its fsyncs cost); the clients run in a child process (the same
+ * script with `--load`), so client work does not share the server's thread.
  * First `warmup` messages in all go untimed (V8 optimizes the server's hot code only after some
  * ten thousand requests); then each of `pairs` senders sends `messages` messages, one after
  * another, to its own receiver. Each receiver agreed MultiTrans in ClientCapability and polls:
@@ -15,9 +16,14 @@
  *
  * Prints delivered messages/s (counted once the last acknowledgement is answered) and the
  * send-to-receipt latency (p50, p99); then the same clients' rate against an echo route serving
- * the same bodies from this process, with as many connections as there are clients, and the
- * ratio of the two rates, and the server's CPU per message, also by thread (on Linux): the JS
- * thread, KV's SQLite thread and V8's helpers (garbage collection, optimizing compilation).
+ * the same bodies, with as many connections as there are clients, from a process of its own on
+ * the same CPU (`--echo-server`: as rounds alternate, neither server's optimized code is shaped by
+ * the other's traffic); the ratio of the two rates; and the server's CPU per message, also by
+ * thread (on Linux): the JS thread, KV's SQLite thread and V8's helpers (garbage collection,
+ * optimizing compilation). IM and echo take turns `--rounds` times; each IM round logs in afresh
+ * and has the whole warm-up again (with a tenth of it, the rounds after the first measured the
+ * idle-then-busy server up to a fifth slower). Each round is printed, then the medians, the
+ * ratio being the median of the rounds'.
  * `--pin` puts the server on CPU 0 and the clients on CPU 1 (taskset).
  */
 import { Hono } from "hono";
@@ -31,8 +37,9 @@ const TRC = 'xmlns="http://www.openmobilealliance.org/DTD/WV-TRC1.2"';
 const TYPE = { "content-type": "application/vnd.wv.csp.xml" };
 const TEXT = "Benchmark message of a typical chat length, about eighty bytes of text.";
 const DOMAIN = "bench.test";
-/** What the clients print once logged in, before the timed part. */
+/** What the clients print once logged in, before the timed part, and right after it. */
 const READY = "ready";
+const DONE = "done";
 
 function option(name: string, fallback: number): number {
   const i = Deno.args.indexOf(`--${name}`);
@@ -49,6 +56,9 @@ const MULTI_TRANS = Math.min(option("multi-trans", 10), 15);
 const POLL_INTERVAL_MS = option("poll-interval", 10);
 /** The echo is fast: several rounds make its timing as long as the IM run's. */
 const ECHO_ROUNDS = 5;
+/** IM and echo measured in turn this many times; the medians are reported, since a busy
+ * machine's speed drifts over seconds and one pair of measurements can land apart. */
+const ROUNDS = option("rounds", 3);
 
 interface Transaction {
   mode?: "Request" | "Response";
@@ -82,6 +92,19 @@ const post = async (url: string, body: string) => {
   requests++;
   return await (await fetch(url, { method: "POST", body, headers: TYPE })).text();
 };
+
+interface Round {
+  im: LoadResult;
+  echo: number;
+  ratio: number;
+  commits: number;
+  writes: number;
+  cpuPerMessage: string;
+  cpuPerEcho: string;
+  threads: string;
+}
+
+const median = (xs: number[]) => percentile(xs, 0.5);
 
 interface LoadResult {
   rate: number;
@@ -127,11 +150,18 @@ async function loadIm(url: string): Promise<LoadResult> {
   const start = performance.now();
   const latencies = await exchange(url, pairs, MESSAGES);
   const seconds = (performance.now() - start) / 1000;
+  const perMessage = (requests - requestsBefore) / (PAIRS * MESSAGES);
+  console.log(DONE);
+  // The next round logs in afresh: these sessions must not linger beside its own.
+  const logout = { tid: "9", body: "<Logout-Request/>" };
+  await Promise.all(
+    pairs.flatMap((p) => [p.sender, p.receiver]).map((id) => post(url, envelope(id, [logout]))),
+  );
   return {
     rate: (PAIRS * MESSAGES) / seconds,
     p50: percentile(latencies, 0.5),
     p99: percentile(latencies, 0.99),
-    perMessage: (requests - requestsBefore) / (PAIRS * MESSAGES),
+    perMessage,
   };
 }
 
@@ -194,13 +224,15 @@ async function loadEcho(url: string): Promise<LoadResult> {
   console.log(READY);
   const start = performance.now();
   await round(ECHO_ROUNDS * PAIRS * MESSAGES);
-  return { rate: (ECHO_ROUNDS * PAIRS * MESSAGES) / ((performance.now() - start) / 1000) };
+  const rate = (ECHO_ROUNDS * PAIRS * MESSAGES) / ((performance.now() - start) / 1000);
+  console.log(DONE);
+  return { rate };
 }
 
-/** CPU time this process has used, seconds (Linux; undefined elsewhere). */
-function cpuSeconds(): number | undefined {
+/** CPU time a process (this one by default) has used, seconds (Linux; undefined elsewhere). */
+function cpuSeconds(pid: number | "self" = "self"): number | undefined {
   try {
-    const stat = Deno.readTextFileSync("/proc/self/stat");
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
@@ -238,12 +270,12 @@ function threadBreakdown(from: Map<string, number>, to: Map<string, number>, uni
 const cpuPer = (from: number | undefined, to: number | undefined, units: number) =>
   from === undefined || to === undefined ? "n/a" : `${((to - from) * 1e6 / units).toFixed(0)} µs`;
 
-/** Runs this script's client side in a child process (pinned to CPU 1 with `--pin`); `onReady`
- * runs when the clients have logged in and start the timed part. */
+/** Runs this script's client side in a child process (pinned to CPU 1 with `--pin`); `timed`
+ * hears when the clients start and end the timed part. */
 async function runClients(
   kind: "im" | "echo",
   url: string,
-  onReady: () => void,
+  timed: { start(): void; end(): void },
 ): Promise<LoadResult> {
   const deno = [Deno.execPath(), "run", "-A", new URL(import.meta.url).pathname];
   const args = [...deno, "--load", kind, url, ...Deno.args];
@@ -252,9 +284,11 @@ async function runClients(
   let output = "";
   for await (const text of child.stdout.pipeThrough(new TextDecoderStream())) {
     output += text;
-    if (output.startsWith(`${READY}\n`)) {
-      output = output.slice(READY.length + 1);
-      onReady();
+    for (const [marker, mark] of [[READY, timed.start], [DONE, timed.end]] as const) {
+      if (output.startsWith(`${marker}\n`)) {
+        output = output.slice(marker.length + 1);
+        mark();
+      }
     }
   }
   if (!(await child.status).success) throw new Error(`${kind} clients failed`);
@@ -267,19 +301,18 @@ async function main() {
     await new Deno.Command("taskset", { args: pin, stdout: "null" }).output();
   }
   const dir = await Deno.makeTempDir();
-  const config = loadConfig({ IMPS_DOMAIN: DOMAIN, IMPS_DATA: `${dir}/imps.kv` });
+  const memory = Deno.args.includes("--memory");
+  const config = loadConfig({
+    IMPS_DOMAIN: DOMAIN,
+    IMPS_DATA: memory ? ":memory:" : `${dir}/imps.kv`,
+  });
   const server = await createServer(config, {
     parseXml: (await loadCore(config.core)).parseXml,
     sweepIntervalMs: 0,
   });
-  const echo = new Hono();
-  echo.post("/echo", async (c) => c.body(await c.req.arrayBuffer(), 200, TYPE));
-  const serve = (handler: (r: Request) => Response | Promise<Response>) =>
-    Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, handler);
-  const http = serve(server.app.fetch);
-  const echoHttp = serve(echo.fetch);
-  const url = (s: Deno.HttpServer<Deno.NetAddr>, path: string) =>
-    `http://127.0.0.1:${s.addr.port}${path}`;
+  const http = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, server.app.fetch);
+  const imUrl = `http://127.0.0.1:${http.addr.port}/csp`;
+  const echo = await startEchoServer();
   try {
     const password = await hashPassword("secret");
     for (let i = 0; i < PAIRS; i++) {
@@ -291,52 +324,111 @@ async function main() {
         });
       }
     }
-    let before = { ...server.context.store.commits.stats };
-    let cpuStart: number | undefined;
-    let threadsStart = new Map<string, number>();
-    const im = await runClients("im", url(http, "/csp"), () => {
-      before = { ...server.context.store.commits.stats };
-      cpuStart = cpuSeconds();
-      threadsStart = threadSeconds();
-    });
-    const cpuIm = cpuSeconds();
-    const threadsIm = threadSeconds();
-    const { commits, writes } = server.context.store.commits.stats;
-    let cpuEchoStart: number | undefined;
-    const echoed = await runClients("echo", url(echoHttp, "/echo"), () => {
-      cpuEchoStart = cpuSeconds();
-    });
-    const cpuEcho = cpuSeconds();
+    const rounds: Round[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      let before = { ...server.context.store.commits.stats };
+      let after = before;
+      let cpuStart: number | undefined, cpuIm: number | undefined;
+      let threadsStart = new Map<string, number>(), threadsIm = threadsStart;
+      const im = await runClients("im", imUrl, {
+        start() {
+          before = { ...server.context.store.commits.stats };
+          cpuStart = cpuSeconds();
+          threadsStart = threadSeconds();
+        },
+        end() {
+          after = { ...server.context.store.commits.stats };
+          cpuIm = cpuSeconds();
+          threadsIm = threadSeconds();
+        },
+      });
+      let cpuEchoStart: number | undefined, cpuEcho: number | undefined;
+      const echoed = await runClients("echo", echo.url, {
+        start: () => cpuEchoStart = cpuSeconds(echo.pid),
+        end: () => cpuEcho = cpuSeconds(echo.pid),
+      });
+      rounds.push({
+        im,
+        echo: echoed.rate,
+        ratio: im.rate / echoed.rate,
+        commits: after.commits - before.commits,
+        writes: after.writes - before.writes,
+        cpuPerMessage: cpuPer(cpuStart, cpuIm, PAIRS * MESSAGES),
+        cpuPerEcho: cpuPer(cpuEchoStart, cpuEcho, ECHO_ROUNDS * PAIRS * MESSAGES),
+        threads: threadBreakdown(threadsStart, threadsIm, PAIRS * MESSAGES),
+      });
+    }
 
     console.log(
       `${PAIRS} pairs x ${MESSAGES} messages, delivered by polling (MultiTrans ${MULTI_TRANS})` +
-        (Deno.args.includes("--pin") ? ", server on CPU 0, clients on CPU 1" : ""),
+        (Deno.args.includes("--pin") ? ", server on CPU 0, clients on CPU 1" : "") +
+        (memory ? ", in-memory KV" : "") +
+        `; ${ROUNDS} rounds, each IM then echo`,
     );
+    for (const [i, r] of rounds.entries()) {
+      console.log(
+        `round ${i + 1}: IM ${r.im.rate.toFixed(0)} messages/s (p50 ${r.im.p50!.toFixed(1)} ms, ` +
+          `p99 ${r.im.p99!.toFixed(1)} ms, ${r.im.perMessage!.toFixed(2)} HTTP requests per ` +
+          `message, ${r.commits} commits carrying ${r.writes} writes), echo ${r.echo.toFixed(0)} ` +
+          `requests/s, ratio ${(100 * r.ratio).toFixed(0)}%`,
+      );
+      console.log(
+        `         server CPU ${r.cpuPerMessage} per message (${r.threads || "no breakdown"}), ` +
+          `${r.cpuPerEcho} per echo request`,
+      );
+    }
+    const mid = (pick: (r: Round) => number) => median(rounds.map(pick));
     console.log(
-      `IM:   ${im.rate.toFixed(0)} messages/s, latency p50 ${im.p50!.toFixed(1)} ms, ` +
-        `p99 ${im.p99!.toFixed(1)} ms, ${im.perMessage!.toFixed(2)} HTTP requests per message`,
+      `median: IM ${mid((r) => r.im.rate).toFixed(0)} messages/s, p50 ` +
+        `${mid((r) => r.im.p50!).toFixed(1)} ms, p99 ${mid((r) => r.im.p99!).toFixed(1)} ms; ` +
+        `echo ${mid((r) => r.echo).toFixed(0)} requests/s (same bodies, same connections)`,
     );
-    console.log(
-      `KV:   ${commits - before.commits} commits carrying ${writes - before.writes} writes`,
-    );
-    console.log(`echo: ${echoed.rate.toFixed(0)} requests/s (same bodies, same connections)`);
-    console.log(
-      `server CPU: ${cpuPer(cpuStart, cpuIm, PAIRS * MESSAGES)} per message, ` +
-        `${cpuPer(cpuEchoStart, cpuEcho, ECHO_ROUNDS * PAIRS * MESSAGES)} per echo request`,
-    );
-    const threads = threadBreakdown(threadsStart, threadsIm, PAIRS * MESSAGES);
-    if (threads) console.log(`server CPU per message by thread: ${threads}`);
-    console.log(`ratio: ${(100 * im.rate / echoed.rate).toFixed(0)}% of echo (goal >= 33%)`);
+    console.log(`ratio: ${(100 * mid((r) => r.ratio)).toFixed(0)}% of echo (goal >= 33%)`);
   } finally {
     await http.shutdown();
-    await echoHttp.shutdown();
+    await echo.stop();
     await server.close();
     await Deno.remove(dir, { recursive: true });
   }
 }
 
+/** The echo, served by a process of its own (this script with `--echo-server`) on the server's
+ * CPU: in one process the two servers would share V8's optimized code and inline caches for
+ * Deno's HTTP layer and Hono, each shaped by the other's traffic as the rounds alternate. */
+async function startEchoServer(): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
+  const args = [Deno.execPath(), "run", "-A", new URL(import.meta.url).pathname, "--echo-server"];
+  const [cmd, ...rest] = Deno.args.includes("--pin") ? ["taskset", "-c", "0", ...args] : args;
+  const child = new Deno.Command(cmd, { args: rest, stdout: "piped" }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let output = "";
+  while (!output.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error("echo server failed to start");
+    output += value;
+  }
+  return {
+    url: `http://127.0.0.1:${output.trim()}/echo`,
+    pid: child.pid,
+    async stop() {
+      child.kill();
+      await child.status;
+      await reader.cancel();
+    },
+  };
+}
+
+function serveEcho(): void {
+  const echo = new Hono();
+  echo.post("/echo", async (c) => c.body(await c.req.arrayBuffer(), 200, TYPE));
+  Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: ({ port }) => console.log(port) },
+    echo.fetch,
+  );
+}
+
 const load = Deno.args.indexOf("--load");
-if (load === -1) await main();
+if (Deno.args.includes("--echo-server")) serveEcho();
+else if (load === -1) await main();
 else {
   const [kind, url] = Deno.args.slice(load + 1);
   const result = kind === "im" ? await loadIm(url) : await loadEcho(url);
