@@ -270,6 +270,15 @@ function threadBreakdown(from: Map<string, number>, to: Map<string, number>, uni
 const cpuPer = (from: number | undefined, to: number | undefined, units: number) =>
   from === undefined || to === undefined ? "n/a" : `${((to - from) * 1e6 / units).toFixed(0)} µs`;
 
+/** This script in a child process with `args`, its output piped; on CPU `cpu` with `--pin`. */
+function runSelf(args: string[], cpu: number): Deno.ChildProcess {
+  const command = [Deno.execPath(), "run", "-A", new URL(import.meta.url).pathname, ...args];
+  const [cmd, ...rest] = Deno.args.includes("--pin")
+    ? ["taskset", "-c", String(cpu), ...command]
+    : command;
+  return new Deno.Command(cmd, { args: rest, stdout: "piped" }).spawn();
+}
+
 /** Runs this script's client side in a child process (pinned to CPU 1 with `--pin`); `timed`
  * hears when the clients start and end the timed part. */
 async function runClients(
@@ -277,10 +286,7 @@ async function runClients(
   url: string,
   timed: { start(): void; end(): void },
 ): Promise<LoadResult> {
-  const deno = [Deno.execPath(), "run", "-A", new URL(import.meta.url).pathname];
-  const args = [...deno, "--load", kind, url, ...Deno.args];
-  const [cmd, ...rest] = Deno.args.includes("--pin") ? ["taskset", "-c", "1", ...args] : args;
-  const child = new Deno.Command(cmd, { args: rest, stdout: "piped", stderr: "inherit" }).spawn();
+  const child = runSelf(["--load", kind, url, ...Deno.args], 1);
   let output = "";
   for await (const text of child.stdout.pipeThrough(new TextDecoderStream())) {
     output += text;
@@ -396,9 +402,7 @@ async function main() {
  * CPU: in one process the two servers would share V8's optimized code and inline caches for
  * Deno's HTTP layer and Hono, each shaped by the other's traffic as the rounds alternate. */
 async function startEchoServer(): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
-  const args = [Deno.execPath(), "run", "-A", new URL(import.meta.url).pathname, "--echo-server"];
-  const [cmd, ...rest] = Deno.args.includes("--pin") ? ["taskset", "-c", "0", ...args] : args;
-  const child = new Deno.Command(cmd, { args: rest, stdout: "piped" }).spawn();
+  const child = runSelf(["--echo-server"], 0);
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let output = "";
   while (!output.includes("\n")) {
