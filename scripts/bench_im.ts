@@ -104,7 +104,13 @@ interface Round {
   threads: string;
 }
 
-const median = (xs: number[]) => percentile(xs, 0.5);
+/** The middle value; for an even count, the mean of the two in the middle (an even number of
+ * rounds must not report the better of them). */
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const half = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[half] : (sorted[half - 1] + sorted[half]) / 2;
+}
 
 interface LoadResult {
   rate: number;
