@@ -54,8 +54,8 @@ const WARMUP = option("warmup", 20_000);
 const MULTI_TRANS = Math.min(option("multi-trans", 10), 15);
 /** A receiver's polling interval, ms: it polls again at once only while Poll says T. */
 const POLL_INTERVAL_MS = option("poll-interval", 10);
-/** The echo is fast: several rounds make its timing as long as the IM run's. */
-const ECHO_ROUNDS = 5;
+/** The echo is fast: several passes make its timing as long as the IM run's. */
+const ECHO_PASSES = 5;
 /** IM and echo measured in turn this many times; the medians are reported, since a busy
  * machine's speed drifts over seconds and one pair of measurements can land apart. */
 const ROUNDS = option("rounds", 3);
@@ -216,21 +216,21 @@ async function exchange(
   return latencies;
 }
 
-/** The same number of connections posting the send bodies to the echo route: a warm-up round,
- * then `ECHO_ROUNDS` timed rounds of as many requests as the IM run made messages. */
+/** The same number of connections posting the send bodies to the echo route: a warm-up pass,
+ * then `ECHO_PASSES` timed passes of as many requests as the IM run made messages. */
 async function loadEcho(url: string): Promise<LoadResult> {
-  const round = async (requests: number) => {
+  const pass = async (requests: number) => {
     await Promise.all(Array.from({ length: 2 * PAIRS }, async (_, c) => {
       for (let n = c; n < requests; n += 2 * PAIRS) {
         await post(url, envelope("0123456789abcdef", [{ tid: `m${n}`, body: sendBody("r0", n) }]));
       }
     }));
   };
-  await round(PAIRS * MESSAGES);
+  await pass(PAIRS * MESSAGES);
   console.log(READY);
   const start = performance.now();
-  await round(ECHO_ROUNDS * PAIRS * MESSAGES);
-  const rate = (ECHO_ROUNDS * PAIRS * MESSAGES) / ((performance.now() - start) / 1000);
+  await pass(ECHO_PASSES * PAIRS * MESSAGES);
+  const rate = (ECHO_PASSES * PAIRS * MESSAGES) / ((performance.now() - start) / 1000);
   console.log(DONE);
   return { rate };
 }
@@ -366,7 +366,7 @@ async function main() {
         commits: after.commits - before.commits,
         writes: after.writes - before.writes,
         cpuPerMessage: cpuPer(cpuStart, cpuIm, PAIRS * MESSAGES),
-        cpuPerEcho: cpuPer(cpuEchoStart, cpuEcho, ECHO_ROUNDS * PAIRS * MESSAGES),
+        cpuPerEcho: cpuPer(cpuEchoStart, cpuEcho, ECHO_PASSES * PAIRS * MESSAGES),
         threads: threadBreakdown(threadsStart, threadsIm, PAIRS * MESSAGES),
       });
     }
