@@ -11,13 +11,19 @@ import { hashPassword } from "../../src/util/crypto.ts";
 import type { CspTransaction, ElementObject } from "../../src/codec/csp/message.ts";
 import { CspClient, PASSWORD } from "../support/harness.ts";
 
+/** Ports this process has handed out: a test asking for three must never get one twice. */
+const handedOut = new Set<number>();
+
 /**
  * A port free right now, below the ephemeral range (32768 and up on Linux), so that outgoing
- * connections of other processes on a busy machine do not take it before the server binds it.
+ * connections of other processes on a busy machine do not take it before the server binds it;
+ * never one handed out before, since a test picks all its ports before it starts any server.
  */
 export async function freePort(): Promise<number> {
   for (;;) {
     const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
     try {
       Deno.listen({ hostname: "127.0.0.1", port }).close();
       return await Promise.resolve(port);
