@@ -1,0 +1,102 @@
+/**
+ * Hostile variants of real requests, sent by logged-in users of each CSP version: every
+ * single-point mutation of our own requests below (one of each service element), and random
+ * mutations (fixed seed) of every request of the CSP spec's examples and Baraza's captures when the
+ * shared fixtures are beside the checkout. Whatever the damage,
+ * the answer is a CSP status or an HTTP 4xx, never a 5xx.
+ */
+import assert from "node:assert/strict";
+import { haveShared, readFixtures } from "../codec/fixtures.ts";
+import { loggedIn, startServer, VERSIONS } from "../support/harness.ts";
+import { Mutator } from "../support/mutate.ts";
+
+const G = "wv:alice/chat@example.com";
+/** One request of each service element, so a fresh clone's run mutates them all too. */
+const OWN_REQUESTS = [
+  `<SendMessage-Request><DeliveryReport>T</DeliveryReport><MessageInfo><ContentType>text/plain` +
+  `</ContentType><ContentSize>5</ContentSize><Recipient><User><UserID>wv:bob@example.com</UserID>` +
+  `</User><Group><GroupID>${G}</GroupID></Group></Recipient><Sender><User><UserID>` +
+  `wv:alice@example.com</UserID></User></Sender><Validity>60</Validity></MessageInfo>` +
+  `<ContentData>hello</ContentData></SendMessage-Request>`,
+  `<SetDeliveryMethod-Request><DeliveryMethod>N</DeliveryMethod></SetDeliveryMethod-Request>`,
+  `<GetMessageList-Request/>`,
+  `<GetMessage-Request><MessageID>00000000000000000000</MessageID></GetMessage-Request>`,
+  `<BlockEntity-Request><BlockList><InUse>T</InUse><AddList><UserID>wv:carol@example.com</UserID>` +
+  `</AddList></BlockList><GrantList><InUse>F</InUse></GrantList></BlockEntity-Request>`,
+  `<CreateList-Request><ContactList>wv:alice/friends@example.com</ContactList><NickList><NickName>` +
+  `<Name>Bob</Name><UserID>wv:bob@example.com</UserID></NickName></NickList></CreateList-Request>`,
+  `<ListManage-Request><ContactList>wv:alice/friends@example.com</ContactList><RemoveNickList>` +
+  `<UserID>wv:bob@example.com</UserID></RemoveNickList><ReceiveList>T</ReceiveList>` +
+  `</ListManage-Request>`,
+  `<SubscribePresence-Request><User><UserID>wv:bob@example.com</UserID></User><PresenceSubList ` +
+  `xmlns="http://www.openmobilealliance.org/DTD/WV-PA1.2"><OnlineStatus/><StatusText/>` +
+  `</PresenceSubList><AutoSubscribe>T</AutoSubscribe></SubscribePresence-Request>`,
+  `<UpdatePresence-Request><PresenceSubList xmlns="http://www.openmobilealliance.org/DTD/WV-PA1.2">` +
+  `<StatusText><Qualifier>T</Qualifier><PresenceValue>here</PresenceValue></StatusText>` +
+  `</PresenceSubList></UpdatePresence-Request>`,
+  `<GetPresence-Request><User><UserID>wv:bob@example.com</UserID></User></GetPresence-Request>`,
+  `<CreateGroup-Request><GroupID>${G}</GroupID><GroupProperties><Property><Name>Name</Name>` +
+  `<Value>Chat</Value></Property><Property><Name>AccessType</Name><Value>Open</Value></Property>` +
+  `</GroupProperties><JoinGroup>T</JoinGroup><ScreenName><SName>Al</SName><GroupID>${G}</GroupID>` +
+  `</ScreenName></CreateGroup-Request>`,
+  `<JoinGroup-Request><GroupID>${G}</GroupID><ScreenName><SName>B</SName><GroupID>${G}</GroupID>` +
+  `</ScreenName><JoinedRequest>T</JoinedRequest></JoinGroup-Request>`,
+  `<SetGroupProps-Request><GroupID>${G}</GroupID><GroupProperties><Property><Name>Topic</Name>` +
+  `<Value>t</Value></Property></GroupProperties></SetGroupProps-Request>`,
+  `<Search-Request><SearchPairList><SearchElement>USER_ALIAS</SearchElement><SearchString>b` +
+  `</SearchString></SearchPairList><SearchLimit>10</SearchLimit></Search-Request>`,
+  `<Invite-Request><InviteID>i1</InviteID><InviteType>GR</InviteType><GroupID>${G}</GroupID>` +
+  `<Recipient><User><UserID>wv:bob@example.com</UserID></User></Recipient></Invite-Request>`,
+  `<KeepAlive-Request><TimeToLive>0</TimeToLive></KeepAlive-Request>`,
+  `<ClientCapability-Request><CapabilityList><MultiTrans>5</MultiTrans><AcceptedContentLength>` +
+  `100</AcceptedContentLength></CapabilityList></ClientCapability-Request>`,
+];
+
+/** The TransactionContent of each fixture request (answers the client sends count too). */
+function fixtureRequests(): { xml: string; mode: "Request" | "Response" }[] {
+  const fixtures = [
+    ...readFixtures("csp11-spec-examples/xml/"),
+    ...readFixtures("baraza/").filter((f) => f.name.includes(".request.")),
+  ];
+  return fixtures.flatMap(({ bytes }) => {
+    const text = new TextDecoder().decode(bytes);
+    const content = text.match(/<TransactionContent[^>]*>([\s\S]*)<\/TransactionContent>/)?.[1];
+    const mode = text.includes("<TransactionMode>Response") ? "Response" : "Request";
+    // Their users become ours, so that mutations reach real state more often.
+    return content
+      ? [{ xml: content.replace(/wv:([\w.-]+)@[\w.-]+/g, "wv:bob@example.com"), mode }]
+      : [];
+  });
+}
+
+Deno.test("mutated requests of every service get a CSP status or a 4xx, never a 5xx", async () => {
+  if (!haveShared) console.log("note: only our own requests are mutated (no shared fixtures)");
+  const requests = [
+    ...OWN_REQUESTS.map((xml) => ({ xml, mode: "Request" as const })),
+    ...fixtureRequests(),
+  ];
+  await using h = await startServer();
+  const clients = [
+    ...await loggedIn(h, "1.2", "alice", "bob"),
+    ...VERSIONS.map((v) => h.client("alice", v)),
+  ];
+  for (const c of clients.slice(2)) assert.equal((await c.login("pw")).code, 200);
+  const mutator = new Mutator(20261121, requests.map((r) => r.xml));
+  // Unharmed first, so that groups, lists and messages exist for the mutations to hit; then every
+  // single-point mutation of our own requests, and random ones of the fixtures.
+  const variants = OWN_REQUESTS.flatMap((xml) =>
+    [...mutator.variants(xml)].map((v) => ({ xml: v, mode: "Request" as const }))
+  );
+  const mutated = Array.from(
+    { length: 3 },
+    () => requests.map((r) => ({ ...r, xml: mutator.mutate(r.xml) })),
+  ).flat();
+  const failures: string[] = [];
+  for (const { xml, mode } of [...requests, ...variants, ...mutated]) {
+    const client = mutator.pick(clients);
+    const reply = await client.send(xml, { mode });
+    if (reply.http.status >= 500) failures.push(`${reply.http.status} for ${xml.slice(0, 500)}`);
+    if (mutator.random() < 0.1) await client.send("<Polling-Request/>");
+  }
+  assert.deepEqual(failures, []);
+});
