@@ -9,7 +9,7 @@
  * does) so one transaction serves every member of a domain.
  */
 import type { XmlElement } from "../xml/tree.ts";
-import { child, children, node, textOf } from "./message.ts";
+import { child, children, ID_LIMITS, idAttr, node, textOf } from "./message.ts";
 import {
   base64Utf8,
   contentData,
@@ -102,8 +102,8 @@ export function groupRequest(
 }
 
 export function readGroupRequestHead(p: XmlElement): GroupRequestHead | undefined {
-  const groupId = p.attrs.groupID?.trim();
-  if (!groupId || groupId.length > 300) return undefined;
+  const groupId = idAttr(p, "groupID", ID_LIMITS.group);
+  if (!groupId) return undefined;
   return { groupId, user: readMetaInfo(p).userId };
 }
 
@@ -289,7 +289,7 @@ export function groupChangeNotice(
 }
 
 export function readGroupChangeNotice(p: XmlElement): GroupNotice<GroupChangeData> | undefined {
-  const groupId = p.attrs.groupID?.trim();
+  const groupId = idAttr(p, "groupID", ID_LIMITS.group);
   if (!groupId) return undefined;
   const joined = child(p, "Joined");
   const left = child(p, "Left");
@@ -324,7 +324,7 @@ export function leaveGroupIndication(
 export function readLeaveGroupIndication(
   p: XmlElement,
 ): GroupNotice<{ code: number; reason?: string }> | undefined {
-  const groupId = p.attrs.groupID?.trim();
+  const groupId = idAttr(p, "groupID", ID_LIMITS.group);
   if (!groupId) return undefined;
   return {
     groupId,
@@ -385,14 +385,14 @@ export function readGroupMessageRequest(
   p: XmlElement,
 ): RelayedGroupMessage | { code: number; description: string } {
   const info = child(p, "MessageInfo");
-  const messageId = info?.attrs.messageID?.trim();
-  if (!info || !messageId || messageId.length > 128) {
+  const messageId = idAttr(info, "messageID", ID_LIMITS.message);
+  if (!info || !messageId) {
     return { code: 400, description: "MessageInfo with a messageID is required" };
   }
   const recipients = children(info, "Recipient");
   const screenName = recipients.map((r) => child(r, "ScreenName")).find((s) => s);
-  const groupId = (screenName?.attrs.groupID ??
-    recipients.map((r) => child(r, "GroupID")).find((g) => g)?.attrs.groupID)?.trim();
+  const groupId = idAttr(screenName, "groupID", ID_LIMITS.group) ??
+    idAttr(recipients.map((r) => child(r, "GroupID")).find((g) => g), "groupID", ID_LIMITS.group);
   if (!groupId) return { code: 400, description: "Recipient names no group" };
   const senderElement = child(info, "Sender");
   const sender = userIds(senderElement)[0];

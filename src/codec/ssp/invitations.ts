@@ -5,7 +5,7 @@
  * with a bare Status.
  */
 import type { XmlElement } from "../xml/tree.ts";
-import { child, children, node, textOf } from "./message.ts";
+import { child, children, ID_LIMITS, idAttr, node, textOf } from "./message.ts";
 import { metaInfo, readMetaInfo, userIds } from "./transactions.ts";
 
 export interface RelayedInvitation {
@@ -49,7 +49,7 @@ const screenNameElement = (s: { name: string; groupId: string }) =>
 function readScreenName(p: XmlElement): { name: string; groupId: string } | undefined {
   const element = child(p, "ScreenName");
   const name = textOf(element);
-  const groupId = element?.attrs.groupID?.trim();
+  const groupId = idAttr(element, "groupID", ID_LIMITS.group);
   return name && groupId ? { name, groupId } : undefined;
 }
 
@@ -78,7 +78,7 @@ export function inviteRequest(domain: string, i: RelayedInvitation): XmlElement 
 
 /** The invitation, or undefined when it lacks an id, a type, the inviter or an invitee. */
 export function readInviteRequest(p: XmlElement): RelayedInvitation | undefined {
-  const inviteId = p.attrs.inviteID?.trim();
+  const inviteId = idAttr(p, "inviteID", ID_LIMITS.invite);
   const type = p.attrs.inviteType?.trim();
   const inviter = userIds(child(p, "Inviting"))[0] ?? readMetaInfo(p).userId;
   const invitees = userIds(child(p, "Invited"));
@@ -94,7 +94,7 @@ export function readInviteRequest(p: XmlElement): RelayedInvitation | undefined 
     inviter,
     invitees,
     validity: Number.isInteger(validity) && validity > 0 ? validity : 0,
-    groupId: child(p, "GroupID")?.attrs.groupID?.trim() || undefined,
+    groupId: idAttr(child(p, "GroupID"), "groupID", ID_LIMITS.group),
     attributes: attributes?.length ? attributes : undefined,
     urls: urls.length ? urls : undefined,
     note: textOf(child(p, "InviteNote")),
@@ -116,7 +116,7 @@ export function inviteResponse(domain: string, a: RelayedAnswer): XmlElement {
 }
 
 export function readInviteResponse(p: XmlElement): RelayedAnswer | undefined {
-  const inviteId = p.attrs.inviteID?.trim();
+  const inviteId = idAttr(p, "inviteID", ID_LIMITS.invite);
   const acceptance = p.attrs.acceptance?.trim().toLowerCase();
   const inviter = userIds(child(p, "Inviting"))[0];
   const invitee = userIds(child(p, "Responding"))[0] ?? readMetaInfo(p).userId;
@@ -143,7 +143,7 @@ export function cancelInviteRequest(domain: string, c: RelayedCancellation): Xml
 }
 
 export function readCancelInviteRequest(p: XmlElement): RelayedCancellation | undefined {
-  const inviteId = p.attrs.inviteID?.trim();
+  const inviteId = idAttr(p, "inviteID", ID_LIMITS.invite);
   const inviter = userIds(child(p, "Canceling"))[0] ?? readMetaInfo(p).userId;
   const invitees = userIds(child(p, "Canceled"));
   if (!inviteId || !inviter || invitees.length === 0) return undefined;

@@ -37,6 +37,22 @@ export class SspError extends Error {
  */
 export const PEER_ID = /^[A-Za-z0-9_@.-]{1,128}$/;
 
+/**
+ * Most characters of the ids a peer sends that become parts of storage keys; a longer one makes
+ * its transaction malformed.
+ */
+export const ID_LIMITS = { message: 128, invite: 64, group: 300 } as const;
+
+/** An id attribute, trimmed; undefined when absent, empty or longer than `max`. */
+export function idAttr(
+  element: XmlElement | undefined,
+  name: string,
+  max: number,
+): string | undefined {
+  const value = element?.attrs[name]?.trim();
+  return value && value.length <= max ? value : undefined;
+}
+
 /** An element built in code. */
 export function node(
   name: string,

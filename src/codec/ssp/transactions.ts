@@ -5,7 +5,7 @@
  * spelling of the digest.
  */
 import type { XmlElement } from "../xml/tree.ts";
-import { child, children, node, textOf } from "./message.ts";
+import { child, children, ID_LIMITS, idAttr, node, textOf } from "./message.ts";
 import { utf8Length } from "../../util/utf8.ts";
 
 const DOMAIN = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/;
@@ -249,8 +249,8 @@ export function readSendMessageRequest(
   p: XmlElement,
 ): RelayedMessage | { code: number; description: string } {
   const info = child(p, "MessageInfo");
-  const messageId = info?.attrs.messageID?.trim();
-  if (!info || !messageId || messageId.length > 128) {
+  const messageId = idAttr(info, "messageID", ID_LIMITS.message);
+  if (!info || !messageId) {
     return { code: 400, description: "MessageInfo with a messageID is required" };
   }
   const recipients = userIds(child(info, "Recipient"));
@@ -318,7 +318,7 @@ export function deliveryStatusReport(domain: string, r: DeliveryStatus): XmlElem
 
 export function readDeliveryStatusReport(p: XmlElement): DeliveryStatus | undefined {
   const info = child(p, "MessageInfo");
-  const messageId = info?.attrs.messageID?.trim();
+  const messageId = idAttr(info, "messageID", ID_LIMITS.message);
   const owner = userIds(child(info, "Recipient"))[0];
   const recipient = userIds(child(info, "Sender"))[0] ?? readMetaInfo(p).userId;
   const code = statusCode(child(p, "DeliveryResult"));

@@ -197,7 +197,7 @@ export class InvitationRelayService implements InvitationRelay {
     const now = Date.now();
     const validity = Math.min(i.validity || MAX_VALIDITY_S, MAX_VALIDITY_S);
     const invitation: Invitation = {
-      inviteId: i.inviteId.slice(0, 64),
+      inviteId: i.inviteId,
       type: i.type as InviteType,
       inviter: inviter.id,
       createdAt: now,
