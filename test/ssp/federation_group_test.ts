@@ -1,8 +1,8 @@
 /**
  * Groups across domains over SSP: bob@b.test's group, joined from a.test by alice, who talks
  * in it, hears who comes and goes, reads its members and properties, and leaves; the group's
- * server takes her out when she logs out or is banned; unknown groups and unreachable servers
- * get clear codes.
+ * server takes her out when she logs out, is banned, or her server stays unreachable; unknown
+ * groups and unreachable servers get clear codes.
  */
 import assert from "node:assert/strict";
 import type { CspTransaction, ElementObject } from "../../src/codec/csp/message.ts";
@@ -215,5 +215,30 @@ Deno.test("an unknown group of b.test answers 800; a group of an unreachable dom
     assert.equal((await leave(carol, "wv:dave/g@down.test")).code, 503);
   } finally {
     await Promise.all([a.close(), b.close(), c.close()]);
+  }
+});
+
+Deno.test("a.test vanishes: once a group copy to it is given up, alice is out of b.test's group", async () => {
+  const [a, b] = await startDomains(["a.test", "b.test"], { IMPS_SSP_GIVE_UP: "1" });
+  let aUp = true;
+  try {
+    const [alice] = await a.login("alice");
+    const [bob] = await b.login("bob");
+    await bobsGroup(bob);
+    await joinOk(alice, GROUP, "AliceA");
+    await pollUntil(bob, "GroupChangeNotice", (b) => joinedNames(b).includes("AliceA"));
+
+    // a.test goes away without a word; bob's next message cannot reach alice's copy.
+    await a.close();
+    aUp = false;
+    assert.equal((await sendToGroup(bob, GROUP, "still there?")).code, 200);
+    await pollUntil(bob, "GroupChangeNotice", (b) => leftNames(b).includes("AliceA"), 8_000);
+    const joinedUsers = await ask(bob, "GetJoinedUsers-Request", GROUP);
+    const lists = obj(joinedUsers.body.AdminMapList);
+    assert.deepEqual(snames(obj(lists?.AdminMapping)), ["BobB"]);
+    assert.deepEqual(snames(obj(lists?.UserMapping)), [], "no one else is joined");
+  } finally {
+    if (aUp) await a.close();
+    await b.close();
   }
 });

@@ -165,10 +165,35 @@ export class GroupHome {
         recipientName: addressing.recipientName,
       };
       const primitive = groupMessageRequest(this.#server.config.domain, message);
-      mutations.push(this.#queue.enqueue(domain, { kind: "request", primitive, giveUpAt }));
+      // Only a copy tried for the whole give-up time says its receivers' server is gone (the
+      // message's own Validity may end sooner).
+      const groupCopy = giveUpAt === now + this.#giveUpMs()
+        ? { groupId: addressing.groupId, receivers: users }
+        : undefined;
+      mutations.push(
+        this.#queue.enqueue(domain, { kind: "request", primitive, giveUpAt, groupCopy }),
+      );
     }
     await this.#server.store.write(...mutations);
     for (const domain of byDomain.keys()) this.#queue.kick(domain);
+  }
+
+  /**
+   * A copy of a group message could not reach its receivers' server until it was given up (or
+   * the domain is refused now): they leave the group, as if they had asked to, so that the group
+   * stops sending them its traffic and the others hear they left. Their server, if it comes
+   * back, learns it the first time one of them uses the group (808).
+   */
+  async dropUnreachable(domain: string, groupId: string, receivers: string[]): Promise<void> {
+    const module = this.#server.registry.primitive("LeaveGroup-Request", PEER_VERSION)!;
+    for (const user of receivers) {
+      try {
+        await module.handle(this.#context(domain, user), { GroupID: groupId });
+      } catch (error) {
+        // Gone already (left, kicked, or an earlier lost copy took them out).
+        if (!(error instanceof ProtocolError)) throw error;
+      }
+    }
   }
 
   /** One GroupChangeNotice per domain and view (with or without UserIDs). */

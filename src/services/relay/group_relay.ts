@@ -54,6 +54,10 @@ export class GroupRelayService implements GroupRelay {
     return this.#home.removalMutations(groupId, users, code, reason);
   }
 
+  dropUnreachable(domain: string, groupId: string, receivers: string[]): Promise<void> {
+    return this.#home.dropUnreachable(domain, groupId, receivers);
+  }
+
   flush(): void {
     this.#home.flush();
   }

@@ -47,6 +47,8 @@ export class Relay implements RemoteRelay {
     this.queue = new RelayQueue(server, this.federation);
     this.#groups = new GroupRelayService(server, this.federation, this.queue);
     server.hooks.groupRelay = this.#groups;
+    this.queue.onGroupCopyLost = (domain, groupId, receivers) =>
+      this.#groups.dropUnreachable(domain, groupId, receivers);
     this.federation.handle(
       "SendMessageRequest",
       (peer, p) =>

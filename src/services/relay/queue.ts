@@ -29,8 +29,16 @@ import { reportToLocalSender, sentKey, type SentRecord } from "./reports.ts";
 export type RelayJob =
   | { kind: "message"; message: RelayedMessage; giveUpAt: number }
   | { kind: "report"; report: DeliveryStatus; giveUpAt: number }
-  /** Any SSP request; its response is only checked for success (logged otherwise). */
-  | { kind: "request"; primitive: XmlElement; giveUpAt: number }
+  /**
+   * Any SSP request; its response is only checked for success (logged otherwise). `groupCopy`:
+   * it carries one of our groups' messages to these joined users of the peer's domain.
+   */
+  | {
+    kind: "request";
+    primitive: XmlElement;
+    giveUpAt: number;
+    groupCopy?: { groupId: string; receivers: string[] };
+  }
   /** Any SSP request the peer sends no response to (a presence notification). */
   | { kind: "notify"; primitive: XmlElement; giveUpAt: number };
 
@@ -45,6 +53,8 @@ export class RelayQueue {
   readonly #again = new Set<string>();
   readonly #sleeps = new Set<{ timer: ReturnType<typeof setTimeout>; wake(): void }>();
   #closed = false;
+  /** Told of a group message copy given up: its receivers' server is gone or refused. */
+  onGroupCopyLost?: (domain: string, groupId: string, receivers: string[]) => Promise<void>;
 
   constructor(server: ServerContext, federation: Federation) {
     this.#server = server;
@@ -128,10 +138,10 @@ export class RelayQueue {
       }
     } catch (error) {
       if (error instanceof PeerRefused) {
-        await this.#failed(job, 516, error.message);
+        await this.#failed(domain, job, 516, error.message);
       } else if (error instanceof PeerUnavailable) {
         if (Date.now() < job.giveUpAt) return false;
-        await this.#failed(job, 542, `Not delivered: ${error.message}`);
+        await this.#failed(domain, job, 542, `Not delivered: ${error.message}`);
       } else throw error;
     }
     await this.#done(key, job);
@@ -169,7 +179,11 @@ export class RelayQueue {
     }
   }
 
-  async #failed(job: RelayJob, code: number, description: string): Promise<void> {
+  async #failed(domain: string, job: RelayJob, code: number, description: string) {
+    if (job.kind === "request" && job.groupCopy) {
+      const { groupId, receivers } = job.groupCopy;
+      await this.onGroupCopyLost?.(domain, groupId, receivers);
+    }
     // Reports, subscriptions and notifications that cannot be sent are lost with their peer.
     if (job.kind !== "message") return;
     console.warn(`relay: giving up on ${job.message.messageId}: ${description}`);
