@@ -21,6 +21,7 @@ import {
   F_STATUS,
   F_TARGET,
   F_TRANSACTION_ID,
+  FieldSlots,
   FLAG_BODY_UNTIL_CLOSE,
   FLAG_CONNECTION_CLOSE,
   FLAG_CONNECTION_KEEP_ALIVE,
@@ -70,7 +71,7 @@ class Malformed {
 }
 
 /**
- * Scans the message at `start` of input[0, len) into `fields` (HEAD_FIELDS words). Exported for
+ * Scans the message at `start` of input[0, len) into fields[o, o + HEAD_FIELDS). Exported for
  * the tests and the benchmark; the server uses `TsHeadScanner`.
  */
 export function scanHeadInto(
@@ -79,57 +80,65 @@ export function scanHeadInto(
   len: number,
   maxHeadBytes: number,
   fields: Int32Array,
+  o = 0,
 ): void {
-  fields.fill(-1);
-  fields[F_START] = start;
-  fields[F_STATE] = STATE_COMPLETE;
-  fields[F_ERROR] = 0;
-  fields[F_STATUS] = 0;
-  fields[F_FLAGS] = 0;
-  fields[F_KIND] = 0;
+  fields.fill(-1, o, o + HEAD_FIELDS);
+  fields[o + F_START] = start;
+  fields[o + F_STATE] = STATE_COMPLETE;
+  fields[o + F_ERROR] = 0;
+  fields[o + F_STATUS] = 0;
+  fields[o + F_FLAGS] = 0;
+  fields[o + F_KIND] = 0;
   try {
-    scan(input, start, len, maxHeadBytes, fields);
+    scan(input, start, len, maxHeadBytes, fields, o);
   } catch (e) {
     if (!(e instanceof Malformed)) throw e;
-    fields[F_STATE] = STATE_MALFORMED;
-    fields[F_ERROR] = e.code;
-    fields[F_ERROR_OFFSET] = e.offset;
+    fields[o + F_STATE] = STATE_MALFORMED;
+    fields[o + F_ERROR] = e.code;
+    fields[o + F_ERROR_OFFSET] = e.offset;
   }
 }
 
-function scan(input: Uint8Array, start: number, len: number, max: number, fields: Int32Array) {
+function scan(
+  input: Uint8Array,
+  start: number,
+  len: number,
+  max: number,
+  fields: Int32Array,
+  o: number,
+) {
   const limit = Math.min(len, start + max);
   let eol = input.indexOf(LF, start);
-  if (eol < 0 || eol >= limit) return incomplete(len, start, max, fields);
-  startLine(input, start, lineEnd(input, start, eol), fields);
+  if (eol < 0 || eol >= limit) return incomplete(len, start, max, fields, o);
+  startLine(input, start, lineEnd(input, start, eol), fields, o);
   let contentLength = -1;
   for (;;) {
     const p = eol + 1;
     eol = p < len ? input.indexOf(LF, p) : -1;
-    if (eol < 0 || eol >= limit) return incomplete(len, start, max, fields);
+    if (eol < 0 || eol >= limit) return incomplete(len, start, max, fields, o);
     const end = lineEnd(input, p, eol);
     if (end === p) break;
-    contentLength = header(input, p, end, contentLength, fields);
+    contentLength = header(input, p, end, contentLength, fields, o);
   }
   const headEnd = eol + 1;
-  fields[F_HEAD_END] = headEnd;
-  fields[F_CONTENT_LENGTH] = contentLength;
-  const status = fields[F_STATUS];
+  fields[o + F_HEAD_END] = headEnd;
+  fields[o + F_CONTENT_LENGTH] = contentLength;
+  const status = fields[o + F_STATUS];
   if (
-    contentLength < 0 && fields[F_KIND] === KIND_RESPONSE && status >= 200 && status !== 204 &&
-    status !== 304
+    contentLength < 0 && fields[o + F_KIND] === KIND_RESPONSE && status >= 200 &&
+    status !== 204 && status !== 304
   ) {
-    fields[F_FLAGS] |= FLAG_BODY_UNTIL_CLOSE;
+    fields[o + F_FLAGS] |= FLAG_BODY_UNTIL_CLOSE;
   }
   const end = headEnd + Math.max(contentLength, 0);
-  fields[F_END] = Math.min(end, 0x7fffffff);
-  if (end > len) fields[F_STATE] = STATE_INCOMPLETE;
+  fields[o + F_END] = Math.min(end, 0x7fffffff);
+  if (end > len) fields[o + F_STATE] = STATE_INCOMPLETE;
 }
 
 /** No end of line within reach: wait for more bytes, unless the head is already too large. */
-function incomplete(len: number, start: number, max: number, fields: Int32Array): void {
+function incomplete(len: number, start: number, max: number, fields: Int32Array, o: number) {
   if (len - start > max) throw new Malformed(HEAD_ERR_TOO_LARGE, start + max);
-  fields[F_STATE] = STATE_INCOMPLETE;
+  fields[o + F_STATE] = STATE_INCOMPLETE;
 }
 
 /** End of the line content ending at the LF `eol` (a CR before it is not content). */
@@ -138,7 +147,7 @@ function lineEnd(input: Uint8Array, p: number, eol: number): number {
 }
 
 /** `METHOD SP target SP HTTP/1.x`, or `HTTP/1.x SP 3DIGIT [SP reason]`. */
-function startLine(input: Uint8Array, p: number, end: number, fields: Int32Array): void {
+function startLine(input: Uint8Array, p: number, end: number, fields: Int32Array, o: number) {
   if (startsWith(input, p, end, HTTP_1)) {
     const d = p + HTTP_1.length;
     if (
@@ -147,9 +156,9 @@ function startLine(input: Uint8Array, p: number, end: number, fields: Int32Array
     ) {
       throw new Malformed(HEAD_ERR_START_LINE, p);
     }
-    fields[F_KIND] = KIND_RESPONSE;
-    fields[F_STATUS] = (input[d + 2] - 0x30) * 100 + (input[d + 3] - 0x30) * 10 + input[d + 4] -
-      0x30;
+    fields[o + F_KIND] = KIND_RESPONSE;
+    fields[o + F_STATUS] = (input[d + 2] - 0x30) * 100 + (input[d + 3] - 0x30) * 10 +
+      input[d + 4] - 0x30;
     return;
   }
   let q = p;
@@ -165,11 +174,11 @@ function startLine(input: Uint8Array, p: number, end: number, fields: Int32Array
   ) {
     throw new Malformed(HEAD_ERR_START_LINE, p);
   }
-  fields[F_KIND] = KIND_REQUEST;
-  fields[F_METHOD] = p;
-  fields[F_METHOD + 1] = q;
-  fields[F_TARGET] = targetStart;
-  fields[F_TARGET + 1] = t;
+  fields[o + F_KIND] = KIND_REQUEST;
+  fields[o + F_METHOD] = p;
+  fields[o + F_METHOD + 1] = q;
+  fields[o + F_TARGET] = targetStart;
+  fields[o + F_TARGET + 1] = t;
 }
 
 /** One header line [p, end); returns the Content-Length known after it. */
@@ -179,6 +188,7 @@ function header(
   end: number,
   contentLength: number,
   fields: Int32Array,
+  o: number,
 ): number {
   if (input[p] === SP || input[p] === HT) throw new Malformed(HEAD_ERR_OBS_FOLD, p);
   let colon = p;
@@ -200,17 +210,17 @@ function header(
   const nameLength = colon - p;
   switch (nameLength) {
     case 8:
-      if (equalsLower(input, p, H_LOCATION)) setSpan(fields, F_LOCATION, valueStart, valueEnd);
+      if (equalsLower(input, p, H_LOCATION)) setSpan(fields, o + F_LOCATION, valueStart, valueEnd);
       break;
     case 10:
       if (equalsLower(input, p, H_CONNECTION)) {
-        setSpan(fields, F_CONNECTION, valueStart, valueEnd);
-        fields[F_FLAGS] |= connectionFlags(input, valueStart, valueEnd);
+        setSpan(fields, o + F_CONNECTION, valueStart, valueEnd);
+        fields[o + F_FLAGS] |= connectionFlags(input, valueStart, valueEnd);
       }
       break;
     case 12:
       if (equalsLower(input, p, H_CONTENT_TYPE)) {
-        setSpan(fields, F_CONTENT_TYPE, valueStart, valueEnd);
+        setSpan(fields, o + F_CONTENT_TYPE, valueStart, valueEnd);
       }
       break;
     case 14:
@@ -221,9 +231,9 @@ function header(
         }
         return value;
       }
-      if (equalsLower(input, p, H_SESSION_ID) && fields[F_SESSION_ID] < 0) {
-        setSpan(fields, F_SESSION_ID, valueStart, valueEnd);
-        if (isWord(input, valueStart, valueEnd)) fields[F_FLAGS] |= FLAG_SESSION_ID_VALID;
+      if (equalsLower(input, p, H_SESSION_ID) && fields[o + F_SESSION_ID] < 0) {
+        setSpan(fields, o + F_SESSION_ID, valueStart, valueEnd);
+        if (isWord(input, valueStart, valueEnd)) fields[o + F_FLAGS] |= FLAG_SESSION_ID_VALID;
       }
       break;
     case 17:
@@ -232,9 +242,9 @@ function header(
       }
       break;
     case 18:
-      if (equalsLower(input, p, H_TRANSACTION_ID) && fields[F_TRANSACTION_ID] < 0) {
-        setSpan(fields, F_TRANSACTION_ID, valueStart, valueEnd);
-        if (isWord(input, valueStart, valueEnd)) fields[F_FLAGS] |= FLAG_TRANSACTION_ID_VALID;
+      if (equalsLower(input, p, H_TRANSACTION_ID) && fields[o + F_TRANSACTION_ID] < 0) {
+        setSpan(fields, o + F_TRANSACTION_ID, valueStart, valueEnd);
+        if (isWord(input, valueStart, valueEnd)) fields[o + F_FLAGS] |= FLAG_TRANSACTION_ID_VALID;
       }
       break;
   }
@@ -304,10 +314,12 @@ function startsWith(input: Uint8Array, p: number, end: number, prefix: Uint8Arra
 }
 
 export class TsHeadScanner implements HeadScanner {
+  private readonly slots = new FieldSlots();
+
   scan(input: Uint8Array, start = 0, maxHeadBytes = DEFAULT_MAX_HEAD_BYTES): HeadScan {
-    const fields = new Int32Array(HEAD_FIELDS);
-    scanHeadInto(input, start, input.length, maxHeadBytes, fields);
-    return new HeadScan(input, fields);
+    const slots = this.slots, base = slots.reserve(1);
+    scanHeadInto(input, start, input.length, maxHeadBytes, slots.words, base);
+    return new HeadScan(input, slots.words, base);
   }
 
   scanAll(input: Uint8Array, start = 0, maxHeadBytes = DEFAULT_MAX_HEAD_BYTES): HeadScan[] {

@@ -1,77 +1,64 @@
 /** The WebAssembly HTTP head scanner behind the HeadScanner interface. */
 import {
   DEFAULT_MAX_HEAD_BYTES,
-  F_CONNECTION,
-  F_CONTENT_TYPE,
   F_END,
-  F_ERROR_OFFSET,
-  F_HEAD_END,
-  F_LOCATION,
-  F_METHOD,
-  F_SESSION_ID,
-  F_START,
-  F_TARGET,
-  F_TRANSACTION_ID,
+  F_STATE,
+  FieldSlots,
   HEAD_FIELDS,
   HeadScan,
   type HeadScanner,
+  STATE_COMPLETE,
 } from "./http_head.ts";
 import type { WasmCore } from "./wasm_instance.ts";
 
-/** Fields holding offsets, shifted back by where the copied input began. */
-const OFFSET_FIELDS = [
-  F_ERROR_OFFSET,
-  F_START,
-  F_HEAD_END,
-  F_END,
-  F_METHOD,
-  F_METHOD + 1,
-  F_TARGET,
-  F_TARGET + 1,
-  F_CONTENT_TYPE,
-  F_CONTENT_TYPE + 1,
-  F_CONNECTION,
-  F_CONNECTION + 1,
-  F_LOCATION,
-  F_LOCATION + 1,
-  F_TRANSACTION_ID,
-  F_TRANSACTION_ID + 1,
-  F_SESSION_ID,
-  F_SESSION_ID + 1,
-];
+/** As many messages per call as the module's results area holds. */
+const ALL = 0x7fffffff;
 
 export class WasmHeadScanner implements HeadScanner {
-  constructor(private readonly core: WasmCore) {}
+  private readonly slots = new FieldSlots();
+  /** Word index of the module's head results area. */
+  private readonly results: number;
+
+  constructor(private readonly core: WasmCore) {
+    this.results = core.exports.headResultsPtr() >> 2;
+  }
 
   scan(input: Uint8Array, start = 0, maxHeadBytes = DEFAULT_MAX_HEAD_BYTES): HeadScan {
-    // Only the head and what follows matter; copy from `start` and shift offsets back.
-    const bytes = start === 0 ? input : input.subarray(start);
-    this.core.copyIn(bytes);
-    return this.run(input, 0, bytes.length, start, maxHeadBytes);
+    // One message is read no further than start + maxHeadBytes: leave bodies behind.
+    const end = Math.min(input.length, start + maxHeadBytes);
+    this.core.copyIn(start === 0 && end === input.length ? input : input.subarray(start, end));
+    this.core.exports.scanHeads(start, start, input.length, maxHeadBytes, 1);
+    const base = this.copyOut(1);
+    return new HeadScan(input, this.slots.words, base);
   }
 
   scanAll(input: Uint8Array, start = 0, maxHeadBytes = DEFAULT_MAX_HEAD_BYTES): HeadScan[] {
-    const bytes = start === 0 ? input : input.subarray(start);
-    this.core.copyIn(bytes); // once for the whole stream
     const scans: HeadScan[] = [];
-    let at = 0;
-    while (at < bytes.length) {
-      const scan = this.run(input, at, bytes.length, start, maxHeadBytes);
-      scans.push(scan);
-      if (!scan.complete) break;
-      at = scan.end - start;
+    if (start >= input.length) return scans;
+    const origin = start;
+    this.core.copyIn(start === 0 ? input : input.subarray(start)); // once for the whole stream
+    for (;;) {
+      const count = this.core.exports.scanHeads(origin, start, input.length, maxHeadBytes, ALL);
+      const base = this.copyOut(count), words = this.slots.words;
+      for (let i = 0; i < count; i++) {
+        scans.push(new HeadScan(input, words, base + i * HEAD_FIELDS));
+      }
+      const last = base + (count - 1) * HEAD_FIELDS;
+      start = words[last + F_END];
+      if (words[last + F_STATE] !== STATE_COMPLETE || start >= input.length) return scans;
     }
-    return scans;
   }
 
-  private run(input: Uint8Array, at: number, length: number, shift: number, max: number): HeadScan {
-    const core = this.core;
-    core.exports.scanHead(at, length, max);
-    const r = core.results;
-    const fields = core.i32.slice(r, r + HEAD_FIELDS);
-    if (shift !== 0) {
-      for (const f of OFFSET_FIELDS) if (fields[f] >= 0) fields[f] += shift;
+  /** Copies the fields of the last call's `count` scans out of linear memory; returns their base. */
+  private copyOut(count: number): number {
+    const base = this.slots.reserve(count), words = this.slots.words;
+    const i32 = this.core.i32, r = this.results;
+    // For one scan, a loop beats making a view to copy from.
+    if (count === 1) {
+      for (let i = 0; i < HEAD_FIELDS; i++) words[base + i] = i32[r + i];
+    } else {
+      words.set(i32.subarray(r, r + count * HEAD_FIELDS), base);
     }
-    return new HeadScan(input, fields);
+    return base;
   }
 }

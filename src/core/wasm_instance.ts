@@ -11,7 +11,14 @@ interface CoreExports {
   reserveInput(length: number): number;
   outputPtr(): number;
   resultsPtr(): number;
-  scanHead(start: number, length: number, maxHeadBytes: number): number;
+  headResultsPtr(): number;
+  scanHeads(
+    origin: number,
+    start: number,
+    length: number,
+    maxHeadBytes: number,
+    maxMessages: number,
+  ): number;
   tokenizeXml(length: number, maxDepth: number, maxElements: number): number;
   seedNames(seed: number): void;
   tableCreate(seed: number): number;

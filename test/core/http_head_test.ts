@@ -183,3 +183,69 @@ Deno.test("6000 generated and mutated pipelines: identical fields; no crash", ()
     ok(scans.every((s) => s.state !== STATE_COMPLETE || s.end > s.start));
   }
 });
+
+const request = (i: number, body = "x".repeat(i % 7)) =>
+  `POST /${i} HTTP/1.1\r\nx-wv-transactionid: t${i}\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+
+Deno.test("long pipelines: more messages than one WASM call or one result chunk holds", () => {
+  // The WASM scanner reports 64 messages per call and results come in chunks of 256 scans.
+  for (const count of [63, 64, 65, 128, 129, 300, 600]) {
+    const stream = latin1(Array.from({ length: count }, (_, i) => request(i)).join(""));
+    const scans = agree(stream, `${count} messages`);
+    equal(scans.length, count);
+    ok(scans.every((s, i) => s.complete && s.transactionId === `t${i}`));
+    equal(scans.at(-1)!.end, stream.length);
+    for (const cut of [1, 30, stream.length - scans[count - 1].start]) {
+      agree(stream.subarray(0, stream.length - cut), `${count} messages, ${cut} bytes short`);
+    }
+    agree(stream, `${count} messages from the second`, scans[1].start);
+  }
+  // A malformed message right after a call's worth, and right at the end of one.
+  for (const bad of [63, 64, 65]) {
+    const messages = Array.from({ length: 100 }, (_, i) => i === bad ? "GET\r\n\r\n" : request(i));
+    const scans = agree(latin1(messages.join("")), `malformed #${bad}`);
+    deepStrictEqual([scans.length, scans[bad].state], [bad + 1, STATE_MALFORMED]);
+  }
+});
+
+Deno.test("scans stay valid after later scans", () => {
+  for (const core of [ts, wasm]) {
+    const first = latin1(request(1, "abc"));
+    const kept = [core.scanHead(first), ...core.scanHeads(first)];
+    const expected = kept.map((s) => Array.from(s.fields));
+    for (let i = 0; i < 1000; i++) {
+      core.scanHead(latin1(request(i)));
+      if (i % 100 === 0) core.scanHeads(latin1(request(i) + request(i + 1)));
+    }
+    deepStrictEqual(kept.map((s) => Array.from(s.fields)), expected, core.kind);
+    deepStrictEqual(kept.map((s) => [s.transactionId, s.contentLength]), [["t1", 3], ["t1", 3]]);
+  }
+});
+
+Deno.test("one message: bytes past start + maxHeadBytes are never read, offsets stay exact", () => {
+  // Leave line feeds in the WASM input buffer beyond the head window of the next scan.
+  wasm.scanHeads(latin1("\n".repeat(4096)));
+  const head = latin1("GET / HTTP/1.1\r\nA: " + "x".repeat(100) + "\r\n\r\n");
+  for (const max of [16, 20, 31, 40, 119, 120, 121, 124]) agree(head, `max ${max}`, 0, max);
+  const withBody = latin1(request(0, "b".repeat(100_000)) + request(1));
+  agree(withBody, "a large body", 0);
+  agree(withBody, "after a large body", withBody.length - request(1).length);
+  // Offsets near 2^31, from a start past 0: clamped as TS clamps them.
+  const huge = latin1("xx" + "POST / HTTP/1.1\r\nContent-Length: 2147483600\r\n\r\n");
+  const [scan] = agree(huge, "Content-Length near 2^31", 2, 0x7fffffff);
+  deepStrictEqual([scan.state, scan.end], [STATE_INCOMPLETE, 0x7fffffff]);
+});
+
+Deno.test("every byte value at every position of a method and of header names", () => {
+  const names = [...HEADER_NAMES, "X-WV-TransactionID-", "a".repeat(40)];
+  for (let b = 0; b < 256; b++) {
+    const c = String.fromCharCode(b);
+    for (let i = 0; i < 6; i++) agree(latin1(`${"OPTION".slice(0, i)}${c} / HTTP/1.1\r\n\r\n`), "");
+    for (const name of names) {
+      for (let i = 0; i < name.length; i++) {
+        const changed = name.slice(0, i) + c + name.slice(i + 1);
+        agree(latin1(`GET / HTTP/1.1\r\n${changed}: 1\r\n\r\n`), JSON.stringify(changed));
+      }
+    }
+  }
+});

@@ -1,8 +1,9 @@
 // HTTP/1.1 head scanner: the same algorithm as src/core/http_head_ts.ts, line for line, writing
-// the field layout of src/core/http_head.ts into the results area. Line ends are found with SIMD.
+// the field layout of src/core/http_head.ts into a results area of its own, one message after the
+// other. Line ends, control bytes and the end of names are found, and names compared, with SIMD.
 
-import { inputPtr, RESULTS } from "./buffers";
-import { classOf, equalsAsciiLower, TOKEN_CHAR, WORD_CHAR } from "./bytes";
+import { inputPtr } from "./buffers";
+import { classOf, equalsAsciiLower, WORD_CHAR } from "./bytes";
 
 const F_STATE: i32 = 0;
 const F_ERROR: i32 = 1;
@@ -22,6 +23,10 @@ const F_LOCATION: i32 = 18;
 const F_TRANSACTION_ID: i32 = 20;
 const F_SESSION_ID: i32 = 22;
 const HEAD_FIELDS: i32 = 24;
+
+/** Pipelined messages one call reports at most: JS copies them out and calls again for more. */
+const HEAD_BATCH: i32 = 64;
+const HEAD_RESULTS: usize = memory.data(HEAD_BATCH * HEAD_FIELDS * 4, 16);
 
 const STATE_COMPLETE = 0;
 const STATE_INCOMPLETE = 1;
@@ -51,8 +56,27 @@ const HT: u32 = 0x09;
 const COLON: u32 = 0x3a;
 const COMMA: u32 = 0x2c;
 
+// The header names looked for, lower case, each in 32 zero-padded bytes for `nameIs`.
+const NAMES: usize = memory.data(7 << 5, 16);
+const H_LOCATION = headerName(0, "location");
+const H_CONNECTION = headerName(1, "connection");
+const H_CONTENT_TYPE = headerName(2, "content-type");
+const H_CONTENT_LENGTH = headerName(3, "content-length");
+const H_SESSION_ID = headerName(4, "x-wv-sessionid");
+const H_TRANSFER_ENCODING = headerName(5, "transfer-encoding");
+const H_TRANSACTION_ID = headerName(6, "x-wv-transactionid");
+
+function headerName(index: i32, name: string): usize {
+  const to = NAMES + (<usize>index << 5);
+  for (let i = 0; i < name.length; i++) store<u8>(to + <usize>i, <u8>name.charCodeAt(i));
+  return to;
+}
+
+/** Address of the caller's byte 0 (the input buffer holds its bytes from `origin` on). */
 let base: usize = 0;
 let len: i32 = 0;
+/** Fields of the message being scanned. */
+let out: usize = 0;
 /** Set when a check fails; the scan then unwinds by returning early. */
 let malformed = false;
 
@@ -65,13 +89,13 @@ function at(pos: i32): u32 {
 // @ts-ignore: decorator
 @inline
 function field(f: i32): i32 {
-  return load<i32>(RESULTS + (<usize>f << 2));
+  return load<i32>(out + (<usize>f << 2));
 }
 
 // @ts-ignore: decorator
 @inline
 function setField(f: i32, value: i32): void {
-  store<i32>(RESULTS + (<usize>f << 2), value);
+  store<i32>(out + (<usize>f << 2), value);
 }
 
 function fail(code: i32, offset: i32): void {
@@ -81,10 +105,40 @@ function fail(code: i32, offset: i32): void {
   setField(F_ERROR_OFFSET, offset);
 }
 
-/** Scans the message at `start` of the `length` input bytes; returns the state. */
-export function scanHead(start: i32, length: i32, maxHeadBytes: i32): i32 {
-  base = inputPtr();
+export function headResultsPtr(): usize {
+  return HEAD_RESULTS;
+}
+
+/**
+ * Scans pipelined messages from `start` of the caller's input[0, length), whose bytes from
+ * `origin` on are in the input buffer (for one message, those up to start + maxHeadBytes are
+ * enough: no more are read). Offsets in the results are the caller's. Stops after `maxMessages`
+ * (at most HEAD_BATCH), after an incomplete or malformed message, or at the end of the input;
+ * returns how many messages it wrote, at least one.
+ */
+export function scanHeads(
+  origin: i32,
+  start: i32,
+  length: i32,
+  maxHeadBytes: i32,
+  maxMessages: i32,
+): i32 {
+  base = inputPtr() - <usize>origin; // wraps, as loads at base + offset do
   len = length;
+  const most = min(maxMessages, HEAD_BATCH);
+  let count = 0;
+  while (true) {
+    out = HEAD_RESULTS + (<usize>(count * HEAD_FIELDS) << 2);
+    count++;
+    if (scanHead(start, maxHeadBytes) != STATE_COMPLETE || count >= most) break;
+    start = field(F_END);
+    if (start >= len) break;
+  }
+  return count;
+}
+
+/** Scans the message at `start` into the fields at `out`; returns its state. */
+function scanHead(start: i32, maxHeadBytes: i32): i32 {
   malformed = false;
   for (let f = 0; f < HEAD_FIELDS; f++) setField(f, -1);
   setField(F_START, start);
@@ -97,7 +151,7 @@ export function scanHead(start: i32, length: i32, maxHeadBytes: i32): i32 {
   return field(F_STATE);
 }
 
-/** Offset of the first LF in [pos, limit), or -1. Loads may read into the input slack. */
+/** Offset of the first LF in [pos, limit), or -1. Loads may read past limit, to no effect. */
 function findLineFeed(pos: i32, limit: i32): i32 {
   const lf = i8x16.splat(<u8>LF);
   while (pos < limit) {
@@ -109,6 +163,42 @@ function findLineFeed(pos: i32, limit: i32): i32 {
     pos += 16;
   }
   return -1;
+}
+
+/** Offset of the first byte in [pos, end) that is not a tchar, or end; SIMD. */
+function findNonToken(pos: i32, end: i32): i32 {
+  // Bit h of byte l of `low` is set when (h << 4 | l) is a tchar; byte h of `high` is 1 << h.
+  const low = i32x4(<i32>0xfcf8fce8, <i32>0xfcfcfcfc, 0x54f4f8f8, 0x70f454d0);
+  const high = i32x4(0x08040201, <i32>0x80402010, 0, 0);
+  const nibble = i8x16.splat(0x0f);
+  const zero = i8x16.splat(0);
+  while (pos < end) {
+    const v = v128.load(base + <usize>pos);
+    const bits = v128.and(
+      i8x16.swizzle(low, v128.and(v, nibble)),
+      i8x16.swizzle(high, i8x16.shr_u(v, 4)),
+    );
+    const mask = i8x16.bitmask(i8x16.eq(bits, zero));
+    if (mask != 0) return min(pos + <i32>ctz(mask), end);
+    pos += 16;
+  }
+  return end;
+}
+
+/**
+ * Whether the tchars [p, p + length) spell the lower-case `name` (length <= 32) in any case.
+ * Setting bit 0x20 folds case, and folds no other tchar onto a letter or "-". Loads read up to
+ * 16 bytes past the name.
+ */
+function nameIs(p: i32, length: i32, name: usize): bool {
+  const fold = i8x16.splat(0x20);
+  const head = i8x16.bitmask(i8x16.eq(v128.or(v128.load(base + <usize>p), fold), v128.load(name)));
+  if (length <= 16) return ((head | (0xffff << length)) & 0xffff) == 0xffff;
+  const tail = length - 16;
+  const rest = i8x16.bitmask(
+    i8x16.eq(v128.or(v128.load(base + <usize>(p + tail)), fold), v128.load(name + <usize>tail)),
+  );
+  return (head & rest) == 0xffff;
 }
 
 /** Offset of the first control byte other than HT (or DEL) in [pos, end), or -1; SIMD. */
@@ -130,7 +220,7 @@ function findControl(pos: i32, end: i32): i32 {
 }
 
 function scan(start: i32, maxHead: i32): void {
-  const limit = min(len, start + maxHead);
+  const limit = <i32>min<i64>(<i64>len, <i64>start + <i64>maxHead);
   let eol = findLineFeed(start, limit);
   if (eol < 0) {
     incomplete(start, maxHead);
@@ -202,8 +292,7 @@ function startLine(p: i32, end: i32): void {
     setField(F_STATUS, <i32>((at(d + 2) - 0x30) * 100 + (at(d + 3) - 0x30) * 10 + at(d + 4) - 0x30));
     return;
   }
-  let q = p;
-  while (q < end && (classOf(at(q)) & TOKEN_CHAR) != 0) q++;
+  const q = findNonToken(p, end);
   if (q == p || q >= end || at(q) != SP) {
     fail(HEAD_ERR_START_LINE, p);
     return;
@@ -233,8 +322,7 @@ function header(p: i32, end: i32, contentLength: i32): i32 {
     fail(HEAD_ERR_OBS_FOLD, p);
     return contentLength;
   }
-  let colon = p;
-  while (colon < end && (classOf(at(colon)) & TOKEN_CHAR) != 0) colon++;
+  const colon = findNonToken(p, end);
   if (colon == p || colon >= end || at(colon) != COLON) {
     fail(HEAD_ERR_HEADER_NAME, colon);
     return contentLength;
@@ -249,22 +337,21 @@ function header(p: i32, end: i32, contentLength: i32): i32 {
     return contentLength;
   }
   const nameLength = colon - p;
-  const name = base + <usize>p;
   switch (nameLength) {
     case 8:
-      if (equalsAsciiLower(name, 8, "location")) setSpan(F_LOCATION, valueStart, valueEnd);
+      if (nameIs(p, 8, H_LOCATION)) setSpan(F_LOCATION, valueStart, valueEnd);
       break;
     case 10:
-      if (equalsAsciiLower(name, 10, "connection")) {
+      if (nameIs(p, 10, H_CONNECTION)) {
         setSpan(F_CONNECTION, valueStart, valueEnd);
         setField(F_FLAGS, field(F_FLAGS) | connectionFlags(valueStart, valueEnd));
       }
       break;
     case 12:
-      if (equalsAsciiLower(name, 12, "content-type")) setSpan(F_CONTENT_TYPE, valueStart, valueEnd);
+      if (nameIs(p, 12, H_CONTENT_TYPE)) setSpan(F_CONTENT_TYPE, valueStart, valueEnd);
       break;
     case 14:
-      if (equalsAsciiLower(name, 14, "content-length")) {
+      if (nameIs(p, 14, H_CONTENT_LENGTH)) {
         const value = decimal(valueStart, valueEnd);
         if (malformed) return contentLength;
         if (contentLength >= 0 && value != contentLength) {
@@ -272,16 +359,16 @@ function header(p: i32, end: i32, contentLength: i32): i32 {
         }
         return value;
       }
-      if (equalsAsciiLower(name, 14, "x-wv-sessionid") && field(F_SESSION_ID) < 0) {
+      if (nameIs(p, 14, H_SESSION_ID) && field(F_SESSION_ID) < 0) {
         setSpan(F_SESSION_ID, valueStart, valueEnd);
         if (isWord(valueStart, valueEnd)) setField(F_FLAGS, field(F_FLAGS) | FLAG_SESSION_ID_VALID);
       }
       break;
     case 17:
-      if (equalsAsciiLower(name, 17, "transfer-encoding")) fail(HEAD_ERR_TRANSFER_ENCODING, p);
+      if (nameIs(p, 17, H_TRANSFER_ENCODING)) fail(HEAD_ERR_TRANSFER_ENCODING, p);
       break;
     case 18:
-      if (equalsAsciiLower(name, 18, "x-wv-transactionid") && field(F_TRANSACTION_ID) < 0) {
+      if (nameIs(p, 18, H_TRANSACTION_ID) && field(F_TRANSACTION_ID) < 0) {
         setSpan(F_TRANSACTION_ID, valueStart, valueEnd);
         if (isWord(valueStart, valueEnd)) {
           setField(F_FLAGS, field(F_FLAGS) | FLAG_TRANSACTION_ID_VALID);

@@ -2,7 +2,7 @@
 // JS writes bytes at inputPtr() and reads results through views of memory.
 
 export { inputPtr, outputPtr, reserveInput, resultsPtr } from "./buffers";
-export { scanHead } from "./head";
+export { headResultsPtr, scanHeads } from "./head";
 export { seedNames } from "./names";
 export { tokenizeXml } from "./xml";
 export {
