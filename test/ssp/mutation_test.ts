@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { str } from "../../src/session/values.ts";
-import { haveBarazaFixtures, readFixture } from "../support/baraza.ts";
+import { BARAZA_FIXTURES, haveBarazaFixtures, readFixture } from "../support/baraza.ts";
 import { Mutator } from "../support/mutate.ts";
 import { freePort, pollFor, startNode } from "./ssp_support.ts";
 import { handshake, NS, post } from "./wire_support.ts";
@@ -102,7 +102,7 @@ const OWN_TRANSACTIONS: { mode: "Request" | "Response"; xml: string }[] = [
 /** Baraza's session transactions, re-addressed: the sending domain is the peer's, the other ours. */
 async function capturedTransactions(): Promise<{ mode: "Request" | "Response"; xml: string }[]> {
   if (!await haveBarazaFixtures("SSP mutations of Baraza's captures", "README.md")) return [];
-  const names = [...Deno.readDirSync(new URL("../../../shared/fixtures/baraza/", import.meta.url))]
+  const names = [...Deno.readDirSync(BARAZA_FIXTURES)]
     .map((e) => e.name).filter((n) => /^ssp-\d+-.*\.http$/.test(n)).sort();
   const transactions = [];
   for (const name of names) {
