@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { haveShared, readFixtures } from "../codec/fixtures.ts";
-import { loggedIn, startServer, VERSIONS } from "../support/harness.ts";
+import { loggedIn, PASSWORD, startServer, VERSIONS } from "../support/harness.ts";
 import { Mutator } from "../support/mutate.ts";
 
 const G = "wv:alice/chat@example.com";
@@ -80,7 +80,7 @@ Deno.test("mutated requests of every service get a CSP status or a 4xx, never a 
     ...await loggedIn(h, "1.2", "alice", "bob"),
     ...VERSIONS.map((v) => h.client("alice", v)),
   ];
-  for (const c of clients.slice(2)) assert.equal((await c.login("pw")).code, 200);
+  for (const c of clients.slice(2)) assert.equal((await c.login(PASSWORD)).code, 200);
   const mutator = new Mutator(20261121, requests.map((r) => r.xml));
   // Unharmed first, so that groups, lists and messages exist for the mutations to hit; then every
   // single-point mutation of our own requests, and random ones of the fixtures.
