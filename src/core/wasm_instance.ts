@@ -20,6 +20,7 @@ interface CoreExports {
     maxMessages: number,
   ): number;
   tokenizeXml(length: number, maxDepth: number, maxElements: number): number;
+  tokenizeWbxml(length: number, maxDepth: number, maxElements: number): number;
   seedNames(seed: number): void;
   tableCreate(seed: number): number;
   tableFree(table: number): void;
