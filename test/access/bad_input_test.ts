@@ -17,7 +17,8 @@ Deno.test("broken bodies get HTTP 400, a wrong content type 415, an oversized bo
     ["truncated XML", login.slice(0, login.length / 2), TYPE, 400],
     ["mismatched tags", "<WV-CSP-Message><Session></Sessio></WV-CSP-Message>", TYPE, 400],
     ["wrong content type", login, "text/plain", 415],
-    ["WBXML (not yet)", login, "application/vnd.wv.csp.wbxml", 415],
+    ["XML labelled WBXML", login, "application/vnd.wv.csp.wbxml", 400],
+    ["WBXML labelled XML", new Uint8Array([3, 0x11, 0x6a, 0, 0x49, 1]), TYPE, 400],
     ["oversized", `${login}${" ".repeat(5000)}`, TYPE, 413],
     ["deep nesting", `${"<a>".repeat(200)}${"</a>".repeat(200)}`, TYPE, 400],
     [
