@@ -144,15 +144,19 @@ Deno.test("names that changed between versions are read per version and written 
     "AnswerOptionText",
   ]);
   equal(child("1.1", 6, 0x06), "BlockEntity-Request"); // the 1.1 spec example wv-078 uses this name
-  // Every spelling is written as its token.
-  for (
-    const [name, tail] of [["BlockUser-Request", "00 06 06"], ["CIRURL", "00 03 14"], [
-      "Auto-Subscribe",
-      "00 04 1e",
-    ], ["Extended-Data", "00 01 3b"]]
-  ) {
-    ok(hex(encodeWbxmlTree(parse(`<${name}/>`), "1.2")).endsWith(tail), name);
-  }
+  // Every spelling is written as its token, where the version has it; else as LITERAL.
+  const tail = (name: string, version: CspVersion) =>
+    hex(encodeWbxmlTree(parse(`<${name}/>`), version)).split(" ").slice(-3).join(" ");
+  equal(tail("BlockUser-Request", "1.1"), "00 06 06");
+  equal(tail("Auto-Subscribe", "1.2"), "00 04 1e");
+  equal(tail("Extended-Data", "1.2"), "00 01 3b");
+  equal(tail("CIRHTTPAddress", "1.3"), "00 03 14");
+  // 1.3 tags are LITERAL in 1.2, and tags 1.3 dropped are LITERAL in 1.3.
+  const literal = (name: string, version: CspVersion) =>
+    hex(encodeWbxmlTree(parse(`<${name}/>`), version)).endsWith(" 00 04 00"); // table, LITERAL 0
+  ok(literal("CIRURL", "1.2"));
+  equal(tail("PresenceAuth-User", "1.2"), "00 04 1a");
+  ok(literal("PresenceAuth-User", "1.3"));
 });
 
 Deno.test("value tokens: read in any version, 0x68 and 0x3D by context; written only where defined", () => {
@@ -213,12 +217,11 @@ Deno.test("integers and dates: OPAQUE or inline both read; written OPAQUE where 
   );
   const written = (version: CspVersion, xml: string) =>
     hex(encodeWbxmlTree(parse(xml), version)).slice(12);
-  // AcceptedPullLength is an OPAQUE integer in AOSP's 1.3 list, a string before.
+  // SearchID is an OPAQUE integer in the 1.1/1.2 list, a string in 1.3's; AcceptedPullLength
+  // (a 1.3 element) the other way round.
+  equal(written("1.2", "<SearchID>300</SearchID>"), "00 01 66 c3 02 01 2c 01");
+  equal(written("1.3", "<SearchID>300</SearchID>"), "00 01 66 03 33 30 30 00 01");
   equal(written("1.3", "<AcceptedPullLength>300</AcceptedPullLength>"), "00 03 56 c3 02 01 2c 01");
-  equal(
-    written("1.2", "<AcceptedPullLength>300</AcceptedPullLength>"),
-    "00 03 56 03 33 30 30 00 01",
-  );
   // Not a plain decimal, or more than 32 bits: a string.
   equal(written("1.2", "<Code>0200</Code>"), "4b 03 30 32 30 30 00 01");
   equal(written("1.2", "<Code>4294967296</Code>"), "4b 03 34 32 39 34 39 36 37 32 39 36 00 01");

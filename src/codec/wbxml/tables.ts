@@ -161,16 +161,40 @@ export const TAG_NAMES: Readonly<Record<CspVersion, readonly (string | undefined
   return tables;
 })();
 
-/** Code page << 6 | token of every tag name of any version, aliases included. */
-export const TAG_CODES: ReadonlyMap<string, number> = (() => {
-  const codes = new Map<string, number>();
-  for (const table of Object.values(TAG_NAMES)) {
-    table.forEach((name, at) => {
-      if (name !== undefined && !codes.has(name)) codes.set(name, at);
+/** The last token of each code page in the 1.1/1.2 tables (libwbxml's, from the 1.1 and 1.2
+ * WBXML specifications); what follows is 1.3's, and page 0x0B is 1.3's whole. */
+const LAST_TOKEN_BEFORE_13 = [0x3d, 0x3f, 0x3f, 0x13, 0x20, 0x3a, 0x1a, 0x2b, 0x09, 0x0f, 0x07];
+
+/** 1.2 tags the 1.3 table no longer has (digest §6.4, marked †). */
+const REMOVED_IN_13 = new Set(words(`
+  InUse Capability AttListFunc CAAUT CALI DALI GALS REACT AcceptedCharset AcceptedContentLength
+  CancelAuth-Request PresenceAuth-Request PresenceAuth-User GetReactiveAuthStatus-Request
+  GetReactiveAuthStatus-Response Users ReactiveAuthState ReactiveAuthStatus ReactiveAuthStatusList
+`));
+
+/**
+ * Code page << 6 | token of the tags written as tokens in each version, aliases included: those
+ * its table has. Any other name is written as LITERAL, which every reader can name, rather than
+ * as a token a reader of that version would not know.
+ */
+export const TAG_CODES: Readonly<Record<CspVersion, ReadonlyMap<string, number>>> = (() => {
+  const tables = {} as Record<CspVersion, Map<string, number>>;
+  for (const version of ["1.1", "1.2", "1.3"] as const) {
+    const codes = new Map<string, number>();
+    TAG_NAMES[version].forEach((name, at) => {
+      if (name === undefined) return;
+      const page = at >>> 6, token = at & 0x3f;
+      const defined = version === "1.3"
+        ? !REMOVED_IN_13.has(name)
+        : page < LAST_TOKEN_BEFORE_13.length && token <= LAST_TOKEN_BEFORE_13[page];
+      if (defined) codes.set(name, at);
     });
+    for (const [alias, name] of ALIASES) {
+      if (codes.has(name)) codes.set(alias, codes.get(name)!);
+    }
+    tables[version] = codes;
   }
-  for (const [alias, name] of ALIASES) codes.set(alias, codes.get(name)!);
-  return codes;
+  return tables;
 })();
 
 /** Attribute page 0: `xmlns` with a namespace prefix; the version suffix follows as a string. */

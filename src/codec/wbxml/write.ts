@@ -1,8 +1,8 @@
 /**
  * WBXML output for one CSP version, element by element (the ElementWriter the CSP encoder writes
  * through). As AOSP's encoder and Baraza do: WBXML 1.3, the version's public id (0x10, 0x11,
- * 0x12), UTF-8, tags of known names as tokens with code page switches where needed, others as
- * LITERAL from the string table; `xmlns` as its attribute token with the version as an inline
+ * 0x12), UTF-8, tags the version's table has as tokens with code page switches where needed,
+ * others as LITERAL from the string table; `xmlns` as its attribute token with the version as an inline
  * string; the version's integers as OPAQUE (1–4 bytes, big-endian), dates with a time zone letter
  * as 6 OPAQUE bytes, whole values the version has a token for as EXT_T_0, other text inline.
  */
@@ -37,10 +37,12 @@ export class WbxmlWriter implements ElementWriter {
   /** LITERAL names, each stored once, by offset. */
   private readonly strings = new Map<string, number>();
   private tableLength = 0;
+  private readonly tags: ReadonlyMap<string, number>;
   private readonly integers: ReadonlySet<string>;
   private readonly values: ReadonlyMap<string, number>;
 
   constructor(readonly version: CspVersion) {
+    this.tags = TAG_CODES[version];
     this.integers = INTEGERS[version];
     this.values = VALUE_TOKENS[version];
   }
@@ -94,7 +96,7 @@ export class WbxmlWriter implements ElementWriter {
   }
 
   private tag(name: string, attrs: Record<string, string> | undefined, content: number): void {
-    const code = TAG_CODES.get(name);
+    const code = this.tags.get(name);
     let flags = content;
     if (attrs !== undefined) {
       for (const _ in attrs) {
