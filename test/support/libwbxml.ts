@@ -95,3 +95,18 @@ export function asLibwbxmlEncodes(tree: XmlElement, version: "1.1" | "1.2"): Xml
   };
   return convert(tree, true);
 }
+
+/** libwbxml's names for two tokens, and ours (AOSP's and Baraza's spelling). */
+const LIBWBXML_NAMES: Record<string, string> = {
+  "Auto-Subscribe": "AutoSubscribe",
+  "Extended-Data": "ExtendedData",
+};
+
+/** A tree libwbxml decoded, with its names spelled as ours are. */
+export function withOurNames(el: XmlElement): XmlElement {
+  return {
+    ...el,
+    name: LIBWBXML_NAMES[el.name] ?? el.name,
+    children: el.children.map(withOurNames),
+  };
+}
