@@ -1,11 +1,13 @@
 /**
  * `deno task bench`: the WASM core against the TS core and the baselines it replaces
- * (fast-xml-parser via parseXmlFxp, a Headers-object head parser, a Map of objects). Prints
- * medians and ratios, writes bench/results.json. Each figure is the median of RUNS timed runs.
+ * (fast-xml-parser via parseXmlFxp, a Headers-object head parser, a Map of objects), and WBXML
+ * decoding against the XML tokenizer on the same messages. Prints medians and ratios, writes
+ * bench/results.json. Each figure is the median of RUNS timed runs.
  */
 import { parseXmlFxp } from "../src/codec/xml/parse.ts";
 import { DEFAULT_XML_LIMITS } from "../src/codec/xml/tree.ts";
 import { loadCore } from "../src/core/mod.ts";
+import { encodeWbxmlTree, wbxmlTreeSource } from "../src/codec/wbxml/mod.ts";
 import type { CorrelationTable } from "../src/core/correlation_table.ts";
 import { headsWithHeadersObject, largeGetListResponse, sspRequestHead } from "./bench_inputs.ts";
 
@@ -92,6 +94,78 @@ try {
 if (specExamples.length) xmlCase(`${specExamples.length} spec examples`, specExamples);
 const large = largeGetListResponse(500);
 xmlCase(`GetList-Response, 500 contacts (${(large.length / 1024).toFixed(0)} KiB)`, [large]);
+
+// ---- WBXML ----------------------------------------------------------------------------------
+
+/** WBXML messages, and the same messages in XML: the XML tokenizer on them is the baseline. */
+function wbxmlCase(name: string, messages: Uint8Array[], sameInXml: Uint8Array[]): void {
+  const bytes = messages.reduce((sum, m) => sum + m.length, 0);
+  const xmlBytes = sameInXml.reduce((sum, m) => sum + m.length, 0);
+  const each = (list: Uint8Array[], f: (m: Uint8Array) => unknown) => () => {
+    for (const m of list) f(m);
+  };
+  const wasmTree = wbxmlTreeSource(wasm.wbxmlTokenizer),
+    tsTree = wbxmlTreeSource(ts.wbxmlTokenizer);
+  const impls: [string, () => void, number][] = [
+    [
+      "wasm tokenize",
+      each(messages, (m) => wasm.wbxmlTokenizer.tokenize(m, LIMITS.maxDepth, LIMITS.maxElements)),
+      bytes,
+    ],
+    [
+      "ts tokenize",
+      each(messages, (m) => ts.wbxmlTokenizer.tokenize(m, LIMITS.maxDepth, LIMITS.maxElements)),
+      bytes,
+    ],
+    ["wasm tree", each(messages, (m) => wasmTree(m, LIMITS)), bytes],
+    ["ts tree", each(messages, (m) => tsTree(m, LIMITS)), bytes],
+    [
+      "xml wasm tokenize (same messages)",
+      each(sameInXml, (m) => wasm.tokenizer.tokenize(m, LIMITS.maxDepth, LIMITS.maxElements)),
+      xmlBytes,
+    ],
+    ["xml wasm tree (same messages)", each(sameInXml, (m) => wasm.parseXml(m, LIMITS)), xmlBytes],
+  ];
+  for (const [impl, fn, size] of impls) {
+    progress(`wbxml ${name}: ${impl}`);
+    const ns = time(fn);
+    rows.push({
+      group: "wbxml",
+      case: name,
+      impl,
+      ns: ns / messages.length,
+      mbPerS: size / ns * 1e3,
+    });
+  }
+}
+
+const libwbxmlDir = new URL(
+  "../../shared/fixtures/csp11-spec-examples/wbxml-libwbxml/",
+  import.meta.url,
+);
+let specWbxml: { wbxml: Uint8Array; xml: Uint8Array }[] = [];
+try {
+  specWbxml = [...Deno.readDirSync(libwbxmlDir)].filter((e) => e.name.endsWith(".wbxml"))
+    .map((e) => ({
+      wbxml: Deno.readFileSync(new URL(e.name, libwbxmlDir)),
+      xml: Deno.readFileSync(new URL(e.name.replace(/\.wbxml$/, ".xml"), specDir)),
+    }));
+} catch {
+  console.error("NOTE: libwbxml's spec example encodings not found; that case is skipped");
+}
+if (specWbxml.length) {
+  wbxmlCase(
+    `${specWbxml.length} spec examples (libwbxml's encodings)`,
+    specWbxml.map((s) => s.wbxml),
+    specWbxml.map((s) => s.xml),
+  );
+}
+const largeWbxml = encodeWbxmlTree(parseXmlFxp(large, LIMITS), "1.2");
+wbxmlCase(
+  `GetList-Response, 500 contacts (${(largeWbxml.length / 1024).toFixed(0)} KiB)`,
+  [largeWbxml],
+  [large],
+);
 
 // ---- HTTP heads ---------------------------------------------------------------------------
 
@@ -278,6 +352,20 @@ for (const c of new Set(rows.filter((r) => r.group === "xml").map((r) => r.case)
     {
       what: `xml ${c}: wasm tokenize vs ts tokenize`,
       measured: ratio("xml", c, "wasm tokenize", "ts tokenize"),
+      goal: 2,
+    },
+  );
+}
+for (const c of new Set(rows.filter((r) => r.group === "wbxml").map((r) => r.case))) {
+  targets.push(
+    {
+      what: `wbxml ${c}: wasm tokenize vs the XML tokenizer on the same messages`,
+      measured: ratio("wbxml", c, "wasm tokenize", "xml wasm tokenize (same messages)"),
+      goal: 1,
+    },
+    {
+      what: `wbxml ${c}: wasm tokenize vs ts tokenize`,
+      measured: ratio("wbxml", c, "wasm tokenize", "ts tokenize"),
       goal: 2,
     },
   );

@@ -56,6 +56,19 @@ function isUnsupportedGlobal(b: number): boolean {
   return (b >= 0x40 && b <= 0x43) || b === 0x81 || b === 0x82 || (b >= 0xc0 && b <= 0xc2);
 }
 
+// What a byte is in content: a global token of its own, a string/value, one CSP has no use for,
+// or a tag (LITERAL and its forms included).
+const B_TAG = 0, B_SWITCH_PAGE = 1, B_END = 2, B_VALUE = 3, B_UNSUPPORTED = 4;
+const BYTE_CLASS = new Uint8Array(256);
+for (let b = 0; b < 256; b++) {
+  let k = B_TAG;
+  if (b === SWITCH_PAGE) k = B_SWITCH_PAGE;
+  else if (b === END) k = B_END;
+  else if (b === ENTITY || b === STR_I || b === STR_T || b === EXT_T_0 || b === OPAQUE) k = B_VALUE;
+  else if (isUnsupportedGlobal(b)) k = B_UNSUPPORTED;
+  BYTE_CLASS[b] = k;
+}
+
 export class TsWbxmlTokenizer implements WbxmlTokenizer {
   private input: Uint8Array = new Uint8Array(0);
   private len = 0;
@@ -137,19 +150,20 @@ export class TsWbxmlTokenizer implements WbxmlTokenizer {
     while (this.pos < this.len) {
       const at = this.pos;
       const b = this.input[at];
-      if (b === SWITCH_PAGE) {
+      const kind = BYTE_CLASS[b];
+      if (kind === B_SWITCH_PAGE) {
         this.pos++;
         this.tagPage = this.byte();
         this.pos++;
-      } else if (b === END) {
+      } else if (kind === B_END) {
         if (depth === 0) throw new Stop(WBERR_STRAY_END, at);
         this.emit(WB_CLOSE, at, 0);
         depth--;
         this.pos++;
-      } else if (b === ENTITY || b === STR_I || b === STR_T || b === EXT_T_0 || b === OPAQUE) {
+      } else if (kind === B_VALUE) {
         if (depth === 0) throw new Stop(WBERR_CONTENT_OUTSIDE_ROOT, at);
         this.value(b);
-      } else if (isUnsupportedGlobal(b)) {
+      } else if (kind === B_UNSUPPORTED) {
         throw new Stop(WBERR_UNSUPPORTED_TOKEN, at);
       } else {
         if (depth === 0 && rootSeen) throw new Stop(WBERR_SECOND_ROOT, at);
@@ -235,6 +249,11 @@ export class TsWbxmlTokenizer implements WbxmlTokenizer {
   /** An mb_u_int32 at `pos` (at most 5 bytes, at most 2^32 - 1), moving past it. */
   private mb(): number {
     const at = this.pos;
+    const first = this.byte();
+    if (first < 0x80) {
+      this.pos++;
+      return first;
+    }
     let value = 0;
     for (let i = 0; i < 5; i++) {
       const b = this.byte();

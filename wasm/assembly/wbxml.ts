@@ -50,7 +50,7 @@ const TAG_CONTENT: u32 = 0x40;
 const TAG_TOKEN: u32 = 0x3f;
 
 // Results layout (int32 words at RESULTS): count, error code, error offset, WBXML version,
-// public id, public id string start and end, charset.
+// public id, public id string start and end, charset, where the tokens are.
 const R_COUNT: usize = 0;
 const R_ERROR: usize = 4;
 const R_OFFSET: usize = 8;
@@ -59,6 +59,25 @@ const R_PUBLIC_ID: usize = 16;
 const R_PUBLIC_ID_START: usize = 20;
 const R_PUBLIC_ID_END: usize = 24;
 const R_CHARSET: usize = 28;
+const R_TOKENS: usize = 32;
+
+// What a byte is in content: a global token of its own, a string/value, one CSP has no use for,
+// or a tag (LITERAL and its forms included).
+const B_TAG: u8 = 0;
+const B_SWITCH_PAGE: u8 = 1;
+const B_END: u8 = 2;
+const B_VALUE: u8 = 3;
+const B_UNSUPPORTED: u8 = 4;
+const BYTE_CLASS: usize = memory.data(256);
+
+for (let b: u32 = 0; b < 256; b++) {
+  let k = B_TAG;
+  if (b == SWITCH_PAGE) k = B_SWITCH_PAGE;
+  else if (b == END) k = B_END;
+  else if (b == ENTITY || b == STR_I || b == STR_T || b == EXT_T_0 || b == OPAQUE) k = B_VALUE;
+  else if (isUnsupportedGlobal(b)) k = B_UNSUPPORTED;
+  store<u8>(BYTE_CLASS + b, k);
+}
 
 let base: usize = 0;
 let len: i32 = 0;
@@ -88,6 +107,7 @@ export function tokenizeWbxml(length: i32, maxDepth: i32, maxElements: i32): i32
   len = length;
   pos = 0;
   tokens = reserveOutput((<usize>length * 2 + 4) * 12);
+  store<i32>(RESULTS + R_TOKENS, <i32>tokens);
   count = 0;
   tableEndsReady = false;
   tagPage = 0;
@@ -177,71 +197,98 @@ function header(): void {
   }
 }
 
+/**
+ * The body. The common tokens (tags without attributes, END, STR_I, one-byte EXT_T_0) are read
+ * here with the position and token count in locals; the rest through the helpers, which keep them
+ * in globals (synced around each call). The TS twin reads every token through its helpers.
+ */
 function body(maxDepth: i32, maxElements: i32): void {
   let depth = 0;
   let elements = 0;
   let rootSeen = false;
-  while (pos < len && !failed) {
-    const at = pos;
+  let p = pos;
+  let n = count;
+  const out = tokens;
+  while (p < len) {
+    const at = p;
     const b = byteAt(at);
-    if (b == SWITCH_PAGE) {
-      pos++;
-      tagPage = <i32>byte();
-      pos++;
-    } else if (b == END) {
-      if (depth == 0) {
-        fail(WBERR_STRAY_END, at);
-        return;
-      }
-      emit(WB_CLOSE, at, 0);
-      depth--;
-      pos++;
-    } else if (b == ENTITY || b == STR_I || b == STR_T || b == EXT_T_0 || b == OPAQUE) {
-      if (depth == 0) {
-        fail(WBERR_CONTENT_OUTSIDE_ROOT, at);
-        return;
-      }
-      value(b);
-    } else if (isUnsupportedGlobal(b)) {
-      fail(WBERR_UNSUPPORTED_TOKEN, at);
-      return;
-    } else {
-      if (depth == 0 && rootSeen) {
-        fail(WBERR_SECOND_ROOT, at);
-        return;
-      }
-      if (depth >= maxDepth) {
-        fail(WBERR_TOO_DEEP, at);
-        return;
-      }
-      if (++elements > maxElements) {
-        fail(WBERR_TOO_MANY_ELEMENTS, at);
-        return;
-      }
+    const kind = load<u8>(BYTE_CLASS + b);
+    if (kind == B_TAG) {
+      if (depth == 0 && rootSeen) return stop(WBERR_SECOND_ROOT, at, p, n);
+      if (depth >= maxDepth) return stop(WBERR_TOO_DEEP, at, p, n);
+      if (++elements > maxElements) return stop(WBERR_TOO_MANY_ELEMENTS, at, p, n);
       rootSeen = true;
-      pos++;
-      if ((b & TAG_TOKEN) == LITERAL) {
-        const offset = mb();
+      p++;
+      if ((b & TAG_TOKEN) == LITERAL || (b & TAG_ATTRIBUTES) != 0) {
+        pos = p;
+        count = n;
+        tagWithHelpers(b, at);
         if (failed) return;
-        const start = tableStart + tableOffset(offset, at);
-        if (failed) return;
-        const end = tableString(start, at);
-        if (failed) return;
-        emit(WB_OPEN_LITERAL, start, end);
+        p = pos;
+        n = count;
       } else {
-        emit(WB_OPEN | ((tagPage << 6 | <i32>(b & TAG_TOKEN)) << WB_AUX_SHIFT), at, 0);
-      }
-      if ((b & TAG_ATTRIBUTES) != 0) {
-        attributes();
-        if (failed) return;
+        put(out, n++, WB_OPEN | ((tagPage << 6 | <i32>(b & TAG_TOKEN)) << WB_AUX_SHIFT), at, 0);
       }
       if ((b & TAG_CONTENT) != 0) depth++;
-      else emit(WB_CLOSE, pos, 0);
+      else put(out, n++, WB_CLOSE, p, 0);
+    } else if (kind == B_END) {
+      if (depth == 0) return stop(WBERR_STRAY_END, at, p, n);
+      put(out, n++, WB_CLOSE, at, 0);
+      depth--;
+      p++;
+    } else if (kind == B_VALUE) {
+      if (depth == 0) return stop(WBERR_CONTENT_OUTSIDE_ROOT, at, p, n);
+      if (b == STR_I && width == 1) {
+        const end = terminator(p + 1);
+        if (end < 0) return stop(WBERR_UNTERMINATED_STRING, at, p, n);
+        put(out, n++, WB_STRING, p + 1, end);
+        p = end + 1;
+      } else if (b == EXT_T_0 && p + 1 < len && byteAt(p + 1) < 0x80) {
+        put(out, n++, WB_EXT, <i32>byteAt(p + 1), at);
+        p += 2;
+      } else {
+        pos = p;
+        count = n;
+        value(b);
+        if (failed) return;
+        p = pos;
+        n = count;
+      }
+    } else if (kind == B_SWITCH_PAGE) {
+      if (p + 1 >= len) return stop(WBERR_UNEXPECTED_END, len, p, n);
+      tagPage = <i32>byteAt(p + 1);
+      p += 2;
+    } else {
+      return stop(WBERR_UNSUPPORTED_TOKEN, at, p, n);
     }
   }
-  if (failed) return;
+  pos = p;
+  count = n;
   if (depth > 0) fail(WBERR_UNCLOSED_ELEMENT, len);
   else if (!rootSeen) fail(WBERR_NO_ROOT, len);
+}
+
+/** Fails at `offset`, leaving the position and token count where the body loop had them. */
+function stop(code: i32, offset: i32, p: i32, n: i32): void {
+  pos = p;
+  count = n;
+  fail(code, offset);
+}
+
+/** A LITERAL tag, or a tag with attributes, at `at` (pos is past its byte). */
+function tagWithHelpers(b: u32, at: i32): void {
+  if ((b & TAG_TOKEN) == LITERAL) {
+    const offset = mb();
+    if (failed) return;
+    const start = tableStart + tableOffset(offset, at);
+    if (failed) return;
+    const end = tableString(start, at);
+    if (failed) return;
+    emit(WB_OPEN_LITERAL, start, end);
+  } else {
+    emit(WB_OPEN | ((tagPage << 6 | <i32>(b & TAG_TOKEN)) << WB_AUX_SHIFT), at, 0);
+  }
+  if ((b & TAG_ATTRIBUTES) != 0) attributes();
 }
 
 /** An attribute list up to and including its END. */
@@ -338,6 +385,12 @@ function byte(): u32 {
 /** An mb_u_int32 at `pos` (at most 5 bytes, at most 2^32 - 1), moving past it. */
 function mb(): u32 {
   const at = pos;
+  const first = byte();
+  if (failed) return 0;
+  if (first < 0x80) {
+    pos++;
+    return first;
+  }
   let value: u64 = 0;
   for (let i = 0; i < 5; i++) {
     const b = byte();
@@ -365,23 +418,11 @@ function tableOffset(offset: u32, at: i32): i32 {
   return <i32>offset;
 }
 
-/**
- * Where the inline string starting at `start` ends (its terminator). Loads may run up to 15 bytes
- * past `len`: the input buffer keeps INPUT_SLACK bytes there.
- */
+/** Where the inline string starting at `start` ends (its terminator). */
 function inlineString(start: i32, at: i32): i32 {
   if (width == 1) {
-    const zero = i8x16.splat(0);
-    let p = start;
-    while (p < len) {
-      const mask = i8x16.bitmask(i8x16.eq(v128.load(base + <usize>p), zero));
-      if (mask != 0) {
-        const end = p + <i32>ctz(mask);
-        if (end < len) return end;
-        break;
-      }
-      p += 16;
-    }
+    const end = terminator(start);
+    if (end >= 0) return end;
   } else {
     for (let i = start; i + 1 < len; i += 2) {
       if (byteAt(i) == 0 && byteAt(i + 1) == 0) return i;
@@ -389,6 +430,22 @@ function inlineString(start: i32, at: i32): i32 {
   }
   fail(WBERR_UNTERMINATED_STRING, at);
   return 0;
+}
+
+/**
+ * The first zero byte at or after `start`, or -1; 16 bytes at a time. Loads may run up to 15
+ * bytes past `len`: the input buffer keeps INPUT_SLACK bytes there.
+ */
+function terminator(start: i32): i32 {
+  const zero = i8x16.splat(0);
+  for (let p = start; p < len; p += 16) {
+    const mask = i8x16.bitmask(i8x16.eq(v128.load(base + <usize>p), zero));
+    if (mask != 0) {
+      const end = p + <i32>ctz(mask);
+      return end < len ? end : -1;
+    }
+  }
+  return -1;
 }
 
 /** Where the string-table string starting at `start` ends, within the table. */
@@ -428,9 +485,14 @@ function findTableEnds(): void {
 // @ts-ignore: decorator
 @inline
 function emit(word: i32, a: i32, b: i32): void {
-  const w = tokens + <usize>count * 12;
+  put(tokens, count++, word, a, b);
+}
+
+// @ts-ignore: decorator
+@inline
+function put(out: usize, n: i32, word: i32, a: i32, b: i32): void {
+  const w = out + <usize>n * 12;
   store<i32>(w, word);
   store<i32>(w, a, 4);
   store<i32>(w, b, 8);
-  count++;
 }
