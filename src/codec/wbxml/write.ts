@@ -2,9 +2,10 @@
  * WBXML output for one CSP version, element by element (the ElementWriter the CSP encoder writes
  * through). As AOSP's encoder and Baraza do: WBXML 1.3, the version's public id (0x10, 0x11,
  * 0x12), UTF-8, tags the version's table has as tokens with code page switches where needed,
- * others as LITERAL from the string table; `xmlns` as its attribute token with the version as an inline
- * string; the version's integers as OPAQUE (1–4 bytes, big-endian), dates with a time zone letter
- * as 6 OPAQUE bytes, whole values the version has a token for as EXT_T_0, other text inline.
+ * others as LITERAL from the string table; `xmlns` as its attribute token with the version as an
+ * inline string; the version's integers as OPAQUE (1–4 bytes, big-endian), dates with a time
+ * zone letter as 6 OPAQUE bytes, whole values the version has a token for as EXT_T_0, other text
+ * inline.
  */
 import type { CspVersion } from "../csp/message.ts";
 import type { ElementWriter } from "../xml/write.ts";
@@ -28,28 +29,64 @@ const BASIC_DATE_TIME = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})([A-IK-Z])$
 
 const utf8 = new TextEncoder();
 
+/** No value token is longer (application/vnd.wap.mms-message): longer text needs no lookup. */
+const LONGEST_VALUE_TOKEN = 31;
+
+/** What writing an element needs to know of its name, found with one lookup. */
+interface ElementSpec {
+  readonly name: string;
+  /** Code page << 6 | token, or -1 for a LITERAL. */
+  readonly code: number;
+  /** Content as an OPAQUE integer, date, or neither. */
+  readonly content: "integer" | "date" | "text";
+  /** A Name: where 0x3D reads as History, so GROUP_ID goes inline. */
+  readonly isName: boolean;
+}
+
+/** The specs of every element name the tables know, per version. */
+const SPECS: Readonly<Record<CspVersion, ReadonlyMap<string, ElementSpec>>> = (() => {
+  const specs = {} as Record<CspVersion, Map<string, ElementSpec>>;
+  for (const version of ["1.1", "1.2", "1.3"] as const) {
+    const names = new Set([...TAG_CODES[version].keys(), ...INTEGERS[version], ...DATE_TIMES]);
+    specs[version] = new Map([...names].map((name) => [name, specOf(name, version)]));
+  }
+  return specs;
+})();
+
+function specOf(name: string, version: CspVersion): ElementSpec {
+  return {
+    name,
+    code: TAG_CODES[version].get(name) ?? -1,
+    content: INTEGERS[version].has(name) ? "integer" : DATE_TIMES.has(name) ? "date" : "text",
+    isName: name === "Name",
+  };
+}
+
+/** A buffer the writers share while one is not in use (encoding is synchronous), so that most
+ * messages are written without growing a buffer of their own. */
+let spare: Uint8Array | undefined = new Uint8Array(16 * 1024);
+
 export class WbxmlWriter implements ElementWriter {
-  private out = new Uint8Array(512);
+  private out: Uint8Array;
   private length = 0;
   private page = 0;
-  /** Names of the open elements: text is written for the innermost. */
-  private readonly open_: string[] = [];
+  /** The open elements: text is written for the innermost. */
+  private readonly open_: ElementSpec[] = [];
   /** LITERAL names, each stored once, by offset. */
   private readonly strings = new Map<string, number>();
   private tableLength = 0;
-  private readonly tags: ReadonlyMap<string, number>;
-  private readonly integers: ReadonlySet<string>;
+  private readonly specs: ReadonlyMap<string, ElementSpec>;
   private readonly values: ReadonlyMap<string, number>;
 
   constructor(readonly version: CspVersion) {
-    this.tags = TAG_CODES[version];
-    this.integers = INTEGERS[version];
+    this.specs = SPECS[version];
     this.values = VALUE_TOKENS[version];
+    this.out = spare ?? new Uint8Array(1024);
+    spare = undefined;
   }
 
   open(name: string, attrs?: Record<string, string>): this {
-    this.tag(name, attrs, TAG_CONTENT);
-    this.open_.push(name);
+    this.open_.push(this.tag(name, attrs, TAG_CONTENT));
     return this;
   }
 
@@ -65,38 +102,43 @@ export class WbxmlWriter implements ElementWriter {
   }
 
   text(text: string): this {
-    if (text !== "") this.value(this.open_[this.open_.length - 1] ?? "", text);
+    const spec = this.open_[this.open_.length - 1];
+    if (text !== "" && spec) this.value(spec, text);
     return this;
   }
 
   leaf(name: string, text: string, attrs?: Record<string, string>): this {
     if (text === "") return this.empty(name, attrs);
-    this.tag(name, attrs, TAG_CONTENT);
-    this.value(name, text);
+    this.value(this.tag(name, attrs, TAG_CONTENT), text);
     this.byte(END);
     return this;
   }
 
-  /** The document: header, string table, body. */
+  /** The document: header, string table, body. The writer is done with after this. */
   finish(): Uint8Array<ArrayBuffer> {
     const header: number[] = [WBXML_1_3];
     mbInto(header, PUBLIC_IDS[this.version]);
     mbInto(header, UTF_8);
     mbInto(header, this.tableLength);
-    const table = [...this.strings.keys()].map((s) => utf8.encode(s + "\u0000"));
     const doc = new Uint8Array(header.length + this.tableLength + this.length);
     doc.set(header);
     let at = header.length;
-    for (const bytes of table) {
-      doc.set(bytes, at);
-      at += bytes.length;
+    for (const name of this.strings.keys()) {
+      at += utf8.encodeInto(name, doc.subarray(at)).written + 1; // and its terminator (0)
     }
     doc.set(this.out.subarray(0, this.length), at);
+    if (this.out.length <= 64 * 1024) spare = this.out;
+    this.out = new Uint8Array(0);
+    this.length = 0;
     return doc;
   }
 
-  private tag(name: string, attrs: Record<string, string> | undefined, content: number): void {
-    const code = this.tags.get(name);
+  private tag(
+    name: string,
+    attrs: Record<string, string> | undefined,
+    content: number,
+  ): ElementSpec {
+    const spec = this.specs.get(name) ?? specOf(name, this.version);
     let flags = content;
     if (attrs !== undefined) {
       for (const _ in attrs) {
@@ -104,22 +146,23 @@ export class WbxmlWriter implements ElementWriter {
         break;
       }
     }
-    if (code === undefined) {
+    if (spec.code < 0) {
       this.byte(LITERAL | flags);
       this.mb(this.stringIndex(name));
     } else {
-      const page = code >>> 6;
+      const page = spec.code >>> 6;
       if (page !== this.page) {
         this.byte(SWITCH_PAGE);
         this.byte(page);
         this.page = page;
       }
-      this.byte((code & 0x3f) | flags);
+      this.byte((spec.code & 0x3f) | flags);
     }
     if ((flags & TAG_ATTRIBUTES) !== 0) {
       for (const attr of Object.keys(attrs!)) this.attribute(attr, attrs![attr]);
       this.byte(END);
     }
+    return spec;
   }
 
   /** `xmlns` as the token of the longest namespace prefix it starts with; others as LITERAL. */
@@ -143,21 +186,20 @@ export class WbxmlWriter implements ElementWriter {
     if (value !== "") this.string(value);
   }
 
-  private value(element: string, text: string): void {
-    if (this.integers.has(element) && CANONICAL_INTEGER.test(text)) {
+  private value(spec: ElementSpec, text: string): void {
+    if (spec.content === "integer" && CANONICAL_INTEGER.test(text)) {
       const n = Number(text);
       if (n <= 0xffffffff) {
         this.opaqueInteger(n);
         return;
       }
-    }
-    if (DATE_TIMES.has(element)) {
+    } else if (spec.content === "date") {
       const date = BASIC_DATE_TIME.exec(text);
       if (date && this.opaqueDate(date)) return;
     }
-    const token = this.values.get(text);
+    const token = text.length <= LONGEST_VALUE_TOKEN ? this.values.get(text) : undefined;
     // In a Name, 0x3D reads as History: GROUP_ID goes inline there.
-    if (token !== undefined && !(token === GROUP_ID_OR_HISTORY && element === "Name")) {
+    if (token !== undefined && !(token === GROUP_ID_OR_HISTORY && spec.isName)) {
       this.byte(EXT_T_0);
       this.mb(token);
       return;
@@ -193,10 +235,10 @@ export class WbxmlWriter implements ElementWriter {
 
   /** STR_I: the text in UTF-8 and its terminator. */
   private string(text: string): void {
-    this.byte(STR_I);
-    this.reserve(text.length * 3 + 1);
+    this.reserve(text.length * 3 + 2);
     const out = this.out;
     let at = this.length;
+    out[at++] = STR_I;
     for (let i = 0; i < text.length; i++) {
       const c = text.charCodeAt(i);
       if (c >= 0x80) {
@@ -220,6 +262,10 @@ export class WbxmlWriter implements ElementWriter {
   }
 
   private mb(value: number): void {
+    if (value < 0x80) {
+      this.byte(value);
+      return;
+    }
     const bytes: number[] = [];
     mbInto(bytes, value);
     for (const b of bytes) this.byte(b);
@@ -240,9 +286,8 @@ export class WbxmlWriter implements ElementWriter {
 
 /** Appends `value` as an mb_u_int32: 7 bits a byte, most significant first. */
 function mbInto(out: number[], value: number): void {
-  const start = out.length;
-  do {
-    out.splice(start, 0, (value & 0x7f) | (out.length > start ? 0x80 : 0));
-    value = Math.floor(value / 128);
-  } while (value > 0);
+  let shift = 28;
+  while (shift > 0 && Math.floor(value / 2 ** shift) === 0) shift -= 7;
+  for (; shift > 0; shift -= 7) out.push((Math.floor(value / 2 ** shift) & 0x7f) | 0x80);
+  out.push(value & 0x7f);
 }
