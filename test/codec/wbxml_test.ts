@@ -330,3 +330,19 @@ Deno.test("a message written in WBXML decodes to the same message, in every vers
     deepStrictEqual(decodeCsp(read(encodeCspWbxml(message))), message, version);
   }
 });
+
+Deno.test("string-table references cannot expand a small document past maxBytes", () => {
+  // A 4 KiB table string referenced 100 times: 400 KiB of text from 4.4 KiB of WBXML.
+  const table = [...new Array(4096).fill(0x41), 0x00];
+  const references = new Array(100).fill([0x83, 0x00]).flat();
+  const doc = bytes(0x03, 0x11, 0x6a, 0xa0, 0x01, table, 0x5e, references, 0x01);
+  const start = performance.now();
+  ok(/expand past maxBytes/.test(refusal(doc).message));
+  ok(performance.now() - start < 1_000);
+  // Within the limit the same references read.
+  equal(
+    read(bytes(0x03, 0x11, 0x6a, 0xa0, 0x01, table, 0x5e, 0x83, 0x00, 0x83, 0x00, 0x01)).text
+      .length,
+    8192,
+  );
+});

@@ -76,7 +76,7 @@ export function wbxmlTreeSource(tokenizer: WbxmlTokenizer): WbxmlTreeSource {
     if (tokens.errorCode !== 0) {
       throw new WbxmlError(WBXML_ERROR_MESSAGES[tokens.errorCode], tokens.errorOffset);
     }
-    return new TreeReader(input, tokens, defaultVersion).read();
+    return new TreeReader(input, tokens, defaultVersion, limits.maxBytes).read();
   };
 }
 
@@ -112,6 +112,9 @@ class TreeReader {
     private readonly input: Uint8Array,
     private readonly t: WbxmlTokens,
     defaultVersion: CspVersion | undefined,
+    /** Bytes of strings and OPAQUE data the tree may take in all: string-table references are
+     * two bytes each, and would otherwise let a small document expand without bound. */
+    private budget: number,
   ) {
     this.width = charsetWidth(t.charset);
     const publicIdText = t.publicIdStart < 0
@@ -249,6 +252,10 @@ class TreeReader {
 
   /** A string, EXT_T_0, ENTITY or OPAQUE: part of an attribute value or of an element's text. */
   private part(kind: number, a: number, b: number): void {
+    if (kind !== WB_EXT && kind !== WB_ENTITY) { // a string or OPAQUE: the span a..b
+      this.budget -= b - a;
+      if (this.budget < 0) throw new WbxmlError("strings expand past maxBytes", a);
+    }
     const inAttribute = this.attrName !== undefined;
     const element = this.current!;
     let text: string;
