@@ -97,6 +97,30 @@ xmlCase(`GetList-Response, 500 contacts (${(large.length / 1024).toFixed(0)} KiB
 
 // ---- WBXML ----------------------------------------------------------------------------------
 
+/**
+ * Median ns per call of each of `fns`, timed in turns (a short batch of each, round after round),
+ * so that a busy machine's changing speed falls on every implementation alike.
+ */
+function timeInTurns(fns: (() => void)[]): number[] {
+  const batches = fns.map((fn) => {
+    let n = 1;
+    const start = performance.now();
+    for (; performance.now() - start < 10; n *= 2) {
+      for (let i = 0; i < n; i++) fn(); // warm-up and calibration
+    }
+    return Math.max(1, Math.round(n * 20 / 10));
+  });
+  const samples: number[][] = fns.map(() => []);
+  for (let round = 0; round < 6 * RUNS; round++) {
+    fns.forEach((fn, f) => {
+      const t0 = performance.now();
+      for (let i = 0; i < batches[f]; i++) fn();
+      samples[f].push((performance.now() - t0) * 1e6 / batches[f]);
+    });
+  }
+  return samples.map(median);
+}
+
 /** WBXML messages, and the same messages in XML: the XML tokenizer on them is the baseline. */
 function wbxmlCase(name: string, messages: Uint8Array[], sameInXml: Uint8Array[]): void {
   const bytes = messages.reduce((sum, m) => sum + m.length, 0);
@@ -126,17 +150,17 @@ function wbxmlCase(name: string, messages: Uint8Array[], sameInXml: Uint8Array[]
     ],
     ["xml wasm tree (same messages)", each(sameInXml, (m) => wasm.parseXml(m, LIMITS)), xmlBytes],
   ];
-  for (const [impl, fn, size] of impls) {
-    progress(`wbxml ${name}: ${impl}`);
-    const ns = time(fn);
+  progress(`wbxml ${name}: ${impls.map(([impl]) => impl).join(", ")}, in turns`);
+  const times = timeInTurns(impls.map(([, fn]) => fn));
+  impls.forEach(([impl, , size], i) => {
     rows.push({
       group: "wbxml",
       case: name,
       impl,
-      ns: ns / messages.length,
-      mbPerS: size / ns * 1e3,
+      ns: times[i] / messages.length,
+      mbPerS: size / times[i] * 1e3,
     });
-  }
+  });
 }
 
 const libwbxmlDir = new URL(
