@@ -7,7 +7,7 @@
 import { parseXmlFxp } from "../src/codec/xml/parse.ts";
 import { DEFAULT_XML_LIMITS } from "../src/codec/xml/tree.ts";
 import { loadCore } from "../src/core/mod.ts";
-import { encodeWbxmlTree, wbxmlTreeSource } from "../src/codec/wbxml/mod.ts";
+import { encodeWbxmlTree } from "../src/codec/wbxml/mod.ts";
 import type { CorrelationTable } from "../src/core/correlation_table.ts";
 import { headsWithHeadersObject, largeGetListResponse, sspRequestHead } from "./bench_inputs.ts";
 
@@ -128,8 +128,6 @@ function wbxmlCase(name: string, messages: Uint8Array[], sameInXml: Uint8Array[]
   const each = (list: Uint8Array[], f: (m: Uint8Array) => unknown) => () => {
     for (const m of list) f(m);
   };
-  const wasmTree = wbxmlTreeSource(wasm.wbxmlTokenizer),
-    tsTree = wbxmlTreeSource(ts.wbxmlTokenizer);
   const impls: [string, () => void, number][] = [
     [
       "wasm tokenize",
@@ -141,8 +139,8 @@ function wbxmlCase(name: string, messages: Uint8Array[], sameInXml: Uint8Array[]
       each(messages, (m) => ts.wbxmlTokenizer.tokenize(m, LIMITS.maxDepth, LIMITS.maxElements)),
       bytes,
     ],
-    ["wasm tree", each(messages, (m) => wasmTree(m, LIMITS)), bytes],
-    ["ts tree", each(messages, (m) => tsTree(m, LIMITS)), bytes],
+    ["wasm tree", each(messages, (m) => wasm.parseWbxml(m, LIMITS)), bytes],
+    ["ts tree", each(messages, (m) => ts.parseWbxml(m, LIMITS)), bytes],
     [
       "xml wasm tokenize (same messages)",
       each(sameInXml, (m) => wasm.tokenizer.tokenize(m, LIMITS.maxDepth, LIMITS.maxElements)),

@@ -31,11 +31,12 @@
  */
 import { Hono } from "hono";
 import { decodeCsp } from "../src/codec/csp/mod.ts";
-import { wbxmlTreeSource, WbxmlWriter } from "../src/codec/wbxml/mod.ts";
+import { WbxmlWriter } from "../src/codec/wbxml/mod.ts";
 import { DEFAULT_XML_LIMITS } from "../src/codec/xml/tree.ts";
 import { loadConfig } from "../src/config.ts";
 import { loadCore } from "../src/core/mod.ts";
 import { TsWbxmlTokenizer } from "../src/core/wbxml_tokenizer_ts.ts";
+import { wbxmlTreeSource } from "../src/core/wbxml_tree.ts";
 import { createServer, type ImpsServer } from "../src/server.ts";
 import { hashPassword } from "../src/util/crypto.ts";
 
@@ -497,7 +498,7 @@ async function main() {
   const core = await loadCore(config.core);
   const server = await createServer(config, {
     parseXml: core.parseXml,
-    parseWbxml: wbxmlTreeSource(core.wbxmlTokenizer),
+    parseWbxml: core.parseWbxml,
     sweepIntervalMs: 0,
   });
   const http = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, server.app.fetch);

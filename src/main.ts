@@ -1,7 +1,6 @@
 /** Starts the IMPS server: `deno task start` (`--help` lists the settings). */
 import { ConfigError, helpText, loadConfig } from "./config.ts";
 import { loadCore } from "./core/mod.ts";
-import { wbxmlTreeSource } from "./codec/wbxml/mod.ts";
 import { createServer } from "./server.ts";
 
 if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
@@ -34,7 +33,7 @@ async function readPem(setting: string, path: string): Promise<string> {
 const core = await loadCore(config.core);
 const server = await createServer(config, {
   parseXml: core.parseXml,
-  parseWbxml: wbxmlTreeSource(core.wbxmlTokenizer),
+  parseWbxml: core.parseWbxml,
 });
 const tls = config.tlsCert && config.tlsKey
   ? {

@@ -5,8 +5,9 @@
 import { Hono } from "hono";
 import type { Config } from "./config.ts";
 import { DEFAULT_XML_LIMITS, type XmlLimits, type XmlTreeSource } from "./codec/xml/tree.ts";
-import { type WbxmlTreeSource, wbxmlTreeSource } from "./codec/wbxml/mod.ts";
+import type { WbxmlTreeSource } from "./codec/wbxml/mod.ts";
 import { TsWbxmlTokenizer } from "./core/wbxml_tokenizer_ts.ts";
+import { wbxmlTreeSource } from "./core/wbxml_tree.ts";
 import { serviceElements } from "./services/mod.ts";
 import { SessionLifecycle } from "./session/lifecycle.ts";
 import { Registry } from "./session/registry.ts";

@@ -6,7 +6,7 @@
  *   const core = await loadCore(Deno.env.get("IMPS_CORE") === "ts" ? "ts" : "wasm");
  *   core.parseXml(body, DEFAULT_XML_LIMITS);        // XmlTreeSource for the CSP decoder
  *   core.tokenizeEnvelope(body, DEFAULT_XML_LIMITS); // version, SessionID, TransactionID, ...
- *   wbxmlTreeSource(core.wbxmlTokenizer);            // (codec/wbxml) WBXML trees for the decoder
+ *   core.parseWbxml(body, DEFAULT_XML_LIMITS);      // the same tree from CSP WBXML
  *   core.scanHead(bytes).contentLength;              // or scanHeads(stream) for pipelining
  *   const pending = core.createCorrelationTable();
  *
@@ -25,6 +25,8 @@ import { loadWasmCore } from "./wasm_instance.ts";
 import { TsWbxmlTokenizer } from "./wbxml_tokenizer_ts.ts";
 import { WasmWbxmlTokenizer } from "./wbxml_tokenizer_wasm.ts";
 import type { WbxmlTokenizer } from "./wbxml_tokens.ts";
+import { wbxmlTreeSource } from "./wbxml_tree.ts";
+import type { WbxmlTreeSource } from "../codec/wbxml/tree.ts";
 import { TsXmlTokenizer } from "./xml_tokenizer_ts.ts";
 import { WasmXmlTokenizer } from "./xml_tokenizer_wasm.ts";
 import { treeSource } from "./xml_tree.ts";
@@ -42,6 +44,8 @@ export interface Core {
   readonly kind: CoreKind;
   /** XML → element tree; throws XmlError(message, offset). */
   readonly parseXml: XmlTreeSource;
+  /** CSP WBXML → the same element tree; throws WbxmlError(message, offset). */
+  readonly parseWbxml: WbxmlTreeSource;
   /** Envelope facts of a CSP/SSP message in one pass; throws XmlError when malformed. */
   tokenizeEnvelope(input: Uint8Array, limits: XmlLimits): Envelope;
   /** The HTTP message at `start`: head fields, and where it ends (or that bytes are missing). */
@@ -51,7 +55,7 @@ export interface Core {
   createCorrelationTable(): CorrelationTable;
   /** The tokenizer itself (tests, benchmarks). */
   readonly tokenizer: XmlTokenizer;
-  /** WBXML structure: header, strings, OPAQUE, code pages; its CSP meaning is codec/wbxml's. */
+  /** The WBXML tokenizer itself (tests, benchmarks). */
   readonly wbxmlTokenizer: WbxmlTokenizer;
 }
 
@@ -86,6 +90,7 @@ function makeCore(
   return {
     kind,
     parseXml: treeSource(tokenizer),
+    parseWbxml: wbxmlTreeSource(wbxmlTokenizer),
     tokenizeEnvelope: (input, limits) => tokenizeEnvelope(tokenizer, input, limits),
     scanHead: (input, start, max) => heads.scan(input, start, max),
     scanHeads: (input, start, max) => heads.scanAll(input, start, max),

@@ -3,7 +3,7 @@
  * binary encoding of CSP). A tokenizer checks the structure of a document and resolves what is
  * generic WBXML: header, mb_u_int32 numbers, inline and string-table strings, OPAQUE lengths, code
  * page switches, tag content flags. What tokens mean in CSP (names, value tokens, integers and
- * dates in OPAQUE) is left to the reader of the tokens (`src/codec/wbxml/decode.ts`).
+ * dates in OPAQUE) is left to the reader of the tokens (`wbxml_tree.ts`).
  *
  * Each token is three int32 words: `kind | aux << 8`, then two words whose meaning depends on the
  * kind. Spans are byte offsets into the input, end exclusive. `wasm/assembly/wbxml.ts` mirrors

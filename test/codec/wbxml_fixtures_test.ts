@@ -5,7 +5,7 @@
  */
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
 import { decodeCsp, encodeCsp } from "../../src/codec/csp/mod.ts";
-import { encodeCspWbxml, encodeWbxmlTree, wbxmlTreeSource } from "../../src/codec/wbxml/mod.ts";
+import { encodeCspWbxml, encodeWbxmlTree } from "../../src/codec/wbxml/mod.ts";
 import { DEFAULT_XML_LIMITS } from "../../src/codec/xml/tree.ts";
 import { loadCore } from "../../src/core/mod.ts";
 import { readFixtureBytes } from "../support/baraza.ts";
@@ -16,7 +16,7 @@ import { comparable, parse } from "./fixtures.ts";
 const cores = await Promise.all([loadCore("wasm"), loadCore("ts")]);
 const readers = cores.map((core) => ({
   kind: core.kind,
-  read: wbxmlTreeSource(core.wbxmlTokenizer),
+  read: core.parseWbxml,
 }));
 
 const hex = (bytes: Uint8Array) =>

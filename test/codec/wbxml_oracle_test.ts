@@ -8,7 +8,7 @@
 import { deepStrictEqual, ok } from "node:assert/strict";
 import { decodeCsp, encodeCsp } from "../../src/codec/csp/mod.ts";
 import type { CspMessage } from "../../src/codec/csp/message.ts";
-import { encodeCspWbxml, wbxmlTreeSource } from "../../src/codec/wbxml/mod.ts";
+import { encodeCspWbxml } from "../../src/codec/wbxml/mod.ts";
 import { DEFAULT_XML_LIMITS } from "../../src/codec/xml/tree.ts";
 import { loadCore } from "../../src/core/mod.ts";
 import {
@@ -20,7 +20,7 @@ import {
 } from "../support/libwbxml.ts";
 import { comparable, parse, readFixtures } from "./fixtures.ts";
 
-const read = wbxmlTreeSource((await loadCore("wasm")).wbxmlTokenizer);
+const read = (await loadCore("wasm")).parseWbxml;
 
 type Version = "1.1" | "1.2";
 

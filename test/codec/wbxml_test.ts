@@ -6,20 +6,13 @@
 import { deepStrictEqual, equal, fail, ok, throws } from "node:assert/strict";
 import { CspCodecError, decodeCsp } from "../../src/codec/csp/mod.ts";
 import type { CspVersion } from "../../src/codec/csp/message.ts";
-import {
-  encodeCspWbxml,
-  encodeWbxmlTree,
-  WbxmlError,
-  wbxmlTreeSource,
-} from "../../src/codec/wbxml/mod.ts";
+import { encodeCspWbxml, encodeWbxmlTree, WbxmlError } from "../../src/codec/wbxml/mod.ts";
 import { DEFAULT_XML_LIMITS, type XmlElement } from "../../src/codec/xml/tree.ts";
 import { loadCore } from "../../src/core/mod.ts";
 import { comparable, parse } from "./fixtures.ts";
 
 const readers = await Promise.all(
-  (["wasm", "ts"] as const).map(async (kind) =>
-    wbxmlTreeSource((await loadCore(kind)).wbxmlTokenizer)
-  ),
+  (["wasm", "ts"] as const).map(async (kind) => (await loadCore(kind)).parseWbxml),
 );
 
 /** The tree both cores read from `input` (they must agree). */

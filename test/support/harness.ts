@@ -18,8 +18,9 @@ import { parseXmlFxp } from "../../src/codec/xml/parse.ts";
 import { loadCore } from "../../src/core/mod.ts";
 import { DEFAULT_XML_LIMITS, type XmlElement } from "../../src/codec/xml/tree.ts";
 import { XmlWriter } from "../../src/codec/xml/write.ts";
-import { encodeWbxmlTree, wbxmlTreeSource } from "../../src/codec/wbxml/mod.ts";
+import { encodeWbxmlTree } from "../../src/codec/wbxml/mod.ts";
 import { TsWbxmlTokenizer } from "../../src/core/wbxml_tokenizer_ts.ts";
+import { wbxmlTreeSource } from "../../src/core/wbxml_tree.ts";
 import { createServer, type ImpsServer } from "../../src/server.ts";
 import { hashPassword } from "../../src/util/crypto.ts";
 import assert from "node:assert/strict";
@@ -97,7 +98,7 @@ export async function startServer(options: HarnessOptions = {}): Promise<Harness
   const core = await loadCore(config.core);
   const server = await createServer(config, {
     parseXml: core.parseXml,
-    parseWbxml: wbxmlTreeSource(core.wbxmlTokenizer),
+    parseWbxml: core.parseWbxml,
     sweepIntervalMs: 0,
   });
   let transport: Transport;

@@ -1,14 +1,15 @@
 /**
  * CSP in WBXML (digest §6): versions 1.1, 1.2 and 1.3, read into the element tree the XML readers
- * produce and written from the typed message, behind the CspEncoding interface.
+ * produce (by the core, `core.parseWbxml`, from these tables) and written from the typed message,
+ * behind the CspEncoding interface.
  */
 import type { CspEncoding } from "../csp/encoding.ts";
 import { UnreadableMessage } from "../csp/encoding.ts";
 import type { CspVersion } from "../csp/message.ts";
-import { WbxmlError, type WbxmlTreeSource } from "./decode.ts";
 import { encodeCspWbxml } from "./encode.ts";
+import { WbxmlError, type WbxmlTreeSource } from "./tree.ts";
 
-export { WbxmlError, type WbxmlTreeSource, wbxmlTreeSource } from "./decode.ts";
+export { WbxmlError, type WbxmlTreeSource } from "./tree.ts";
 export { encodeCspWbxml, encodeWbxmlTree } from "./encode.ts";
 export { WbxmlWriter } from "./write.ts";
 

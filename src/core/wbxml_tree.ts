@@ -1,7 +1,8 @@
 /**
  * WBXML → the element tree the XML readers produce (`XmlElement`), so the CSP codec and every
- * service element read a WBXML message exactly as they read its XML form. A core's tokenizer
- * (WebAssembly or TypeScript) checks the structure; this gives the tokens their CSP meaning:
+ * service element read a WBXML message exactly as they read its XML form. The tokenizer
+ * (WebAssembly or TypeScript) checks the structure; this gives the tokens their CSP meaning from
+ * the tables of `codec/wbxml`:
  * tag and value names by version, OPAQUE integers as decimals, OPAQUE dates as ISO 8601 basic
  * format, OPAQUE message content as Base64 with its ContentEncoding set to BASE64 (the form an
  * XML client sends binary content in), strings decoded from the document's charset.
@@ -12,10 +13,11 @@
  * version of the content type it came with.
  */
 import { Buffer } from "node:buffer";
-import type { CspVersion } from "../csp/message.ts";
-import { NAMESPACES, versionFromNamespace } from "../csp/versions.ts";
-import { type XmlElement, XmlError, type XmlLimits } from "../xml/tree.ts";
-import { decodeSpan } from "../../core/xml_text.ts";
+import type { CspVersion } from "../codec/csp/message.ts";
+import { NAMESPACES, versionFromNamespace } from "../codec/csp/versions.ts";
+import { WbxmlError, type WbxmlTreeSource } from "../codec/wbxml/tree.ts";
+import { type XmlElement, XmlError } from "../codec/xml/tree.ts";
+import { decodeSpan } from "./xml_text.ts";
 import {
   CHARSET_ISO_8859_1,
   CHARSET_US_ASCII,
@@ -36,7 +38,7 @@ import {
   WBXML_ERROR_MESSAGES,
   type WbxmlTokenizer,
   type WbxmlTokens,
-} from "../../core/wbxml_tokens.ts";
+} from "./wbxml_tokens.ts";
 import {
   BINARY_CONTENT,
   DATE_TIMES,
@@ -46,25 +48,7 @@ import {
   VALUE_NAMES,
   versionOfPublicId,
   XMLNS_PREFIXES,
-} from "./tables.ts";
-
-/** A document that is not WBXML, or not one CSP can mean; `offset` is where reading stopped. */
-export class WbxmlError extends Error {
-  constructor(message: string, readonly offset: number) {
-    super(message);
-    this.name = "WbxmlError";
-  }
-}
-
-/**
- * Reads one WBXML document into a tree, or throws WbxmlError. `defaultVersion` names the CSP
- * version of a document whose public id and root `xmlns` do not (the content type's).
- */
-export type WbxmlTreeSource = (
-  input: Uint8Array,
-  limits: XmlLimits,
-  defaultVersion?: CspVersion,
-) => XmlElement;
+} from "../codec/wbxml/tables.ts";
 
 /** A WbxmlTreeSource reading through `tokenizer` (a core's, WebAssembly or TypeScript). */
 export function wbxmlTreeSource(tokenizer: WbxmlTokenizer): WbxmlTreeSource {
