@@ -79,9 +79,9 @@ export const loginRequest: PrimitiveModule = {
       CapabilityRequest: session.capabilities === undefined,
     };
     if (ctx.version === "1.3") {
-      if (body.Functions !== undefined) {
-        extra.Functions = await agreeServices(ctx, session, obj(body.Functions));
-      }
+      const asked = obj(body.Functions);
+      const denied = asked && await agreeServices(ctx, session, asked);
+      if (denied) extra.Functions = denied;
       if (session.capabilities !== undefined) extra.AgreedCapabilityList = session.capabilities;
     }
     return reply(200, extra, "");
