@@ -111,8 +111,7 @@ export function deniedTree(
   implemented: ReadonlySet<string>,
   version: CspVersion,
 ): ElementObject | undefined {
-  const exists = (prefix: string) =>
-    [...implemented].some((key) => key.startsWith(prefix + "/"));
+  const exists = (prefix: string) => [...implemented].some((key) => key.startsWith(prefix + "/"));
   const tree: Record<string, Record<string, Record<string, ElementObject>>> = {};
   for (const key of CATALOGUES.get(version)!) {
     if (!requested.leaves.has(key) || implemented.has(key)) continue;

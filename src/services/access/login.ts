@@ -100,7 +100,11 @@ async function offerDigest(
   offered: string[],
   reply: (code: number, extra?: ElementObject, description?: string) => Primitive,
 ): Promise<Primitive> {
-  const canDigest = user === undefined || user.sealedPassword !== undefined;
+  // A password sealed under another key cannot be checked either: such a user is answered as
+  // one who has none sealed (until the next password login seals it again).
+  const canDigest = user === undefined ||
+    (user.sealedPassword !== undefined &&
+      await ctx.server.sealer.open(user.sealedPassword, user.id) !== undefined);
   const schema = canDigest
     ? DIGEST_SCHEMAS.find((s) => offered.map((o) => o.toUpperCase()).includes(s))
     : undefined;

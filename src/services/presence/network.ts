@@ -58,7 +58,11 @@ function publishEnd(
   others: readonly SessionRecord[],
 ): Promise<void> {
   const client = clientKey(session.clientId);
-  if (others.some((s) => clientKey(s.clientId) === client)) return Promise.resolve();
+  // Another session of the same client keeps what it said; a session that named no client
+  // cannot tell its instances from those of clients that named none either.
+  const keep = others.length > 0 &&
+    (session.clientId === undefined || others.some((s) => clientKey(s.clientId) === client));
+  if (keep) return Promise.resolve();
   return publishPresence(server, session.userId, "diff", (current) => {
     const next = others.length > 0
       ? withoutClient(current, session.clientId)
