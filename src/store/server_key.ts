@@ -102,9 +102,12 @@ export async function createKeyFile(path: string, secret: string): Promise<boole
     return true;
   } catch (error) {
     if (error instanceof Deno.errors.AlreadyExists) return false;
-    throw error;
+    // A file system without hard links: a rename, checked first (a narrow race, not none).
+    if (await Deno.stat(path).then(() => true, () => false)) return false;
+    await Deno.rename(temporary, path);
+    return true;
   } finally {
-    await Deno.remove(temporary);
+    await Deno.remove(temporary).catch(() => {});
   }
 }
 
