@@ -102,11 +102,20 @@ const LIBWBXML_NAMES: Record<string, string> = {
   "Extended-Data": "ExtendedData",
 };
 
-/** A tree libwbxml decoded, with its names spelled as ours are. */
+/** A date libwbxml's decoder wrote without its seconds (it leaves them out when they are 0). */
+const NO_SECONDS = /^(\d{8}T\d{4})([A-Z])$/;
+
+/**
+ * A tree libwbxml decoded, as ours reads: its names spelled as ours are, and the seconds its
+ * decoder leaves out of an OPAQUE date whose seconds are 0 put back.
+ */
 export function withOurNames(el: XmlElement): XmlElement {
+  const date = (el.name === "DateTime" || el.name === "DeliveryTime") &&
+    NO_SECONDS.exec(el.text.trim());
   return {
     ...el,
     name: LIBWBXML_NAMES[el.name] ?? el.name,
+    text: date ? `${date[1]}00${date[2]}` : el.text,
     children: el.children.map(withOurNames),
   };
 }
