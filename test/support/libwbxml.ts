@@ -106,16 +106,17 @@ const LIBWBXML_NAMES: Record<string, string> = {
 const NO_SECONDS = /^(\d{8}T\d{4})([A-Z])$/;
 
 /**
- * A tree libwbxml decoded, as ours reads: its names spelled as ours are, and the seconds its
- * decoder leaves out of an OPAQUE date whose seconds are 0 put back.
+ * The form in which a tree libwbxml decoded and ours are compared: libwbxml's names spelled as
+ * ours are, and dates with their seconds (libwbxml's decoder leaves them out of an OPAQUE date
+ * whose seconds are 0; applied to both sides, a date written without seconds compares too).
  */
-export function withOurNames(el: XmlElement): XmlElement {
+export function commonForm(el: XmlElement): XmlElement {
   const date = (el.name === "DateTime" || el.name === "DeliveryTime") &&
     NO_SECONDS.exec(el.text.trim());
   return {
     ...el,
     name: LIBWBXML_NAMES[el.name] ?? el.name,
     text: date ? `${date[1]}00${date[2]}` : el.text,
-    children: el.children.map(withOurNames),
+    children: el.children.map(commonForm),
   };
 }
