@@ -9,6 +9,7 @@ import { serviceElements } from "./services/mod.ts";
 import { SessionLifecycle } from "./session/lifecycle.ts";
 import { Registry } from "./session/registry.ts";
 import type { ServerContext } from "./session/server_context.ts";
+import { claimStoreDomain } from "./store/domain.ts";
 import { Store } from "./store/kv.ts";
 import { OutboxRepo } from "./store/outbox.ts";
 import { SessionRepo } from "./store/sessions.ts";
@@ -32,7 +33,13 @@ export interface ServerOptions {
 }
 
 export async function createServer(config: Config, options: ServerOptions): Promise<ImpsServer> {
-  const store = await Store.open(config.dataPath);
+  const store = await Store.open(config.dataPath, { lock: true });
+  try {
+    await claimStoreDomain(store, config.dataPath, config.domain);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   const outbox = new OutboxRepo(store);
   const sessions = new SessionLifecycle(config, store, new SessionRepo(store), outbox);
   const registry = new Registry();

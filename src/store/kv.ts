@@ -4,6 +4,7 @@
  * know their own key spaces; nothing else touches KV keys.
  */
 import { CommitConflict, CommitGrouper, comparable, keyText, type Mutation } from "./commit.ts";
+import { lockStoreFile } from "./lock.ts";
 
 export { CommitConflict };
 export type { Mutation };
@@ -63,14 +64,19 @@ export class Store {
      * it. For `:memory:` it is the same connection.
      */
     readonly reader: Deno.Kv,
+    /** The server's lock on the KV file (see lock.ts), released by close. */
+    private readonly lock?: Deno.FsFile,
   ) {
     this.commits = new CommitGrouper(kv);
     this.commits.onCommit((mutations) => this.#followRecent(mutations));
   }
 
-  /** Opens (creating its directory if needed) the KV database at `path`, `:memory:`, or a remote
-   * KV shared by several instances by its URL (KV Connect). */
-  static async open(path: string): Promise<Store> {
+  /**
+   * Opens (creating its directory if needed) the KV database at `path`, `:memory:`, or a remote
+   * KV shared by several instances by its URL (KV Connect). With `lock`, a KV file is locked for
+   * this process until close (a server; StoreInUse when another holds it).
+   */
+  static async open(path: string, options: { lock?: boolean } = {}): Promise<Store> {
     if (path === ":memory:") {
       const kv = await Deno.openKv(path);
       return new Store(kv, true, kv);
@@ -80,9 +86,23 @@ export class Store {
       return new Store(kv, false, kv);
     }
     const dir = path.replace(/[/\\][^/\\]*$/, "");
-    if (dir && dir !== path) await Deno.mkdir(dir, { recursive: true });
-    const kv = await Deno.openKv(path);
-    return new Store(kv, true, await Deno.openKv(path));
+    if (dir && dir !== path) {
+      await Deno.mkdir(dir, { recursive: true }).catch((error) => {
+        // mkdir's own message ("File exists") does not say which part is in the way.
+        if (error instanceof Deno.errors.AlreadyExists) {
+          throw new Error(`${dir} is not a directory`);
+        }
+        throw error;
+      });
+    }
+    const lock = options.lock ? await lockStoreFile(path) : undefined;
+    try {
+      const kv = await Deno.openKv(path);
+      return new Store(kv, true, await Deno.openKv(path), lock);
+    } catch (error) {
+      lock?.close();
+      throw error;
+    }
   }
 
   /** Writes through the grouper: resolves once durable. */
@@ -220,6 +240,7 @@ export class Store {
     await this.commits.drain();
     if (this.reader !== this.kv) this.reader.close();
     this.kv.close();
+    this.lock?.close();
   }
 }
 
