@@ -16,6 +16,7 @@ import { SessionRepo } from "./store/sessions.ts";
 import { UserRepo } from "./store/users.ts";
 import { limitBody } from "./transport/body_limit.ts";
 import { cspHandler } from "./transport/csp_http.ts";
+import { landingRoutes } from "./transport/landing.ts";
 import { Sealer } from "./util/crypto.ts";
 
 export interface ImpsServer {
@@ -68,6 +69,7 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     }),
     cspHandler({ server: context, parseXml: options.parseXml, limits }),
   );
+  landingRoutes(app, config);
   app.get(
     "/healthz",
     async (c) => await store.healthy() ? c.text("ok") : c.text("store unreachable", 503),
