@@ -98,7 +98,11 @@ export class Store {
     const lock = options.lock ? await lockStoreFile(path) : undefined;
     try {
       const kv = await Deno.openKv(path);
-      return new Store(kv, true, await Deno.openKv(path), lock);
+      const reader = await Deno.openKv(path);
+      // A connection sets the database up at its first use; left to happen beside the first
+      // commit on a new file, that commit can fail with "database is locked".
+      await reader.get(["health"]);
+      return new Store(kv, true, reader, lock);
     } catch (error) {
       lock?.close();
       throw error;
