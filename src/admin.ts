@@ -8,6 +8,7 @@ import { ConfigError, loadConfig } from "./config.ts";
 import { SessionLifecycle } from "./session/lifecycle.ts";
 import { claimStoreDomain, StoreDomainMismatch } from "./store/domain.ts";
 import { Store } from "./store/kv.ts";
+import { lockStoreFile, StoreInUse } from "./store/lock.ts";
 import { OutboxRepo } from "./store/outbox.ts";
 import { SessionRepo } from "./store/sessions.ts";
 import { UserRepo } from "./store/users.ts";
@@ -19,6 +20,7 @@ const USAGE = `usage: deno task admin <command>
   user del <user-id>       remove a user and end its sessions
   user list                list users
   backup <file>            copy the store (a KV file) into a new file, also while the server runs
+  restore <file>           replace the store with a backup (the server must be stopped)
 
 The password is asked for at the terminal, or read from the first line of stdin when that is
 not a terminal (printf '%s\\n' "$PW" | deno task admin user add alice). --password <pw> also
@@ -42,6 +44,7 @@ export async function runAdmin(
   const config = loadConfig(env);
   const [area, command, rawId, ...rest] = args;
   if (area === "backup" && command && !rawId) return await backup(config.dataPath, command);
+  if (area === "restore" && command && !rawId) return await restore(config.dataPath, command);
   if (area !== "user" || !command) throw new UsageError(USAGE);
   if (config.dataPath === ":memory:") {
     throw new UsageError(
@@ -115,26 +118,55 @@ function passwordArg(rest: string[], io: AdminIo): string | undefined {
 }
 
 /**
- * A consistent copy of the store, taken in one SQLite read transaction (VACUUM INTO), so it
- * works while the server writes. Restore by stopping the server and putting the copy in place.
+ * A consistent copy of the store: SQLite's online backup, all pages in one step (one read
+ * transaction), so it works while the server writes.
  */
 async function backup(dataPath: string, target: string): Promise<string> {
-  if (dataPath === ":memory:" || /^https?:\/\//.test(dataPath)) {
-    throw new UsageError(`backup copies a KV file; IMPS_DATA is ${dataPath}`);
-  }
+  if (!isFile(dataPath)) throw new UsageError(`backup copies a KV file; IMPS_DATA is ${dataPath}`);
   if (!await exists(dataPath)) throw new UsageError(`no store at ${dataPath} (IMPS_DATA)`);
   if (await exists(target)) throw new UsageError(`${target} exists: name a new file`);
   const dir = target.replace(/[/\\][^/\\]*$/, "");
   if (dir && dir !== target) await Deno.mkdir(dir, { recursive: true });
-  const { DatabaseSync } = await import("node:sqlite");
-  const db = new DatabaseSync(dataPath, { readOnly: true });
+  const sqlite = await import("node:sqlite");
+  const db = new sqlite.DatabaseSync(dataPath, { readOnly: true });
   try {
-    db.prepare("VACUUM INTO ?").run(target);
+    await sqlite.backup(db, target, { rate: -1 });
   } finally {
     db.close();
   }
   return `backed up ${dataPath} to ${target} (${(await Deno.stat(target)).size} bytes)`;
 }
+
+/**
+ * Puts a backup in the store's place. Under the server's lock, so never while a server runs;
+ * the old store's write-ahead log goes with it (SQLite would apply it to the restored file).
+ */
+async function restore(dataPath: string, source: string): Promise<string> {
+  if (!isFile(dataPath)) {
+    throw new UsageError(`restore replaces a KV file; IMPS_DATA is ${dataPath}`);
+  }
+  if (!await exists(source)) throw new UsageError(`no backup at ${source}`);
+  const dir = dataPath.replace(/[/\\][^/\\]*$/, "");
+  if (dir && dir !== dataPath) await Deno.mkdir(dir, { recursive: true });
+  let lock;
+  try {
+    lock = await lockStoreFile(dataPath);
+  } catch (error) {
+    if (error instanceof StoreInUse) throw new UsageError(`${error.message}; stop it first`);
+    throw error;
+  }
+  try {
+    // Copied beside the store, then renamed over it: a failed copy leaves the store as it was.
+    await Deno.copyFile(source, `${dataPath}.restoring`);
+    for (const suffix of ["-wal", "-shm"]) await Deno.remove(dataPath + suffix).catch(() => {});
+    await Deno.rename(`${dataPath}.restoring`, dataPath);
+  } finally {
+    lock.close();
+  }
+  return `restored ${dataPath} from ${source}`;
+}
+
+const isFile = (dataPath: string) => dataPath !== ":memory:" && !/^https?:\/\//.test(dataPath);
 
 async function exists(path: string): Promise<boolean> {
   try {

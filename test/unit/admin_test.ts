@@ -90,7 +90,7 @@ Deno.test("a store holds one domain: adding a user of another one is refused", a
   }
 });
 
-Deno.test("backup copies the store into a new file that opens with the same users", async () => {
+Deno.test("backup copies the store into a new file; restore puts it back, never under a server", async () => {
   const dir = await Deno.makeTempDir();
   const env = { IMPS_DATA: `${dir}/imps.kv`, IMPS_DOMAIN: "example.com" };
   try {
@@ -103,6 +103,16 @@ Deno.test("backup copies the store into a new file that opens with the same user
       "wv:alice@example.com",
     );
     await assert.rejects(runAdmin(["backup", copy], { IMPS_DATA: ":memory:" }), /KV file/);
+
+    await runAdmin(["user", "add", "carol"], env, operator("pw").io);
+    const server = await Store.open(env.IMPS_DATA, { lock: true });
+    await assert.rejects(
+      runAdmin(["restore", copy], env),
+      /in use by another server.*stop it first/,
+    );
+    await server.close();
+    assert.match(await runAdmin(["restore", copy], env), /restored .*imps\.kv from .*backup/);
+    assert.equal(await runAdmin(["user", "list"], env), "wv:alice@example.com", "carol came later");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
