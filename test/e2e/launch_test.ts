@@ -59,3 +59,32 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "a password given on stdin, as the README shows, is echoed nowhere",
+  ignore: !haveNpx,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      const child = new Deno.Command("npx", {
+        args: ["-y", "deno@2.9.6", "task", "admin", "user", "add", "carol"],
+        cwd: ROOT,
+        env: { IMPS_DATA: `${dir}/imps.kv`, NO_COLOR: "1" },
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const writer = child.stdin.getWriter();
+      await writer.write(new TextEncoder().encode("s3cret-pass\n"));
+      await writer.close();
+      const out = await child.output();
+      const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+      assert.ok(out.success, text);
+      assert.match(text, /Task admin .*'user' 'add' 'carol'/, "deno task echoes the command");
+      assert.match(text, /added wv:carol@localhost/);
+      assert.doesNotMatch(text, /s3cret-pass/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

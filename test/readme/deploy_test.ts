@@ -1,4 +1,5 @@
-/** The service unit and the container image start the server with the README's start command. */
+/** What ships beside the code: the licence, and a service unit and a container image that start
+ * the server with the README's start command. */
 import assert from "node:assert/strict";
 import { readBlocks } from "./doctest.ts";
 
@@ -25,6 +26,12 @@ Deno.test("the README's quick start, the systemd unit and the Dockerfile run one
   assert.deepEqual(cmd.join(" "), START);
   // The image's shell must be bash for kill to reach the server (.npmrc): Debian images have it.
   assert.match(dockerfile, /^FROM node:\d+-(bookworm|bullseye|trixie)(-slim)?$/m);
+});
+
+Deno.test("the checkout carries its licence: MIT", async () => {
+  const license = await Deno.readTextFile(new URL("LICENSE", ROOT));
+  assert.match(license, /^MIT License\n\nCopyright \(c\) \d{4} /);
+  assert.match(license, /THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND/);
 });
 
 Deno.test({
