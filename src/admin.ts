@@ -1,16 +1,26 @@
 /**
- * Operator commands: `deno task admin user add|list|passwd|del` and `deno task admin backup`.
- * They open the same store as the server (IMPS_DATA), so the server's settings apply, and may
- * run beside it.
+ * Operator commands: `deno task admin user add|list|passwd|del`, `key rotate`, `backup` and
+ * `restore`. They open the same store as the server (IMPS_DATA), so the server's settings apply;
+ * the user commands and backup may run beside the server, key rotate and restore refuse to.
  */
 import { AccountError, credentials, localUserId } from "./accounts.ts";
-import { ConfigError, loadConfig } from "./config.ts";
+import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { SessionLifecycle } from "./session/lifecycle.ts";
 import { claimStoreDomain, StoreDomainMismatch } from "./store/domain.ts";
 import { Store } from "./store/kv.ts";
 import { lockStoreFile, StoreInUse } from "./store/lock.ts";
 import { OutboxRepo } from "./store/outbox.ts";
 import { SessionRepo } from "./store/sessions.ts";
+import {
+  createKeyFile,
+  describeKey,
+  keyFilePath,
+  loadServerKey,
+  newKey,
+  replaceKeyFile,
+  type ServerKey,
+  ServerKeyError,
+} from "./store/server_key.ts";
 import { UserRepo } from "./store/users.ts";
 import { Sealer } from "./util/crypto.ts";
 
@@ -19,7 +29,10 @@ const USAGE = `usage: deno task admin <command>
   user passwd <user-id>    set a new password
   user del <user-id>       remove a user and end its sessions
   user list                list users
-  backup <file>            copy the store (a KV file) into a new file, also while the server runs
+  key rotate               seal every password under a new server key (the server must be
+                           stopped; with IMPS_SECRET, the new key comes from IMPS_NEW_SECRET)
+  backup <file>            copy the store (a KV file, and its key file) into a new file, also
+                           while the server runs
   restore <file>           replace the store with a backup (the server must be stopped)
 
 The password is asked for at the terminal, or read from the first line of stdin when that is
@@ -45,6 +58,7 @@ export async function runAdmin(
   const [area, command, rawId, ...rest] = args;
   if (area === "backup" && command && !rawId) return await backup(config.dataPath, command);
   if (area === "restore" && command && !rawId) return await restore(config.dataPath, command);
+  if (area === "key" && command === "rotate") return await rotateKey(config, env);
   if (area !== "user" || !command) throw new UsageError(USAGE);
   if (config.dataPath === ":memory:") {
     throw new UsageError(
@@ -52,6 +66,7 @@ export async function runAdmin(
         "reach it. List the users in a file named by IMPS_USERS instead.",
     );
   }
+  const key = await loadServerKey(config);
   const store = await Store.open(config.dataPath);
   try {
     await claimStoreDomain(store, config.dataPath, config.domain);
@@ -63,7 +78,7 @@ export async function runAdmin(
     }
     if (!rawId) throw new UsageError(USAGE);
     const id = localUserId(rawId, config.domain);
-    const sealer = config.secret ? await Sealer.fromSecret(config.secret) : undefined;
+    const sealer = await Sealer.fromSecret(key.secret);
     const newPassword = async () => {
       const password = passwordArg(rest, io) ?? await io.password(`Password for ${id}: `, true);
       if (password === "") throw new UsageError("the password is empty");
@@ -74,9 +89,7 @@ export async function runAdmin(
         if (await users.get(id)) throw new UsageError(`${id} already exists in ${where}`);
         const created = await users.create({ id, ...await newPassword(), createdAt: Date.now() });
         if (!created) throw new UsageError(`${id} already exists in ${where}`);
-        return `added ${id} to ${where}${
-          sealer ? "" : " (no IMPS_SECRET: digest login unavailable)"
-        }`;
+        return `added ${id} to ${where}${key.created ? ` (${describeKey(key)})` : ""}`;
       }
       case "passwd": {
         const user = await users.get(id);
@@ -101,6 +114,74 @@ export async function runAdmin(
     }
   } finally {
     await store.close();
+  }
+}
+
+/**
+ * Seals every stored password under a new key. With the key file, the new key is written beside
+ * it first (`<key file>.new`) and moved into place at the end, so a rotation cut short is taken
+ * up again by running the command again; a password already sealed under the new key is left
+ * as it is. Under the server's lock: a running server would keep sealing under the old key.
+ */
+async function rotateKey(config: Config, env: Record<string, string | undefined>) {
+  const current = await loadServerKey(config);
+  const lock = isFile(config.dataPath) ? await lockAsOperator(config.dataPath) : undefined;
+  try {
+    return await resealUnderNewKey(config, env, current);
+  } finally {
+    lock?.close();
+  }
+}
+
+async function resealUnderNewKey(
+  config: Config,
+  env: Record<string, string | undefined>,
+  current: ServerKey,
+): Promise<string> {
+  let next: string;
+  let pending: string | undefined;
+  if (current.source === "IMPS_SECRET") {
+    next = env.IMPS_NEW_SECRET?.trim() ?? "";
+    if (next.length < 16) {
+      throw new UsageError(
+        "IMPS_SECRET is set: give the new key (16+ characters) in IMPS_NEW_SECRET, then start " +
+          "the server with IMPS_SECRET set to it",
+      );
+    }
+  } else if (current.source === "file") {
+    pending = `${current.path}.new`;
+    await createKeyFile(pending, newKey());
+    next = (await Deno.readTextFile(pending)).trim();
+  } else {
+    throw new UsageError("a :memory: store keeps nothing to rotate");
+  }
+  const [from, to] = [await Sealer.fromSecret(current.secret), await Sealer.fromSecret(next)];
+  const store = await Store.open(config.dataPath);
+  let resealed = 0;
+  try {
+    const users = new UserRepo(store);
+    for (const user of await users.list()) {
+      if (!user.sealedPassword) continue;
+      const password = await from.open(user.sealedPassword, user.id);
+      if (password === undefined) continue; // already under the new key, or under none we have
+      await users.put({ ...user, sealedPassword: await to.seal(password, user.id) });
+      resealed++;
+    }
+  } finally {
+    await store.close();
+  }
+  if (pending) await replaceKeyFile(current.path!, next).then(() => Deno.remove(pending!));
+  return `${resealed} password(s) sealed again under the new key` +
+    (pending ? ` (${current.path})` : "; now start the server with IMPS_SECRET set to it");
+}
+
+/** The server's lock on the store, so that no server starts meanwhile; refused while one runs. */
+async function lockAsOperator(dataPath: string): Promise<Deno.FsFile> {
+  try {
+    return await lockStoreFile(dataPath);
+  } catch (error) {
+    if (error instanceof StoreInUse) throw new UsageError(`${error.message}; stop it first`);
+    throw error;
   }
 }
 
@@ -134,7 +215,12 @@ async function backup(dataPath: string, target: string): Promise<string> {
   } finally {
     db.close();
   }
-  return `backed up ${dataPath} to ${target} (${(await Deno.stat(target)).size} bytes)`;
+  // The key sealing the passwords for digest login goes with them, where the server looks.
+  const key = keyFilePath(dataPath)!;
+  const withKey = await exists(key);
+  if (withKey) await createKeyFile(keyFilePath(target)!, (await Deno.readTextFile(key)).trim());
+  return `backed up ${dataPath}${withKey ? " and its server key" : ""} to ${target} ` +
+    `(${(await Deno.stat(target)).size} bytes)`;
 }
 
 /**
@@ -148,22 +234,21 @@ async function restore(dataPath: string, source: string): Promise<string> {
   if (!await exists(source)) throw new UsageError(`no backup at ${source}`);
   const dir = dataPath.replace(/[/\\][^/\\]*$/, "");
   if (dir && dir !== dataPath) await Deno.mkdir(dir, { recursive: true });
-  let lock;
-  try {
-    lock = await lockStoreFile(dataPath);
-  } catch (error) {
-    if (error instanceof StoreInUse) throw new UsageError(`${error.message}; stop it first`);
-    throw error;
-  }
+  const lock = await lockAsOperator(dataPath);
+  const sourceKey = keyFilePath(source)!;
+  const withKey = await exists(sourceKey);
   try {
     // Copied beside the store, then renamed over it: a failed copy leaves the store as it was.
     await Deno.copyFile(source, `${dataPath}.restoring`);
     for (const suffix of ["-wal", "-shm"]) await Deno.remove(dataPath + suffix).catch(() => {});
     await Deno.rename(`${dataPath}.restoring`, dataPath);
+    if (withKey) {
+      await replaceKeyFile(keyFilePath(dataPath)!, (await Deno.readTextFile(sourceKey)).trim());
+    }
   } finally {
     lock.close();
   }
-  return `restored ${dataPath} from ${source}`;
+  return `restored ${dataPath}${withKey ? " and its server key" : ""} from ${source}`;
 }
 
 const isFile = (dataPath: string) => dataPath !== ":memory:" && !/^https?:\/\//.test(dataPath);
@@ -230,7 +315,7 @@ if (import.meta.main) {
   } catch (error) {
     if (
       error instanceof UsageError || error instanceof AccountError ||
-      error instanceof StoreDomainMismatch
+      error instanceof StoreDomainMismatch || error instanceof ServerKeyError
     ) {
       console.error(error.message);
       Deno.exit(2);

@@ -14,6 +14,7 @@ import {
   readUsersFile,
   startupWarnings,
 } from "./startup.ts";
+import { describeKey } from "./store/server_key.ts";
 import { PRODUCT, VERSION } from "./version.ts";
 
 /** Longest a stop may take (requests in progress, pending commits) before the process exits. */
@@ -39,6 +40,8 @@ async function start(args: string[]): Promise<void> {
   const listed = await readUsersFile(config);
   const core = await loadCore(config.core);
   const server = await openServer(config, core, listed);
+  console.log(describeKey(server.key));
+  if (server.key.warning) console.warn(`warning: ${server.key.warning}`);
   let http: Deno.HttpServer;
   try {
     http = listen(config, tls, server, (url) =>

@@ -9,6 +9,7 @@ import type { Core } from "./core/mod.ts";
 import { createServer, type ImpsServer } from "./server.ts";
 import { StoreDomainMismatch } from "./store/domain.ts";
 import { StoreInUse } from "./store/lock.ts";
+import { ServerKeyError } from "./store/server_key.ts";
 
 /** A start-up step failed; the message is the whole line shown (`cannot …: reason`). */
 export class StartupError extends Error {
@@ -101,7 +102,9 @@ export async function openServer(
     server = await createServer(config, { parseXml: core.parseXml });
   } catch (error) {
     if (error instanceof StoreInUse) throw new StartupError(`cannot start: ${error.message}`);
-    if (error instanceof StoreDomainMismatch) throw new ConfigError(error.message);
+    if (error instanceof StoreDomainMismatch || error instanceof ServerKeyError) {
+      throw new ConfigError(error.message);
+    }
     throw new StartupError(
       `cannot open the store ${config.dataPath} (IMPS_DATA): ${reason(error)}`,
     );

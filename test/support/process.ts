@@ -14,7 +14,9 @@ export interface ServerProcess {
   url: string;
   /** The process started (the server, or the command that started it). */
   pid: number;
-  /** What the server printed so far, stdout and stderr together. */
+  /** What the server printed up to its banner (the start-up log), stdout and stderr together. */
+  banner: string;
+  /** What the server printed so far. */
   output(): string;
   /** Stops the server: SIGTERM for a clean stop, SIGKILL to simulate a crash. */
   stop(signal?: "SIGTERM" | "SIGKILL"): Promise<void>;
@@ -61,9 +63,11 @@ export async function serverStarted(child: Deno.ChildProcess): Promise<ServerPro
     await child.status;
     throw error;
   }
+  const banner = output;
   return {
     url,
     pid: child.pid,
+    banner,
     output: () => output,
     async stop(signal = "SIGTERM") {
       child.kill(signal);

@@ -25,7 +25,8 @@ Deno.test("the admin command adds, lists, re-keys and removes users, naming the 
     const { io, prompts } = operator("pw");
     assert.equal(
       await runAdmin(["user", "add", "alice"], env, io),
-      `added wv:alice@example.com to ${dir}/imps.kv (no IMPS_SECRET: digest login unavailable)`,
+      `added wv:alice@example.com to ${dir}/imps.kv (server key: generated ${dir}/imps.kv.key ` +
+        "(back it up with the KV file: it seals the passwords for digest login))",
     );
     assert.deepEqual(prompts, ["Password for wv:alice@example.com: "]);
     await runAdmin(["user", "add", "wv:Bob@example.com"], env, io);
@@ -96,7 +97,12 @@ Deno.test("backup copies the store into a new file; restore puts it back, never 
   try {
     await runAdmin(["user", "add", "alice"], env, operator("pw").io);
     const copy = `${dir}/backup/imps.kv`;
-    assert.match(await runAdmin(["backup", copy], env), /backed up .* to .*backup\/imps\.kv/);
+    assert.match(
+      await runAdmin(["backup", copy], env),
+      /backed up .*imps\.kv and its server key to .*backup\/imps\.kv/,
+    );
+    const key = await Deno.readTextFile(`${dir}/imps.kv.key`);
+    assert.equal(await Deno.readTextFile(`${copy}.key`), key, "the key goes with the copy");
     await assert.rejects(runAdmin(["backup", copy], env), /exists/, "never overwrites");
     assert.equal(
       await runAdmin(["user", "list"], { ...env, IMPS_DATA: copy }),
@@ -111,8 +117,32 @@ Deno.test("backup copies the store into a new file; restore puts it back, never 
       /in use by another server.*stop it first/,
     );
     await server.close();
-    assert.match(await runAdmin(["restore", copy], env), /restored .*imps\.kv from .*backup/);
+    await Deno.writeTextFile(`${dir}/imps.kv.key`, "a key made after the backup, lost");
+    assert.match(
+      await runAdmin(["restore", copy], env),
+      /restored .*imps\.kv and its server key from .*backup/,
+    );
+    assert.equal(await Deno.readTextFile(`${dir}/imps.kv.key`), key);
     assert.equal(await runAdmin(["user", "list"], env), "wv:alice@example.com", "carol came later");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("key rotate refuses while a server uses the store", async () => {
+  const dir = await Deno.makeTempDir();
+  const env = { IMPS_DATA: `${dir}/imps.kv` };
+  try {
+    await runAdmin(["user", "add", "alice"], env, operator("pw").io);
+    const key = await Deno.readTextFile(`${dir}/imps.kv.key`);
+    const server = await Store.open(env.IMPS_DATA, { lock: true });
+    try {
+      await assert.rejects(runAdmin(["key", "rotate"], env), /in use by another server.*stop it/);
+    } finally {
+      await server.close();
+    }
+    assert.equal(await Deno.readTextFile(`${dir}/imps.kv.key`), key, "the key is unchanged");
+    assert.match(await runAdmin(["key", "rotate"], env), /1 password\(s\) sealed again/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
