@@ -150,6 +150,7 @@ export function helpText(): string {
   );
   return [
     "IMPS server (OMA IMPS / Wireless Village CSP 1.1-1.3)",
+    "usage: deno task start [--version | --help]",
     "",
     "Configuration is read from the environment:",
     ...lines,
