@@ -89,7 +89,8 @@ if (notes.size > 0) {
   print(`\nwhat the suites skipped, and why:\n${[...notes].map((n) => `  ${n}\n`).join("")}`);
 }
 print(
-  `\n${passed + failed + ignored} tests in ${seconds(Date.now() - testsStarted)}` +
+  `\n${passed + failed + ignored} test${passed + failed + ignored === 1 ? "" : "s"} in ` +
+    `${seconds(Date.now() - testsStarted)}` +
     `${ignored ? `, ${ignored} skipped` : ""}; all checks in ${seconds(Date.now() - started)}\n`,
 );
 console.log(`${passed} passed, ${failed} failed`);

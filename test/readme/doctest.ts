@@ -369,7 +369,7 @@ async function canIsolate(): Promise<boolean> {
 
 /** The checkout's files, without version control, data or build leftovers. */
 async function copyCheckout(root: URL, target: string): Promise<void> {
-  const skip = new Set([".git", "data", "node_modules"]);
+  const skip = new Set([".git", "data", "backup", "node_modules"]);
   const copyDir = async (from: URL, to: string) => {
     await Deno.mkdir(to, { recursive: true });
     for await (const entry of Deno.readDir(from)) {
