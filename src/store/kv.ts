@@ -95,6 +95,7 @@ export class Store {
         throw error;
       });
     }
+    await checkKvFile(path);
     const lock = options.lock ? await lockStoreFile(path) : undefined;
     try {
       const kv = await Deno.openKv(path);
@@ -245,6 +246,32 @@ export class Store {
     if (this.reader !== this.kv) this.reader.close();
     this.kv.close();
     this.lock?.close();
+  }
+}
+
+/**
+ * Refuses a path that is a directory or a file other than an SQLite database, before anything
+ * (a lock file) is made beside it.
+ */
+async function checkKvFile(path: string): Promise<void> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return;
+    throw error;
+  }
+  if (info.isDirectory) throw new Error(`${path} is a directory, not a KV file`);
+  if (!info.isFile || info.size === 0) return;
+  const file = await Deno.open(path);
+  try {
+    const head = new Uint8Array(16);
+    const n = await file.read(head);
+    if (new TextDecoder().decode(head.subarray(0, n ?? 0)) !== "SQLite format 3\0") {
+      throw new Error(`${path} is not a Deno KV file`);
+    }
+  } finally {
+    file.close();
   }
 }
 

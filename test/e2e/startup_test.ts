@@ -31,8 +31,8 @@ Deno.test("each failure to start is one line saying what to fix, with no stack t
         { IMPS_DATA: `${dir}/plain.txt/imps.kv` },
         /^cannot open the store .*plain\.txt is not a dir/,
       ],
-      [{ IMPS_DATA: `${dir}/plain.txt` }, /^cannot open the store .*plain\.txt \(IMPS_DATA\): /],
-      [{ IMPS_DATA: dir }, /^cannot open the store /],
+      [{ IMPS_DATA: `${dir}/plain.txt` }, /^cannot open the store .*plain\.txt is not a Deno KV/],
+      [{ IMPS_DATA: dir }, /^cannot open the store .* is a directory, not a KV file$/],
       [{ ...data, IMPS_HOST: "256.1.1.1" }, /^configuration error: IMPS_HOST must be an IP/],
       [{ ...data, IMPS_HOST: "a b" }, /^configuration error: IMPS_HOST/],
       [{ ...data, IMPS_HOST: "192.0.2.1" }, /^cannot listen on 192\.0\.2\.1:0: /],
@@ -70,6 +70,10 @@ Deno.test("each failure to start is one line saying what to fix, with no stack t
         args,
       )
     ));
+    assert.ok(
+      !await Deno.stat(`${dir}/plain.txt.lock`).then(() => true, () => false),
+      "no lock file is made beside what is not a KV file",
+    );
     results.forEach(({ code, stderr }, i) => {
       const [env, expected] = cases[i];
       const lines = failureLines(stderr);
