@@ -59,6 +59,9 @@ export async function dispatch(server: ServerContext, msg: CspMessage): Promise<
     deliverableLeft = undefined;
     if (tx.mode === "Response") {
       if (ctx.session) acks.push(acknowledge(ctx, tx.primitive));
+      // An acknowledgement on no valid session is refused as a request on it would be, so a
+      // client whose session is gone learns it rather than taking an empty 200 for success.
+      else if (!sessionEnded) out.push(respond(tx, status(check.state === "expired" ? 600 : 604)));
       continue;
     }
     if (acks.length > 0) {
