@@ -2,6 +2,11 @@
 import { ConfigError, helpText, loadConfig } from "./config.ts";
 import { loadCore } from "./core/mod.ts";
 import { createServer } from "./server.ts";
+import {
+  connectionsForFileLimit,
+  type GuardedHttpServer,
+  serveGuarded,
+} from "./transport/http_listener.ts";
 
 if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
   console.log(helpText());
@@ -38,20 +43,24 @@ const tls = config.tlsCert && config.tlsKey
     key: await readPem("IMPS_TLS_KEY", config.tlsKey),
   }
   : {};
-let http: Deno.HttpServer;
+let http: GuardedHttpServer;
 try {
-  http = Deno.serve({
+  http = serveGuarded({
     hostname: config.host,
     port: config.port,
     ...tls,
-    onListen({ hostname, port }) {
-      const scheme = config.tlsCert ? "https" : "http";
-      console.log(
-        `IMPS server for ${config.domain} on ${scheme}://${hostname}:${port}/csp ` +
-          `(store ${config.dataPath}, core ${config.core})`,
-      );
-    },
+    maxConnections: config.maxConnections ?? connectionsForFileLimit(),
+    maxPerAddress: config.maxConnectionsPerAddress,
+    headTimeoutMs: config.headTimeoutS * 1000,
+    bodyTimeoutMs: config.bodyTimeoutS * 1000,
+    idleTimeoutMs: config.idleTimeoutS * 1000,
   }, server.app.fetch);
+  const scheme = config.tlsCert ? "https" : "http";
+  console.log(
+    `IMPS server for ${config.domain} on ${scheme}://${http.addr.hostname}:${http.addr.port}/csp ` +
+      `(store ${config.dataPath}, core ${config.core}, ` +
+      `at most ${http.gate.limit} connections)`,
+  );
 } catch (error) {
   if (!(error instanceof Deno.errors.AddrInUse || error instanceof Deno.errors.PermissionDenied)) {
     throw error;

@@ -14,17 +14,43 @@ export interface ServerProcess {
   url: string;
   /** Stops the server: SIGTERM for a clean stop, SIGKILL to simulate a crash. */
   stop(signal?: "SIGTERM" | "SIGKILL"): Promise<void>;
+  /** Whether the process is still running. */
+  running(): boolean;
+  /** What it wrote to stderr so far, when started with `captureStderr`. */
+  stderr(): string;
+}
+
+export interface SpawnOptions {
+  /** Runs the server under `ulimit -n` of this many open files. */
+  fileLimit?: number;
+  /** Keeps stderr for `stderr()` instead of passing it through. */
+  captureStderr?: boolean;
 }
 
 /** Starts `src/main.ts` and waits for its banner; `IMPS_PORT` defaults to 0 (a free port). */
-export async function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...PERMISSIONS, "src/main.ts"],
+export async function spawnServer(
+  env: Record<string, string>,
+  options: SpawnOptions = {},
+): Promise<ServerProcess> {
+  const deno = [Deno.execPath(), "run", ...PERMISSIONS, "src/main.ts"];
+  const [command, ...args] = options.fileLimit === undefined
+    ? deno
+    : ["sh", "-c", `ulimit -n ${options.fileLimit} && exec "$@"`, "sh", ...deno];
+  const child = new Deno.Command(command, {
+    args,
     env: { IMPS_PORT: "0", NO_COLOR: "1", ...env },
     cwd: ROOT,
     stdout: "piped",
-    stderr: "inherit",
+    stderr: options.captureStderr ? "piped" : "inherit",
   }).spawn();
+  let exited = false;
+  child.status.then(() => exited = true);
+  let errors = "";
+  const errorsRead = options.captureStderr
+    ? (async () => {
+      for await (const text of child.stderr.pipeThrough(new TextDecoderStream())) errors += text;
+    })()
+    : Promise.resolve();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let banner = "";
   while (!/:\d+\/csp/.test(banner)) {
@@ -42,10 +68,13 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
   return {
     url: banner.match(/(https?:\/\/\S+?)\/csp/)![1],
     async stop(signal = "SIGTERM") {
-      child.kill(signal);
+      if (!exited) child.kill(signal);
       await child.status;
       await drained;
+      await errorsRead;
     },
+    running: () => !exited,
+    stderr: () => errors,
   };
 }
 
