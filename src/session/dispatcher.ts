@@ -14,7 +14,14 @@ import { ProtocolError, result, status } from "./status.ts";
 /** More transactions than this in one message are refused: bounded work per request. */
 export const MAX_TRANSACTIONS_PER_MESSAGE = 16;
 
-export async function dispatch(server: ServerContext, msg: CspMessage): Promise<CspMessage | null> {
+/** Logins one message may carry: each costs a password hash. */
+const MAX_LOGINS_PER_MESSAGE = 1;
+
+export async function dispatch(
+  server: ServerContext,
+  msg: CspMessage,
+  clientAddress?: string,
+): Promise<CspMessage | null> {
   const now = Date.now();
   const check = msg.sessionType === "Inband"
     ? await server.sessions.check(msg.sessionId, now)
@@ -48,12 +55,14 @@ export async function dispatch(server: ServerContext, msg: CspMessage): Promise<
   let acks: Promise<void>[] = [];
   /** Whether anything is due for the session, as the last transaction (a poll) left it. */
   let deliverableLeft: boolean | undefined;
+  let logins = 0;
   for (const tx of msg.transactions) {
     const ctx: RequestContext = {
       server,
       version: msg.version,
       transactionId: tx.transactionId ?? "",
       session: sessionEnded ? undefined : session,
+      clientAddress,
     };
     // Whatever runs after a look may queue something more (an acknowledgement's report).
     deliverableLeft = undefined;
@@ -68,7 +77,9 @@ export async function dispatch(server: ServerContext, msg: CspMessage): Promise<
       await Promise.all(acks);
       acks = [];
     }
-    const reply = await runRequest(ctx, tx, check.state);
+    const reply = tx.primitive.name === "Login-Request" && ++logins > MAX_LOGINS_PER_MESSAGE
+      ? status(400, "One Login-Request per message")
+      : await runRequest(ctx, tx, check.state);
     deliverableLeft = ctx.deliverableLeft;
     if (ctx.sessionEnded) sessionEnded = true;
     if (ctx.session !== session && ctx.session) session = ctx.session;

@@ -15,6 +15,8 @@ export interface RequestContext {
   transactionId: string;
   /** The caller's session; always set for primitives that need one. */
   session?: SessionRecord;
+  /** The network address the request came from, when the transport knows it. */
+  clientAddress?: string;
   /** Set by a handler that ended the caller's session (Logout): the answer carries no Poll. */
   sessionEnded?: boolean;
   /** Set by a handler that has just looked at what is due for the session (Polling-Request):

@@ -48,7 +48,8 @@ export function cspHandler(options: CspEndpointOptions) {
       throw error;
     }
 
-    const reply = await dispatch(server, request);
+    const client = (c.env as { remoteAddr?: Deno.NetAddr } | undefined)?.remoteAddr?.hostname;
+    const reply = await dispatch(server, request, client);
     if (reply === null) return c.body(null, 200, { "content-type": mediaType });
     return c.body(encodeCsp(reply), 200, { "content-type": mediaType });
   };
