@@ -49,6 +49,8 @@ const ID_BOUNDS = new Map<string, ValueBound>(Object.entries({
   UDPAddress: id(),
   ContentType: id(),
   ContentEncoding: id(),
+  // A presence value is an attribute's: too long is a bad attribute value.
+  PresenceValue: { maxBytes: MAX_TEXT_BYTES, status: 751 },
 }));
 
 const TEXT_BOUND: ValueBound = { maxBytes: MAX_TEXT_BYTES, status: 402 };
