@@ -66,7 +66,7 @@ async function onSessionEnd(server: ServerContext, session: SessionRecord): Prom
       repo.removeListener(user, session.userId, session.id)
     ),
   ]);
-  if ((await server.sessions.repo.listByUser(session.userId)).length > 0) return;
+  if (await server.sessions.repo.hasSessions(session.userId)) return;
   await publish(server, session.userId, false);
 }
 
