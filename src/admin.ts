@@ -3,6 +3,7 @@
  * They open the same store as the server (IMPS_DATA), so the server's settings apply.
  */
 import { ConfigError, loadConfig } from "./config.ts";
+import { beginRemoval, removalPending } from "./services/accounts.ts";
 import { SessionLifecycle } from "./session/lifecycle.ts";
 import { Store } from "./store/kv.ts";
 import { OutboxRepo } from "./store/outbox.ts";
@@ -49,6 +50,12 @@ export async function runAdmin(
     switch (command) {
       case "add": {
         const password = passwordArg(rest);
+        if (await removalPending(store, address.id)) {
+          throw new UsageError(
+            `${address.id} is still being removed: the running server finishes it within 15 ` +
+              "seconds (or at its next start)",
+          );
+        }
         const created = await users.create({
           id: address.id,
           ...await credentials(password),
@@ -65,15 +72,15 @@ export async function runAdmin(
       }
       case "del": {
         if (!await users.get(address.id)) throw new UsageError(`no user ${address.id}`);
-        await users.delete(address.id);
         const sessions = new SessionLifecycle(
           config,
           store,
           new SessionRepo(store),
           new OutboxRepo(store),
         );
-        const ended = await sessions.disconnectUser(address.id, 601, "Account removed");
-        return `removed ${address.id}${ended ? ` (${ended} session(s) disconnected)` : ""}`;
+        const ended = await beginRemoval(store, sessions, address.id);
+        return `removed ${address.id}${ended ? ` (${ended} session(s) disconnected)` : ""}; ` +
+          "the server deletes the rest of its data within 15 seconds";
       }
       default:
         throw new UsageError(USAGE);
