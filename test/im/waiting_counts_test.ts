@@ -12,20 +12,39 @@ import {
 import { del, set, Store } from "../../src/store/kv.ts";
 
 const BOB = "wv:bob@example.com";
+const ALICE = "wv:alice@example.com";
+const CAROL = "wv:carol@example.com";
 const pending = (id: string) => [...PENDING, BOB, id];
 
 for (const [name, make] of [["in KV", StoredCounts], ["in memory", TrackedCounts]] as const) {
-  Deno.test(`counts ${name} follow messages stored and taken out`, async () => {
+  Deno.test(`counts ${name} follow messages stored and taken out, by sender and bytes`, async () => {
     const store = await Store.open(":memory:");
     try {
       const counts: WaitingCounts = new make(store);
       assert.equal(await counts.count(BOB), 0);
-      for (const id of ["a", "b", "c"]) {
-        await store.write(set(pending(id), { id }), ...counts.change(BOB, 1));
+      const message = (id: string, sender: string, size: number) => ({
+        id,
+        recipient: BOB,
+        sender,
+        size,
+      });
+      const stored = [message("a", ALICE, 10), message("b", ALICE, 20), message("c", CAROL, 5)];
+      for (const m of stored) {
+        await store.write(set(pending(m.id), m), ...counts.change(m, 1));
       }
       assert.equal(await counts.count(BOB), 3);
-      await store.write(del(pending("b")), ...counts.change(BOB, -1));
+      assert.deepEqual(await counts.use(BOB, ALICE), {
+        messages: 3,
+        bytes: 35,
+        fromSender: { messages: 2, bytes: 30 },
+      });
+      await store.write(del(pending("b")), ...counts.change(stored[1], -1));
       assert.equal(await counts.count(BOB), 2);
+      assert.deepEqual(await counts.use(BOB, ALICE), {
+        messages: 2,
+        bytes: 15,
+        fromSender: { messages: 1, bytes: 10 },
+      });
       assert.equal(await counts.count("wv:carol@example.com"), 0);
     } finally {
       await store.close();
