@@ -170,7 +170,7 @@ export const SETTINGS: readonly Setting[] = [
   {
     env: "IMPS_MAILBOX_SENDER_SHARE",
     help: "percent of a user's mailbox (messages and bytes) one sender may fill",
-    default: "25",
+    default: "50",
   },
   { env: "IMPS_SESSIONS_PER_USER", help: "sessions one user may hold at once", default: "20" },
   {
