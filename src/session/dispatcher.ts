@@ -61,8 +61,8 @@ export async function dispatch(
       server,
       version: msg.version,
       transactionId: tx.transactionId ?? "",
-      session: sessionEnded ? undefined : session,
       clientAddress,
+      session: sessionEnded ? undefined : session,
     };
     // Whatever runs after a look may queue something more (an acknowledgement's report).
     deliverableLeft = undefined;

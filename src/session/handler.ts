@@ -13,10 +13,10 @@ export interface RequestContext {
   server: ServerContext;
   version: CspVersion;
   transactionId: string;
+  /** The IP address the request came from, when the transport knows it. */
+  clientAddress?: string;
   /** The caller's session; always set for primitives that need one. */
   session?: SessionRecord;
-  /** The network address the request came from, when the transport knows it. */
-  clientAddress?: string;
   /** Set by a handler that ended the caller's session (Logout): the answer carries no Poll. */
   sessionEnded?: boolean;
   /** Set by a handler that has just looked at what is due for the session (Polling-Request):
