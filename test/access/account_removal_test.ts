@@ -21,13 +21,14 @@ import { runAdminProcess, spawnServer } from "../support/process.ts";
 const ALICE = "wv:alice@example.com";
 const GROUP = "wv:alice/den@example.com";
 
-/** Keys anywhere in the store naming `user`, but for what other users keep about the id by
- * their own choice (their contact lists) and the memory of ended sessions. */
-async function keysNaming(h: Harness, user: string): Promise<string[]> {
+/** Keys anywhere in the store naming `name` (in a user id, a group id, a list id), but for what
+ * other users keep about the id by their own choice (their contact lists) and the memory of
+ * ended sessions. */
+async function keysNaming(h: Harness, name: string): Promise<string[]> {
   const found = [];
   for await (const { key } of h.server.context.store.kv.list({ prefix: [] })) {
     if (key[0] === "session_gone" || (key[0] === "presence" && key[1] === "member")) continue;
-    if (key.some((part) => typeof part === "string" && part.includes("alice"))) {
+    if (key.some((part) => typeof part === "string" && part.includes(name))) {
       found.push(JSON.stringify(key));
     }
   }
@@ -67,12 +68,12 @@ async function aliceWithEverything(h: Harness) {
 Deno.test("alice is removed: her session and her id stop at once, nothing of hers is left for a new alice", async () => {
   await using h = await startServer();
   const { phone, bob } = await aliceWithEverything(h);
-  assert.notDeepEqual(await keysNaming(h, ALICE), []);
+  assert.notDeepEqual(await keysNaming(h, "alice"), []);
 
   await removeUser(h.server.context, ALICE);
   assert.equal((await phone.send("<GetMessageList-Request/>")).code, 604, "her session is over");
   assert.equal((await send(bob, [ALICE], "still there?")).code, 531, "her id is unknown");
-  assert.deepEqual(await keysNaming(h, ALICE), []);
+  assert.deepEqual(await keysNaming(h, "alice"), []);
 
   await h.addUser("alice", "new");
   const again = h.client("alice", "1.2");
@@ -105,10 +106,10 @@ Deno.test("a removal cut short by a crash is finished by the next sweep, in comm
   };
   await assert.rejects(removeUser(h.server.context, ALICE), /power cut/);
   assert.ok(await removalPending(store, ALICE), "the removal record outlives the crash");
-  assert.notDeepEqual(await keysNaming(h, ALICE), [], "cut short");
+  assert.notDeepEqual(await keysNaming(h, "alice"), [], "cut short");
 
   assert.deepEqual(await finishRemovals(h.server.context), [ALICE]);
-  assert.deepEqual(await keysNaming(h, ALICE), []);
+  assert.deepEqual(await keysNaming(h, "alice"), []);
   assert.equal(await removalPending(store, ALICE), false);
   assert.ok(largest <= REMOVAL_BATCH, `a commit of ${largest} mutations`);
 });
