@@ -1,12 +1,12 @@
 /**
- * `deno run -A scripts/bench_login.ts [--logins 15] [--attackers 8] [--root DIR]`: what a flood of
- * wrong passwords does to someone else's login.
+ * `deno run -A scripts/bench_login.ts [--logins 15] [--attackers 8] [--per-message 16]
+ * [--root DIR]`: what a flood of wrong passwords does to someone else's login.
  *
  * Starts the server (`src/main.ts`, file KV in a temp directory) as operators do, then measures a
  * bystander's 2-way login latency from 127.0.0.2, `--logins` times one after another (each
  * followed by its logout), first on a quiet server (the baseline), then while `--attackers`
- * clients on 127.0.0.1 post, without pause, messages of 16 wrong-password Login-Requests each
- * for another user. Prints the medians and p90s, the ratio flood/quiet of the medians, the
+ * clients on 127.0.0.1 post, without pause, messages of `--per-message` wrong-password
+ * Login-Requests each for another user. Prints the medians and p90s, the ratio flood/quiet of the medians, the
  * attackers' answers by CSP code, and the server's CPU per second in each phase.
  * `--root DIR` runs the server and admin command of another checkout (e.g. an earlier version,
  * for a before/after comparison with the same load).
@@ -19,6 +19,7 @@ function option(name: string, fallback: string): string {
 }
 const LOGINS = Number(option("logins", "15"));
 const ATTACKERS = Number(option("attackers", "8"));
+const PER_MESSAGE = Number(option("per-message", "16"));
 const ROOT = option("root", new URL("..", import.meta.url).pathname);
 const DOMAIN = "bench.test";
 const NS = 'xmlns="http://www.openmobilealliance.org/DTD/WV-CSP1.2"';
@@ -131,7 +132,7 @@ try {
   const flood = Array.from({ length: ATTACKERS }, async (_, a) => {
     const body = message(
       undefined,
-      Array.from({ length: 16 }, (_, i) => login("victim", `g${a}-${i}`)),
+      Array.from({ length: PER_MESSAGE }, (_, i) => login("victim", `g${a}-${i}`)),
     );
     while (flooding) {
       const answer = await post(port, body, "127.0.0.1").catch(() => "");
@@ -157,7 +158,9 @@ try {
   );
   console.log(
     `  flood:  p50 ${ms(percentile(flooded, 0.5))}, p90 ${ms(percentile(flooded, 0.9))}, ` +
-      `server CPU ${floodCpu.toFixed(2)} s/s (${ATTACKERS} attackers, 16 Logins per message)`,
+      `server CPU ${
+        floodCpu.toFixed(2)
+      } s/s (${ATTACKERS} attackers, ${PER_MESSAGE} Logins per message)`,
   );
   console.log(
     `  flood/quiet p50: ${(percentile(flooded, 0.5) / percentile(quiet, 0.5)).toFixed(1)}x`,
