@@ -55,7 +55,8 @@ export interface Config {
   sspGiveUpS: number;
   /** PEM file of CA certificates trusted for https peers, besides the system's (IMPS_SSP_CA). */
   sspCaFile?: string;
-  /** Connections held at once; absent: as many as the open-file limit allows. */
+  /** Connections held at once; absent: as many as the open-file limit allows; 0: no guard
+   * (served by Deno.serve alone, behind a proxy that bounds connections and times them out). */
   maxConnections?: number;
   /** Connections held at once from one client address. */
   maxConnectionsPerAddress: number;
@@ -150,7 +151,8 @@ export const SETTINGS: readonly Setting[] = [
   { env: "IMPS_SSP_CA", help: "PEM file of extra CA certificates trusted for https SSP peers" },
   {
     env: "IMPS_MAX_CONNECTIONS",
-    help: "connections held at once (default: what the open-file limit allows, 3 each)",
+    help: "connections held at once (default: what the open-file limit allows, 3 each; " +
+      "0: no bounds nor timeouts, only behind a proxy that has them)",
   },
   {
     env: "IMPS_MAX_CONNECTIONS_PER_ADDRESS",
@@ -327,7 +329,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     sspCaFile: get("IMPS_SSP_CA"),
     maxConnections: get("IMPS_MAX_CONNECTIONS") === undefined
       ? undefined
-      : integer("IMPS_MAX_CONNECTIONS", 1, 1_000_000),
+      : integer("IMPS_MAX_CONNECTIONS", 0, 1_000_000),
     maxConnectionsPerAddress: integer("IMPS_MAX_CONNECTIONS_PER_ADDRESS", 1, 1_000_000),
     headTimeoutS: integer("IMPS_HEAD_TIMEOUT", 1, 3600),
     bodyTimeoutS: integer("IMPS_BODY_TIMEOUT", 1, 3600),

@@ -53,23 +53,28 @@ const tls = config.tlsCert && config.tlsKey
     key: await readPem("IMPS_TLS_KEY", config.tlsKey),
   }
   : {};
-let http: GuardedHttpServer;
+let http: GuardedHttpServer | Deno.HttpServer<Deno.NetAddr>;
 try {
-  http = serveGuarded({
-    hostname: config.host,
-    port: config.port,
-    ...tls,
-    maxConnections: config.maxConnections ?? connectionsForFileLimit(),
-    maxPerAddress: config.maxConnectionsPerAddress,
-    headTimeoutMs: config.headTimeoutS * 1000,
-    bodyTimeoutMs: config.bodyTimeoutS * 1000,
-    idleTimeoutMs: config.idleTimeoutS * 1000,
-  }, server.app.fetch);
+  http = config.maxConnections === 0
+    ? Deno.serve(
+      { hostname: config.host, port: config.port, ...tls, onListen() {} },
+      server.app.fetch,
+    )
+    : serveGuarded({
+      hostname: config.host,
+      port: config.port,
+      ...tls,
+      maxConnections: config.maxConnections ?? connectionsForFileLimit(),
+      maxPerAddress: config.maxConnectionsPerAddress,
+      headTimeoutMs: config.headTimeoutS * 1000,
+      bodyTimeoutMs: config.bodyTimeoutS * 1000,
+      idleTimeoutMs: config.idleTimeoutS * 1000,
+    }, server.app.fetch);
   const scheme = config.tlsCert ? "https" : "http";
   console.log(
     `IMPS server for ${config.domain} on ${scheme}://${http.addr.hostname}:${http.addr.port}/csp ` +
       `(store ${config.dataPath}, core ${config.core}, ` +
-      `at most ${http.gate.limit} connections)`,
+      ("gate" in http ? `at most ${http.gate.limit} connections)` : "connections unguarded)"),
   );
 } catch (error) {
   if (!(error instanceof Deno.errors.AddrInUse || error instanceof Deno.errors.PermissionDenied)) {

@@ -90,6 +90,9 @@ export function serveGuarded(options: GuardedHttpOptions, handler: Handler): Gua
     })
     : Deno.listen({ hostname: options.hostname, port: options.port });
   const open = new Set<Deno.Conn>();
+  const watched = new Set<Watched>();
+  const shortest = Math.min(options.headTimeoutMs, options.bodyTimeoutMs, options.idleTimeoutMs);
+  const stopSweep = deadlineSweep(watched, Math.max(20, Math.min(1000, shortest / 4)));
 
   const relay = async (client: Deno.Conn): Promise<void> => {
     open.add(client);
@@ -101,7 +104,7 @@ export function serveGuarded(options: GuardedHttpOptions, handler: Handler): Gua
       const port = (upstream.localAddr as Deno.NetAddr).port;
       clients.set(port, client.remoteAddr as Deno.NetAddr);
       try {
-        await relayWithDeadlines(client, upstream, options);
+        await relayWithDeadlines(client, upstream, options, watched);
       } finally {
         clients.delete(port);
       }
@@ -124,6 +127,7 @@ export function serveGuarded(options: GuardedHttpOptions, handler: Handler): Gua
     gate,
     async shutdown() {
       stopping = true;
+      stopSweep();
       listener.close();
       await accepting;
       for (const conn of open) closeQuietly(conn);
@@ -144,29 +148,45 @@ function startInner(
 
 type Phase = "head" | "body" | "idle";
 
+/** A relayed connection's deadline, checked by the listener's sweep. */
+interface Watched {
+  /** `performance.now()` past which the connection is closed. */
+  deadline: number;
+  close(): void;
+}
+
 /**
- * Copies bytes both ways until either side ends, closing both when a deadline passes. The phase
- * follows the traffic: client bytes after an answer start a head; the blank line ends it; the
- * first answer bytes end the request.
+ * Closes the watched connections whose deadline passed, every `tickMs`: one timer for all of
+ * them, so that a request costs no timer of its own (a phase change only moves a number).
+ */
+function deadlineSweep(watched: Set<Watched>, tickMs: number): () => void {
+  const timer = setInterval(() => {
+    const now = performance.now();
+    for (const w of watched) if (now >= w.deadline) w.close();
+  }, tickMs);
+  return () => clearInterval(timer);
+}
+
+/**
+ * Copies bytes both ways until either side ends; the connection is closed when its deadline
+ * passes. The phase follows the traffic: client bytes after an answer start a head; the blank
+ * line ends it; the first answer bytes end the request.
  */
 async function relayWithDeadlines(
   client: Deno.Conn,
   upstream: Deno.Conn,
   options: Pick<GuardedHttpOptions, "headTimeoutMs" | "bodyTimeoutMs" | "idleTimeoutMs">,
+  watched: Set<Watched>,
 ): Promise<void> {
   let phase: Phase = "head";
   /** How many bytes of CR LF CR LF the head's end has matched so far (it may span reads). */
   let matched = 0;
-  let timer: ReturnType<typeof setTimeout> | undefined;
   const closeBoth = () => {
     closeQuietly(client);
     closeQuietly(upstream);
   };
-  const arm = (ms: number) => {
-    clearTimeout(timer);
-    timer = setTimeout(closeBoth, ms);
-  };
-  arm(options.headTimeoutMs);
+  const watch: Watched = { deadline: performance.now() + options.headTimeoutMs, close: closeBoth };
+  watched.add(watch);
 
   const fromClient = async () => {
     const buffer = new Uint8Array(RELAY_BUFFER);
@@ -176,13 +196,13 @@ async function relayWithDeadlines(
       if (phase === "idle") {
         phase = "head";
         matched = 0;
-        arm(options.headTimeoutMs);
+        watch.deadline = performance.now() + options.headTimeoutMs;
       }
       if (phase === "head") {
         matched = scanHeadEnd(buffer, n, matched);
         if (matched === 4) {
           phase = "body";
-          arm(options.bodyTimeoutMs);
+          watch.deadline = performance.now() + options.bodyTimeoutMs;
         }
       }
       await writeAll(upstream, buffer.subarray(0, n));
@@ -196,7 +216,7 @@ async function relayWithDeadlines(
       if (n === null) break;
       if (phase !== "head") {
         phase = "idle";
-        arm(options.idleTimeoutMs);
+        watch.deadline = performance.now() + options.idleTimeoutMs;
       }
       await writeAll(client, buffer.subarray(0, n));
     }
@@ -209,23 +229,38 @@ async function relayWithDeadlines(
   } catch {
     // closed by a deadline or by the client
   } finally {
-    clearTimeout(timer);
+    watched.delete(watch);
     closeBoth();
     await reading;
   }
 }
 
-const CRLFCRLF = [13, 10, 13, 10];
-
-/** Continues matching CR LF CR LF over `buffer[0..n)`; 4 once found. */
+/** Continues matching CR LF CR LF over `buffer[0..n)`, from `matched` bytes of it already seen
+ * (it may span reads); 4 once found. Jumps from CR to CR with the native `indexOf`. */
 function scanHeadEnd(buffer: Uint8Array, n: number, matched: number): number {
-  for (let i = 0; i < n; i++) {
-    const byte = buffer[i];
-    if (byte === CRLFCRLF[matched]) matched++;
-    else matched = byte === 13 ? 1 : 0;
-    if (matched === 4) return 4;
+  const view = buffer.subarray(0, n);
+  const expect = (i: number, byte: number) => i < n && view[i] === byte;
+  // A match cut by the previous read goes on here, or starts over.
+  if (matched > 0) {
+    const rest = [13, 10, 13, 10].slice(matched);
+    let i = 0;
+    while (i < rest.length && expect(i, rest[i])) i++;
+    if (i === rest.length) return 4;
+    if (i === n) return matched + i;
   }
-  return matched;
+  for (let cr = view.indexOf(13); cr !== -1; cr = view.indexOf(13, cr + 1)) {
+    if (!expect(cr + 1, 10)) {
+      if (cr + 1 >= n) return 1;
+      continue;
+    }
+    if (!expect(cr + 2, 13)) {
+      if (cr + 2 >= n) return 2;
+      continue;
+    }
+    if (expect(cr + 3, 10)) return 4;
+    if (cr + 3 >= n) return 3;
+  }
+  return 0;
 }
 
 async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
