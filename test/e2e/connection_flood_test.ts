@@ -87,7 +87,7 @@ Deno.test("600 idle connections against ulimit -n 200: accept fails, the server 
     IMPS_MAX_CONNECTIONS: "2000",
     IMPS_MAX_CONNECTIONS_PER_ADDRESS: "2000",
     IMPS_HEAD_TIMEOUT: "2",
-  }, { fileLimit: 200, captureStderr: true });
+  }, { fileLimit: 200 });
   try {
     const flood = await idleConnections(server.url, 600);
     assert.ok(flood.length >= 200, `only ${flood.length} connections opened`);
@@ -100,7 +100,7 @@ Deno.test("600 idle connections against ulimit -n 200: accept fails, the server 
     for (const conn of flood) conn.close();
     assert.equal(await eventually(() => health(server.url), 10_000), 200);
     assert.ok(server.running());
-    assert.match(server.stderr(), /accept failed, retrying: Too many open files/);
+    assert.match(server.output(), /accept failed, retrying: Too many open files/);
   } finally {
     await server.stop();
   }
@@ -111,7 +111,7 @@ Deno.test("one address's 300 connections are refused past its share; another add
     IMPS_DATA: ":memory:",
     IMPS_MAX_CONNECTIONS_PER_ADDRESS: "20",
     IMPS_HEAD_TIMEOUT: "30",
-  }, { fileLimit: 256, captureStderr: true });
+  }, { fileLimit: 256 });
   try {
     const flood = await idleConnections(server.url, 300);
     assert.equal(flood.length, 300);
@@ -120,7 +120,7 @@ Deno.test("one address's 300 connections are refused past its share; another add
     assert.equal(await health(server.url, "127.0.0.2", 2000), 200, "served while the flood holds");
     for (const conn of flood) conn.close();
     assert.ok(server.running());
-    assert.match(server.stderr(), /connections refused: \d+ over the bound .*, \d+ over 20/);
+    assert.match(server.output(), /connections refused: \d+ over the bound .*, \d+ over 20/);
   } finally {
     await server.stop();
   }
