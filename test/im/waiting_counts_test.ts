@@ -9,7 +9,7 @@ import {
   TrackedCounts,
   type WaitingCounts,
 } from "../../src/services/im/waiting_counts.ts";
-import { del, set, Store } from "../../src/store/kv.ts";
+import { add, del, set, Store } from "../../src/store/kv.ts";
 
 const BOB = "wv:bob@example.com";
 const ALICE = "wv:alice@example.com";
@@ -67,6 +67,24 @@ Deno.test("counts in memory start from what the mailbox holds, and miss nothing 
     assert.equal(await counts.count(BOB), 3);
     await store.write(del(pending("a")));
     assert.equal(await counts.count(BOB), 2, "a message taken out leaves the count");
+  } finally {
+    await store.close();
+  }
+});
+
+Deno.test("counters in KV taken below zero by messages stored before them count as none", async () => {
+  const store = await Store.open(":memory:");
+  try {
+    const counts = new StoredCounts(store);
+    const older = { id: "old", recipient: BOB, sender: ALICE, size: 100 };
+    // Stored by an earlier version: only the count was kept.
+    await store.write(set(pending("old"), older), add(["im", "count", BOB], 1));
+    await store.write(del(pending("old")), ...counts.change(older, -1));
+    assert.deepEqual(await counts.use(BOB, ALICE), {
+      messages: 0,
+      bytes: 0,
+      fromSender: { messages: 0, bytes: 0 },
+    });
   } finally {
     await store.close();
   }

@@ -44,7 +44,10 @@ export class StoredCounts implements WaitingCounts {
 
   async #counter(key: Deno.KvKey): Promise<number> {
     const counter = await this.store.getRecent<Deno.KvU64>(key, RECENT_MS);
-    return counter ? Number(counter.value) : 0;
+    if (!counter) return 0;
+    // Below zero wraps around: messages stored before a counter existed (an earlier version kept
+    // no bytes or senders) are taken off it when they leave. Counted as none.
+    return counter.value >= 1n << 63n ? 0 : Number(counter.value);
   }
 
   count(user: string): Promise<number> {
