@@ -8,6 +8,7 @@ import { DEFAULT_XML_LIMITS, type XmlLimits, type XmlTreeSource } from "./codec/
 import type { WbxmlTreeSource } from "./codec/wbxml/mod.ts";
 import { TsWbxmlTokenizer } from "./core/wbxml_tokenizer_ts.ts";
 import { wbxmlTreeSource } from "./core/wbxml_tree.ts";
+import { finishRemovals } from "./services/accounts.ts";
 import { serviceElements } from "./services/mod.ts";
 import { SessionLifecycle } from "./session/lifecycle.ts";
 import { Registry } from "./session/registry.ts";
@@ -103,7 +104,9 @@ export async function createServer(config: Config, options: ServerOptions): Prom
   const sweepMs = options.sweepIntervalMs ?? 15_000;
   const sweeper = sweepMs > 0
     ? setInterval(
-      () => sessions.sweep().catch((e) => console.error("session sweep failed:", e)),
+      () =>
+        sessions.sweep().then(() => finishRemovals(context))
+          .catch((e) => console.error("session sweep failed:", e)),
       sweepMs,
     )
     : undefined;
