@@ -262,12 +262,7 @@ export class CspClient {
     contentType = this.encoding === "wbxml" ? WBXML_TYPES[this.version] : NS[this.version].type,
   ): Promise<Reply> {
     const wbxml = contentType.includes("wbxml");
-    const body = wbxml && typeof xml === "string"
-      ? encodeWbxmlTree(
-        parseXmlFxp(new TextEncoder().encode(xml), DEFAULT_XML_LIMITS),
-        this.version,
-      )
-      : xml;
+    const body = wbxml && typeof xml === "string" ? wbxmlOfXml(xml, this.version) : xml;
     const http = await this.transport(body, contentType, this.address);
     const bytes = new Uint8Array(await http.arrayBuffer());
     const answeredWbxml = (http.headers.get("content-type") ?? "").includes("wbxml");
@@ -320,6 +315,16 @@ export class CspClient {
 }
 
 const readWbxml = wbxmlTreeSource(new TsWbxmlTokenizer());
+
+/** XML text as a WBXML client of `version` would send it. */
+export function wbxmlOfXml(xml: string, version: CspVersion): Uint8Array<ArrayBuffer> {
+  return encodeWbxmlTree(parseXmlFxp(new TextEncoder().encode(xml), DEFAULT_XML_LIMITS), version);
+}
+
+/** The XML text of a WBXML message. */
+export function xmlOfWbxml(bytes: Uint8Array): string {
+  return xmlOf(readWbxml(bytes, DEFAULT_XML_LIMITS));
+}
 
 /** A tree as XML text, attributes and all. */
 export function xmlOf(tree: XmlElement): string {
