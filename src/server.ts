@@ -13,6 +13,7 @@ import { Store } from "./store/kv.ts";
 import { OutboxRepo } from "./store/outbox.ts";
 import { SessionRepo } from "./store/sessions.ts";
 import { UserRepo } from "./store/users.ts";
+import { routeFor } from "./transport/bindings.ts";
 import { limitBody } from "./transport/body_limit.ts";
 import { cspHandler } from "./transport/csp_http.ts";
 import { Sealer } from "./util/crypto.ts";
@@ -53,19 +54,19 @@ export async function createServer(config: Config, options: ServerOptions): Prom
 
   const limits: XmlLimits = { ...DEFAULT_XML_LIMITS, maxBytes: config.maxBodyBytes };
   const app = new Hono();
-  app.post(
-    "/csp",
-    limitBody({
-      maxSize: config.maxBodyBytes,
-      onError: (c) => c.text("Request body too large", 413),
-    }),
-    cspHandler({ server: context, parseXml: options.parseXml, limits }),
-  );
+  const cspLimit = limitBody({
+    maxSize: config.maxBodyBytes,
+    onError: (c) => c.text("Request body too large", 413),
+  });
+  const csp = cspHandler({ server: context, parseXml: options.parseXml, limits });
+  app.post("/csp", cspLimit, csp);
   app.get(
     "/healthz",
     async (c) => await store.healthy() ? c.text("ok") : c.text("store unreachable", 503),
   );
   for (const element of serviceElements) element.routes?.(app, context);
+  // CSP on any other path too, told by its Content-Type (after the elements' own routes).
+  app.post("*", routeFor("csp", cspLimit, csp));
   app.onError((error, c) => {
     console.error("request failed:", error);
     return c.text("Internal server error", 500);

@@ -87,6 +87,11 @@ export class RelayQueue {
     this.#running.set(domain, run);
   }
 
+  /** How many jobs wait for `domain` (counted up to 10,000). */
+  async waiting(domain: string): Promise<number> {
+    return (await this.#server.store.list([...outPrefix, domain], { limit: 10_000 })).length;
+  }
+
   /** Restarts the queues of every domain with work left (after a restart). */
   async resume(): Promise<void> {
     const domains = new Set<string>();
@@ -139,10 +144,16 @@ export class RelayQueue {
     } catch (error) {
       if (error instanceof PeerRefused) {
         await this.#failed(domain, job, 516, error.message);
-      } else if (error instanceof PeerUnavailable) {
+      } else {
+        // Any other failure of a POST (unreachable, connection closed without a reply, no
+        // answer in time) is retried with backoff until the work's give-up time.
+        if (!(error instanceof PeerUnavailable)) {
+          console.warn(`relay to ${domain}: ${(error as Error).message}`);
+        }
         if (Date.now() < job.giveUpAt) return false;
-        await this.#failed(domain, job, 542, `Not delivered: ${error.message}`);
-      } else throw error;
+        this.#federation.gaveUp(domain, `relayed work given up: ${(error as Error).message}`);
+        await this.#failed(domain, job, 542, `Not delivered: ${(error as Error).message}`);
+      }
     }
     await this.#done(key, job);
     return true;
