@@ -596,7 +596,9 @@ export class Federation implements SspReceiver {
           link,
           "down",
           "handshake refused",
-          `${link.domain} answered HTTP ${answer.status} to ${headers.transactionId ? "our SendSecretToken" : "a handshake step"}`,
+          `${link.domain} answered HTTP ${answer.status} to ${
+            headers.transactionId ? "our SendSecretToken" : "a handshake step"
+          }`,
         );
       }
       throw new PeerUnavailable(`${link.domain} answered HTTP ${answer.status}`);

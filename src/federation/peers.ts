@@ -64,7 +64,6 @@ export class PeerDirectory {
       return false;
     }
   }
-
 }
 
 /** `example.com` matches itself and its subdomains. */

@@ -61,7 +61,9 @@ export class KvSessionStore implements SessionStore {
   async remove(session: StoredSession): Promise<void> {
     const current = await this.store.get<StoredSession>(sessionKey(session.domain));
     const mutations = idDeletions(session);
-    if (current?.ownSessionId === session.ownSessionId) mutations.push(del(sessionKey(session.domain)));
+    if (current?.ownSessionId === session.ownSessionId) {
+      mutations.push(del(sessionKey(session.domain)));
+    }
     await this.store.write(...mutations);
   }
 }

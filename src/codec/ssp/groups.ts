@@ -356,17 +356,33 @@ export function groupMessageRequest(domain: string, m: RelayedGroupMessage): Xml
   const target = m.recipientName !== undefined
     ? node("ScreenName", { groupID: m.groupId }, [], m.recipientName)
     : node("GroupID", { groupID: m.groupId });
-  const sender = m.sender !== undefined ? [node("User", { userID: m.sender })] : [
-    node("GroupID", { groupID: m.groupId }),
-    node("SenderDisplay", {}, [
-      node("ScreenName", { groupID: m.groupId }, [], m.senderName ?? ""),
-    ]),
-  ];
+  if (m.sender !== undefined) {
+    return node("SendMessageRequest", { deliveryReport: "No" }, [
+      metaInfo(domain, m.sender),
+      messageInfo(m, [
+        node("Recipient", {}, [target]),
+        node("Sender", {}, [node("User", { userID: m.sender })]),
+      ]),
+      contentData(m),
+    ]);
+  }
+  // A copy for a domain's members. Baraza serves a SendMessageRequest as its requesting user's
+  // own send and crashes without one, so the group stands in as that user; a group among the
+  // recipients it would send back to the group's server, so the receivers are named alone (a
+  // private message's screen name aside) and the group travels in Sender (digest §9.3).
   return node("SendMessageRequest", { deliveryReport: "No" }, [
-    metaInfo(domain, m.sender),
+    metaInfo(domain, m.groupId),
     messageInfo(m, [
-      node("Recipient", {}, [...recipientsOf(m.receivers ?? []), target]),
-      node("Sender", {}, sender),
+      node("Recipient", {}, [
+        ...recipientsOf(m.receivers ?? []),
+        ...(m.recipientName !== undefined ? [target] : []),
+      ]),
+      node("Sender", {}, [
+        node("GroupID", { groupID: m.groupId }),
+        node("SenderDisplay", {}, [
+          node("ScreenName", { groupID: m.groupId }, [], m.senderName ?? ""),
+        ]),
+      ]),
     ]),
     contentData(m),
   ]);
@@ -391,10 +407,11 @@ export function readGroupMessageRequest(
   }
   const recipients = children(info, "Recipient");
   const screenName = recipients.map((r) => child(r, "ScreenName")).find((s) => s);
-  const groupId = idAttr(screenName, "groupID", ID_LIMITS.group) ??
-    idAttr(recipients.map((r) => child(r, "GroupID")).find((g) => g), "groupID", ID_LIMITS.group);
-  if (!groupId) return { code: 400, description: "Recipient names no group" };
   const senderElement = child(info, "Sender");
+  const groupId = idAttr(screenName, "groupID", ID_LIMITS.group) ??
+    idAttr(recipients.map((r) => child(r, "GroupID")).find((g) => g), "groupID", ID_LIMITS.group) ??
+    idAttr(child(senderElement, "GroupID"), "groupID", ID_LIMITS.group);
+  if (!groupId) return { code: 400, description: "Recipient names no group" };
   const sender = userIds(senderElement)[0];
   const senderName = textOf(child(child(senderElement, "SenderDisplay"), "ScreenName"));
   if (!sender && !senderName) return { code: 400, description: "Sender missing" };

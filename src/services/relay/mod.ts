@@ -147,14 +147,18 @@ function startupNote(config: FederationConfig): string {
     .filter((d) => !hmac(d));
   const lines = [
     `SSP federation on for ${config.domain}` +
-    (peers.length ? ` (IMPS_PEERS: ${peers.join(", ")}; others by DNS SRV)` : " (peers by DNS SRV)"),
+    (peers.length
+      ? ` (IMPS_PEERS: ${peers.join(", ")}; others by DNS SRV)`
+      : " (peers by DNS SRV)"),
     config.secret
       ? `SSP digest: HMAC-MD5 with IMPS_SSP_SECRET for every peer not listed otherwise` +
         (md5.length ? `; MD5(token), Baraza's way, for ${md5.join(", ")}` : "") +
         " (a Baraza peer proves MD5(token): list it in IMPS_SSP_MD5_PEERS)"
       : `SSP digest: MD5(token), Baraza's way, for every peer without IMPS_SSP_PEER_SECRETS` +
         (Object.keys(config.secrets).length
-          ? `; HMAC-MD5 with a shared secret for ${Object.keys(config.secrets).filter(hmac).join(", ")}`
+          ? `; HMAC-MD5 with a shared secret for ${
+            Object.keys(config.secrets).filter(hmac).join(", ")
+          }`
           : ""),
   ];
   return lines.join("\n");
@@ -179,7 +183,10 @@ async function peersReport(c: Context, relay: Relay): Promise<Response> {
   }
   if (!local) return c.text("Forbidden", 403);
   const peers = await Promise.all(
-    relay.federation.peerStates().map(async (p) => ({ ...p, queued: await relay.queue.waiting(p.domain) })),
+    relay.federation.peerStates().map(async (p) => ({
+      ...p,
+      queued: await relay.queue.waiting(p.domain),
+    })),
   );
   return c.json({ domain: relay.federation.domain, peers });
 }
