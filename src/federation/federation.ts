@@ -38,6 +38,7 @@ import {
 import { randomHex } from "../util/ids.ts";
 import { deferred, type PeerHealth, PeerLink } from "./link.ts";
 import {
+  BARAZA_LOGIN_DELAY_MS,
   CONNECT_TIMEOUT_MS,
   HANDSHAKE_STEP_TIMEOUT_MS,
   MAX_REDIRECTS,
@@ -60,8 +61,8 @@ export type RequestHandler = (
 
 /** The peer cannot be reached or refused us; the work may be retried later. */
 export class PeerUnavailable extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = "PeerUnavailable";
   }
 }
@@ -369,12 +370,23 @@ export class Federation implements SspReceiver {
       const offer = readSendSecretToken(token);
       if (!offer || offer.domain !== link.domain) throw new PeerUnavailable("bad SendSecretToken");
       link.peerToken = offer.token;
-      if (this.#config.loginDelayMs > 0) await sleep(this.#config.loginDelayMs);
-      const proof = await this.#setupStep(
-        link,
-        tid,
-        loginRequest(this.domain, SESSION_TTL_S, this.#digest(link.domain, offer.token)),
-      );
+      const delay = Math.max(this.#config.loginDelayMs, link.loginDelayMs);
+      if (delay > 0) await sleep(delay);
+      let proof: XmlElement;
+      try {
+        proof = await this.#setupStep(
+          link,
+          tid,
+          loginRequest(this.domain, SESSION_TTL_S, this.#digest(link.domain, offer.token)),
+        );
+      } catch (error) {
+        // Baraza commits its half of the session only after its SendSecretToken was taken, and
+        // drops a LoginRequest that comes sooner (digest §12): the next handshake waits.
+        if (error instanceof PeerUnavailable && error.cause instanceof ConnectionLost) {
+          link.loginDelayMs = BARAZA_LOGIN_DELAY_MS;
+        }
+        throw error;
+      }
       const login = readLoginRequest(proof);
       if (!login || login.domain !== link.domain || !this.#digestMatches(link, login.digest)) {
         const refused = readLoginResponse(proof);
@@ -573,7 +585,7 @@ export class Federation implements SspReceiver {
         // Baraza closes the connection, without a reply, on a post for a session it does not
         // know: twice in a row on a session post, and the session is set up anew.
         if (headers.sessionId && ++link.silentCloses >= 2) await this.#forget(link);
-        throw new PeerUnavailable(`${link.domain}: ${error.message}`);
+        throw new PeerUnavailable(`${link.domain}: ${error.message}`, { cause: error });
       }
       this.maxDepth = Math.max(this.maxDepth, conn.inFlight + 1);
       if (headers.sessionId) link.silentCloses = 0;

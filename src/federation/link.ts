@@ -53,6 +53,8 @@ export class PeerLink {
   /** Connections being opened, so concurrent senders share them. */
   opening?: Promise<PipelinedConnection>;
   health?: PeerHealth;
+  /** Pause before our LoginRequest learned from this peer (see BARAZA_LOGIN_DELAY_MS), ms. */
+  loginDelayMs = 0;
   /** Session posts in a row whose connection closed without a reply. */
   silentCloses = 0;
 
