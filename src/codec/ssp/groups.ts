@@ -35,6 +35,12 @@ export const GROUP_REQUESTS = [
   "SubscribeGroupChangeRequest",
   "UnsubscribeGroupChangeRequest",
   "GetGroupSubStatusRequest",
+  "AddGroupMemberRequest",
+  "RemoveGroupMemberRequest",
+  "MemberAccessRequest",
+  "RejectListRequest",
+  "DeleteGroupRequest",
+  "CreateGroupRequest",
 ] as const;
 
 export type GroupRequestName = typeof GROUP_REQUESTS[number];
@@ -70,7 +76,22 @@ export interface GroupRequestFields {
   groupProperties?: GroupProperty[];
   welcomeNote?: WelcomeNoteData;
   ownProperties?: GroupProperty[];
+  /** AddGroupMemberRequest (`AddUsers`), RemoveGroupMemberRequest (`RemoveUsers`). */
+  users?: string[];
+  /** MemberAccessRequest: the roles given, as GetGroupMemberResponse lists them. */
+  roles?: MemberLists;
+  /** RejectListRequest: users put on the reject list (`AddList`) and taken off (`RemoveList`). */
+  rejectAdd?: string[];
+  rejectRemove?: string[];
+  /** CreateGroupRequest: the creator joins at once (`joinGroup`). */
+  join?: boolean;
 }
+
+/** The element of a request's user list, by request. */
+const USERS_ELEMENT: Partial<Record<GroupRequestName, string>> = {
+  AddGroupMemberRequest: "AddUsers",
+  RemoveGroupMemberRequest: "RemoveUsers",
+};
 
 // ---- Requests ---------------------------------------------------------------------------------
 
@@ -87,6 +108,10 @@ export function groupRequest(
     attrs.joinedListRequest = fields.joinedList ? "Yes" : "No";
     attrs.subscribeNotif = fields.subscribe ? "Yes" : "No";
   }
+  if (name === "CreateGroupRequest") {
+    attrs.joinGroup = fields.join ? "Yes" : "No";
+    attrs.subscribeNotif = fields.subscribe ? "Yes" : "No";
+  }
   const content: XmlElement[] = [metaInfo(domain, user)];
   if (fields.screenName !== undefined) {
     content.push(node("ScreenName", { groupID: groupId }, [], fields.screenName));
@@ -98,6 +123,17 @@ export function groupRequest(
     }
   }
   if (fields.ownProperties) content.push(propertiesElement("OwnProperties", fields.ownProperties));
+  const usersElement = USERS_ELEMENT[name];
+  if (usersElement && fields.users) content.push(userIdList(usersElement, fields.users));
+  if (fields.roles) {
+    content.push(
+      userIdList("Admins", fields.roles.admins),
+      userIdList("Moderators", fields.roles.moderators),
+      userIdList("OrdinaryUsers", fields.roles.users),
+    );
+  }
+  if (fields.rejectAdd) content.push(userIdList("AddList", fields.rejectAdd));
+  if (fields.rejectRemove) content.push(userIdList("RemoveList", fields.rejectRemove));
   return node(name, attrs, content);
 }
 
@@ -110,6 +146,11 @@ export function readGroupRequestHead(p: XmlElement): GroupRequestHead | undefine
 export function readGroupRequestFields(p: XmlElement): GroupRequestFields {
   const groupProperties = child(p, "GroupProperties");
   const own = child(p, "OwnProperties");
+  const usersElement = child(p, "AddUsers") ?? child(p, "RemoveUsers");
+  const roles = ["Admins", "Moderators", "OrdinaryUsers"].some((n) => child(p, n))
+    ? readGetGroupMemberResponse(p)
+    : undefined;
+  const listed = (name: string) => child(p, name) && userIds(child(p, name));
   return {
     screenName: textOf(child(p, "ScreenName")),
     joinedList: yes(p.attrs.joinedListRequest),
@@ -117,6 +158,11 @@ export function readGroupRequestFields(p: XmlElement): GroupRequestFields {
     groupProperties: groupProperties && readProperties(groupProperties),
     welcomeNote: readWelcomeNote(child(groupProperties, "WelcomeNote")),
     ownProperties: own && readProperties(own),
+    ...(usersElement ? { users: userIds(usersElement) } : {}),
+    ...(roles ? { roles } : {}),
+    ...(child(p, "AddList") ? { rejectAdd: listed("AddList") } : {}),
+    ...(child(p, "RemoveList") ? { rejectRemove: listed("RemoveList") } : {}),
+    ...(p.name === "CreateGroupRequest" ? { join: yes(p.attrs.joinGroup) } : {}),
   };
 }
 
@@ -244,6 +290,13 @@ export function readGetGroupPropsResponse(p: XmlElement): GroupPropsAnswer {
     own: readProperties(child(p, "OwnProperties")),
   };
 }
+
+/** RejectListResponse: the reject list as it stands after the request. */
+export function rejectListResponse(users: string[]): XmlElement {
+  return node("RejectListResponse", {}, [status(200), userIdList("UserList", users)]);
+}
+
+export const readRejectListResponse = (p: XmlElement): string[] => userIds(child(p, "UserList"));
 
 export function getGroupSubStatusResponse(groupId: string, subscribed: boolean): XmlElement {
   return node("GetGroupSubStatusResponse", {

@@ -38,9 +38,17 @@ export type RelayJob =
     primitive: XmlElement;
     giveUpAt: number;
     groupCopy?: { groupId: string; receivers: string[] };
+    /** A JoinGroupRequest made for AutoJoin: the user is in once the group's server says yes. */
+    joins?: GroupJoin;
   }
   /** Any SSP request the peer sends no response to (a presence notification). */
   | { kind: "notify"; primitive: XmlElement; giveUpAt: number };
+
+export interface GroupJoin {
+  user: string;
+  groupId: string;
+  screenName: string;
+}
 
 const outPrefix = ["relay", "out"];
 /** Prefix of coalescing keys: after every sortable (hex) id, so FIFO work goes first. */
@@ -55,6 +63,8 @@ export class RelayQueue {
   #closed = false;
   /** Told of a group message copy given up: its receivers' server is gone or refused. */
   onGroupCopyLost?: (domain: string, groupId: string, receivers: string[]) => Promise<void>;
+  /** Told of a queued JoinGroupRequest the group's server took. */
+  onJoined?: (join: GroupJoin) => Promise<void>;
 
   constructor(server: ServerContext, federation: Federation) {
     this.#server = server;
@@ -133,6 +143,7 @@ export class RelayQueue {
       } else if (job.kind === "request") {
         const answer = await this.#federation.request(domain, job.primitive);
         const code = statusCode(answer);
+        if (job.joins && code === 200) await this.onJoined?.(job.joins);
         if (code !== 200 && code !== 201) {
           console.warn(
             `relay: ${domain} answered ${job.primitive.name} with ${code ?? "no status"}`,
