@@ -396,7 +396,12 @@ export class Federation implements SspReceiver {
             "down",
             refused.code === WRONG_DIGEST ? "wrong secret" : "handshake refused",
             `${link.domain} refused our LoginRequest (${refused.code})` +
-              (refused.code === WRONG_DIGEST ? ": its secret or digest differs from ours" : ""),
+              (refused.code !== WRONG_DIGEST
+                ? ""
+                : this.#usesHmac(link.domain)
+                ? ": it has another secret, or proves MD5(token) as Baraza does and wants the " +
+                  "same of us (then list it in IMPS_SSP_MD5_PEERS)"
+                : ": it wants HMAC-MD5 with a shared secret (IMPS_SSP_PEER_SECRETS)"),
           );
         } else if (login) {
           this.#setHealth(link, "down", "wrong secret", this.#wrongDigest(link, login.digest));

@@ -130,8 +130,10 @@ export class Relay implements RemoteRelay {
     clearInterval(this.#scanner);
     await this.#started;
     await this.#scanning;
-    await this.queue.close();
+    // Connections and awaited answers go first, so that no queue loop waits out a timeout.
+    const queue = this.queue.close();
     await this.federation.close();
+    await queue;
   }
 }
 
