@@ -14,7 +14,11 @@ import { ProtocolError, result, status } from "./status.ts";
 /** More transactions than this in one message are refused: bounded work per request. */
 export const MAX_TRANSACTIONS_PER_MESSAGE = 16;
 
-export async function dispatch(server: ServerContext, msg: CspMessage): Promise<CspMessage | null> {
+export async function dispatch(
+  server: ServerContext,
+  msg: CspMessage,
+  clientAddress?: string,
+): Promise<CspMessage | null> {
   const now = Date.now();
   const check = msg.sessionType === "Inband"
     ? await server.sessions.check(msg.sessionId, now)
@@ -53,6 +57,7 @@ export async function dispatch(server: ServerContext, msg: CspMessage): Promise<
       server,
       version: msg.version,
       transactionId: tx.transactionId ?? "",
+      clientAddress,
       session: sessionEnded ? undefined : session,
     };
     // Whatever runs after a look may queue something more (an acknowledgement's report).

@@ -13,6 +13,8 @@ export interface RequestContext {
   server: ServerContext;
   version: CspVersion;
   transactionId: string;
+  /** The IP address the request came from, when the transport knows it. */
+  clientAddress?: string;
   /** The caller's session; always set for primitives that need one. */
   session?: SessionRecord;
   /** Set by a handler that ended the caller's session (Logout): the answer carries no Poll. */

@@ -26,7 +26,7 @@ export interface ServerContext {
   sessions: SessionLifecycle;
   outbox: OutboxRepo;
   registry: Registry;
-  /** Present when IMPS_SECRET is set: seals passwords for digest login. */
-  sealer?: Sealer;
+  /** Seals passwords for digest login with the server key (IMPS_SECRET or the key file). */
+  sealer: Sealer;
   hooks: ServiceHooks;
 }

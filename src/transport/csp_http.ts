@@ -48,10 +48,16 @@ export function cspHandler(options: CspEndpointOptions) {
       throw error;
     }
 
-    const reply = await dispatch(server, request);
+    const reply = await dispatch(server, request, remoteAddress(c));
     if (reply === null) return c.body(null, 200, { "content-type": mediaType });
     return c.body(encodeCsp(reply), 200, { "content-type": mediaType });
   };
+}
+
+/** The client's IP address, from what Deno.serve hands the app (absent in other hosts). */
+function remoteAddress(c: Context): string | undefined {
+  const info = c.env as { remoteAddr?: { hostname?: string } } | undefined;
+  return info?.remoteAddr?.hostname;
 }
 
 /**
