@@ -588,8 +588,12 @@ export class Federation implements SspReceiver {
       } catch (error) {
         if (!(error instanceof ConnectionLost)) throw error;
         // Baraza closes the connection, without a reply, on a post for a session it does not
-        // know: twice in a row on a session post, and the session is set up anew.
-        if (headers.sessionId && ++link.silentCloses >= 2) await this.#forget(link);
+        // know: on two connections in a row (the POSTs pipelined on one fail together), and the
+        // session is set up anew.
+        if (headers.sessionId && link.lastSilentClose !== conn) {
+          link.lastSilentClose = conn;
+          if (++link.silentCloses >= 2) await this.#forget(link);
+        }
         throw new PeerUnavailable(`${link.domain}: ${error.message}`, { cause: error });
       }
       this.maxDepth = Math.max(this.maxDepth, conn.inFlight + 1);

@@ -55,8 +55,9 @@ export class PeerLink {
   health?: PeerHealth;
   /** Pause before our LoginRequest learned from this peer (see BARAZA_LOGIN_DELAY_MS), ms. */
   loginDelayMs = 0;
-  /** Session posts in a row whose connection closed without a reply. */
+  /** Connections in a row that closed without replying to a session post, the last of them. */
   silentCloses = 0;
+  lastSilentClose?: PipelinedConnection;
 
   constructor(readonly domain: string) {}
 
