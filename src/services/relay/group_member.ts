@@ -6,7 +6,9 @@
  * groups our users joined reaches them, that their messages to it can be answered at once, and
  * that they leave it when their last session ends (as a local group would take them out).
  * Messages, GroupChangeNotices and removals from the group's server are delivered to our users'
- * sessions exactly as a local group's.
+ * sessions exactly as a local group's. A remote group set to AutoJoin
+ * (["relay", "group", "autojoin", user, groupId]) is joined again, through the queue, at the
+ * user's next login.
  */
 import type { ElementObject, Primitive } from "../../codec/csp/message.ts";
 import {
@@ -550,10 +552,11 @@ const idsIn = (element: ElementObject | undefined): string[] =>
 /** A peer's Status as the client's Status, with the users its DetailedResults name. */
 function peerStatus(answer: XmlElement): Primitive {
   const code = peerCode(statusCode(answer));
-  const details = detailedResults(answer).map((d) => ({
-    Code: d.code,
-    ...(d.description ? { Description: d.description } : {}),
-    ...(d.userIds?.length ? { UserID: d.userIds } : {}),
+  // Bounded as any peer's input: the client gets at most what a local answer could name.
+  const details = detailedResults(answer).slice(0, 16).map((d) => ({
+    Code: peerCode(d.code),
+    ...(d.description ? { Description: d.description.slice(0, 200) } : {}),
+    ...(d.userIds?.length ? { UserID: d.userIds.slice(0, GROUP_NOTICE_TARGETS) } : {}),
   }));
   return {
     name: "Status",

@@ -4,7 +4,8 @@
  * installs the hooks the other elements hand their remote users to — `sspRelay` (IM messages,
  * group messages and delivery reports; any SSP request), `remotePresence` (presence
  * subscriptions, GetPresence, notifications), `invitationRelay` (invitations, answers,
- * cancellations) and `groupRelay` (group primitives, notices, removals) — and serves `POST /ssp`.
+ * cancellations) and `groupRelay` (group primitives, notices, removals) — and serves the SSP
+ * binding (any path, by content type) and GET /ssp/peers.
  */
 import type { Context } from "hono";
 import { getConnInfo } from "hono/deno";
