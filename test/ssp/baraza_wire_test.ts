@@ -166,35 +166,3 @@ Deno.test("b.test forgets its sessions: our posts are dropped without a reply, a
     await p.close();
   }
 });
-
-Deno.test("two instances of a.test on one store: a session one set up is used by the other", async () => {
-  const dir = await Deno.makeTempDir();
-  const [portA1, portA2, portB] = [await freePort(), await freePort(), await freePort()];
-  const kv = `${dir}/a.kv`;
-  const a1 = await startNode("a.test", portA1, { peers: { "b.test": portB }, dataPath: kv });
-  const a2 = await startNode("a.test", portA2, { peers: { "b.test": portB }, dataPath: kv });
-  // b.test reaches a.test through a2 only (its SRV record, say).
-  const b = await startNode("b.test", portB, { peers: { "a.test": portA2 } });
-  try {
-    const [bob] = await b.login("bob");
-    const [carol] = await a2.login("carol");
-    await sendOk(bob, ["wv:carol@a.test"], "set up through a2");
-    await pollFor(carol, "NewMessage");
-
-    const session = async (node: Node) =>
-      (await (await node.server.app.request("/ssp/peers")).json()).peers[0];
-    const before = await session(b);
-
-    // alice is on a1, which never shook hands with b.test: it finds the session in the store.
-    const [alice] = await a1.login("alice");
-    await sendOk(alice, ["wv:bob@b.test"], "sent from a1");
-    await receiveAll(bob, ["sent from a1"]);
-    assert.equal((await session(a1)).session, true);
-    assert.equal((await session(b)).reason, before.reason, "b.test still holds the same session");
-  } finally {
-    await a1.close();
-    await a2.close();
-    await b.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-});
