@@ -691,7 +691,10 @@ export class Federation implements SspReceiver {
 
   /** Registers interest in the response (peer, transaction) before the request goes out. */
   async #expect(domain: string, tid: string, timeoutMs: number) {
+    // Once closed nothing sweeps or rejects waiters: a handshake still under way stops here.
+    if (this.#closed) throw new PeerUnavailable("server is shutting down");
     const table = await this.#correlation();
+    if (this.#closed) throw new PeerUnavailable("server is shutting down");
     const slot = this.#nextSlot++ >>> 0;
     const key = [encoder.encode(domain), encoder.encode(tid)] as const;
     const promise = new Promise<XmlElement>((resolve, reject) => {
