@@ -146,7 +146,9 @@ Deno.test("HMAC-MD5 or MD5(token) per peer: a Baraza-like peer is told apart, th
         const [alice] = await a.login("alice");
         await sendOk(alice, ["wv:bob@b.test"], "refused");
         const deadline = Date.now() + 5000;
-        while (!lines.some((l) => /wrong secret/.test(l)) && Date.now() < deadline) {
+        while (
+          !lines.some((l) => /peer b\.test: down \(wrong secret\)/.test(l)) && Date.now() < deadline
+        ) {
           await new Promise((r) => setTimeout(r, 20));
         }
         const wrong = lines.filter((l) => /SSP peer b\.test: down \(wrong secret\)/.test(l));
