@@ -76,7 +76,7 @@ async function deleteAll(store: Store, spec: UserDataSpec, userId: string): Prom
   let cursor: string | undefined;
   for (;;) {
     const batch: Deno.KvKey[] = [];
-    const iterator = store.reader.list({ prefix }, { limit: scanLimit, cursor });
+    const iterator = store.scan({ prefix }, { limit: scanLimit, cursor });
     let seen = 0;
     let full = false;
     for await (const entry of iterator) {

@@ -4,7 +4,7 @@
  * fill up with users nobody can reach: the first server or operator command to use a store
  * records its domain, and later ones with another domain are refused.
  */
-import type { Store } from "./kv.ts";
+import { check, CommitConflict, set, type Store } from "./kv.ts";
 
 const DOMAIN_KEY = ["meta", "domain"];
 
@@ -21,12 +21,16 @@ export class StoreDomainMismatch extends Error {
 
 /** Records `domain` as the store's if it has none yet; StoreDomainMismatch if it has another. */
 export async function claimStoreDomain(store: Store, path: string, domain: string): Promise<void> {
-  const recorded = await store.kv.get<string>(DOMAIN_KEY);
-  if (recorded.value !== null) {
+  const recorded = await store.getEntry<string>(DOMAIN_KEY);
+  if (recorded !== undefined) {
     if (recorded.value !== domain) throw new StoreDomainMismatch(path, recorded.value, domain);
     return;
   }
-  const claimed = await store.kv.atomic().check(recorded).set(DOMAIN_KEY, domain).commit();
-  // Another process recorded a domain meanwhile: judge by what it wrote.
-  if (!claimed.ok) await claimStoreDomain(store, path, domain);
+  try {
+    await store.write(check(DOMAIN_KEY, null), set(DOMAIN_KEY, domain));
+  } catch (error) {
+    if (!(error instanceof CommitConflict)) throw error;
+    // Another process recorded a domain meanwhile: judge by what it wrote.
+    await claimStoreDomain(store, path, domain);
+  }
 }

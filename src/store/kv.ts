@@ -1,7 +1,9 @@
 /**
- * The storage root: one Deno KV handle and the commit grouper every repository writes through.
- * Repositories (users, sessions, outbox, and each service element's own) sit on top of it and
- * know their own key spaces; nothing else touches KV keys.
+ * The storage root: the Deno KV connections and the commit grouper every repository writes
+ * through. Repositories (users, sessions, outbox, and each service element's own) sit on top of
+ * it and know their own key spaces. The connections stay inside: every write goes through the
+ * grouper (`write`, `writeAll`, `update` for a checked read-and-change), every read through the
+ * reads here.
  */
 import { CommitConflict, CommitGrouper, comparable, keyText, type Mutation } from "./commit.ts";
 import { lockStoreFile } from "./lock.ts";
@@ -13,6 +15,8 @@ export type { Mutation };
 const GET_MANY_LIMIT = 10;
 /** Values kept by getRecent at most; past it the cache starts over rather than grow. */
 const RECENT_MAX = 50_000;
+/** Mutations per write of writeAll: two writes fill one KV commit (at most 1000 mutations). */
+const WRITE_ALL_CHUNK = 500;
 
 /** A value as stored, with the versionstamp of the commit that wrote it (what a check names). */
 export interface Kept<T> {
@@ -49,24 +53,31 @@ export class Store {
    * entries, messages) are passed over without building their text. */
   #recentFamilies = new Map<Deno.KvKeyPart, Set<Deno.KvKeyPart>>();
 
+  /** The connection every commit goes through. */
+  readonly #kv: Deno.Kv;
+  /**
+   * A second connection to the same database, for reads. The embedded store serves each
+   * connection on one thread, so reads on the writer's connection queue behind every commit's
+   * fsync; here they run beside it (SQLite WAL). A read started after a commit resolved sees it.
+   * For `:memory:` and a remote KV it is the same connection.
+   */
+  readonly #reader: Deno.Kv;
+  /** The server's lock on the KV file (see lock.ts), released by close. */
+  readonly #lock?: Deno.FsFile;
+
   private constructor(
-    /** The connection every commit goes through (and anything needing the writer's view). */
-    readonly kv: Deno.Kv,
+    kv: Deno.Kv,
     /**
      * Whether this process is the only server using the store: true for a file or `:memory:`
      * (one server process per KV file), false for a remote KV shared by several instances.
      */
     readonly exclusive: boolean,
-    /**
-     * A second connection to the same database, for reads. The embedded store serves each
-     * connection on one thread, so reads on the writer's connection queue behind every commit's
-     * fsync; here they run beside it (SQLite WAL). A read started after a commit resolved sees
-     * it. For `:memory:` it is the same connection.
-     */
-    readonly reader: Deno.Kv,
-    /** The server's lock on the KV file (see lock.ts), released by close. */
-    private readonly lock?: Deno.FsFile,
+    reader: Deno.Kv,
+    lock?: Deno.FsFile,
   ) {
+    this.#kv = kv;
+    this.#reader = reader;
+    this.#lock = lock;
     this.commits = new CommitGrouper(kv);
     this.commits.onCommit((mutations) => this.#followRecent(mutations));
   }
@@ -110,9 +121,53 @@ export class Store {
     }
   }
 
+  /** Whether reads use a connection of their own, beside the writer's (a KV file). */
+  get separateReader(): boolean {
+    return this.#reader !== this.#kv;
+  }
+
   /** Writes through the grouper: resolves once durable. */
   write(...mutations: Mutation[]): Promise<void> {
     return this.commits.write(mutations);
+  }
+
+  /**
+   * Writes mutations too many for one commit in writes of at most WRITE_ALL_CHUNK, all in flight
+   * together (the grouper commits them back to back, two to a commit); resolves once all are
+   * durable. Each write is atomic on its own, not the whole.
+   */
+  async writeAll(mutations: readonly Mutation[]): Promise<void> {
+    if (mutations.length <= WRITE_ALL_CHUNK) return await this.write(...mutations);
+    const writes: Promise<void>[] = [];
+    for (let i = 0; i < mutations.length; i += WRITE_ALL_CHUNK) {
+      writes.push(this.write(...mutations.slice(i, i + WRITE_ALL_CHUNK)));
+    }
+    await Promise.all(writes);
+  }
+
+  /**
+   * Changes one record by `change` (undefined: leave it as it is), read and written in one
+   * checked commit through the grouper: when another writer (another request, another instance
+   * sharing the KV) changed it between the read and the commit, it is read again and changed
+   * again, so two changes at once both land. Resolves with what was written; CommitConflict
+   * after `attempts` tries that all met a concurrent change.
+   */
+  async update<T>(
+    key: Deno.KvKey,
+    change: (current: T | undefined) => T | undefined,
+    attempts: number,
+  ): Promise<T | undefined> {
+    for (let attempt = 1;; attempt++) {
+      const entry = await this.getEntry<T>(key);
+      const next = change(entry?.value);
+      if (next === undefined) return undefined;
+      try {
+        await this.write(check(key, entry?.versionstamp ?? null), set(key, next));
+        return next;
+      } catch (error) {
+        if (!(error instanceof CommitConflict) || attempt >= attempts) throw error;
+      }
+    }
   }
 
   /** Reads one key. Gets asked in the same tick travel together (see #readTogether). */
@@ -138,11 +193,11 @@ export class Store {
     this.#reads = [];
     for (let i = 0; i < reads.length; i += GET_MANY_LIMIT) {
       const chunk = reads.slice(i, i + GET_MANY_LIMIT);
-      this.reader.getMany(chunk.map((r) => r.key)).then(
+      this.#reader.getMany(chunk.map((r) => r.key)).then(
         (entries) => entries.forEach((e, j) => chunk[j].resolve(kept(e))),
         // One bad key fails the whole call: ask each alone, so only its own caller hears of it.
         () => {
-          for (const r of chunk) this.reader.get(r.key).then((e) => r.resolve(kept(e)), r.reject);
+          for (const r of chunk) this.#reader.get(r.key).then((e) => r.resolve(kept(e)), r.reject);
         },
       );
     }
@@ -220,21 +275,41 @@ export class Store {
     }
   }
 
+  /**
+   * Reads many keys, GET_MANY_LIMIT per KV call, all calls in flight together (a fan-out's
+   * thousands of keys without a promise per key).
+   */
+  async getMany<T>(keys: readonly Deno.KvKey[]): Promise<(T | undefined)[]> {
+    const chunks: Deno.KvKey[][] = [];
+    for (let i = 0; i < keys.length; i += GET_MANY_LIMIT) {
+      chunks.push(keys.slice(i, i + GET_MANY_LIMIT));
+    }
+    const results = await Promise.all(chunks.map((chunk) => this.#reader.getMany<T[]>(chunk)));
+    return results.flat().map((e) => (e.value ?? undefined) as T | undefined);
+  }
+
+  /** The entries under `prefix`, in key order. */
   async list<T>(
     prefix: Deno.KvKey,
     options: Deno.KvListOptions = {},
   ): Promise<({ key: Deno.KvKey } & Kept<T>)[]> {
     const out: ({ key: Deno.KvKey } & Kept<T>)[] = [];
-    for await (const { key, value, versionstamp } of this.reader.list<T>({ prefix }, options)) {
+    for await (const { key, value, versionstamp } of this.scan<T>({ prefix }, options)) {
       out.push({ key, value, versionstamp });
     }
     return out;
   }
 
+  /** The entries a selector names, as they are read (a prefix or a range; a cursor continues
+   * where an earlier scan's `cursor` stopped): for a reader that stops early or pages. */
+  scan<T>(selector: Deno.KvListSelector, options: Deno.KvListOptions = {}): Deno.KvListIterator<T> {
+    return this.#reader.list<T>(selector, options);
+  }
+
   /** True when the store answers a read. */
   async healthy(): Promise<boolean> {
     try {
-      await this.kv.get(["health"]);
+      await this.#kv.get(["health"]);
       return true;
     } catch {
       return false;
@@ -243,9 +318,9 @@ export class Store {
 
   async close(): Promise<void> {
     await this.commits.drain();
-    if (this.reader !== this.kv) this.reader.close();
-    this.kv.close();
-    this.lock?.close();
+    if (this.#reader !== this.#kv) this.#reader.close();
+    this.#kv.close();
+    this.#lock?.close();
   }
 }
 

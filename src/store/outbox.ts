@@ -46,8 +46,6 @@ const SEQ_RE = /^[0-9a-f]{22}$/;
 
 /** How long an unacknowledged entry waits before it is handed out again. */
 export const RESEND_AFTER_MS = 30_000;
-/** Deno KV answers at most this many keys in one getMany. */
-const GET_MANY_LIMIT = 10;
 /** How many entries of one session a look reads, and a view in memory holds, at most. */
 const SCAN_LIMIT = 64;
 /** How long a view of a session's queue is believed complete without reading it again: bounds
@@ -143,12 +141,12 @@ export class OutboxRepo {
   ): Promise<Mutation[]> {
     const now = Date.now();
     const coalescing = items.filter((item) => item.entry.coalesceKey !== undefined);
-    const links = await this.#getMany<string>(
+    const links = await this.store.getMany<string>(
       coalescing.map((item) => coalesceKeyOf(item.sessionId, item.entry.coalesceKey!)),
     );
     const linked = coalescing.map((item, i) => ({ item, seq: links[i] }))
       .filter((l): l is { item: typeof l.item; seq: string } => l.seq !== undefined);
-    const existing = await this.#getMany<OutboxEntry>(
+    const existing = await this.store.getMany<OutboxEntry>(
       linked.map((l) => entryKey(l.item.sessionId, l.seq)),
     );
     const replaceable = new Map<(typeof items)[number], OutboxEntry>();
@@ -177,16 +175,6 @@ export class OutboxRepo {
       if (entry.coalesceKey) mutations.push(set(coalesceKeyOf(sessionId, entry.coalesceKey), seq));
     }
     return mutations;
-  }
-
-  /** Reads many keys, `GET_MANY_LIMIT` per KV call, all calls in flight together. */
-  async #getMany<T>(keys: Deno.KvKey[]): Promise<(T | undefined)[]> {
-    const chunks: Deno.KvKey[][] = [];
-    for (let i = 0; i < keys.length; i += GET_MANY_LIMIT) {
-      chunks.push(keys.slice(i, i + GET_MANY_LIMIT));
-    }
-    const results = await Promise.all(chunks.map((chunk) => this.store.reader.getMany<T[]>(chunk)));
-    return results.flat().map((e) => (e.value ?? undefined) as T | undefined);
   }
 
   async enqueue(sessionId: string, entry: NewOutboxEntry): Promise<void> {
@@ -272,8 +260,8 @@ export class OutboxRepo {
         if (entry) return { entry, mutations: [] };
       }
       // Not handed out by this process (it restarted since): read it back.
-      const stored = await this.store.reader.get<OutboxEntry>(key);
-      if (!stored.value || !stored.versionstamp) return undefined;
+      const stored = await this.store.getEntry<OutboxEntry>(key);
+      if (!stored) return undefined;
       handed = { at: 0, versionstamp: stored.versionstamp, entry: stored.value };
     }
     const { entry } = handed;

@@ -119,7 +119,7 @@ export class RangeViews<T> {
       const entries = new Map<string, Kept<T>>();
       let last = "";
       try {
-        const listed = this.store.reader.list(
+        const listed = this.store.scan(
           { prefix: [...this.family, owner] },
           Number.isFinite(limit) ? { limit: limit + 1, batchSize: limit + 1 } : {},
         );

@@ -175,7 +175,7 @@ export class SessionRepo {
   async expired(now: number, limit = 500): Promise<SessionRecord[]> {
     const due = [];
     for await (
-      const entry of this.store.kv.list<string>({
+      const entry of this.store.scan<string>({
         start: ["session_expiry"],
         end: ["session_expiry", now],
       }, { limit })

@@ -26,7 +26,7 @@ const GROUP = "wv:alice/den@example.com";
  * ended sessions. */
 async function keysNaming(h: Harness, name: string): Promise<string[]> {
   const found = [];
-  for await (const { key } of h.server.context.store.kv.list({ prefix: [] })) {
+  for (const { key } of await h.server.context.store.list([])) {
     if (key[0] === "session_gone" || (key[0] === "presence" && key[1] === "member")) continue;
     if (key.some((part) => typeof part === "string" && part.includes(name))) {
       found.push(JSON.stringify(key));

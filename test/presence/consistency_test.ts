@@ -8,6 +8,7 @@ import type { ElementObject } from "../../src/codec/csp/message.ts";
 import { LIMITS } from "../../src/services/presence/limits.ts";
 import { PresenceRepo } from "../../src/services/presence/repo.ts";
 import { commitAll } from "../../src/services/presence/notify.ts";
+import { set } from "../../src/store/kv.ts";
 import { startServer } from "../support/harness.ts";
 import {
   authorise,
@@ -50,33 +51,15 @@ Deno.test("another writer's change between read and commit is kept: the change i
   const store = h.server.context.store;
   const user = id("alice");
   const key = ["presence", "state", user];
-  // A KV on which, the first time, another server instance commits just before our commit.
-  let interfered = false;
-  const kv = new Proxy(store.kv, {
-    get(target, property) {
-      if (property !== "atomic") {
-        const member = Reflect.get(target, property);
-        return typeof member === "function" ? member.bind(target) : member;
-      }
-      return () => {
-        const op = target.atomic();
-        const commit = op.commit.bind(op);
-        op.commit = async () => {
-          if (!interfered) {
-            interfered = true;
-            const attributes = { Alias: { Qualifier: true, PresenceValue: "elsewhere" } };
-            await target.set(key, { attributes, updatedAt: Date.now() });
-          }
-          return await commit();
-        };
-        return op;
-      };
-    },
-  });
-  const repo = new PresenceRepo(Object.assign(Object.create(store), { kv }));
+  const repo = new PresenceRepo(store);
   let tries = 0;
   await repo.changePresence(user, (current) => {
-    tries++;
+    // The first time, another writer (another server instance) commits between our read and
+    // our commit.
+    if (tries++ === 0) {
+      const attributes = { Alias: { Qualifier: true, PresenceValue: "elsewhere" } };
+      void store.write(set(key, { attributes, updatedAt: Date.now() }));
+    }
     return { ...current, StatusText: { Qualifier: true, PresenceValue: "mine" } };
   });
   assert.equal(tries, 2, "the refused commit made it read again");

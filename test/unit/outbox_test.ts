@@ -87,11 +87,11 @@ Deno.test("an entry replaced while in flight stays queued when the old one is ac
 Deno.test("a session's queue is read once; what is queued or taken off later is known without reading", async () => {
   await withOutbox(async (outbox, store) => {
     let lists = 0;
-    const list = store.reader.list.bind(store.reader);
-    store.reader.list = ((...args: Parameters<typeof list>) => {
+    const scan = store.scan.bind(store);
+    store.scan = ((...args: Parameters<typeof scan>) => {
       lists++;
-      return list(...args);
-    }) as typeof list;
+      return scan(...args);
+    }) as typeof scan;
     const now = Date.now();
     assert.equal(await outbox.hasDeliverable("s1", now), false);
     assert.equal(await outbox.hasDeliverable("s1", now), false);
@@ -109,14 +109,14 @@ Deno.test("a session's queue is read once; what is queued or taken off later is 
 
 Deno.test("an entry committed while the queue is being read is not missed", async () => {
   await withOutbox(async (outbox, store) => {
-    const list = store.reader.list.bind(store.reader);
+    const scan = store.scan.bind(store);
     // The read takes its snapshot, then a commit queues an entry before the answer is used.
-    store.reader.list = (async function* (...args: Parameters<typeof list>) {
-      const snapshot = await Array.fromAsync(list(...args));
-      store.reader.list = list;
+    store.scan = (async function* (...args: Parameters<typeof scan>) {
+      const snapshot = await Array.fromAsync(scan(...args));
+      store.scan = scan;
       await outbox.enqueue("s1", { primitive: status("meanwhile") });
       yield* snapshot;
-    }) as unknown as typeof list;
+    }) as unknown as typeof scan;
     const now = Date.now();
     const first = (await outbox.handOut("s1", now, 5)).entries;
     const later = (await outbox.handOut("s1", now, 5)).entries;

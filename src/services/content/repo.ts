@@ -105,16 +105,15 @@ export class ContentRepo {
     item?: string,
   ): Promise<boolean> {
     for (let attempt = 0; attempt < USAGE_ATTEMPTS; attempt++) {
-      const keys: Deno.KvKey[] = [usageKey(owner)];
-      if (item !== undefined) keys.push(itemKey(item));
-      const [usage, existing] = await this.store.reader.getMany<[Usage, ContentItem]>(
-        keys as [Deno.KvKey, Deno.KvKey],
-      );
-      if (existing && !existing.versionstamp) return false;
-      const mutations = change(usage.value ?? { bytes: 0, items: 0 });
+      const [usage, existing] = await Promise.all([
+        this.store.getEntry<Usage>(usageKey(owner)),
+        item === undefined ? undefined : this.store.getEntry<ContentItem>(itemKey(item)),
+      ]);
+      if (item !== undefined && !existing) return false;
+      const mutations = change(usage?.value ?? { bytes: 0, items: 0 });
       if (!mutations) return false;
-      const held = [check(usage.key, usage.versionstamp)];
-      if (existing) held.push(check(existing.key, existing.versionstamp));
+      const held = [check(usageKey(owner), usage?.versionstamp ?? null)];
+      if (existing) held.push(check(itemKey(item!), existing.versionstamp));
       try {
         await this.store.write(...held, ...mutations);
         return true;
@@ -127,11 +126,7 @@ export class ContentRepo {
 
   async bytes(item: ContentItem): Promise<Uint8Array<ArrayBuffer>> {
     const out = new Uint8Array(item.size);
-    for await (
-      const { key, value } of this.store.kv.list<Uint8Array>({
-        prefix: ["content", "chunk", item.id],
-      })
-    ) {
+    for (const { key, value } of await this.store.list<Uint8Array>(["content", "chunk", item.id])) {
       out.set(value, Number(key[3]) * CHUNK_BYTES);
     }
     return out;

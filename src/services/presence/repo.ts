@@ -17,7 +17,7 @@
  *   (un)subscription, so that an update finds everything it needs to notify with one range read
  *   (no session lookup, no subscription read, no coalescing read per watcher).
  */
-import { del, type Mutation, set, type Store } from "../../store/kv.ts";
+import { CommitConflict, del, type Mutation, set, type Store } from "../../store/kv.ts";
 import type { AttributeSelection, PresenceAttributes } from "./attributes.ts";
 import { LIMITS } from "./limits.ts";
 import { ProtocolError } from "../../session/status.ts";
@@ -140,26 +140,23 @@ export class PresenceRepo {
   }
 
   /**
-   * Applies `change` to the stored presence, checked against the version it read and retried when
-   * another writer came first, so two updates at once both land. `change` answering undefined
-   * leaves the presence alone. Committed on its own (a small commit), so that a refused check is
-   * simply read again and retried, bounded by LIMITS.presenceChangeAttempts (then 503).
+   * Applies `change` to the stored presence in the store's checked commit, read again and retried
+   * when another writer came first, so two updates at once both land. `change` answering
+   * undefined leaves the presence alone. Bounded by LIMITS.presenceChangeAttempts (then 503).
    */
   async changePresence(
     user: string,
     change: (current: PresenceAttributes) => PresenceAttributes | undefined,
   ): Promise<PresenceAttributes | undefined> {
-    for (let attempt = 1;; attempt++) {
-      const entry = await this.store.kv.get<PresenceRecord>(stateKey(user));
-      const next = change(entry.value?.attributes ?? {});
-      if (next === undefined) return undefined;
-      const record: PresenceRecord = { attributes: next, updatedAt: Date.now() };
-      const { ok } = await this.store.kv.atomic().check(entry).set(stateKey(user), record)
-        .commit();
-      if (ok) return next;
-      if (attempt >= LIMITS.presenceChangeAttempts) {
-        throw new ProtocolError(503, "Presence is changing too fast; try again");
-      }
+    try {
+      const record = await this.store.update<PresenceRecord>(stateKey(user), (current) => {
+        const next = change(current?.attributes ?? {});
+        return next && { attributes: next, updatedAt: Date.now() };
+      }, LIMITS.presenceChangeAttempts);
+      return record?.attributes;
+    } catch (error) {
+      if (!(error instanceof CommitConflict)) throw error;
+      throw new ProtocolError(503, "Presence is changing too fast; try again");
     }
   }
 

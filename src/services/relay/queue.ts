@@ -173,8 +173,8 @@ export class RelayQueue {
   /** Removes a job the peer took, unless a coalesced one was replaced meanwhile (it goes next). */
   async #done(key: Deno.KvKey, job: RelayJob): Promise<void> {
     if (!String(key[3]).startsWith(COALESCED)) return await this.#server.store.write(del(key));
-    const entry = await this.#server.store.kv.get<RelayJob>(key);
-    if (entry.versionstamp === null || JSON.stringify(entry.value) !== JSON.stringify(job)) return;
+    const entry = await this.#server.store.getEntry<RelayJob>(key);
+    if (entry === undefined || JSON.stringify(entry.value) !== JSON.stringify(job)) return;
     try {
       await this.#server.store.write(check(key, entry.versionstamp), del(key));
     } catch (error) {

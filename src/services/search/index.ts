@@ -21,8 +21,6 @@ const termKey = (
 ) => ["search", "by", element, term, user];
 /** Greater than any character: `query + LAST` ends the range of keys starting with `query`. */
 const LAST = "\u{10FFFF}";
-/** Deno KV answers at most this many keys in one getMany. */
-const GET_MANY_LIMIT = 10;
 
 /** Users found for one criterion: at most `limit`, and whether more matched. */
 export interface Found {
@@ -61,7 +59,7 @@ export class SearchIndexRepo {
   async findByProfile(element: ProfileElement, query: string, limit: number): Promise<Found> {
     const prefix = ["search", "by", element];
     const users = new Set<string>();
-    const entries = this.store.kv.list({
+    const entries = this.store.scan({
       start: [...prefix, query],
       end: [...prefix, query + LAST],
     }, {
@@ -81,7 +79,7 @@ export class SearchIndexRepo {
   async findById(query: string, limit: number): Promise<Found> {
     const from = `wv:${query}`;
     const users: string[] = [];
-    const entries = this.store.kv.list({ start: ["user", from], end: ["user", from + LAST] }, {
+    const entries = this.store.scan({ start: ["user", from], end: ["user", from + LAST] }, {
       limit: limit + 1,
       batchSize: Math.min(limit + 1, 500),
     });
@@ -91,21 +89,12 @@ export class SearchIndexRepo {
 
   /** The searchable values of each user (empty for users without any). */
   async profiles(users: readonly string[]): Promise<SearchableFields[]> {
-    return (await this.#getMany<SearchableFields>(users.map(profileKey))).map((p) => p ?? {});
+    return (await this.store.getMany<SearchableFields>(users.map(profileKey))).map((p) => p ?? {});
   }
 
   /** Which of the users still have an account. */
   async existing(users: readonly string[]): Promise<boolean[]> {
-    return (await this.#getMany(users.map((u) => ["user", u]))).map((u) => u !== undefined);
-  }
-
-  async #getMany<T>(keys: Deno.KvKey[]): Promise<(T | undefined)[]> {
-    const chunks: Deno.KvKey[][] = [];
-    for (let i = 0; i < keys.length; i += GET_MANY_LIMIT) {
-      chunks.push(keys.slice(i, i + GET_MANY_LIMIT));
-    }
-    const results = await Promise.all(chunks.map((chunk) => this.store.kv.getMany<T[]>(chunk)));
-    return results.flat().map((e) => (e.value ?? undefined) as T | undefined);
+    return (await this.store.getMany(users.map((u) => ["user", u]))).map((u) => u !== undefined);
   }
 }
 

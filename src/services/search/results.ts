@@ -79,8 +79,8 @@ export class SearchResultRepo {
     const last = Math.floor((from + count - 1) / IDS_PER_KEY);
     const keys = [];
     for (let n = first; n <= last; n++) keys.push(pageKey(session, search.id, n));
-    const runs = await this.store.kv.getMany<string[][]>(keys);
-    const ids = runs.flatMap((r) => r.value ?? []);
+    const runs = await this.store.getMany<string[]>(keys);
+    const ids = runs.flatMap((r) => r ?? []);
     const offset = from - first * IDS_PER_KEY;
     return ids.slice(offset, offset + count);
   }
