@@ -43,7 +43,7 @@ import type { RemoteReceiver } from "../group/remote.ts";
 import type { Draft } from "../im/compose.ts";
 import { type GroupAddressing, sendToGroups } from "../im/seams.ts";
 import { SEEN_REMEMBERED_MS } from "./limits.ts";
-import type { RelayQueue } from "./queue.ts";
+import type { RelayQueue } from "../../federation/queue.ts";
 import { relayedContent, relayedDraft } from "./relayed_content.ts";
 
 /** The CSP primitive that serves each SSP group request, and the SubscribeType it stands for. */

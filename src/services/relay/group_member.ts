@@ -62,7 +62,7 @@ import {
   GROUP_REQUEST_TIMEOUT_MS,
   SEEN_REMEMBERED_MS,
 } from "./limits.ts";
-import type { RelayQueue } from "./queue.ts";
+import type { RelayQueue } from "../../federation/queue.ts";
 import { relayedContent, relayedDraft } from "./relayed_content.ts";
 
 interface Membership {

@@ -23,7 +23,7 @@ import type { Draft } from "../im/compose.ts";
 import type { GroupAddressing, GroupRecipient, RecipientOutcome } from "../im/seams.ts";
 import { GroupHome } from "./group_home.ts";
 import { GroupMember } from "./group_member.ts";
-import type { RelayQueue } from "./queue.ts";
+import type { RelayQueue } from "../../federation/queue.ts";
 
 export class GroupRelayService implements GroupRelay {
   readonly #server: ServerContext;

@@ -42,7 +42,7 @@ import type { InvitationRelay } from "../invite/relay.ts";
 import type { Invitation, InviteType, ReceivedInvitation } from "../invite/repo.ts";
 import { ATTRIBUTE_NAME } from "../presence/ids.ts";
 import { INVITE_TARGETS } from "./limits.ts";
-import type { RelayQueue } from "./queue.ts";
+import type { RelayQueue } from "../../federation/queue.ts";
 
 const outKey = (inviter: string, inviteId: string, invitee: string) => [
   "relay",

@@ -20,7 +20,7 @@ import type { Draft } from "../im/compose.ts";
 import { distribute } from "../im/distribute.ts";
 import type { RecipientOutcome } from "../im/seams.ts";
 import { SEEN_REMEMBERED_MS } from "./limits.ts";
-import type { RelayQueue } from "./queue.ts";
+import type { RelayQueue } from "../../federation/queue.ts";
 import { relayedContent, relayedDraft } from "./relayed_content.ts";
 import {
   type AwaitedReport,

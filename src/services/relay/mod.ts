@@ -28,7 +28,7 @@ import { GroupRelayService } from "./group_relay.ts";
 import { receiveDeliveryReport, receiveMessage, relayMessage } from "./messages.ts";
 import { InvitationRelayService } from "./invitations.ts";
 import { PresenceRelay } from "./presence.ts";
-import { RelayQueue } from "./queue.ts";
+import { RelayQueue } from "../../federation/queue.ts";
 import { collectRemoteReports } from "./reports.ts";
 
 export class Relay implements RemoteRelay {

@@ -53,7 +53,7 @@ import { subscribe, unsubscribe } from "../presence/subscriptions.ts";
 import type { Outcome } from "../presence/targets.ts";
 import { GET_PRESENCE_TIMEOUT_MS, PRESENCE_TARGETS } from "./limits.ts";
 import { readPresence } from "./presence_values.ts";
-import type { RelayQueue } from "./queue.ts";
+import type { RelayQueue } from "../../federation/queue.ts";
 
 /** A local user's subscription to a remote user, kept on the watcher's side. */
 interface RemoteSubscription {

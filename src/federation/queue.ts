@@ -17,14 +17,14 @@ import {
   sendMessageRequest,
   statusCode,
   statusDescription,
-} from "../../codec/ssp/mod.ts";
-import { type Federation, PeerRefused, PeerUnavailable } from "../../federation/federation.ts";
-import type { XmlElement } from "../../codec/xml/tree.ts";
-import type { ServerContext } from "../../session/server_context.ts";
-import { check, CommitConflict, del, type Mutation, set } from "../../store/kv.ts";
-import { sortableId } from "../../util/ids.ts";
-import { BATCH, RETRY_FIRST_MS, RETRY_MAX_MS } from "./limits.ts";
-import { reportToLocalSender, sentKey, type SentRecord } from "./reports.ts";
+} from "../codec/ssp/mod.ts";
+import { type Federation, PeerRefused, PeerUnavailable } from "./federation.ts";
+import type { XmlElement } from "../codec/xml/tree.ts";
+import type { ServerContext } from "../session/server_context.ts";
+import { check, CommitConflict, del, type Mutation, set } from "../store/kv.ts";
+import { sortableId } from "../util/ids.ts";
+import { BATCH, RETRY_FIRST_MS, RETRY_MAX_MS } from "../services/relay/limits.ts";
+import { reportToLocalSender, sentKey, type SentRecord } from "../services/relay/reports.ts";
 
 export type RelayJob =
   | { kind: "message"; message: RelayedMessage; giveUpAt: number }
