@@ -14,7 +14,7 @@ import { GroupRepo } from "../src/services/group/repo.ts";
 import { DEFAULT_GROUP_PROPERTIES } from "../src/services/group/properties.ts";
 import type { ElementObject, Primitive } from "../src/codec/csp/message.ts";
 import type { RequestContext } from "../src/session/handler.ts";
-import type { ServerContext } from "../src/session/server_context.ts";
+import type { ServerContext } from "../src/session/handler.ts";
 import type { Mutation } from "../src/store/kv.ts";
 import type { SessionRecord } from "../src/store/sessions.ts";
 import { hashPassword } from "../src/util/crypto.ts";

@@ -8,7 +8,6 @@
  *   npx -y deno@2.9.6 run -A scripts/bench_ssp.ts
  */
 import { MailboxRepo } from "../src/services/im/mailbox.ts";
-import type { Relay } from "../src/services/relay/mod.ts";
 import { sendMessageXml } from "../test/im/im_support.ts";
 import { startDomains } from "../test/ssp/ssp_support.ts";
 
@@ -43,7 +42,7 @@ try {
     await new Promise((r) => setTimeout(r, 5));
   }
   const remoteMs = performance.now() - start;
-  const relay = a.server.context.hooks.sspRelay as Relay;
+  const relay = a.server.federation!;
   const local = TOTAL / localMs * 1000;
   const remote = TOTAL / remoteMs * 1000;
   console.log(

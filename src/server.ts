@@ -8,11 +8,12 @@ import { DEFAULT_XML_LIMITS, type XmlLimits, type XmlTreeSource } from "./codec/
 import type { WbxmlTreeSource } from "./codec/wbxml/mod.ts";
 import { TsWbxmlTokenizer } from "./core/wbxml_tokenizer_ts.ts";
 import { wbxmlTreeSource } from "./core/wbxml_tree.ts";
-import { finishRemovals } from "./services/accounts.ts";
-import { serviceElements } from "./services/mod.ts";
+import { SspRelay } from "./federation/relay.ts";
+import { finishRemovals, removeUser } from "./services/accounts.ts";
+import { createElements } from "./services/mod.ts";
+import type { ServerContext, ServiceElement } from "./session/handler.ts";
 import { SessionLifecycle } from "./session/lifecycle.ts";
 import { Registry } from "./session/registry.ts";
-import type { ServerContext } from "./session/server_context.ts";
 import { claimStoreDomain } from "./store/domain.ts";
 import { Store } from "./store/kv.ts";
 import { OutboxRepo } from "./store/outbox.ts";
@@ -28,8 +29,16 @@ import { Sealer } from "./util/crypto.ts";
 export interface ImpsServer {
   app: Hono;
   context: ServerContext;
+  /** The service elements, made for this server (`services/mod.ts`). */
+  elements: readonly ServiceElement[];
+  /** The SSP transport, when federation is on. */
+  federation?: SspRelay;
   /** The key sealing passwords for digest login, and where it is kept. */
   key: ServerKey;
+  /** Removes a user's account at once (see `services/accounts.ts`). */
+  removeUser(userId: string): Promise<void>;
+  /** Finishes the removals begun (by the admin command, or cut short): the users removed. */
+  finishRemovals(): Promise<string[]>;
   /** Stops background work and closes the store once pending writes are committed. */
   close(): Promise<void>;
 }
@@ -56,9 +65,6 @@ export async function createServer(config: Config, options: ServerOptions): Prom
   const outbox = new OutboxRepo(store);
   const sessions = new SessionLifecycle(config, store, new SessionRepo(store), outbox);
   const registry = new Registry();
-  for (const element of serviceElements) {
-    registry.add(...element.modules).addAck(...element.acks ?? []);
-  }
   const context: ServerContext = {
     config,
     store,
@@ -69,7 +75,11 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     sealer: await Sealer.fromSecret(key.secret),
     hooks: {},
   };
-  for (const element of serviceElements) element.install?.(context);
+  const federation = config.federation ? new SspRelay(config, store) : undefined;
+  const elements = createElements(context, federation);
+  for (const element of elements) {
+    registry.add(...element.modules).addAck(...element.acks ?? []);
+  }
   if (key.created && await context.users.any()) {
     key.warning = "a new server key was made for a store that already has users: they gain " +
       "digest login at their next password login (or `deno task admin user passwd`); if the " +
@@ -94,7 +104,9 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     "/healthz",
     async (c) => await store.healthy() ? c.text("ok") : c.text("store unreachable", 503),
   );
-  for (const element of serviceElements) element.routes?.(app, context);
+  for (const element of elements) element.routes?.(app);
+  federation?.routes(app);
+  federation?.start();
   // CSP on any other path too, told by its Content-Type (after the elements' own routes).
   app.post("*", routeFor("csp", cspLimit, csp));
   app.onError((error, c) => {
@@ -106,7 +118,7 @@ export async function createServer(config: Config, options: ServerOptions): Prom
   const sweeper = sweepMs > 0
     ? setInterval(
       () =>
-        sessions.sweep().then(() => finishRemovals(context))
+        sessions.sweep().then(() => finishRemovals(context, elements))
           .catch((e) => console.error("session sweep failed:", e)),
       sweepMs,
     )
@@ -115,10 +127,15 @@ export async function createServer(config: Config, options: ServerOptions): Prom
   return {
     app,
     context,
+    elements,
+    federation,
     key,
+    removeUser: (userId) => removeUser(context, elements, userId),
+    finishRemovals: () => finishRemovals(context, elements),
     async close() {
       if (sweeper !== undefined) clearInterval(sweeper);
-      for (const element of serviceElements) await element.close?.(context);
+      for (const element of elements) await element.close?.();
+      await federation?.close();
       await store.close();
     },
   };

@@ -20,3 +20,8 @@ export const PIPELINE_DEPTH = 64;
 export const TOKEN_BYTES = 16;
 /** Pause before our LoginRequest once a peer dropped one sent sooner (Baraza's race), ms. */
 export const BARAZA_LOGIN_DELAY_MS = 1_000;
+/** Jobs of one peer sent at once (pipelined) in one round of its queue. */
+export const BATCH = 128;
+/** First and longest pause between attempts while a peer is unreachable, ms. */
+export const RETRY_FIRST_MS = 250;
+export const RETRY_MAX_MS = 60_000;

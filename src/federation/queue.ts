@@ -2,7 +2,9 @@
  * Outbound SSP work, kept in KV until the peer has it: ["relay", "out", domain, id]. Each peer's
  * queue is worked by one loop that sends a batch at once (pipelined on the connection pair),
  * deletes what the peer took, and while the peer is unreachable retries with growing pauses until
- * the work's give-up time, when the sender is told (DeliveryReport 542).
+ * the work's give-up time. What becomes of a job (the peer's answer, or that it was given up) is
+ * heard by the handler the element that queued it registered (`onSettled`): IM reports a message
+ * nobody took to its sender, the group element takes out members whose server is gone.
  *
  * Work that only the latest version of matters (a presence notification for one watcher) is kept
  * under a fixed coalescing key instead of a fresh id: a newer one replaces what is still waiting,
@@ -12,68 +14,85 @@
 import {
   type DeliveryStatus,
   deliveryStatusReport,
-  detailedResults,
   type RelayedMessage,
   sendMessageRequest,
   statusCode,
-  statusDescription,
 } from "../codec/ssp/mod.ts";
-import { type Federation, PeerRefused, PeerUnavailable } from "./federation.ts";
 import type { XmlElement } from "../codec/xml/tree.ts";
-import type { ServerContext } from "../session/server_context.ts";
-import { check, CommitConflict, del, type Mutation, set } from "../store/kv.ts";
+import { check, CommitConflict, del, type Mutation, set, type Store } from "../store/kv.ts";
 import { sortableId } from "../util/ids.ts";
-import { BATCH, RETRY_FIRST_MS, RETRY_MAX_MS } from "../services/relay/limits.ts";
-import { reportToLocalSender, sentKey, type SentRecord } from "../services/relay/reports.ts";
+import { type Federation, PeerRefused, PeerUnavailable } from "./federation.ts";
+import { BATCH, RETRY_FIRST_MS, RETRY_MAX_MS } from "./limits.ts";
 
-export type RelayJob =
+/** One SSP primitive for a peer domain. */
+export interface RelayJob {
+  /** `request`: the peer answers it; `notify`: it does not (presence notifications, reports). */
+  kind: "request" | "notify";
+  primitive: XmlElement;
+  /** When trying stops while the peer stays unreachable, epoch ms. */
+  giveUpAt: number;
+  /** Who hears what became of it: the name its handler is registered under, and its data. */
+  settle?: { by: string; data?: unknown };
+}
+
+/** What an element hears of the jobs it queued under its handler's name. */
+export interface SettleHandler {
+  /** The peer answered a request (whatever its status). Without this, an answer other than 200
+   * or 201 is logged. */
+  answered?(domain: string, job: RelayJob, answer: XmlElement): Promise<void>;
+  /** The job was given up: the domain is refused (516), or stayed unreachable until the job's
+   * give-up time (542). */
+  gaveUp?(domain: string, job: RelayJob, code: number, description: string): Promise<void>;
+}
+
+/**
+ * Jobs as earlier versions wrote them: an IM message or delivery report kept as data (made into
+ * SSP when sent), and requests that carried a group message copy or an AutoJoin.
+ */
+type EarlierJob =
   | { kind: "message"; message: RelayedMessage; giveUpAt: number }
   | { kind: "report"; report: DeliveryStatus; giveUpAt: number }
-  /**
-   * Any SSP request; its response is only checked for success (logged otherwise). `groupCopy`:
-   * it carries one of our groups' messages to these joined users of the peer's domain.
-   */
   | {
     kind: "request";
     primitive: XmlElement;
     giveUpAt: number;
-    groupCopy?: { groupId: string; receivers: string[] };
-    /** A JoinGroupRequest made for AutoJoin: the user is in once the group's server says yes. */
-    joins?: GroupJoin;
-  }
-  /** Any SSP request the peer sends no response to (a presence notification). */
-  | { kind: "notify"; primitive: XmlElement; giveUpAt: number };
+    groupCopy?: unknown;
+    joins?: unknown;
+  };
 
-export interface GroupJoin {
-  user: string;
-  groupId: string;
-  screenName: string;
-}
+/** The handler names those jobs settle by (registered by IM and the group element). */
+export const MESSAGE_SETTLED = "im.message";
+export const GROUP_COPY_SETTLED = "group.copy";
+export const GROUP_JOIN_SETTLED = "group.join";
 
 const outPrefix = ["relay", "out"];
 /** Prefix of coalescing keys: after every sortable (hex) id, so FIFO work goes first. */
 const COALESCED = "~";
 
 export class RelayQueue {
-  readonly #server: ServerContext;
+  readonly #store: Store;
+  readonly #domain: string;
   readonly #federation: Federation;
+  readonly #settlers = new Map<string, SettleHandler>();
   readonly #running = new Map<string, Promise<void>>();
   readonly #again = new Set<string>();
   readonly #sleeps = new Set<{ timer: ReturnType<typeof setTimeout>; wake(): void }>();
   #closed = false;
-  /** Told of a group message copy given up: its receivers' server is gone or refused. */
-  onGroupCopyLost?: (domain: string, groupId: string, receivers: string[]) => Promise<void>;
-  /** Told of a queued JoinGroupRequest the group's server took. */
-  onJoined?: (join: GroupJoin) => Promise<void>;
 
-  constructor(server: ServerContext, federation: Federation) {
-    this.#server = server;
+  constructor(store: Store, federation: Federation) {
+    this.#store = store;
+    this.#domain = federation.domain;
     this.#federation = federation;
   }
 
+  /** Lets `handler` hear what becomes of the jobs queued with `settle.by` = `name`. */
+  onSettled(name: string, handler: SettleHandler): void {
+    this.#settlers.set(name, handler);
+  }
+
   /**
-   * The mutation that queues `job` for `domain` (committed with the caller's own writes); with
-   * `coalesceKey`, it replaces the job of that key still waiting.
+   * The mutation that queues `job` for `domain` (committed with the caller's own writes, then
+   * `kick`); with `coalesceKey`, it replaces the job of that key still waiting.
    */
   enqueue(domain: string, job: RelayJob, coalesceKey?: string): Mutation {
     return set(
@@ -99,20 +118,20 @@ export class RelayQueue {
 
   /** How many jobs wait for `domain` (counted up to 10,000). */
   async waiting(domain: string): Promise<number> {
-    return (await this.#server.store.list([...outPrefix, domain], { limit: 10_000 })).length;
+    return (await this.#store.list([...outPrefix, domain], { limit: 10_000 })).length;
   }
 
   /** Restarts the queues of every domain with work left (after a restart). */
   async resume(): Promise<void> {
     const domains = new Set<string>();
-    for (const { key } of await this.#server.store.list(outPrefix)) domains.add(String(key[2]));
+    for (const { key } of await this.#store.list(outPrefix)) domains.add(String(key[2]));
     for (const domain of domains) this.kick(domain);
   }
 
   async #run(domain: string): Promise<void> {
     let pause = RETRY_FIRST_MS;
     while (!this.#closed) {
-      const jobs = await this.#server.store.list<RelayJob>([...outPrefix, domain], {
+      const jobs = await this.#store.list<RelayJob | EarlierJob>([...outPrefix, domain], {
         limit: BATCH,
       });
       if (jobs.length === 0) return;
@@ -127,34 +146,27 @@ export class RelayQueue {
   }
 
   /** One try at one job; false when the peer could not be reached (try again later). */
-  async #attempt(domain: string, key: Deno.KvKey, job: RelayJob): Promise<boolean> {
+  async #attempt(domain: string, key: Deno.KvKey, stored: RelayJob | EarlierJob): Promise<boolean> {
+    const job = this.#current(stored);
+    const settler = job.settle && this.#settlers.get(job.settle.by);
     try {
-      if (job.kind === "message") {
-        const answer = await this.#federation.request(
-          domain,
-          sendMessageRequest(this.#server.config.domain, job.message),
-        );
-        await this.#answered(job.message, answer);
-      } else if (job.kind === "report") {
-        await this.#federation.notify(
-          domain,
-          deliveryStatusReport(this.#server.config.domain, job.report),
-        );
-      } else if (job.kind === "request") {
+      if (job.kind === "request") {
         const answer = await this.#federation.request(domain, job.primitive);
-        const code = statusCode(answer);
-        if (job.joins && code === 200) await this.onJoined?.(job.joins);
-        if (code !== 200 && code !== 201) {
-          console.warn(
-            `relay: ${domain} answered ${job.primitive.name} with ${code ?? "no status"}`,
-          );
+        if (settler?.answered) await settler.answered(domain, job, answer);
+        else {
+          const code = statusCode(answer);
+          if (code !== 200 && code !== 201) {
+            console.warn(
+              `relay: ${domain} answered ${job.primitive.name} with ${code ?? "no status"}`,
+            );
+          }
         }
       } else {
         await this.#federation.notify(domain, job.primitive);
       }
     } catch (error) {
       if (error instanceof PeerRefused) {
-        await this.#failed(domain, job, 516, error.message);
+        await settler?.gaveUp?.(domain, job, 516, error.message);
       } else {
         // Any other failure of a POST (unreachable, connection closed without a reply, no
         // answer in time) is retried with backoff until the work's give-up time.
@@ -163,59 +175,51 @@ export class RelayQueue {
         }
         if (Date.now() < job.giveUpAt) return false;
         this.#federation.gaveUp(domain, `relayed work given up: ${(error as Error).message}`);
-        await this.#failed(domain, job, 542, `Not delivered: ${(error as Error).message}`);
+        await settler?.gaveUp?.(domain, job, 542, `Not delivered: ${(error as Error).message}`);
       }
     }
-    await this.#done(key, job);
+    await this.#done(key, stored);
     return true;
   }
 
+  /** A job as this version runs it, whichever version wrote it. */
+  #current(job: RelayJob | EarlierJob): RelayJob {
+    if (job.kind === "message") {
+      return {
+        kind: "request",
+        primitive: sendMessageRequest(this.#domain, job.message),
+        giveUpAt: job.giveUpAt,
+        settle: { by: MESSAGE_SETTLED, data: job.message },
+      };
+    }
+    if (job.kind === "report") {
+      return {
+        kind: "notify",
+        primitive: deliveryStatusReport(this.#domain, job.report),
+        giveUpAt: job.giveUpAt,
+      };
+    }
+    if ("groupCopy" in job && job.groupCopy) {
+      const { groupCopy, ...rest } = job;
+      return { ...rest, settle: { by: GROUP_COPY_SETTLED, data: groupCopy } };
+    }
+    if ("joins" in job && job.joins) {
+      const { joins, ...rest } = job;
+      return { ...rest, settle: { by: GROUP_JOIN_SETTLED, data: joins } };
+    }
+    return job as RelayJob;
+  }
+
   /** Removes a job the peer took, unless a coalesced one was replaced meanwhile (it goes next). */
-  async #done(key: Deno.KvKey, job: RelayJob): Promise<void> {
-    if (!String(key[3]).startsWith(COALESCED)) return await this.#server.store.write(del(key));
-    const entry = await this.#server.store.getEntry<RelayJob>(key);
+  async #done(key: Deno.KvKey, job: RelayJob | EarlierJob): Promise<void> {
+    if (!String(key[3]).startsWith(COALESCED)) return await this.#store.write(del(key));
+    const entry = await this.#store.getEntry<RelayJob>(key);
     if (entry === undefined || JSON.stringify(entry.value) !== JSON.stringify(job)) return;
     try {
-      await this.#server.store.write(check(key, entry.versionstamp), del(key));
+      await this.#store.write(check(key, entry.versionstamp), del(key));
     } catch (error) {
       if (!(error instanceof CommitConflict)) throw error;
     }
-  }
-
-  /** The peer's SendMessageResponse: recipients it refused are reported to the sender. */
-  async #answered(message: RelayedMessage, answer: XmlElement) {
-    const code = statusCode(answer) ?? 500;
-    if (code === 200) return;
-    const details = detailedResults(answer);
-    const named = new Set(details.flatMap((d) => d.userIds ?? []));
-    for (const d of details) {
-      for (const id of d.userIds ?? []) await this.#report(message, id, d.code);
-    }
-    if (code !== 201) {
-      for (const r of message.recipients) if (!named.has(r)) await this.#report(message, r, code);
-    }
-    if (code !== 201 && details.length === 0) {
-      console.warn(
-        `relay: ${message.messageId} refused: ${code} ${statusDescription(answer) ?? ""}`,
-      );
-    }
-  }
-
-  async #failed(domain: string, job: RelayJob, code: number, description: string) {
-    if (job.kind === "request" && job.groupCopy) {
-      const { groupId, receivers } = job.groupCopy;
-      await this.onGroupCopyLost?.(domain, groupId, receivers);
-    }
-    // Reports, subscriptions and notifications that cannot be sent are lost with their peer.
-    if (job.kind !== "message") return;
-    console.warn(`relay: giving up on ${job.message.messageId}: ${description}`);
-    for (const r of job.message.recipients) await this.#report(job.message, r, code);
-  }
-
-  async #report(message: RelayedMessage, recipient: string, code: number): Promise<void> {
-    if (!message.deliveryReport) return;
-    const sent = await this.#server.store.get<SentRecord>(sentKey(message.messageId));
-    if (sent) await reportToLocalSender(this.#server, sent, message.messageId, recipient, code);
   }
 
   #sleep(ms: number): Promise<void> {

@@ -15,14 +15,9 @@
  * The purge runs in the server because the server keeps views of the store in step with its own
  * commits: deleting under it from the admin process would leave them believing otherwise.
  */
-import type { ServerContext } from "../session/server_context.ts";
+import type { ServerContext, ServiceElement, UserDataSpec } from "../session/handler.ts";
 import type { SessionLifecycle } from "../session/lifecycle.ts";
 import { del, set, type Store } from "../store/kv.ts";
-import { serviceElements } from "./mod.ts";
-
-/** Where a user's data lies: under a key prefix (the key itself included), or, where nothing
- * indexes it by user, among the keys under `scan` whose part number `part` is the user. */
-export type UserDataSpec = { prefix: Deno.KvKey } | { scan: Deno.KvKey; part: number };
 
 /** Keys deleted per commit: well within KV's 1,000 mutations and 800 KiB per commit. */
 export const REMOVAL_BATCH = 200;
@@ -45,15 +40,18 @@ export async function beginRemoval(
 }
 
 /** Step 2 for every removal begun; returns the users whose removal finished. */
-export async function finishRemovals(server: ServerContext): Promise<string[]> {
+export async function finishRemovals(
+  server: ServerContext,
+  elements: readonly ServiceElement[],
+): Promise<string[]> {
   const finished = [];
   for (const { key } of await server.store.list(["user_removal"], { limit: 100 })) {
     const userId = String(key[1]);
     for (const session of await server.sessions.repo.listByUser(userId)) {
       await server.sessions.end(session, "disconnected");
     }
-    for (const element of serviceElements) {
-      for (const spec of await element.userData?.(server.store, userId) ?? []) {
+    for (const element of elements) {
+      for (const spec of await element.userData?.(userId) ?? []) {
         await deleteAll(server.store, spec, userId);
       }
     }
@@ -64,9 +62,13 @@ export async function finishRemovals(server: ServerContext): Promise<string[]> {
 }
 
 /** Both steps at once, in this process: effective here with its commit. */
-export async function removeUser(server: ServerContext, userId: string): Promise<void> {
+export async function removeUser(
+  server: ServerContext,
+  elements: readonly ServiceElement[],
+  userId: string,
+): Promise<void> {
   await beginRemoval(server.store, server.sessions, userId);
-  await finishRemovals(server);
+  await finishRemovals(server, elements);
 }
 
 async function deleteAll(store: Store, spec: UserDataSpec, userId: string): Promise<void> {

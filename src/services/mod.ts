@@ -1,50 +1,43 @@
 /**
- * The service elements this server runs. Each one brings its primitive modules, the handlers of
- * its acknowledgements, an `install` step for hooks into the session life (e.g. presence
- * updates OnlineStatus when a session starts or ends), and the HTTP routes it serves besides
- * `POST /csp` (shared content, the server-to-server binding).
+ * The service elements this server runs, made for one server: each one is created with the
+ * server's context, and what it needs of another element (declared in its `hooks.ts`) is filled
+ * in here. Elements are made in the order their session hooks run.
  */
-import type { Hono } from "hono";
-import type { AckModule, PrimitiveModule } from "../session/handler.ts";
-import type { ServerContext } from "../session/server_context.ts";
-import type { Store } from "../store/kv.ts";
-import type { UserDataSpec } from "./accounts.ts";
+import type { SspRelay } from "../federation/relay.ts";
+import type { ServerContext, ServiceElement } from "../session/handler.ts";
 import { accessModules } from "./access/mod.ts";
 import { contentElement } from "./content/mod.ts";
 import { groupElement } from "./group/mod.ts";
 import { imElement } from "./im/mod.ts";
 import { inviteElement } from "./invite/mod.ts";
+import type { LegacyElement } from "./legacy.ts";
 import { presenceElement } from "./presence/mod.ts";
-import { relayElement } from "./relay/mod.ts";
+import { createRelayElement } from "./relay/mod.ts";
 import { searchElement } from "./search/mod.ts";
 
-export interface ServiceElement {
-  name: string;
-  modules: PrimitiveModule[];
-  acks?: AckModule[];
-  install?(server: ServerContext): void;
-  routes?(app: Hono, server: ServerContext): void;
-  /** Stops the element's background work (connections, timers) before the store closes. */
-  close?(server: ServerContext): Promise<void>;
-  /**
-   * Where the element keeps what belongs to a user, for removing the account (see
-   * `accounts.ts`): read from the store alone, in the order to delete, the entries it reads to
-   * find the rest (indexes) last, so that a removal cut short finds the rest again.
-   */
-  userData?(store: Store, userId: string): Promise<UserDataSpec[]>;
-}
-
-export const serviceElements: ServiceElement[] = [
-  {
+/** Every element of a server, with the SSP transport when federation is on. */
+export function createElements(server: ServerContext, federation?: SspRelay): ServiceElement[] {
+  const access: LegacyElement = {
     name: "access",
     modules: accessModules,
     userData: (_store, userId) => Promise.resolve([{ prefix: ["login_nonce", userId] }]),
-  },
-  presenceElement,
-  imElement,
-  groupElement,
-  searchElement,
-  contentElement,
-  inviteElement,
-  relayElement,
-];
+  };
+  return [
+    ...[access, presenceElement, imElement, groupElement, searchElement, contentElement]
+      .map((element) => adopt(server, element)),
+    adopt(server, inviteElement),
+    createRelayElement(server, federation),
+  ];
+}
+
+function adopt(server: ServerContext, element: LegacyElement): ServiceElement {
+  element.install?.(server);
+  const { routes, userData } = element;
+  return {
+    name: element.name,
+    modules: element.modules,
+    acks: element.acks,
+    routes: routes && ((app) => routes(app, server)),
+    userData: userData && ((userId) => userData(server.store, userId)),
+  };
+}

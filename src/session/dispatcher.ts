@@ -6,9 +6,7 @@
 import type { CspMessage, CspTransaction, Primitive } from "../codec/csp/message.ts";
 import { isKnownPrimitive } from "../codec/csp/mod.ts";
 import { CommitConflict, type Mutation, type Store } from "../store/kv.ts";
-import type { HandlerReply, RequestContext } from "./handler.ts";
-import { functionKey } from "./registry.ts";
-import type { ServerContext } from "./server_context.ts";
+import type { HandlerReply, RequestContext, ServerContext } from "./handler.ts";
 import { ProtocolError, result, status } from "./status.ts";
 
 /** More transactions than this in one message are refused: bounded work per request. */
@@ -119,7 +117,8 @@ async function runRequest(
     return status(400, "TransactionID missing");
   }
   const agreed = ctx.session?.services;
-  if (agreed && module.function && !agreed.includes(functionKey(module.function))) {
+  const leaf = agreed && ctx.server.registry.functionKey(module);
+  if (leaf && !agreed.includes(leaf)) {
     return status(506);
   }
   try {

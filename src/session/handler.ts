@@ -1,13 +1,76 @@
 /**
- * What a service element plugs into the session layer: one module per primitive, found by the
- * primitive's element name, plus handlers for the client's acknowledgements of
- * server-originated transactions.
+ * What a service element plugs into the session layer, and what it gets from it. An element
+ * (`ServiceElement`) is made once per server from the `ServerContext`; it brings one module per
+ * primitive (`PrimitiveModule`, found by the primitive's element name), handlers for the
+ * client's acknowledgements of server-originated transactions (`AckModule`), the HTTP routes it
+ * serves besides `POST /csp`, and where it keeps what belongs to a user.
  */
+import type { Hono } from "hono";
+import type { Config } from "../config.ts";
 import type { CspTransaction, CspVersion, ElementObject, Primitive } from "../codec/csp/message.ts";
-import type { Mutation } from "../store/kv.ts";
-import type { OutboxEntry } from "../store/outbox.ts";
+import type { Mutation, Store } from "../store/kv.ts";
+import type { OutboxEntry, OutboxRepo } from "../store/outbox.ts";
 import type { SessionRecord } from "../store/sessions.ts";
-import type { ServerContext } from "./server_context.ts";
+import type { UserRepo } from "../store/users.ts";
+import type { Sealer } from "../util/crypto.ts";
+import type { SessionLifecycle } from "./lifecycle.ts";
+
+/** Everything a service element may use of the server, built once per server. */
+export interface ServerContext {
+  config: Config;
+  store: Store;
+  users: UserRepo;
+  sessions: SessionLifecycle;
+  outbox: OutboxRepo;
+  registry: PrimitiveRegistry;
+  /** Seals passwords for digest login with the server key (IMPS_SECRET or the key file). */
+  sealer: Sealer;
+  hooks: ServiceHooks;
+}
+
+/** What elements not made per server yet offer each other, by declaration merging. */
+// deno-lint-ignore no-empty-interface
+export interface ServiceHooks {}
+
+/** The primitives the server answers, found by name (`session/registry.ts`). */
+export interface PrimitiveRegistry {
+  /** The module answering `name` in `version`, if any. */
+  primitive(name: string, version: CspVersion): PrimitiveModule | undefined;
+  /** The handler of acknowledgements queued under `name`. */
+  ack(name: string): AckModule | undefined;
+  /** Function leaves implemented for a version, as `Feature/Group/LEAF` keys. */
+  implemented(version: CspVersion): Set<string>;
+  /** The `Feature/Group/LEAF` key of the leaf a module needs agreed, if it needs one. */
+  functionKey(module: PrimitiveModule): string | undefined;
+}
+
+/**
+ * A service element as the server runs it: made once per server (`createPresence(server,
+ * hooks)`, …) with its storage and its state, and wired to the other elements through its
+ * `hooks` by `services/mod.ts`.
+ */
+export interface ServiceElement {
+  /** The element's name, as its folder under `src/services/` is named. */
+  readonly name: string;
+  /** One module per primitive the element answers. */
+  readonly modules: readonly PrimitiveModule[];
+  /** Handlers of the client's acknowledgements of what the element sends. */
+  readonly acks?: readonly AckModule[];
+  /** HTTP routes the element serves besides `POST /csp` (shared content). */
+  routes?(app: Hono): void;
+  /** Stops the element's background work (timers) before the store closes. */
+  close?(): Promise<void>;
+  /**
+   * Where the element keeps what belongs to a user, for removing the account (see
+   * `services/accounts.ts`): read from the store alone, in the order to delete, the entries it
+   * reads to find the rest (indexes) last, so that a removal cut short finds the rest again.
+   */
+  userData?(userId: string): Promise<UserDataSpec[]>;
+}
+
+/** Where a user's data lies: under a key prefix (the key itself included), or, where nothing
+ * indexes it by user, among the keys under `scan` whose part number `part` is the user. */
+export type UserDataSpec = { prefix: Deno.KvKey } | { scan: Deno.KvKey; part: number };
 
 export interface RequestContext {
   server: ServerContext;

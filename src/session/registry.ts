@@ -1,20 +1,27 @@
 /** The primitives this server implements, found by element name, and the Functions tree they make. */
 import type { CspVersion, ElementObject } from "../codec/csp/message.ts";
-import type { AckModule, FunctionPath, PrimitiveModule } from "./handler.ts";
+import type { AckModule, FunctionPath, PrimitiveModule, PrimitiveRegistry } from "./handler.ts";
 
-export class Registry {
+export class Registry implements PrimitiveRegistry {
   readonly #primitives = new Map<string, PrimitiveModule>();
   readonly #acks = new Map<string, AckModule>();
+  /** Each module's function key, made once: every request checks its module's. */
+  readonly #functionKeys = new Map<PrimitiveModule, string>();
 
-  add(...modules: PrimitiveModule[]): this {
+  add(...modules: readonly PrimitiveModule[]): this {
     for (const m of modules) {
       if (this.#primitives.has(m.name)) throw new Error(`primitive ${m.name} registered twice`);
       this.#primitives.set(m.name, m);
+      if (m.function) this.#functionKeys.set(m, functionKey(m.function));
     }
     return this;
   }
 
-  addAck(...modules: AckModule[]): this {
+  functionKey(module: PrimitiveModule): string | undefined {
+    return this.#functionKeys.get(module);
+  }
+
+  addAck(...modules: readonly AckModule[]): this {
     for (const m of modules) this.#acks.set(m.name, m);
     return this;
   }
@@ -40,13 +47,9 @@ export class Registry {
   }
 }
 
-/** Keys of the paths modules declare, made once: every request checks its module's. */
-const pathKeys = new WeakMap<FunctionPath, string>();
-
+/** A function path as its `Feature/Group/LEAF` key. */
 export function functionKey(path: FunctionPath): string {
-  let key = pathKeys.get(path);
-  if (key === undefined) pathKeys.set(path, key = path.join("/"));
-  return key;
+  return path.join("/");
 }
 
 /** Builds `WVCSPFeat{Feature{Group{LEAF}}}` from `Feature/Group/LEAF` keys, in a stable order. */

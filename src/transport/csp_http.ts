@@ -15,7 +15,7 @@ import type { CspMessage } from "../codec/csp/message.ts";
 import { wbxmlEncoding, type WbxmlTreeSource } from "../codec/wbxml/mod.ts";
 import type { XmlLimits, XmlTreeSource } from "../codec/xml/tree.ts";
 import { dispatch } from "../session/dispatcher.ts";
-import type { ServerContext } from "../session/server_context.ts";
+import type { ServerContext } from "../session/handler.ts";
 import { status } from "../session/status.ts";
 
 export interface CspEndpointOptions {

@@ -4,12 +4,7 @@
  * starts empty. Over processes: the admin command removes, the running server purges.
  */
 import assert from "node:assert/strict";
-import {
-  finishRemovals,
-  REMOVAL_BATCH,
-  removalPending,
-  removeUser,
-} from "../../src/services/accounts.ts";
+import { REMOVAL_BATCH, removalPending } from "../../src/services/accounts.ts";
 import type { Mutation } from "../../src/store/kv.ts";
 import { contentApi, randomBytes, uploadOk } from "../content/support.ts";
 import { createGroup, joinOk } from "../group/support.ts";
@@ -70,7 +65,7 @@ Deno.test("alice is removed: her session and her id stop at once, nothing of her
   const { phone, bob } = await aliceWithEverything(h);
   assert.notDeepEqual(await keysNaming(h, "alice"), []);
 
-  await removeUser(h.server.context, ALICE);
+  await h.server.removeUser(ALICE);
   assert.equal((await phone.send("<GetMessageList-Request/>")).code, 604, "her session is over");
   assert.equal((await send(bob, [ALICE], "still there?")).code, 531, "her id is unknown");
   assert.deepEqual(await keysNaming(h, "alice"), []);
@@ -104,11 +99,11 @@ Deno.test("a removal cut short by a crash is finished by the next sweep, in comm
     if (++commits === 3) return Promise.reject(new Error("power cut"));
     return write(...mutations);
   };
-  await assert.rejects(removeUser(h.server.context, ALICE), /power cut/);
+  await assert.rejects(h.server.removeUser(ALICE), /power cut/);
   assert.ok(await removalPending(store, ALICE), "the removal record outlives the crash");
   assert.notDeepEqual(await keysNaming(h, "alice"), [], "cut short");
 
-  assert.deepEqual(await finishRemovals(h.server.context), [ALICE]);
+  assert.deepEqual(await h.server.finishRemovals(), [ALICE]);
   assert.deepEqual(await keysNaming(h, "alice"), []);
   assert.equal(await removalPending(store, ALICE), false);
   assert.ok(largest <= REMOVAL_BATCH, `a commit of ${largest} mutations`);

@@ -6,7 +6,6 @@
 import assert from "node:assert/strict";
 import { obj, str } from "../../src/session/values.ts";
 import { mailboxOf } from "../../src/services/im/delivery.ts";
-import { Relay } from "../../src/services/relay/mod.ts";
 import { sendOk } from "../im/im_support.ts";
 import { freePort, pollFor, sspUrl, startNode } from "./ssp_support.ts";
 import { md5, post, setup, token, Wire } from "./wire_support.ts";
@@ -162,7 +161,7 @@ for (const pairs of [1, 3]) {
         assert.ok(Date.now() < deadline, "every message arrives");
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
-      const relay = a.server.context.hooks.sspRelay as Relay;
+      const relay = a.server.federation!;
       assert.ok(relay.federation.maxDepth > 8, `POSTs pipelined (${relay.federation.maxDepth})`);
       if (pairs === 1) assert.equal(proxy.accepted, 1);
       else {assert.ok(

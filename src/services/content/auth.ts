@@ -3,7 +3,7 @@
  * header of the CSP HTTP binding) or `Authorization: Bearer <SessionID>`. A session answered as
  * valid to CSP is valid here; anything else is 401.
  */
-import type { ServerContext } from "../../session/server_context.ts";
+import type { ServerContext } from "../../session/handler.ts";
 import type { SessionRecord } from "../../store/sessions.ts";
 
 /** Wider than the hex ids this server issues, narrow enough to keep hostile values out of KV keys. */

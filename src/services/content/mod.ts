@@ -4,8 +4,8 @@
  * (`routes.ts`); CSP messages, invitations and group properties carry only the URL.
  */
 import type { Store } from "../../store/kv.ts";
-import type { UserDataSpec } from "../accounts.ts";
-import type { ServiceElement } from "../mod.ts";
+import type { UserDataSpec } from "../../session/handler.ts";
+import type { LegacyElement as ServiceElement } from "../legacy.ts";
 import { contentRoutes } from "./routes.ts";
 import { sharedContent } from "./sharing.ts";
 

@@ -12,7 +12,7 @@
  * exactly like an item that does not exist, so strangers cannot probe for ids.
  */
 import type { Context, Hono } from "hono";
-import type { ServerContext } from "../../session/server_context.ts";
+import type { ServerContext } from "../../session/handler.ts";
 import { randomHex } from "../../util/ids.ts";
 import { authenticate } from "./auth.ts";
 import { MAX_CONTENT_BYTES, MAX_CONTENT_TYPE, QUOTA_BYTES, QUOTA_ITEMS } from "./limits.ts";

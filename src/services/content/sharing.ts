@@ -5,7 +5,7 @@
  * sharedContent`; only the owner's own references grant access, so forwarding a link does not
  * widen who may read it.
  */
-import type { ServerContext } from "../../session/server_context.ts";
+import type { ServerContext } from "../../session/handler.ts";
 import type { Mutation } from "../../store/kv.ts";
 import { type ContentItem, ContentRepo } from "./repo.ts";
 
@@ -24,7 +24,7 @@ export interface SharedContent {
   shareMutations(sharer: string, texts: readonly string[], audience: Audience): Promise<Mutation[]>;
 }
 
-declare module "../../session/server_context.ts" {
+declare module "../../session/handler.ts" {
   interface ServiceHooks {
     sharedContent?: SharedContent;
   }

@@ -27,7 +27,7 @@ export interface GroupDirectory {
   admitInvitee(groupId: string, userId: string): Promise<void>;
 }
 
-declare module "../../session/server_context.ts" {
+declare module "../../session/handler.ts" {
   interface ServiceHooks {
     groupDirectory?: GroupDirectory;
   }

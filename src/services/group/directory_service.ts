@@ -3,7 +3,7 @@
  * search over public searchable groups, and the membership questions of invitations and shared
  * content.
  */
-import type { ServerContext } from "../../session/server_context.ts";
+import type { ServerContext } from "../../session/handler.ts";
 import { parseUserId } from "../../util/userid.ts";
 import { GROUP_DOES_NOT_EXIST, NOT_JOINED, REJECTED } from "./codes.ts";
 import type { GroupDirectory, GroupSearchCriterion } from "./directory.ts";

@@ -7,7 +7,7 @@
  */
 import type { ElementObject } from "../../codec/csp/message.ts";
 import type { PrimitiveModule, RequestContext } from "../../session/handler.ts";
-import type { ServerContext } from "../../session/server_context.ts";
+import type { ServerContext } from "../../session/handler.ts";
 import { ProtocolError } from "../../session/status.ts";
 import { bool, obj } from "../../session/values.ts";
 import type { SessionRecord } from "../../store/sessions.ts";

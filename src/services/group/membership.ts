@@ -3,7 +3,7 @@
  * session ending, a kick, a ban, auto-join at login): the joined list and screen names change,
  * subscribed users get a GroupChangeNotice, and an AutoDelete group goes with its last user.
  */
-import type { ServerContext } from "../../session/server_context.ts";
+import type { ServerContext } from "../../session/handler.ts";
 import { ProtocolError } from "../../session/status.ts";
 import type { Mutation } from "../../store/kv.ts";
 import { GROUP_FULL, GROUP_TEXT, SCREEN_NAME_IN_USE } from "./codes.ts";

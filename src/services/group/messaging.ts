@@ -6,7 +6,7 @@
  * PrivateMessaging allow it. Receivers may be users of other domains (IM hands them to the relay);
  * a group of another domain is answered as such, for the relay to take the message there.
  */
-import type { ServerContext } from "../../session/server_context.ts";
+import type { ServerContext } from "../../session/handler.ts";
 import type {
   GroupAudience,
   GroupMessaging,

@@ -4,10 +4,10 @@
  * outbox, and group messaging through IM. It offers the directory (`hooks.groupDirectory`) and
  * group delivery (`hooks.groupMessaging`); `hooks.groupRelay` is where other domains plug in.
  */
-import type { ServerContext } from "../../session/server_context.ts";
+import type { ServerContext } from "../../session/handler.ts";
 import type { Store } from "../../store/kv.ts";
-import type { UserDataSpec } from "../accounts.ts";
-import type { ServiceElement } from "../mod.ts";
+import type { UserDataSpec } from "../../session/handler.ts";
+import type { LegacyElement as ServiceElement } from "../legacy.ts";
 import { createGroupRequest, deleteGroupRequest } from "./create_group.ts";
 import { groupDirectory } from "./directory_service.ts";
 import { GroupRepo } from "./repo.ts";

@@ -6,7 +6,7 @@
  */
 import type { CspVersion, ElementObject, Primitive } from "../../codec/csp/message.ts";
 import { describe } from "../../session/status.ts";
-import type { ServerContext } from "../../session/server_context.ts";
+import type { ServerContext } from "../../session/handler.ts";
 import type { Mutation } from "../../store/kv.ts";
 import { parseUserId } from "../../util/userid.ts";
 import type { NewOutboxEntry } from "../../store/outbox.ts";

@@ -29,7 +29,7 @@ export interface GroupRelay {
   flush(): void;
 }
 
-declare module "../../session/server_context.ts" {
+declare module "../../session/handler.ts" {
   interface ServiceHooks {
     groupRelay?: GroupRelay;
   }

@@ -3,7 +3,7 @@
  * not send to the owner; with the grant list in use, only its users may. Presence will ask the
  * same question through `isBlocked`.
  */
-import type { ServerContext } from "../../session/server_context.ts";
+import type { ServerContext } from "../../session/handler.ts";
 import { set, type Store } from "../../store/kv.ts";
 import { RECENT_MS } from "./limits.ts";
 

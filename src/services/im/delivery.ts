@@ -5,7 +5,7 @@
  * session takes pushes: it lives only in those sessions' queues (see `pushedGroupCopyMutations`).
  */
 import { str } from "../../session/values.ts";
-import type { ServerContext } from "../../session/server_context.ts";
+import type { ServerContext } from "../../session/handler.ts";
 import { CommitConflict, type Kept, type Mutation, type Store } from "../../store/kv.ts";
 import type { NewOutboxEntry } from "../../store/outbox.ts";
 import type { SessionRecord } from "../../store/sessions.ts";

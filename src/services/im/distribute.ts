@@ -4,7 +4,7 @@
  * caller answers; other domains and groups go to their seams; every recipient gets an outcome.
  */
 import type { ElementObject } from "../../codec/csp/message.ts";
-import type { ServerContext } from "../../session/server_context.ts";
+import type { ServerContext } from "../../session/handler.ts";
 import { describe, ProtocolError } from "../../session/status.ts";
 import { parseUserId, type UserAddress } from "../../util/userid.ts";
 import { isBlocked } from "./blocking.ts";

@@ -5,7 +5,7 @@
  * takes messages, under its MessageID as TransactionID. Nothing is queued per session, so nothing
  * is withdrawn when a message leaves the mailbox: the view of it follows the commit that took it.
  */
-import type { ServerContext } from "../../session/server_context.ts";
+import type { ServerContext } from "../../session/handler.ts";
 import { type OutboxEntry, type OutboxFeed, RESEND_AFTER_MS } from "../../store/outbox.ts";
 import { type Kept, RangeViews } from "../../store/range_views.ts";
 import {

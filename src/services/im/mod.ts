@@ -5,8 +5,8 @@
  * a DeliveryReport learns which. Every new session picks up what its user has waiting.
  */
 import type { AckModule, PrimitiveModule } from "../../session/handler.ts";
-import type { ServerContext } from "../../session/server_context.ts";
-import type { ServiceElement } from "../mod.ts";
+import type { ServerContext } from "../../session/handler.ts";
+import type { LegacyElement as ServiceElement } from "../legacy.ts";
 import { messageAck, messageDelivered, reportAck } from "./acknowledge.ts";
 import { blockEntityRequest, blockUserRequest, getBlockedListRequest } from "./block_list.ts";
 import { mailboxOf, pickUp } from "./delivery.ts";

@@ -3,7 +3,7 @@
  * (`server.hooks.sspRelay`; without it each of those recipients gets 516 rather than a pretended
  * success) and the group element for group recipients (through `server.hooks.groupMessaging`).
  */
-import type { ServerContext } from "../../session/server_context.ts";
+import type { ServerContext } from "../../session/handler.ts";
 import type { Mutation } from "../../store/kv.ts";
 import type { SessionRecord } from "../../store/sessions.ts";
 import { parseUserId, type UserAddress } from "../../util/userid.ts";
@@ -91,7 +91,7 @@ export interface GroupMessaging {
   ): Promise<GroupAudience | GroupRefusal | RemoteGroup>;
 }
 
-declare module "../../session/server_context.ts" {
+declare module "../../session/handler.ts" {
   interface ServiceHooks {
     groupMessaging?: GroupMessaging;
   }

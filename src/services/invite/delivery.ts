@@ -4,7 +4,7 @@
  * invited (or answered) gets everything still valid at the next login.
  */
 import type { AckModule } from "../../session/handler.ts";
-import type { ServerContext } from "../../session/server_context.ts";
+import type { ServerContext } from "../../session/handler.ts";
 import type { Mutation } from "../../store/kv.ts";
 import type { SessionRecord } from "../../store/sessions.ts";
 import { inviteUserRequest } from "./presentation.ts";

@@ -4,7 +4,7 @@
  * for its Validity. An invitation answered 200 is stored for every local invitee and reaches
  * them at once or at their next login.
  */
-import type { ServiceElement } from "../mod.ts";
+import type { LegacyElement as ServiceElement } from "../legacy.ts";
 import { cancelInviteRequest } from "./cancel.ts";
 import { deliveredAck, noticeAck, pickUp } from "./delivery.ts";
 import { inviteRequest } from "./invite.ts";

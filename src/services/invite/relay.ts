@@ -3,7 +3,7 @@
  * `server.hooks.invitationRelay`. Until one is installed every such recipient is answered 516
  * (domain not supported) in the inviter's DetailedResult, as IM does for its messages.
  */
-import type { ServerContext } from "../../session/server_context.ts";
+import type { ServerContext } from "../../session/handler.ts";
 import type { UserAddress } from "../../util/userid.ts";
 import type { RecipientOutcome } from "./outcomes.ts";
 import type { Answer } from "./presentation.ts";
@@ -22,7 +22,7 @@ export interface InvitationRelay {
   answer?(invitation: ReceivedInvitation, answer: Answer): Promise<void>;
 }
 
-declare module "../../session/server_context.ts" {
+declare module "../../session/handler.ts" {
   interface ServiceHooks {
     invitationRelay?: InvitationRelay;
   }

@@ -3,8 +3,8 @@
  * subscriptions, authorisation and presence delivery through the session outbox.
  */
 import type { Store } from "../../store/kv.ts";
-import type { UserDataSpec } from "../accounts.ts";
-import type { ServiceElement } from "../mod.ts";
+import type { UserDataSpec } from "../../session/handler.ts";
+import type { LegacyElement as ServiceElement } from "../legacy.ts";
 import {
   createAttributeListRequest,
   deleteAttributeListRequest,

@@ -7,7 +7,7 @@
  * domains. A new session also receives the authorisation requests still waiting for the user's
  * answer.
  */
-import type { ServerContext } from "../../session/server_context.ts";
+import type { ServerContext } from "../../session/handler.ts";
 import type { SessionRecord } from "../../store/sessions.ts";
 import { obj } from "../../session/values.ts";
 import {

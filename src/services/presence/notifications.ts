@@ -14,7 +14,7 @@
  */
 import type { ElementObject } from "../../codec/csp/message.ts";
 import type { PrimitiveModule } from "../../session/handler.ts";
-import type { ServerContext } from "../../session/server_context.ts";
+import type { ServerContext } from "../../session/handler.ts";
 import { ProtocolError, status } from "../../session/status.ts";
 import { obj, strs } from "../../session/values.ts";
 import { del, type Mutation, set } from "../../store/kv.ts";

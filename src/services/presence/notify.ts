@@ -4,7 +4,7 @@
  * with their own writes (`commitAll`), so a 200 answer means the notifications are queued too.
  */
 import type { ElementObject, Primitive } from "../../codec/csp/message.ts";
-import type { ServerContext } from "../../session/server_context.ts";
+import type { ServerContext } from "../../session/handler.ts";
 import type { Mutation, Store } from "../../store/kv.ts";
 import type { NewOutboxEntry } from "../../store/outbox.ts";
 import type { SessionRecord } from "../../store/sessions.ts";

@@ -5,7 +5,7 @@
  * re-notifications of one user also run one at a time, so their notifications are committed in
  * the order of the changes and the last one queued shows the latest presence.
  */
-import type { ServerContext } from "../../session/server_context.ts";
+import type { ServerContext } from "../../session/handler.ts";
 import type { Store } from "../../store/kv.ts";
 import { changedAttributes, type PresenceAttributes } from "./attributes.ts";
 import { commitAll, notifyWatchers } from "./notify.ts";

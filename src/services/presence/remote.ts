@@ -42,7 +42,7 @@ export interface RemotePresence {
   ): Promise<void>;
 }
 
-declare module "../../session/server_context.ts" {
+declare module "../../session/handler.ts" {
   interface ServiceHooks {
     remotePresence?: RemotePresence;
   }

@@ -2,7 +2,7 @@
  * Subscribing and unsubscribing one watcher to one user, shared by SubscribePresence (users and
  * whole contact lists) and ListManage (contacts added to an auto-subscribed list).
  */
-import type { ServerContext } from "../../session/server_context.ts";
+import type { ServerContext } from "../../session/handler.ts";
 import type { Mutation } from "../../store/kv.ts";
 import { type AttributeSelection, intersect, visiblePart } from "./attributes.ts";
 import { decideFor } from "./authorization.ts";

@@ -30,9 +30,10 @@ import {
   type WelcomeNoteData,
 } from "../../codec/ssp/mod.ts";
 import type { XmlElement } from "../../codec/xml/tree.ts";
-import type { Federation } from "../../federation/federation.ts";
+import { GROUP_COPY_SETTLED } from "../../federation/queue.ts";
+import type { SspTransport } from "../../federation/relay.ts";
 import type { HandlerReply, RequestContext } from "../../session/handler.ts";
-import type { ServerContext } from "../../session/server_context.ts";
+import type { ServerContext } from "../../session/handler.ts";
 import { describe, ProtocolError } from "../../session/status.ts";
 import { all, int, obj, str } from "../../session/values.ts";
 import type { Mutation } from "../../store/kv.ts";
@@ -43,7 +44,6 @@ import type { RemoteReceiver } from "../group/remote.ts";
 import type { Draft } from "../im/compose.ts";
 import { type GroupAddressing, sendToGroups } from "../im/seams.ts";
 import { SEEN_REMEMBERED_MS } from "./limits.ts";
-import type { RelayQueue } from "../../federation/queue.ts";
 import { relayedContent, relayedDraft } from "./relayed_content.ts";
 
 /** The CSP primitive that serves each SSP group request, and the SubscribeType it stands for. */
@@ -77,15 +77,13 @@ const seenKey = (peer: string, messageId: string) => ["relay", "group", "in", pe
 
 export class GroupHome {
   readonly #server: ServerContext;
-  readonly #federation: Federation;
-  readonly #queue: RelayQueue;
+  readonly #transport: SspTransport;
   /** Domains with notices queued by mutations not known to be committed yet (see `flush`). */
   readonly #pending = new Set<string>();
 
-  constructor(server: ServerContext, federation: Federation, queue: RelayQueue) {
+  constructor(server: ServerContext, transport: SspTransport) {
     this.#server = server;
-    this.#federation = federation;
-    this.#queue = queue;
+    this.#transport = transport;
   }
 
   // ---- A peer's requests -----------------------------------------------------------------------
@@ -187,11 +185,16 @@ export class GroupHome {
         ? { groupId: addressing.groupId, receivers: users }
         : undefined;
       mutations.push(
-        this.#queue.enqueue(domain, { kind: "request", primitive, giveUpAt, groupCopy }),
+        this.#transport.enqueue(domain, {
+          kind: "request",
+          primitive,
+          giveUpAt,
+          ...(groupCopy ? { settle: { by: GROUP_COPY_SETTLED, data: groupCopy } } : {}),
+        }),
       );
     }
     await this.#server.store.write(...mutations);
-    for (const domain of byDomain.keys()) this.#queue.kick(domain);
+    for (const domain of byDomain.keys()) this.#transport.send(domain);
   }
 
   /**
@@ -242,7 +245,7 @@ export class GroupHome {
   /** Sends what the mutations queued; each caller flushes after its own commit, so a queue
    * never looks before the work it is kicked for is there. */
   flush(): void {
-    for (const domain of this.#pending) this.#queue.kick(domain);
+    for (const domain of this.#pending) this.#transport.send(domain);
     this.#pending.clear();
   }
 
@@ -251,7 +254,7 @@ export class GroupHome {
   /** A notice the peer sends no answer to (Baraza answers none), as presence notifications. */
   #queued(domain: string, primitive: XmlElement): Mutation {
     this.#pending.add(domain);
-    return this.#queue.enqueue(domain, {
+    return this.#transport.enqueue(domain, {
       kind: "notify",
       primitive,
       giveUpAt: Date.now() + this.#giveUpMs(),
@@ -262,7 +265,7 @@ export class GroupHome {
     const byDomain = new Map<string, string[]>();
     for (const user of users) {
       const address = parseUserId(user, this.#server.config.domain);
-      if (!address || !this.#federation.peers.allowed(address.domain)) continue;
+      if (!address || !this.#transport.allowed(address.domain)) continue;
       byDomain.set(address.domain, [...byDomain.get(address.domain) ?? [], address.id]);
     }
     return byDomain;

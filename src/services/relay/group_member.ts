@@ -33,9 +33,10 @@ import {
   statusDescription,
 } from "../../codec/ssp/mod.ts";
 import type { XmlElement } from "../../codec/xml/tree.ts";
-import { type Federation, PeerRefused, PeerUnavailable } from "../../federation/federation.ts";
+import { GROUP_JOIN_SETTLED } from "../../federation/queue.ts";
+import { PeerRefused, PeerUnavailable, type SspTransport } from "../../federation/relay.ts";
 import type { HandlerReply, RequestContext } from "../../session/handler.ts";
-import type { ServerContext } from "../../session/server_context.ts";
+import type { ServerContext } from "../../session/handler.ts";
 import { describe, ProtocolError, status } from "../../session/status.ts";
 import { all, bool, obj, str } from "../../session/values.ts";
 import { del, type Mutation, set } from "../../store/kv.ts";
@@ -62,7 +63,6 @@ import {
   GROUP_REQUEST_TIMEOUT_MS,
   SEEN_REMEMBERED_MS,
 } from "./limits.ts";
-import type { RelayQueue } from "../../federation/queue.ts";
 import { relayedContent, relayedDraft } from "./relayed_content.ts";
 
 interface Membership {
@@ -93,6 +93,13 @@ const ASKED_AS: Record<string, GroupRequestName> = {
   "CreateGroup-Request": "CreateGroupRequest",
 };
 
+/** A JoinGroupRequest queued for AutoJoin: the user is in once the group's server says yes. */
+export interface GroupJoin {
+  user: string;
+  groupId: string;
+  screenName: string;
+}
+
 /** A group of another domain the user rejoins at each login (own property AutoJoin T). */
 interface AutoJoin {
   screenName: string;
@@ -103,20 +110,18 @@ const autoJoinKey = (user: string, groupId: string) => [...autoJoinPrefix(user),
 
 export class GroupMember {
   readonly #server: ServerContext;
-  readonly #federation: Federation;
-  readonly #queue: RelayQueue;
+  readonly #transport: SspTransport;
 
-  constructor(server: ServerContext, federation: Federation, queue: RelayQueue) {
+  constructor(server: ServerContext, transport: SspTransport) {
     this.#server = server;
-    this.#federation = federation;
-    this.#queue = queue;
+    this.#transport = transport;
   }
 
   // ---- A local user's requests -----------------------------------------------------------------
 
   async forward(ctx: RequestContext, groupId: string, request: Primitive): Promise<HandlerReply> {
     const domain = parseGroupId(groupId, this.#server.config.domain)!.domain;
-    if (!this.#federation.peers.allowed(domain)) {
+    if (!this.#transport.allowed(domain)) {
       return status(516, `Domain ${domain} is not federated with`);
     }
     const user = ctx.session!.userId;
@@ -125,7 +130,7 @@ export class GroupMember {
     // so also while it is down) and the user is out at once.
     if (request.name === "LeaveGroup-Request" && await this.#membership(user, groupId)) {
       await this.#server.store.write(...this.#leaveMutations(user, groupId, domain));
-      this.#queue.kick(domain);
+      this.#transport.send(domain);
       return leaveResponse(groupId);
     }
     const type = str(body.SubscribeType)?.trim().toUpperCase();
@@ -141,7 +146,7 @@ export class GroupMember {
     );
     let answer: XmlElement;
     try {
-      answer = await withTimeout(this.#federation.request(domain, primitive), domain);
+      answer = await withTimeout(this.#transport.request(domain, primitive), domain);
     } catch (error) {
       if (error instanceof PeerRefused) return status(516, error.message);
       if (error instanceof PeerUnavailable) {
@@ -281,21 +286,21 @@ export class GroupMember {
           screenName: value.screenName,
         },
       );
-      mutations.push(this.#queue.enqueue(domain, {
+      mutations.push(this.#transport.enqueue(domain, {
         kind: "request",
         primitive,
         giveUpAt: Date.now() + AUTO_JOIN_GIVE_UP_MS,
-        joins: { user, groupId, screenName: value.screenName },
+        settle: { by: GROUP_JOIN_SETTLED, data: { user, groupId, screenName: value.screenName } },
       }));
       domains.add(domain);
     }
     if (mutations.length === 0) return;
     await commitChunked(this.#server, mutations);
-    for (const domain of domains) this.#queue.kick(domain);
+    for (const domain of domains) this.#transport.send(domain);
   }
 
   /** The group's server took a queued join (AutoJoin): the user is in. */
-  async joined(join: { user: string; groupId: string; screenName: string }): Promise<void> {
+  async joined(join: GroupJoin): Promise<void> {
     if ((await this.#server.sessions.repo.listByUser(join.user)).length === 0) return;
     await this.#server.store.write(
       set(membershipKey(join.user, join.groupId), {
@@ -321,7 +326,7 @@ export class GroupMember {
       code,
       ...(description ? { description } : {}),
     });
-    if (!this.#federation.peers.allowed(address.domain)) {
+    if (!this.#transport.allowed(address.domain)) {
       return outcome(516, `Domain ${address.domain} is not federated with`);
     }
     if (!await this.#membership(draft.sender, address.id)) {
@@ -334,12 +339,12 @@ export class GroupMember {
       sender: draft.sender,
       recipientName: recipient.screenName,
     };
-    await this.#server.store.write(this.#queue.enqueue(address.domain, {
+    await this.#server.store.write(this.#transport.enqueue(address.domain, {
       kind: "request",
       primitive: groupMessageRequest(this.#server.config.domain, message),
       giveUpAt: Math.min(draft.expiresAt ?? Infinity, now + this.#giveUpMs()),
     }));
-    this.#queue.kick(address.domain);
+    this.#transport.send(address.domain);
     return outcome(200);
   }
 
@@ -358,7 +363,7 @@ export class GroupMember {
     }
     if (mutations.length === 0) return;
     await commitChunked(this.#server, mutations);
-    for (const domain of domains) this.#queue.kick(domain);
+    for (const domain of domains) this.#transport.send(domain);
   }
 
   // ---- What a group's server sends -------------------------------------------------------------
@@ -487,7 +492,7 @@ export class GroupMember {
   #leaveMutations(user: string, groupId: string, domain: string): Mutation[] {
     return [
       del(membershipKey(user, groupId)),
-      this.#queue.enqueue(domain, {
+      this.#transport.enqueue(domain, {
         kind: "request",
         primitive: groupRequest("LeaveGroupRequest", this.#server.config.domain, user, groupId),
         giveUpAt: Date.now() + this.#giveUpMs(),

@@ -9,11 +9,13 @@ import {
   readGroupMessageRequest,
   sendMessageResponse,
   status,
+  statusCode,
 } from "../../codec/ssp/mod.ts";
+import { GROUP_COPY_SETTLED, GROUP_JOIN_SETTLED } from "../../federation/queue.ts";
 import type { XmlElement } from "../../codec/xml/tree.ts";
-import type { Federation } from "../../federation/federation.ts";
+import type { SspTransport } from "../../federation/relay.ts";
 import type { HandlerReply, RequestContext } from "../../session/handler.ts";
-import type { ServerContext } from "../../session/server_context.ts";
+import type { ServerContext } from "../../session/handler.ts";
 import type { Mutation } from "../../store/kv.ts";
 import type { UserAddress } from "../../util/userid.ts";
 import { parseGroupId } from "../group/ids.ts";
@@ -22,26 +24,41 @@ import type { GroupRelay, RemoteReceiver } from "../group/remote.ts";
 import type { Draft } from "../im/compose.ts";
 import type { GroupAddressing, GroupRecipient, RecipientOutcome } from "../im/seams.ts";
 import { GroupHome } from "./group_home.ts";
-import { GroupMember } from "./group_member.ts";
-import type { RelayQueue } from "../../federation/queue.ts";
+import { type GroupJoin, GroupMember } from "./group_member.ts";
 
 export class GroupRelayService implements GroupRelay {
   readonly #server: ServerContext;
   readonly #home: GroupHome;
   readonly #member: GroupMember;
 
-  constructor(server: ServerContext, federation: Federation, queue: RelayQueue) {
+  constructor(server: ServerContext, transport: SspTransport) {
     this.#server = server;
-    this.#home = new GroupHome(server, federation, queue);
-    this.#member = new GroupMember(server, federation, queue);
+    this.#home = new GroupHome(server, transport);
+    this.#member = new GroupMember(server, transport);
     for (const name of GROUP_REQUESTS) {
-      federation.handle(name, (peer, p) => this.#home.serve(peer, name, p));
+      transport.handle(name, (peer, p) => this.#home.serve(peer, name, p));
     }
-    federation.handle("GroupChangeNotice", (peer, p) => this.#member.noticed(peer, p));
-    federation.handle("LeaveGroupIndication", (peer, p) => this.#member.removed(peer, p));
+    transport.handle("GroupChangeNotice", (peer, p) => this.#member.noticed(peer, p));
+    transport.handle("LeaveGroupIndication", (peer, p) => this.#member.removed(peer, p));
     server.sessions.onEnd((session) => this.#member.leaveAll(session));
     server.sessions.onStart((session) => this.#member.autoJoin(session));
-    queue.onJoined = (join) => this.#member.joined(join);
+    transport.onSettled(GROUP_JOIN_SETTLED, {
+      answered: async (domain, job, answer) => {
+        const code = statusCode(answer);
+        if (code === 200) await this.#member.joined(job.settle!.data as GroupJoin);
+        else if (code !== 201) {
+          console.warn(
+            `relay: ${domain} answered ${job.primitive.name} with ${code ?? "no status"}`,
+          );
+        }
+      },
+    });
+    transport.onSettled(GROUP_COPY_SETTLED, {
+      gaveUp: (domain, job) => {
+        const { groupId, receivers } = job.settle!.data as { groupId: string; receivers: string[] };
+        return this.#home.dropUnreachable(domain, groupId, receivers);
+      },
+    });
   }
 
   forward(ctx: RequestContext, groupId: string, request: Primitive): Promise<HandlerReply> {
@@ -54,10 +71,6 @@ export class GroupRelayService implements GroupRelay {
 
   removalMutations(groupId: string, users: string[], code: number, reason: string): Mutation[] {
     return this.#home.removalMutations(groupId, users, code, reason);
-  }
-
-  dropUnreachable(domain: string, groupId: string, receivers: string[]): Promise<void> {
-    return this.#home.dropUnreachable(domain, groupId, receivers);
   }
 
   flush(): void {

@@ -45,7 +45,7 @@ export interface RemoteRelay {
   ): void;
 }
 
-declare module "../../session/server_context.ts" {
+declare module "../../session/handler.ts" {
   interface ServiceHooks {
     sspRelay?: RemoteRelay;
   }

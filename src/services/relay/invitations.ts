@@ -23,8 +23,8 @@ import {
   status,
 } from "../../codec/ssp/mod.ts";
 import type { XmlElement } from "../../codec/xml/tree.ts";
-import type { Federation } from "../../federation/federation.ts";
-import type { ServerContext } from "../../session/server_context.ts";
+import type { SspTransport } from "../../federation/relay.ts";
+import type { ServerContext } from "../../session/handler.ts";
 import { describe } from "../../session/status.ts";
 import { del, type Mutation } from "../../store/kv.ts";
 import { parseUserId, type UserAddress } from "../../util/userid.ts";
@@ -42,7 +42,6 @@ import type { InvitationRelay } from "../invite/relay.ts";
 import type { Invitation, InviteType, ReceivedInvitation } from "../invite/repo.ts";
 import { ATTRIBUTE_NAME } from "../presence/ids.ts";
 import { INVITE_TARGETS } from "./limits.ts";
-import type { RelayQueue } from "../../federation/queue.ts";
 
 const outKey = (inviter: string, inviteId: string, invitee: string) => [
   "relay",
@@ -57,16 +56,14 @@ const TYPES: readonly string[] = ["GR", "IM", "PR", "SC"];
 
 export class InvitationRelayService implements InvitationRelay {
   readonly #server: ServerContext;
-  readonly #federation: Federation;
-  readonly #queue: RelayQueue;
+  readonly #transport: SspTransport;
 
-  constructor(server: ServerContext, federation: Federation, queue: RelayQueue) {
+  constructor(server: ServerContext, transport: SspTransport) {
     this.#server = server;
-    this.#federation = federation;
-    this.#queue = queue;
-    federation.handle("InviteRequest", (peer, p) => this.#invited(peer, p));
-    federation.handle("CancelInviteRequest", (peer, p) => this.#cancelled(peer, p));
-    federation.handle("InviteResponse", (peer, p) => this.#answered(peer, p));
+    this.#transport = transport;
+    transport.handle("InviteRequest", (peer, p) => this.#invited(peer, p));
+    transport.handle("CancelInviteRequest", (peer, p) => this.#cancelled(peer, p));
+    transport.handle("InviteResponse", (peer, p) => this.#answered(peer, p));
   }
 
   // ---- Inviter's side --------------------------------------------------------------------------
@@ -86,7 +83,7 @@ export class InvitationRelayService implements InvitationRelay {
       giveUpAt: Math.min(invitation.expiresAt, now + this.#server.config.sspGiveUpS * 1000),
     });
     for (const r of recipients) {
-      if (!this.#federation.peers.allowed(r.domain)) {
+      if (!this.#transport.allowed(r.domain)) {
         outcomes.push(refused(r, 516, `Domain ${r.domain} is not federated with`));
         continue;
       }
@@ -99,7 +96,7 @@ export class InvitationRelayService implements InvitationRelay {
             value: invitation,
             expireIn: Math.max(1000, invitation.expiresAt - now),
           },
-          this.#queue.enqueue(
+          this.#transport.enqueue(
             r.domain,
             job(sspInvite(this.#server.config.domain, {
               ...relayedFields(invitation, now),
@@ -114,7 +111,7 @@ export class InvitationRelayService implements InvitationRelay {
         }
         mutations.push(
           del(key),
-          this.#queue.enqueue(
+          this.#transport.enqueue(
             r.domain,
             job(sspCancelInvite(this.#server.config.domain, {
               inviteId: invitation.inviteId,
@@ -129,7 +126,7 @@ export class InvitationRelayService implements InvitationRelay {
       peers.add(r.domain);
     }
     await commitChunked(this.#server, mutations);
-    for (const peer of peers) this.#queue.kick(peer);
+    for (const peer of peers) this.#transport.send(peer);
     return outcomes;
   }
 
@@ -181,9 +178,9 @@ export class InvitationRelayService implements InvitationRelay {
     });
     const giveUpAt = Date.now() + this.#server.config.sspGiveUpS * 1000;
     await this.#server.store.write(
-      this.#queue.enqueue(inviter.domain, { kind: "request", primitive, giveUpAt }),
+      this.#transport.enqueue(inviter.domain, { kind: "request", primitive, giveUpAt }),
     );
-    this.#queue.kick(inviter.domain);
+    this.#transport.send(inviter.domain);
   }
 
   /** A peer's invitation: kept and handed to each invitee of ours as a local one would be. */

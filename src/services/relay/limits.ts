@@ -1,10 +1,5 @@
 /** Tunables of the relay between CSP and SSP. */
 
-/** Jobs of one peer sent at once (pipelined) in one round of its queue. */
-export const BATCH = 128;
-/** First and longest pause between attempts while a peer is unreachable, ms. */
-export const RETRY_FIRST_MS = 250;
-export const RETRY_MAX_MS = 60_000;
 /** How often remote senders' delivery reports are looked for, ms. */
 export const REPORT_SCAN_MS = 200;
 /** How long a relayed message id is remembered against duplicates, ms. */

@@ -5,14 +5,20 @@
  */
 import {
   type DetailedResult,
+  detailedResults,
   readDeliveryStatusReport,
   readSendMessageRequest,
+  type RelayedMessage,
+  sendMessageRequest,
   sendMessageResponse,
   status,
+  statusCode,
+  statusDescription,
 } from "../../codec/ssp/mod.ts";
+import { MESSAGE_SETTLED, type SettleHandler } from "../../federation/queue.ts";
 import type { XmlElement } from "../../codec/xml/tree.ts";
-import type { Federation } from "../../federation/federation.ts";
-import type { ServerContext } from "../../session/server_context.ts";
+import type { SspTransport } from "../../federation/relay.ts";
+import type { ServerContext } from "../../session/handler.ts";
 import { describe, ProtocolError } from "../../session/status.ts";
 import type { Mutation } from "../../store/kv.ts";
 import { parseUserId, type UserAddress } from "../../util/userid.ts";
@@ -20,7 +26,6 @@ import type { Draft } from "../im/compose.ts";
 import { distribute } from "../im/distribute.ts";
 import type { RecipientOutcome } from "../im/seams.ts";
 import { SEEN_REMEMBERED_MS } from "./limits.ts";
-import type { RelayQueue } from "../../federation/queue.ts";
 import { relayedContent, relayedDraft } from "./relayed_content.ts";
 import {
   type AwaitedReport,
@@ -33,8 +38,7 @@ import {
 /** Queues a local user's message for its remote recipients; answers each recipient. */
 export async function relayMessage(
   server: ServerContext,
-  federation: Federation,
-  queue: RelayQueue,
+  transport: SspTransport,
   draft: Draft,
   content: string,
   recipients: UserAddress[],
@@ -42,7 +46,7 @@ export async function relayMessage(
   const outcomes: RecipientOutcome[] = [];
   const byDomain = new Map<string, string[]>();
   for (const r of recipients) {
-    if (!federation.peers.allowed(r.domain)) {
+    if (!transport.allowed(r.domain)) {
       outcomes.push({
         kind: "UserID",
         id: r.id,
@@ -51,7 +55,7 @@ export async function relayMessage(
       });
       continue;
     }
-    if (!byDomain.has(r.domain) && !await federation.peers.exists(r.domain)) {
+    if (!byDomain.has(r.domain) && !await transport.exists(r.domain)) {
       // Nothing to queue for: no server will ever take it, so the sender hears it now.
       outcomes.push({
         kind: "UserID",
@@ -70,14 +74,23 @@ export async function relayMessage(
   const giveUpAt = Math.min(draft.expiresAt ?? Infinity, now + server.config.sspGiveUpS * 1000);
   const mutations: Mutation[] = [];
   for (const [domain, ids] of byDomain) {
-    mutations.push(queue.enqueue(domain, {
-      kind: "message",
+    const message: RelayedMessage = {
+      ...relayedContent(draft, content, now),
+      sender: draft.sender,
+      recipients: ids,
+      deliveryReport: draft.deliveryReport,
+    };
+    mutations.push(transport.enqueue(domain, {
+      kind: "request",
+      primitive: sendMessageRequest(server.config.domain, message),
       giveUpAt,
-      message: {
-        ...relayedContent(draft, content, now),
-        sender: draft.sender,
-        recipients: ids,
-        deliveryReport: draft.deliveryReport,
+      settle: {
+        by: MESSAGE_SETTLED,
+        data: {
+          messageId: message.messageId,
+          recipients: ids,
+          deliveryReport: draft.deliveryReport,
+        } satisfies Settled,
       },
     }));
   }
@@ -97,7 +110,7 @@ export async function relayMessage(
     });
   }
   await server.store.write(...mutations);
-  for (const domain of byDomain.keys()) queue.kick(domain);
+  for (const domain of byDomain.keys()) transport.send(domain);
   return outcomes;
 }
 
@@ -220,4 +233,49 @@ export async function receiveDeliveryReport(
     Math.min(r.at, Date.now()),
   );
   return status(200, describe(200));
+}
+
+/** What a queued message keeps for what becomes of it (earlier versions kept the whole
+ * message, which has these too). */
+interface Settled {
+  messageId: string;
+  recipients: string[];
+  deliveryReport: boolean;
+}
+
+/**
+ * What becomes of a queued message: recipients the peer refused, and all of them when the
+ * message is given up, are reported to a sender who asked (DeliveryReport).
+ */
+export function messageSettler(server: ServerContext): SettleHandler {
+  const report = async (message: Settled, recipient: string, code: number) => {
+    if (!message.deliveryReport) return;
+    const sent = await server.store.get<SentRecord>(sentKey(message.messageId));
+    if (sent) await reportToLocalSender(server, sent, message.messageId, recipient, code);
+  };
+  return {
+    async answered(_domain, job, answer) {
+      const message = job.settle!.data as Settled;
+      const code = statusCode(answer) ?? 500;
+      if (code === 200) return;
+      const details = detailedResults(answer);
+      const named = new Set(details.flatMap((d) => d.userIds ?? []));
+      for (const d of details) {
+        for (const id of d.userIds ?? []) await report(message, id, d.code);
+      }
+      if (code !== 201) {
+        for (const r of message.recipients) if (!named.has(r)) await report(message, r, code);
+      }
+      if (code !== 201 && details.length === 0) {
+        console.warn(
+          `relay: ${message.messageId} refused: ${code} ${statusDescription(answer) ?? ""}`,
+        );
+      }
+    },
+    async gaveUp(_domain, job, code, description) {
+      const message = job.settle!.data as Settled;
+      console.warn(`relay: giving up on ${message.messageId}: ${description}`);
+      for (const r of message.recipients) await report(message, r, code);
+    },
+  };
 }

@@ -30,9 +30,9 @@ import {
 } from "../../codec/ssp/mod.ts";
 import { DEFAULT_XML_LIMITS, type XmlElement } from "../../codec/xml/tree.ts";
 import type { Core } from "../../core/mod.ts";
-import type { Federation } from "../../federation/federation.ts";
+import type { SspTransport } from "../../federation/relay.ts";
 import type { RequestContext } from "../../session/handler.ts";
-import type { ServerContext } from "../../session/server_context.ts";
+import type { ServerContext } from "../../session/handler.ts";
 import { describe } from "../../session/status.ts";
 import { del, type Mutation, set } from "../../store/kv.ts";
 import { parseUserId, type UserAddress } from "../../util/userid.ts";
@@ -53,7 +53,6 @@ import { subscribe, unsubscribe } from "../presence/subscriptions.ts";
 import type { Outcome } from "../presence/targets.ts";
 import { GET_PRESENCE_TIMEOUT_MS, PRESENCE_TARGETS } from "./limits.ts";
 import { readPresence } from "./presence_values.ts";
-import type { RelayQueue } from "../../federation/queue.ts";
 
 /** A local user's subscription to a remote user, kept on the watcher's side. */
 interface RemoteSubscription {
@@ -80,30 +79,23 @@ const encoder = new TextEncoder();
 
 export class PresenceRelay implements RemotePresence {
   readonly #server: ServerContext;
-  readonly #federation: Federation;
-  readonly #queue: RelayQueue;
+  readonly #transport: SspTransport;
   readonly #core: Promise<Core>;
   /** Per remote watcher, the tail of its (un)subscriptions being served, so they apply in the
    * order they arrived. */
   readonly #chains = new Map<string, Promise<unknown>>();
 
-  constructor(
-    server: ServerContext,
-    federation: Federation,
-    queue: RelayQueue,
-    core: Promise<Core>,
-  ) {
+  constructor(server: ServerContext, transport: SspTransport) {
     this.#server = server;
-    this.#federation = federation;
-    this.#queue = queue;
-    this.#core = core;
-    federation.handle("SubscribeRequest", (peer, p) => this.#inOrder(peer, p, this.#subscribed));
-    federation.handle(
+    this.#transport = transport;
+    this.#core = transport.core;
+    transport.handle("SubscribeRequest", (peer, p) => this.#inOrder(peer, p, this.#subscribed));
+    transport.handle(
       "UnsubscribeRequest",
       (peer, p) => this.#inOrder(peer, p, this.#unsubscribed),
     );
-    federation.handle("GetPresenceRequest", (peer, p) => this.#presenceAsked(peer, p));
-    federation.handle("PresenceNotification", (peer, p) => this.#notified(peer, p));
+    transport.handle("GetPresenceRequest", (peer, p) => this.#presenceAsked(peer, p));
+    transport.handle("PresenceNotification", (peer, p) => this.#notified(peer, p));
   }
 
   // ---- Watcher's side --------------------------------------------------------------------------
@@ -118,7 +110,7 @@ export class PresenceRelay implements RemotePresence {
     const watcher = ctx.session!.userId;
     const byDomain = new Map<string, string[]>();
     for (const target of targets) {
-      if (!this.#federation.peers.allowed(target.domain)) {
+      if (!this.#transport.allowed(target.domain)) {
         outcome.failUser(516, target.id, `Domain ${target.domain} is not federated with`);
         continue;
       }
@@ -148,10 +140,10 @@ export class PresenceRelay implements RemotePresence {
       const primitive = operation === "subscribe"
         ? subscribeRequest(domain, watcher, ids, names(attributes))
         : unsubscribeRequest(domain, watcher, ids);
-      mutations.push(this.#queue.enqueue(peer, { kind: "request", primitive, giveUpAt }));
+      mutations.push(this.#transport.enqueue(peer, { kind: "request", primitive, giveUpAt }));
     }
     await commitAll(this.#server.store, mutations);
-    for (const peer of byDomain.keys()) this.#queue.kick(peer);
+    for (const peer of byDomain.keys()) this.#transport.send(peer);
     return [];
   }
 
@@ -166,7 +158,7 @@ export class PresenceRelay implements RemotePresence {
     const answers = await Promise.all([...byDomain].map(async ([peer, ids]) => {
       try {
         const answer = await withTimeout(
-          this.#federation.request(
+          this.#transport.request(
             peer,
             getPresenceRequest(domain, watcher, ids, names(attributes)),
           ),
@@ -258,7 +250,7 @@ export class PresenceRelay implements RemotePresence {
       };
       const primitive = sspPresenceNotification(domain, [watcher.id], [value]);
       mutations.push(
-        this.#queue.enqueue(
+        this.#transport.enqueue(
           peer,
           { kind: "notify", primitive, giveUpAt },
           `presence ${owner} ${watcher.id}`,
@@ -267,7 +259,7 @@ export class PresenceRelay implements RemotePresence {
       peers.add(peer);
     }
     await commitAll(store, mutations);
-    for (const peer of peers) this.#queue.kick(peer);
+    for (const peer of peers) this.#transport.send(peer);
   }
 
   /** Runs a peer's (un)subscription after the ones that arrived before it for the same watcher. */

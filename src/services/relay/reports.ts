@@ -4,7 +4,7 @@
  * sender, the report IM keeps here when our recipient disposes of the message is picked up and
  * sent back over SSP (DeliveryStatusReport).
  */
-import type { ServerContext } from "../../session/server_context.ts";
+import type { ServerContext } from "../../session/handler.ts";
 import { del, type Mutation, set } from "../../store/kv.ts";
 import { type ImAckData, mailboxOf, REPORT_ACK } from "../im/delivery.ts";
 import type { Outcome, StoredReport } from "../im/mailbox.ts";

@@ -4,7 +4,7 @@
  */
 import type { ElementObject } from "../../codec/csp/message.ts";
 import type { GroupSearchKey } from "../group/directory.ts";
-import type { ServerContext } from "../../session/server_context.ts";
+import type { ServerContext } from "../../session/handler.ts";
 import { ProtocolError } from "../../session/status.ts";
 import { all, obj, str } from "../../session/values.ts";
 import { isProfileElement, matches, normalize, type ProfileElement } from "./fields.ts";

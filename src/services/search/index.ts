@@ -9,7 +9,7 @@
  *
  * USER_ID needs no index of its own: the accounts (`["user", id]`) are already ordered by id.
  */
-import type { ServerContext } from "../../session/server_context.ts";
+import type { ServerContext } from "../../session/handler.ts";
 import { del, type Mutation, set, type Store } from "../../store/kv.ts";
 import { type ProfileElement, type SearchableFields, terms } from "./fields.ts";
 

@@ -4,9 +4,9 @@
  * per session and handed out in pages.
  */
 import type { ElementValue } from "../../codec/csp/message.ts";
-import type { ServerContext } from "../../session/server_context.ts";
+import type { ServerContext } from "../../session/handler.ts";
 import type { Mutation } from "../../store/kv.ts";
-import type { ServiceElement } from "../mod.ts";
+import type { LegacyElement as ServiceElement } from "../legacy.ts";
 import { searchableFields } from "./fields.ts";
 import { searchIndexOf, SearchIndexRepo } from "./index.ts";
 import { SearchResultRepo } from "./results.ts";
@@ -19,7 +19,7 @@ export type PresenceChanged = (
   presence: Readonly<Record<string, ElementValue | ElementValue[] | undefined>>,
 ) => Promise<Mutation[]>;
 
-declare module "../../session/server_context.ts" {
+declare module "../../session/handler.ts" {
   interface ServiceHooks {
     presenceChanged?: PresenceChanged;
   }

@@ -1,0 +1,18 @@
+/** Elements not made per server yet (a step of the move to per-server elements). */
+import type { Hono } from "hono";
+import type {
+  AckModule,
+  PrimitiveModule,
+  ServerContext,
+  UserDataSpec,
+} from "../session/handler.ts";
+import type { Store } from "../store/kv.ts";
+
+export interface LegacyElement {
+  name: string;
+  modules: PrimitiveModule[];
+  acks?: AckModule[];
+  install?(server: ServerContext): void;
+  routes?(app: Hono, server: ServerContext): void;
+  userData?(store: Store, userId: string): Promise<UserDataSpec[]>;
+}
