@@ -10,8 +10,8 @@ import { TsWbxmlTokenizer } from "./core/wbxml_tokenizer_ts.ts";
 import { wbxmlTreeSource } from "./core/wbxml_tree.ts";
 import { SspRelay } from "./federation/relay.ts";
 import { finishRemovals, removeUser } from "./services/accounts.ts";
-import { createElements } from "./services/mod.ts";
-import type { ServerContext, ServiceElement } from "./session/handler.ts";
+import { createElements, elementList, type Elements } from "./services/mod.ts";
+import type { ServerContext } from "./session/handler.ts";
 import { SessionLifecycle } from "./session/lifecycle.ts";
 import { Registry } from "./session/registry.ts";
 import { claimStoreDomain } from "./store/domain.ts";
@@ -30,7 +30,7 @@ export interface ImpsServer {
   app: Hono;
   context: ServerContext;
   /** The service elements, made for this server (`services/mod.ts`). */
-  elements: readonly ServiceElement[];
+  elements: Elements;
   /** The SSP transport, when federation is on. */
   federation?: SspRelay;
   /** The key sealing passwords for digest login, and where it is kept. */
@@ -77,7 +77,8 @@ export async function createServer(config: Config, options: ServerOptions): Prom
   };
   const federation = config.federation ? new SspRelay(config, store) : undefined;
   const elements = createElements(context, federation);
-  for (const element of elements) {
+  const list = elementList(elements);
+  for (const element of list) {
     registry.add(...element.modules).addAck(...element.acks ?? []);
   }
   if (key.created && await context.users.any()) {
@@ -104,7 +105,7 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     "/healthz",
     async (c) => await store.healthy() ? c.text("ok") : c.text("store unreachable", 503),
   );
-  for (const element of elements) element.routes?.(app);
+  for (const element of list) element.routes?.(app);
   federation?.routes(app);
   federation?.start();
   // CSP on any other path too, told by its Content-Type (after the elements' own routes).
@@ -118,7 +119,7 @@ export async function createServer(config: Config, options: ServerOptions): Prom
   const sweeper = sweepMs > 0
     ? setInterval(
       () =>
-        sessions.sweep().then(() => finishRemovals(context, elements))
+        sessions.sweep().then(() => finishRemovals(context, list))
           .catch((e) => console.error("session sweep failed:", e)),
       sweepMs,
     )
@@ -130,11 +131,11 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     elements,
     federation,
     key,
-    removeUser: (userId) => removeUser(context, elements, userId),
-    finishRemovals: () => finishRemovals(context, elements),
+    removeUser: (userId) => removeUser(context, list, userId),
+    finishRemovals: () => finishRemovals(context, list),
     async close() {
       if (sweeper !== undefined) clearInterval(sweeper);
-      for (const element of elements) await element.close?.();
+      for (const element of list) await element.close?.();
       await federation?.close();
       await store.close();
     },

@@ -16,3 +16,9 @@ export interface LegacyElement {
   routes?(app: Hono, server: ServerContext): void;
   userData?(store: Store, userId: string): Promise<UserDataSpec[]>;
 }
+
+declare module "../session/handler.ts" {
+  interface ServiceHooks {
+    sharedContent?: import("./content/sharing.ts").Sharing;
+  }
+}

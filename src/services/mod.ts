@@ -6,7 +6,7 @@
 import type { SspRelay } from "../federation/relay.ts";
 import type { ServerContext, ServiceElement } from "../session/handler.ts";
 import { accessModules } from "./access/mod.ts";
-import { contentElement } from "./content/mod.ts";
+import { type ContentElement, createContent } from "./content/mod.ts";
 import { groupElement } from "./group/mod.ts";
 import { imElement } from "./im/mod.ts";
 import { inviteElement } from "./invite/mod.ts";
@@ -15,19 +15,43 @@ import { presenceElement } from "./presence/mod.ts";
 import { createRelayElement } from "./relay/mod.ts";
 import { searchElement } from "./search/mod.ts";
 
+/** The elements of one server, by name. */
+export interface Elements {
+  access: ServiceElement;
+  presence: ServiceElement;
+  im: ServiceElement;
+  group: ServiceElement;
+  search: ServiceElement;
+  content: ContentElement;
+  invite: ServiceElement;
+  relay: ServiceElement;
+}
+
 /** Every element of a server, with the SSP transport when federation is on. */
-export function createElements(server: ServerContext, federation?: SspRelay): ServiceElement[] {
+export function createElements(server: ServerContext, federation?: SspRelay): Elements {
   const access: LegacyElement = {
     name: "access",
     modules: accessModules,
     userData: (_store, userId) => Promise.resolve([{ prefix: ["login_nonce", userId] }]),
   };
-  return [
-    ...[access, presenceElement, imElement, groupElement, searchElement, contentElement]
-      .map((element) => adopt(server, element)),
-    adopt(server, inviteElement),
-    createRelayElement(server, federation),
-  ];
+  const elements: Elements = {
+    access: adopt(server, access),
+    presence: adopt(server, presenceElement),
+    im: adopt(server, imElement),
+    group: adopt(server, groupElement),
+    search: adopt(server, searchElement),
+    content: createContent(server),
+    invite: adopt(server, inviteElement),
+    relay: createRelayElement(server, federation),
+  };
+  elements.content.hooks.groups = server.hooks.groupDirectory;
+  server.hooks.sharedContent = elements.content.sharing;
+  return elements;
+}
+
+/** The elements in the order they were made. */
+export function elementList(elements: Elements): ServiceElement[] {
+  return Object.values(elements);
 }
 
 function adopt(server: ServerContext, element: LegacyElement): ServiceElement {

@@ -66,7 +66,7 @@ Deno.test("content shared with a group is readable by its members only", async (
   const location = await uploadOk(api, alice, randomBytes(100), "text/plain");
   const group = "wv:alice/book@example.com";
   await h.server.context.store.write(
-    ...await h.server.context.hooks.sharedContent!.shareMutations(alice.userId, [location], {
+    ...await h.server.elements.content.sharing.shareMutations(alice.userId, [location], {
       groups: [group],
     }),
   );
@@ -79,7 +79,7 @@ Deno.test("content shared with a group is readable by its members only", async (
   const { directory } = fakeGroupDirectory({
     [group]: { name: "Book club", members: [alice.userId, bob.userId] },
   });
-  h.server.context.hooks.groupDirectory = directory;
+  h.server.elements.content.hooks.groups = directory;
   assert.equal(await statusOf(api.get(bob, location)), 200);
   assert.equal(await statusOf(api.get(carol, location)), 404);
 });
@@ -155,7 +155,7 @@ Deno.test("stored content and its sharing survive a restart", async () => {
       await using api = contentApi(h);
       location = await uploadOk(api, alice, bytes, "image/jpeg");
       await h.server.context.store.write(
-        ...await h.server.context.hooks.sharedContent!.shareMutations(
+        ...await h.server.elements.content.sharing.shareMutations(
           alice.userId,
           [location],
           { users: [bob.userId] },

@@ -12,11 +12,11 @@
  * exactly like an item that does not exist, so strangers cannot probe for ids.
  */
 import type { Context, Hono } from "hono";
-import type { ServerContext } from "../../session/handler.ts";
 import { randomHex } from "../../util/ids.ts";
 import { authenticate } from "./auth.ts";
+import type { Content } from "./element.ts";
 import { MAX_CONTENT_BYTES, MAX_CONTENT_TYPE, QUOTA_BYTES, QUOTA_ITEMS } from "./limits.ts";
-import { type ContentItem, ContentRepo, type Usage, UsageBusy } from "./repo.ts";
+import { type ContentItem, type Usage, UsageBusy } from "./repo.ts";
 import { CONTENT_ID, mayRead } from "./sharing.ts";
 
 const MEDIA_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*(\s*;.*)?$/;
@@ -62,8 +62,8 @@ function describeItem(c: Context, item: ContentItem) {
   };
 }
 
-async function upload(server: ServerContext, c: Context): Promise<Response> {
-  const session = await authenticate(server, c.req.raw.headers);
+async function upload(content: Content, c: Context): Promise<Response> {
+  const session = await authenticate(content.server, c.req.raw.headers);
   if (!session) return unauthorized(c);
   const declared = Number(c.req.header("content-length") ?? "0");
   if (declared > MAX_CONTENT_BYTES) return c.text("Content too large", 413);
@@ -75,7 +75,7 @@ async function upload(server: ServerContext, c: Context): Promise<Response> {
   if (!bytes) return c.text("Content too large", 413);
   if (bytes.length === 0) return c.text("Empty content", 400);
 
-  const repo = new ContentRepo(server.store);
+  const { repo } = content;
   const fits = (usage: Usage) => usage.bytes <= QUOTA_BYTES && usage.items <= QUOTA_ITEMS;
   const quotaUsedUp = () => c.text("Content quota used up: delete something first", 507);
   // Answered early from the usage as it is; the commit that counts the item checks it again.
@@ -94,13 +94,13 @@ async function upload(server: ServerContext, c: Context): Promise<Response> {
   return c.json(describeItem(c, item), 201, { location: `/content/${item.id}` });
 }
 
-async function download(server: ServerContext, c: Context): Promise<Response> {
-  const session = await authenticate(server, c.req.raw.headers);
+async function download(content: Content, c: Context): Promise<Response> {
+  const session = await authenticate(content.server, c.req.raw.headers);
   if (!session) return unauthorized(c);
   const id = c.req.param("id") ?? "";
-  const repo = new ContentRepo(server.store);
+  const { repo } = content;
   const item = CONTENT_ID.test(id) ? await repo.get(id) : undefined;
-  if (!item || !await mayRead(server, item, session.userId)) return notFound(c);
+  if (!item || !await mayRead(content, item, session.userId)) return notFound(c);
   const bytes = await repo.bytes(item);
   return new Response(bytes, {
     headers: {
@@ -113,15 +113,15 @@ async function download(server: ServerContext, c: Context): Promise<Response> {
   });
 }
 
-async function remove(server: ServerContext, c: Context): Promise<Response> {
-  const session = await authenticate(server, c.req.raw.headers);
+async function remove(content: Content, c: Context): Promise<Response> {
+  const session = await authenticate(content.server, c.req.raw.headers);
   if (!session) return unauthorized(c);
   const id = c.req.param("id") ?? "";
-  const repo = new ContentRepo(server.store);
+  const { repo } = content;
   const item = CONTENT_ID.test(id) ? await repo.get(id) : undefined;
   if (!item) return notFound(c);
   if (item.owner !== session.userId) {
-    return await mayRead(server, item, session.userId)
+    return await mayRead(content, item, session.userId)
       ? c.text("Only the owner deletes content", 403)
       : notFound(c);
   }
@@ -139,9 +139,9 @@ function busy(c: Context): Response {
   return c.text("Busy with this user's other uploads: try again", 503, { "retry-after": "1" });
 }
 
-export function contentRoutes(app: Hono, server: ServerContext): void {
-  app.post("/content", (c) => upload(server, c));
-  app.post("/content/", (c) => upload(server, c));
-  app.get("/content/:id", (c) => download(server, c));
-  app.delete("/content/:id", (c) => remove(server, c));
+export function contentRoutes(app: Hono, content: Content): void {
+  app.post("/content", (c) => upload(content, c));
+  app.post("/content/", (c) => upload(content, c));
+  app.get("/content/:id", (c) => download(content, c));
+  app.delete("/content/:id", (c) => remove(content, c));
 }

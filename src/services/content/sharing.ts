@@ -1,13 +1,13 @@
 /**
  * Who may read an item: its owner, and whoever the owner shared it with by naming its URL in
  * something sent to them — a message, an invitation, a group's properties (then every member
- * of the group). The elements that carry such references share through `server.hooks.
- * sharedContent`; only the owner's own references grant access, so forwarding a link does not
- * widen who may read it.
+ * of the group). The elements that carry such references share through `sharing` (their
+ * hooks); only the owner's own references grant access, so forwarding a link does not widen who
+ * may read it.
  */
-import type { ServerContext } from "../../session/handler.ts";
 import type { Mutation } from "../../store/kv.ts";
-import { type ContentItem, ContentRepo } from "./repo.ts";
+import type { Content } from "./element.ts";
+import type { ContentItem } from "./repo.ts";
 
 /** Who a reference was sent to. */
 export interface Audience {
@@ -15,19 +15,14 @@ export interface Audience {
   groups?: readonly string[];
 }
 
-export interface SharedContent {
+/** What the content element offers the elements that carry references. */
+export interface Sharing {
   /**
    * Mutations (to commit with the message, invitation or group change) that let the audience
    * read the items `sharer` owns among those named in `texts` (URLs or free text containing
    * `…/content/<id>`). Unknown items and items of others are passed over.
    */
   shareMutations(sharer: string, texts: readonly string[], audience: Audience): Promise<Mutation[]>;
-}
-
-declare module "../../session/handler.ts" {
-  interface ServiceHooks {
-    sharedContent?: SharedContent;
-  }
 }
 
 /** Content ids are 32 lower-case hex digits; a URL names one as `/content/<id>`. */
@@ -41,8 +36,7 @@ export function referencedIds(texts: readonly string[]): string[] {
   return [...ids];
 }
 
-export function sharedContent(server: ServerContext): SharedContent {
-  const repo = new ContentRepo(server.store);
+export function sharing({ repo }: Content): Sharing {
   return {
     async shareMutations(sharer, texts, audience) {
       const mutations: Mutation[] = [];
@@ -62,17 +56,15 @@ export function sharedContent(server: ServerContext): SharedContent {
 
 /** Whether `user` may read the item: owner, a recipient, or a member of a group it went to. */
 export async function mayRead(
-  server: ServerContext,
+  { repo, hooks }: Content,
   item: ContentItem,
   user: string,
 ): Promise<boolean> {
   if (item.owner === user) return true;
-  const repo = new ContentRepo(server.store);
   if (await repo.isGranted(item.id, "user", user)) return true;
-  const directory = server.hooks.groupDirectory;
-  if (!directory) return false;
+  if (!hooks.groups) return false;
   for (const group of await repo.groupGrants(item.id)) {
-    if (await directory.isMember(group, user)) return true;
+    if (await hooks.groups.isMember(group, user)) return true;
   }
   return false;
 }
