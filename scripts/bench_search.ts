@@ -9,7 +9,6 @@ import { loadConfig } from "../src/config.ts";
 import { parseXmlFxp } from "../src/codec/xml/parse.ts";
 import type { ElementObject } from "../src/codec/csp/message.ts";
 import { createServer } from "../src/server.ts";
-import { searchRequest } from "../src/services/search/search.ts";
 import type { Mutation } from "../src/store/kv.ts";
 
 const USERS = 100_000;
@@ -49,7 +48,7 @@ try {
     const id = `wv:user${i}@bench.test`;
     mutations.push({ type: "set", key: ["user", id], value: { id, createdAt: 0 } });
     mutations.push(
-      ...await context.hooks.presenceChanged!(id, {
+      ...await server.elements.search.indexPresence(id, {
         Alias: { Qualifier: true, PresenceValue: `${FIRST[i % 10]} name${i % 1000} ${i}` },
       }),
     );
@@ -76,6 +75,7 @@ try {
       multiTrans: 1,
     },
   };
+  const searchRequest = context.registry.primitive("Search-Request", "1.2")!;
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   for (const [name, body] of CASES) {
     const medians: number[] = [];

@@ -20,5 +20,6 @@ export interface LegacyElement {
 declare module "../session/handler.ts" {
   interface ServiceHooks {
     sharedContent?: import("./content/sharing.ts").Sharing;
+    presenceChanged?: import("./search/mod.ts").SearchElement["indexPresence"];
   }
 }

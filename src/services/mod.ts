@@ -13,7 +13,7 @@ import { inviteElement } from "./invite/mod.ts";
 import type { LegacyElement } from "./legacy.ts";
 import { presenceElement } from "./presence/mod.ts";
 import { createRelayElement } from "./relay/mod.ts";
-import { searchElement } from "./search/mod.ts";
+import { createSearch, type SearchElement } from "./search/mod.ts";
 
 /** The elements of one server, by name. */
 export interface Elements {
@@ -21,7 +21,7 @@ export interface Elements {
   presence: ServiceElement;
   im: ServiceElement;
   group: ServiceElement;
-  search: ServiceElement;
+  search: SearchElement;
   content: ContentElement;
   invite: ServiceElement;
   relay: ServiceElement;
@@ -39,12 +39,14 @@ export function createElements(server: ServerContext, federation?: SspRelay): El
     presence: adopt(server, presenceElement),
     im: adopt(server, imElement),
     group: adopt(server, groupElement),
-    search: adopt(server, searchElement),
+    search: createSearch(server),
     content: createContent(server),
     invite: adopt(server, inviteElement),
     relay: createRelayElement(server, federation),
   };
   elements.content.hooks.groups = server.hooks.groupDirectory;
+  elements.search.hooks.groups = server.hooks.groupDirectory;
+  server.hooks.presenceChanged = elements.search.indexPresence;
   server.hooks.sharedContent = elements.content.sharing;
   return elements;
 }

@@ -176,7 +176,7 @@ Deno.test("1.3: several SearchPairs in one SearchPairList", async () => {
 Deno.test("groups are found through the group directory, and none without one", async () => {
   await using h = await startServer();
   const [bob] = await loggedIn(h, "1.2", "bob");
-  delete h.server.context.hooks.groupDirectory;
+  delete h.server.elements.search.hooks.groups;
   const none = await search(bob, [["GROUP_NAME", "party"]]);
   assert.deepEqual(found(none), []);
   assert.equal(none.body.SearchFindings, 0);
@@ -186,7 +186,7 @@ Deno.test("groups are found through the group directory, and none without one", 
     "wv:/partyline@example.com": { name: "Party line", members: [] },
     "wv:/chess@example.com": { name: "Chess", members: [] },
   });
-  h.server.context.hooks.groupDirectory = directory;
+  h.server.elements.search.hooks.groups = directory;
   const first = await search(bob, [["GROUP_NAME", "party"]], 1);
   assert.deepEqual(asked.at(-1), [{ key: "GROUP_NAME", value: "party" }]);
   assert.equal(first.body.SearchFindings, 2);

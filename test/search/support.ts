@@ -67,7 +67,7 @@ export async function bulkUsers(h: Harness, names: string[], alias: (i: number) 
       const id = `wv:${name}@${ctx.config.domain}`;
       mutations.push({ type: "set" as const, key: ["user", id], value: { id, createdAt: 0 } });
       mutations.push(
-        ...await ctx.hooks.presenceChanged!(id, {
+        ...await h.server.elements.search.indexPresence(id, {
           Alias: { Qualifier: true, PresenceValue: alias(i + j) },
         }),
       );

@@ -3,12 +3,12 @@
  * SearchPairList per criterion; 1.3 may put several SearchPair elements in one (digest §2.3).
  */
 import type { ElementObject } from "../../codec/csp/message.ts";
-import type { GroupSearchKey } from "../group/directory.ts";
-import type { ServerContext } from "../../session/handler.ts";
+import type { Search } from "./element.ts";
+import type { GroupSearchKey } from "./hooks.ts";
 import { ProtocolError } from "../../session/status.ts";
 import { all, obj, str } from "../../session/values.ts";
 import { isProfileElement, matches, normalize, type ProfileElement } from "./fields.ts";
-import { type Found, searchIndexOf } from "./index.ts";
+import type { Found } from "./index.ts";
 import { MAX_CRITERIA, MAX_FINDINGS, MAX_SEARCH_STRING, PROBE_FINDINGS } from "./limits.ts";
 
 const GROUP_ELEMENTS: readonly GroupSearchKey[] = [
@@ -97,10 +97,9 @@ const userIdQuery = (raw: string) => raw.trim().toLowerCase().replace(/^wv:/, ""
  * than MAX_FINDINGS users the answer is 536.
  */
 export async function findUsers(
-  server: ServerContext,
+  { index }: Search,
   criteria: Extract<Criteria, { kind: "users" }>["criteria"],
 ): Promise<string[]> {
-  const index = searchIndexOf(server);
   const find = (limit: number) =>
     Promise.all(
       criteria.map((c) =>
@@ -137,10 +136,10 @@ export async function findUsers(
 
 /** Groups through the group element's directory; none while no group element is installed. */
 export async function findGroups(
-  server: ServerContext,
+  { hooks }: Search,
   criteria: Extract<Criteria, { kind: "groups" }>["criteria"],
 ): Promise<string[]> {
-  const directory = server.hooks.groupDirectory;
+  const directory = hooks.groups;
   if (!directory) return [];
   const groups = await directory.search(criteria, MAX_FINDINGS + 1);
   if (groups.length > MAX_FINDINGS) {

@@ -9,7 +9,6 @@
  *
  * USER_ID needs no index of its own: the accounts (`["user", id]`) are already ordered by id.
  */
-import type { ServerContext } from "../../session/handler.ts";
 import { del, type Mutation, set, type Store } from "../../store/kv.ts";
 import { type ProfileElement, type SearchableFields, terms } from "./fields.ts";
 
@@ -97,5 +96,3 @@ export class SearchIndexRepo {
     return (await this.store.getMany(users.map((u) => ["user", u]))).map((u) => u !== undefined);
   }
 }
-
-export const searchIndexOf = (server: ServerContext) => new SearchIndexRepo(server.store);

@@ -4,44 +4,39 @@
  * per session and handed out in pages.
  */
 import type { ElementValue } from "../../codec/csp/message.ts";
-import type { ServerContext } from "../../session/handler.ts";
+import type { ServerContext, ServiceElement } from "../../session/handler.ts";
 import type { Mutation } from "../../store/kv.ts";
-import type { LegacyElement as ServiceElement } from "../legacy.ts";
+import { Search } from "./element.ts";
 import { searchableFields } from "./fields.ts";
-import { searchIndexOf, SearchIndexRepo } from "./index.ts";
-import { SearchResultRepo } from "./results.ts";
-import { searchRequest, stopSearchRequest } from "./search.ts";
+import type { SearchHooks } from "./hooks.ts";
+import { search } from "./search.ts";
+import { stopSearch } from "./stop_search.ts";
 
-/** Called by the presence element once a change of a user's presence is committed; the
- * mutations it answers (the search index following the change) are committed next. */
-export type PresenceChanged = (
-  userId: string,
-  presence: Readonly<Record<string, ElementValue | ElementValue[] | undefined>>,
-) => Promise<Mutation[]>;
-
-declare module "../../session/handler.ts" {
-  interface ServiceHooks {
-    presenceChanged?: PresenceChanged;
-  }
+export interface SearchElement extends ServiceElement {
+  readonly hooks: SearchHooks;
+  /**
+   * The index following a change of a user's presence: the mutations to commit with the change
+   * (the presence element calls it for every change it commits).
+   */
+  indexPresence(
+    userId: string,
+    presence: Readonly<Record<string, ElementValue | ElementValue[] | undefined>>,
+  ): Promise<Mutation[]>;
 }
 
-function install(server: ServerContext): void {
-  server.hooks.presenceChanged = (userId, presence) =>
-    searchIndexOf(server).replaceMutations(userId, searchableFields(presence));
+export function createSearch(server: ServerContext, hooks: SearchHooks = {}): SearchElement {
+  const element = new Search(server, hooks);
   server.sessions.onEnd(async (session) => {
-    await server.store.write(
-      ...await new SearchResultRepo(server.store).clearMutations(session.id),
-    );
+    await server.store.write(...await element.results.clearMutations(session.id));
   });
+  return {
+    name: "search",
+    modules: [search(element), stopSearch(element)],
+    hooks,
+    indexPresence: (userId, presence) =>
+      element.index.replaceMutations(userId, searchableFields(presence)),
+    /** The user's entries in the index, as an emptied profile would leave it. */
+    userData: async (userId) =>
+      (await element.index.replaceMutations(userId, {})).map((m) => ({ prefix: m.key })),
+  };
 }
-
-export const searchElement: ServiceElement = {
-  name: "search",
-  modules: [searchRequest, stopSearchRequest],
-  install,
-  /** The user's entries in the index, as an emptied profile would leave it. */
-  userData: async (store, userId) =>
-    (await new SearchIndexRepo(store).replaceMutations(userId, {})).map((m) => ({
-      prefix: m.key,
-    })),
-};

@@ -9,7 +9,7 @@
  * client sends StopSearch.
  */
 import { del, type Mutation, type Store } from "../../store/kv.ts";
-import { serialised } from "../../store/serialised.ts";
+import { KeyedQueue } from "../../util/keyed_queue.ts";
 import { SEARCH_TTL_MS } from "./limits.ts";
 
 export interface OpenSearch {
@@ -28,6 +28,9 @@ const openKey = (session: string, id: string) => ["search", "open", session, id]
 const pageKey = (session: string, id: string, n: number) => ["search", "page", session, id, n];
 
 export class SearchResultRepo {
+  /** One session's openings, one at a time. */
+  readonly #openings = new KeyedQueue();
+
   constructor(private readonly store: Store) {}
 
   /**
@@ -36,7 +39,7 @@ export class SearchResultRepo {
    * room and all stay.
    */
   open(session: string, search: OpenSearch, ids: string[], max: number): Promise<void> {
-    return serialised(this.store, `search ${session}`, async () => {
+    return this.#openings.run(session, async () => {
       await this.store.write(...await this.#openMutations(session, search, ids, max));
     });
   }

@@ -3,18 +3,16 @@
  * results for the session and answers the first page; a continuation (SearchID, SearchIndex)
  * answers the page from SearchIndex on. SearchIndex counts results from 1: the answer's
  * SearchIndex is the last result it carries, so the next request asks for that + 1 (spec
- * examples wv-020…023). StopSearch-Request forgets a search.
+ * examples wv-020…023).
  */
 import type { ElementObject, Primitive } from "../../codec/csp/message.ts";
 import type { PrimitiveModule, RequestContext } from "../../session/handler.ts";
-import { ProtocolError, result, status } from "../../session/status.ts";
+import { ProtocolError, result } from "../../session/status.ts";
 import { int, str } from "../../session/values.ts";
 import { findGroups, findUsers, readCriteria, RefusedElement } from "./criteria.ts";
-import { searchIndexOf } from "./index.ts";
+import type { Search } from "./element.ts";
 import { DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT } from "./limits.ts";
-import { type OpenSearch, SearchResultRepo } from "./results.ts";
-
-const resultsOf = (ctx: RequestContext) => new SearchResultRepo(ctx.server.store);
+import type { OpenSearch } from "./results.ts";
 
 /** SearchIDs are decimal: 1.1/1.2 WBXML clients encode them as integers (digest §4). */
 const newSearchId = () => String(1 + crypto.getRandomValues(new Uint32Array(1))[0] % 0x7fffffff);
@@ -26,7 +24,11 @@ function searchLimit(body: ElementObject): number {
   return Math.min(limit, MAX_SEARCH_LIMIT);
 }
 
-async function firstPage(ctx: RequestContext, body: ElementObject): Promise<Primitive> {
+async function firstPage(
+  s: Search,
+  ctx: RequestContext,
+  body: ElementObject,
+): Promise<Primitive> {
   let criteria;
   try {
     criteria = readCriteria(body);
@@ -47,8 +49,8 @@ async function firstPage(ctx: RequestContext, body: ElementObject): Promise<Prim
   }
   const limit = searchLimit(body);
   const ids = criteria.kind === "users"
-    ? await findUsers(ctx.server, criteria.criteria)
-    : await findGroups(ctx.server, criteria.criteria);
+    ? await findUsers(s, criteria.criteria)
+    : await findGroups(s, criteria.criteria);
   const search: OpenSearch = {
     id: newSearchId(),
     kind: criteria.kind,
@@ -57,24 +59,24 @@ async function firstPage(ctx: RequestContext, body: ElementObject): Promise<Prim
     createdAt: Date.now(),
   };
   // Kept even when one page holds everything, so that a StopSearch of it is answered 200.
-  await resultsOf(ctx).open(ctx.session!.id, search, ids, ctx.server.config.searchesPerSession);
-  return await page(ctx, search, 0, ids.slice(0, limit));
+  await s.results.open(ctx.session!.id, search, ids, s.server.config.searchesPerSession);
+  return await page(s, search, 0, ids.slice(0, limit));
 }
 
-async function nextPage(ctx: RequestContext, body: ElementObject, searchId: string) {
-  const search = await resultsOf(ctx).get(ctx.session!.id, searchId);
+async function nextPage(s: Search, ctx: RequestContext, body: ElementObject, searchId: string) {
+  const search = await s.results.get(ctx.session!.id, searchId);
   if (!search) throw new ProtocolError(424, "Invalid search-id");
   const index = int(body.SearchIndex);
   if (index === undefined || index < 1 || index > search.findings) {
     throw new ProtocolError(425, "Invalid search index");
   }
-  const ids = await resultsOf(ctx).results(ctx.session!.id, search, index - 1, search.limit);
-  return await page(ctx, search, index - 1, ids);
+  const ids = await s.results.results(ctx.session!.id, search, index - 1, search.limit);
+  return await page(s, search, index - 1, ids);
 }
 
 /** The answer carrying `ids`, the results from `from` (0-based) on. */
 async function page(
-  ctx: RequestContext,
+  s: Search,
   search: OpenSearch,
   from: number,
   ids: string[],
@@ -83,7 +85,7 @@ async function page(
   let found = ids;
   if (search.kind === "users") {
     // Accounts removed since the search ran are left out (their index entries may outlive them).
-    const exists = await searchIndexOf(ctx.server).existing(ids);
+    const exists = await s.index.existing(ids);
     found = ids.filter((_, i) => exists[i]);
   }
   const searchResult: ElementObject = found.length === 0
@@ -103,24 +105,13 @@ async function page(
   };
 }
 
-export const searchRequest: PrimitiveModule = {
-  name: "Search-Request",
-  function: ["FundamentalFeat", "SearchFunc", "SRCH"],
-  async handle(ctx, body) {
-    const searchId = str(body.SearchID)?.trim();
-    return searchId ? await nextPage(ctx, body, searchId) : await firstPage(ctx, body);
-  },
-};
-
-export const stopSearchRequest: PrimitiveModule = {
-  name: "StopSearch-Request",
-  function: ["FundamentalFeat", "SearchFunc", "STSRC"],
-  async handle(ctx, body) {
-    const searchId = str(body.SearchID)?.trim();
-    if (!searchId) throw new ProtocolError(400, "SearchID missing");
-    const search = await resultsOf(ctx).get(ctx.session!.id, searchId);
-    if (!search) throw new ProtocolError(424, "Invalid search-id");
-    await ctx.server.store.write(...resultsOf(ctx).removeMutations(ctx.session!.id, search));
-    return status(200);
-  },
-};
+export function search(s: Search): PrimitiveModule {
+  return {
+    name: "Search-Request",
+    function: ["FundamentalFeat", "SearchFunc", "SRCH"],
+    async handle(ctx, body) {
+      const searchId = str(body.SearchID)?.trim();
+      return searchId ? await nextPage(s, ctx, body, searchId) : await firstPage(s, ctx, body);
+    },
+  };
+}
