@@ -25,7 +25,7 @@ import {
 import { QueueFull } from "../../util/fair_queue.ts";
 import { randomHex } from "../../util/ids.ts";
 import { parseUserId } from "../../util/userid.ts";
-import { agreeCapabilities } from "./capability.ts";
+import { agreeCapabilities } from "./client_capability.ts";
 import { LoginNonces } from "./nonces.ts";
 import { agreeServices } from "./service.ts";
 
