@@ -5,7 +5,7 @@
  */
 import type { SspRelay } from "../federation/relay.ts";
 import type { ServerContext, ServiceElement } from "../session/handler.ts";
-import { accessModules } from "./access/mod.ts";
+import { createAccess } from "./access/mod.ts";
 import { type ContentElement, createContent } from "./content/mod.ts";
 import { groupElement } from "./group/mod.ts";
 import { imElement } from "./im/mod.ts";
@@ -29,13 +29,8 @@ export interface Elements {
 
 /** Every element of a server, with the SSP transport when federation is on. */
 export function createElements(server: ServerContext, federation?: SspRelay): Elements {
-  const access: LegacyElement = {
-    name: "access",
-    modules: accessModules,
-    userData: (_store, userId) => Promise.resolve([{ prefix: ["login_nonce", userId] }]),
-  };
   const elements: Elements = {
-    access: adopt(server, access),
+    access: createAccess(server),
     presence: adopt(server, presenceElement),
     im: adopt(server, imElement),
     group: adopt(server, groupElement),

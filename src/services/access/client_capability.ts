@@ -6,6 +6,7 @@ import type { ElementObject } from "../../codec/csp/message.ts";
 import type { PrimitiveModule, RequestContext } from "../../session/handler.ts";
 import { int, obj, str, strs } from "../../session/values.ts";
 import type { SessionRecord } from "../../store/sessions.ts";
+import type { Access } from "./element.ts";
 
 /** Most transactions the server puts in one message to a client. */
 const MAX_MULTI_TRANS = 16;
@@ -47,17 +48,19 @@ export function agreeCapabilities(ctx: RequestContext, offer: ElementObject): Ca
   };
 }
 
-export const clientCapabilityRequest: PrimitiveModule = {
-  name: "ClientCapability-Request",
-  async handle(ctx, body) {
-    const { agreed, sessionChanges } = agreeCapabilities(ctx, obj(body.CapabilityList) ?? {});
-    ctx.session = await ctx.server.sessions.update(ctx.session!, sessionChanges);
-    // 1.1 answers with CapabilityList; 1.2 renamed it AgreedCapabilityList.
-    return {
-      name: "ClientCapability-Response",
-      body: ctx.version === "1.1"
-        ? { ClientID: body.ClientID, CapabilityList: agreed }
-        : { AgreedCapabilityList: agreed },
-    };
-  },
-};
+export function clientCapability(_access: Access): PrimitiveModule {
+  return {
+    name: "ClientCapability-Request",
+    async handle(ctx, body) {
+      const { agreed, sessionChanges } = agreeCapabilities(ctx, obj(body.CapabilityList) ?? {});
+      ctx.session = await ctx.server.sessions.update(ctx.session!, sessionChanges);
+      // 1.1 answers with CapabilityList; 1.2 renamed it AgreedCapabilityList.
+      return {
+        name: "ClientCapability-Response",
+        body: ctx.version === "1.1"
+          ? { ClientID: body.ClientID, CapabilityList: agreed }
+          : { AgreedCapabilityList: agreed },
+      };
+    },
+  };
+}

@@ -2,17 +2,22 @@
 import type { PrimitiveModule } from "../../session/handler.ts";
 import { result } from "../../session/status.ts";
 import { int } from "../../session/values.ts";
+import type { Access } from "./element.ts";
 
-export const keepAliveRequest: PrimitiveModule = {
-  name: "KeepAlive-Request",
-  async handle(ctx, body) {
-    const session = ctx.session!;
-    const requested = int(body.TimeToLive);
-    const ttl = requested === undefined ? session.ttl : ctx.server.sessions.negotiateTtl(requested);
-    ctx.session = await ctx.server.sessions.update(session, {
-      ttl,
-      expiresAt: Date.now() + ttl * 1000,
-    });
-    return { name: "KeepAlive-Response", body: { Result: result(200), KeepAliveTime: ttl } };
-  },
-};
+export function keepAlive(_access: Access): PrimitiveModule {
+  return {
+    name: "KeepAlive-Request",
+    async handle(ctx, body) {
+      const session = ctx.session!;
+      const requested = int(body.TimeToLive);
+      const ttl = requested === undefined
+        ? session.ttl
+        : ctx.server.sessions.negotiateTtl(requested);
+      ctx.session = await ctx.server.sessions.update(session, {
+        ttl,
+        expiresAt: Date.now() + ttl * 1000,
+      });
+      return { name: "KeepAlive-Response", body: { Result: result(200), KeepAliveTime: ttl } };
+    },
+  };
+}

@@ -19,93 +19,89 @@ import {
   constantTimeEqual,
   DIGEST_SCHEMAS,
   fromBase64,
-  hashPassword,
   loginDigest,
 } from "../../util/crypto.ts";
 import { QueueFull } from "../../util/fair_queue.ts";
 import { randomHex } from "../../util/ids.ts";
 import { parseUserId } from "../../util/userid.ts";
 import { agreeCapabilities } from "./client_capability.ts";
-import { LoginNonces } from "./nonces.ts";
+import type { Access } from "./element.ts";
 import { agreeServices } from "./service.ts";
 
-/** Hashed once at start so that a login for an unknown user costs as much as a real one. */
-const decoyHash = hashPassword(randomHex(16));
-
-/** The digest nonces of each server (one store each). */
-const nonceBooks = new WeakMap<RequestContext["server"], LoginNonces>();
-
-function nonces(ctx: RequestContext): LoginNonces {
-  let book = nonceBooks.get(ctx.server);
-  if (!book) nonceBooks.set(ctx.server, book = new LoginNonces(ctx.server.store));
-  return book;
+export function login(access: Access): PrimitiveModule {
+  return {
+    name: "Login-Request",
+    sessionless: true,
+    handle: (ctx, body) => handleLogin(access, ctx, body),
+  };
 }
 
-export const loginRequest: PrimitiveModule = {
-  name: "Login-Request",
-  sessionless: true,
-  async handle(ctx, body) {
-    const reply = (code: number, extra: ElementObject = {}, description?: string): Primitive => ({
-      name: "Login-Response",
-      body: { ClientID: body.ClientID, Result: result(code, description), ...extra },
-    });
-    const rawId = str(body.UserID);
-    if (!rawId) return reply(531, {}, "UserID missing");
-    const address = parseUserId(rawId, ctx.server.config.domain);
-    if (!address) return reply(409);
-    if (address.domain !== ctx.server.config.domain) return reply(516);
-    const user = await ctx.server.users.get(address.id);
+async function handleLogin(
+  access: Access,
+  ctx: RequestContext,
+  body: ElementObject,
+): Promise<Primitive> {
+  const reply = (code: number, extra: ElementObject = {}, description?: string): Primitive => ({
+    name: "Login-Response",
+    body: { ClientID: body.ClientID, Result: result(code, description), ...extra },
+  });
+  const rawId = str(body.UserID);
+  if (!rawId) return reply(531, {}, "UserID missing");
+  const address = parseUserId(rawId, ctx.server.config.domain);
+  if (!address) return reply(409);
+  if (address.domain !== ctx.server.config.domain) return reply(516);
+  const user = await ctx.server.users.get(address.id);
 
-    const password = str(body.Password);
-    const digestBytes = str(body.DigestBytes);
-    if (password !== undefined) {
-      const client = ctx.clientAddress ?? "";
-      let ok;
-      try {
-        ok = user
-          ? await checkPassword(password, user.password, client)
-          : await decoy(password, client);
-      } catch (error) {
-        // Too many password checks waiting: the server is busy, not the password wrong.
-        if (error instanceof QueueFull) return reply(503, {}, "Too many logins at once");
-        throw error;
-      }
-      if (!ok || !user) return reply(409);
-      await sealIfNeeded(ctx, user, password);
-    } else if (digestBytes !== undefined) {
-      if (!user || !(await verifyDigest(ctx, user, digestBytes))) return reply(409);
-    } else if (body.DigestSchema !== undefined) {
-      return await offerDigest(ctx, user, strs(body.DigestSchema), reply);
-    } else {
-      return reply(400, {}, "Password, DigestSchema or DigestBytes required");
+  const password = str(body.Password);
+  const digestBytes = str(body.DigestBytes);
+  if (password !== undefined) {
+    const client = ctx.clientAddress ?? "";
+    let ok;
+    try {
+      ok = user
+        ? await checkPassword(password, user.password, client)
+        : await decoy(access, password, client);
+    } catch (error) {
+      // Too many password checks waiting: the server is busy, not the password wrong.
+      if (error instanceof QueueFull) return reply(503, {}, "Too many logins at once");
+      throw error;
     }
+    if (!ok || !user) return reply(409);
+    await sealIfNeeded(ctx, user, password);
+  } else if (digestBytes !== undefined) {
+    if (!user || !(await verifyDigest(access, ctx, user, digestBytes))) return reply(409);
+  } else if (body.DigestSchema !== undefined) {
+    return await offerDigest(access, ctx, user, strs(body.DigestSchema), reply);
+  } else {
+    return reply(400, {}, "Password, DigestSchema or DigestBytes required");
+  }
 
-    const session = await resumeOrStart(ctx, address.id, body);
-    // From here the caller has a session: the answer carries Poll, T when login already queued
-    // something for it (messages that waited, authorisation requests).
-    ctx.session = session;
-    const extra: ElementObject = {
-      SessionID: session.id,
-      KeepAliveTime: session.ttl,
-      CapabilityRequest: session.capabilities === undefined,
-    };
-    if (ctx.version === "1.3") {
-      const asked = obj(body.Functions);
-      const denied = asked && await agreeServices(ctx, session, asked);
-      if (denied) extra.Functions = denied;
-      if (session.capabilities !== undefined) extra.AgreedCapabilityList = session.capabilities;
-    }
-    return reply(200, extra, "");
-  },
-};
+  const session = await resumeOrStart(ctx, address.id, body);
+  // From here the caller has a session: the answer carries Poll, T when login already queued
+  // something for it (messages that waited, authorisation requests).
+  ctx.session = session;
+  const extra: ElementObject = {
+    SessionID: session.id,
+    KeepAliveTime: session.ttl,
+    CapabilityRequest: session.capabilities === undefined,
+  };
+  if (ctx.version === "1.3") {
+    const asked = obj(body.Functions);
+    const denied = asked && await agreeServices(ctx, session, asked);
+    if (denied) extra.Functions = denied;
+    if (session.capabilities !== undefined) extra.AgreedCapabilityList = session.capabilities;
+  }
+  return reply(200, extra, "");
+}
 
-async function decoy(password: string, client: string): Promise<false> {
-  await checkPassword(password, await decoyHash, client);
+async function decoy(access: Access, password: string, client: string): Promise<false> {
+  await checkPassword(password, await access.decoy, client);
   return false;
 }
 
 /** Step 1 of the 4-way login: pick a schema and hand out a nonce for this attempt. */
 async function offerDigest(
+  access: Access,
   ctx: RequestContext,
   user: UserRecord | undefined,
   offered: string[],
@@ -127,13 +123,14 @@ async function offerDigest(
   }
   // An unknown user gets a nonce too (never stored), so the answer does not tell who exists.
   if (!user) return reply(200, { Nonce: randomHex(16), DigestSchema: schema }, "Send digest");
-  const issued = await nonces(ctx).issue(user.id, schema, ctx.clientAddress ?? "");
+  const issued = await access.nonces.issue(user.id, schema, ctx.clientAddress ?? "");
   if (!issued) return reply(503, {}, "Too many logins in progress for this user: try again");
   return reply(200, { Nonce: issued.nonce, DigestSchema: schema }, "Send digest");
 }
 
 /** Step 2: the digest must prove one of the user's outstanding nonces, which it uses up. */
 async function verifyDigest(
+  access: Access,
   ctx: RequestContext,
   user: UserRecord,
   digestBase64: string,
@@ -141,7 +138,7 @@ async function verifyDigest(
   const given = fromBase64(digestBase64);
   const password = user.sealedPassword &&
     await ctx.server.sealer.open(user.sealedPassword, user.id);
-  return await nonces(ctx).redeem(
+  return await access.nonces.redeem(
     user.id,
     ctx.clientAddress ?? "",
     ({ nonce, schema }) =>

@@ -2,14 +2,17 @@
  * Status (as real servers do for 1.2). */
 import type { PrimitiveModule } from "../../session/handler.ts";
 import { result, status } from "../../session/status.ts";
+import type { Access } from "./element.ts";
 
-export const logoutRequest: PrimitiveModule = {
-  name: "Logout-Request",
-  async handle(ctx) {
-    await ctx.server.sessions.end(ctx.session!, "logout");
-    ctx.sessionEnded = true;
-    return ctx.version === "1.1"
-      ? { name: "Disconnect", body: { Result: result(200) } }
-      : status(200);
-  },
-};
+export function logout(_access: Access): PrimitiveModule {
+  return {
+    name: "Logout-Request",
+    async handle(ctx) {
+      await ctx.server.sessions.end(ctx.session!, "logout");
+      ctx.sessionEnded = true;
+      return ctx.version === "1.1"
+        ? { name: "Disconnect", body: { Result: result(200) } }
+        : status(200);
+    },
+  };
+}

@@ -1,21 +1,29 @@
 /** The service access point: session management, discovery, capabilities and services. */
-import type { PrimitiveModule } from "../../session/handler.ts";
-import { clientCapabilityRequest } from "./client_capability.ts";
-import { getSpInfoRequest } from "./get_sp_info.ts";
-import { keepAliveRequest } from "./keep_alive.ts";
-import { loginRequest } from "./login.ts";
-import { logoutRequest } from "./logout.ts";
-import { pollingRequest } from "./polling.ts";
-import { serviceRequest } from "./service.ts";
-import { versionDiscoveryRequest } from "./version_discovery.ts";
+import type { ServerContext, ServiceElement } from "../../session/handler.ts";
+import { clientCapability } from "./client_capability.ts";
+import { Access } from "./element.ts";
+import { getSpInfo } from "./get_sp_info.ts";
+import { keepAlive } from "./keep_alive.ts";
+import { login } from "./login.ts";
+import { logout } from "./logout.ts";
+import { polling } from "./polling.ts";
+import { service } from "./service.ts";
+import { versionDiscovery } from "./version_discovery.ts";
 
-export const accessModules: PrimitiveModule[] = [
-  loginRequest,
-  logoutRequest,
-  keepAliveRequest,
-  pollingRequest,
-  getSpInfoRequest,
-  serviceRequest,
-  clientCapabilityRequest,
-  versionDiscoveryRequest,
-];
+export function createAccess(server: ServerContext): ServiceElement {
+  const access = new Access(server);
+  return {
+    name: "access",
+    modules: [
+      login(access),
+      logout(access),
+      keepAlive(access),
+      polling(access),
+      getSpInfo(access),
+      service(access),
+      clientCapability(access),
+      versionDiscovery(access),
+    ],
+    userData: (userId) => Promise.resolve([{ prefix: ["login_nonce", userId] }]),
+  };
+}

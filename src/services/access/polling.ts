@@ -6,19 +6,26 @@
  */
 import type { CspTransaction } from "../../codec/csp/message.ts";
 import type { PrimitiveModule } from "../../session/handler.ts";
+import type { Access } from "./element.ts";
 
-export const pollingRequest: PrimitiveModule = {
-  name: "Polling-Request",
-  async handle(ctx) {
-    const session = ctx.session!;
-    const now = Date.now();
-    const { entries, more } = await ctx.server.outbox.handOut(session.id, now, session.multiTrans);
-    ctx.deliverableLeft = more;
-    if (entries.length === 0) return null;
-    return entries.map((e): CspTransaction => ({
-      mode: "Request",
-      transactionId: e.seq,
-      primitive: e.primitive,
-    }));
-  },
-};
+export function polling(_access: Access): PrimitiveModule {
+  return {
+    name: "Polling-Request",
+    async handle(ctx) {
+      const session = ctx.session!;
+      const now = Date.now();
+      const { entries, more } = await ctx.server.outbox.handOut(
+        session.id,
+        now,
+        session.multiTrans,
+      );
+      ctx.deliverableLeft = more;
+      if (entries.length === 0) return null;
+      return entries.map((e): CspTransaction => ({
+        mode: "Request",
+        transactionId: e.seq,
+        primitive: e.primitive,
+      }));
+    },
+  };
+}

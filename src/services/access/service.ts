@@ -13,6 +13,7 @@ import { agreedFunctions, deniedTree, requestedFunctions } from "../../session/f
 import { functionTree } from "../../session/registry.ts";
 import { bool, obj } from "../../session/values.ts";
 import type { SessionRecord } from "../../store/sessions.ts";
+import type { Access } from "./element.ts";
 
 /** Agrees the requested functions for the session; returns the tree of what is denied. */
 export async function agreeServices(
@@ -29,17 +30,19 @@ export async function agreeServices(
   return deniedTree(requested, implemented, ctx.version);
 }
 
-export const serviceRequest: PrimitiveModule = {
-  name: "Service-Request",
-  async handle(ctx, body) {
-    const response: ElementObject = {};
-    if (ctx.version === "1.1" && body.ClientID !== undefined) response.ClientID = body.ClientID;
-    const asked = obj(body.Functions);
-    const denied = asked && await agreeServices(ctx, ctx.session!, asked);
-    if (denied) response.Functions = denied;
-    if (bool(body.AllFunctionsRequest)) {
-      response.AllFunctions = functionTree(ctx.server.registry.implemented(ctx.version));
-    }
-    return { name: "Service-Response", body: response };
-  },
-};
+export function service(_access: Access): PrimitiveModule {
+  return {
+    name: "Service-Request",
+    async handle(ctx, body) {
+      const response: ElementObject = {};
+      if (ctx.version === "1.1" && body.ClientID !== undefined) response.ClientID = body.ClientID;
+      const asked = obj(body.Functions);
+      const denied = asked && await agreeServices(ctx, ctx.session!, asked);
+      if (denied) response.Functions = denied;
+      if (bool(body.AllFunctionsRequest)) {
+        response.AllFunctions = functionTree(ctx.server.registry.implemented(ctx.version));
+      }
+      return { name: "Service-Response", body: response };
+    },
+  };
+}
