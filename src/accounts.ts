@@ -4,7 +4,7 @@
  */
 import type { UserRecord, UserRepo } from "./store/users.ts";
 import { hashPassword, type Sealer } from "./util/crypto.ts";
-import { parseUserId } from "./util/userid.ts";
+import { parseUserId } from "./services/shared/ids.ts";
 
 /** A user id or password an operator gave is not usable; the message says why. */
 export class AccountError extends Error {

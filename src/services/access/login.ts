@@ -23,7 +23,7 @@ import {
 } from "../../util/crypto.ts";
 import { QueueFull } from "../../util/fair_queue.ts";
 import { randomHex } from "../../util/ids.ts";
-import { parseUserId } from "../../util/userid.ts";
+import { parseUserId } from "../shared/ids.ts";
 import { agreeCapabilities } from "./client_capability.ts";
 import type { Access } from "./element.ts";
 import { agreeServices } from "./service.ts";

@@ -6,7 +6,7 @@ import type { ElementObject, Primitive } from "../../codec/csp/message.ts";
 import type { HandlerReply, RequestContext } from "../../session/handler.ts";
 import { ProtocolError } from "../../session/status.ts";
 import { all, obj, str, strs } from "../../session/values.ts";
-import { parseUserId } from "../../util/userid.ts";
+import { parseUserId } from "../shared/ids.ts";
 import { GROUP_DOES_NOT_EXIST, GROUP_TEXT, INSUFFICIENT_PRIVILEGES } from "./codes.ts";
 import { parseGroupId } from "./ids.ts";
 import { MAX_USERS_PER_REQUEST } from "./limits.ts";

@@ -4,7 +4,7 @@
  * content.
  */
 import type { ServerContext } from "../../session/handler.ts";
-import { parseUserId } from "../../util/userid.ts";
+import { parseUserId } from "../shared/ids.ts";
 import { GROUP_DOES_NOT_EXIST, NOT_JOINED, REJECTED } from "./codes.ts";
 import type { GroupDirectory, GroupSearchCriterion } from "./directory.ts";
 import { parseGroupId } from "./ids.ts";

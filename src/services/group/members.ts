@@ -9,7 +9,7 @@ import type { PrimitiveModule, RequestContext } from "../../session/handler.ts";
 import { ProtocolError } from "../../session/status.ts";
 import { obj } from "../../session/values.ts";
 import type { Mutation } from "../../store/kv.ts";
-import { parseUserId } from "../../util/userid.ts";
+import { parseUserId } from "../shared/ids.ts";
 import {
   effectiveRole,
   isInsider,

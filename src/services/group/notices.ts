@@ -8,7 +8,7 @@ import type { CspVersion, ElementObject, Primitive } from "../../codec/csp/messa
 import { describe } from "../../session/status.ts";
 import type { ServerContext } from "../../session/handler.ts";
 import type { Mutation } from "../../store/kv.ts";
-import { parseUserId } from "../../util/userid.ts";
+import { parseUserId } from "../shared/ids.ts";
 import type { NewOutboxEntry } from "../../store/outbox.ts";
 import { atLeast, propertyElements, type PropertyValues, type Role } from "./properties.ts";
 import type { GroupRecord, JoinedRecord } from "./repo.ts";

@@ -8,7 +8,7 @@ import type { ElementObject } from "../../codec/csp/message.ts";
 import type { PrimitiveModule, RequestContext } from "../../session/handler.ts";
 import { ProtocolError, status } from "../../session/status.ts";
 import { all, bool, obj, str, strs } from "../../session/values.ts";
-import { parseUserId } from "../../util/userid.ts";
+import { parseUserId } from "../shared/ids.ts";
 import { BlockRepo, type EntityList } from "./blocking.ts";
 
 /** Entries one list may hold: bounded storage per user. */

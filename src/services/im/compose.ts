@@ -7,7 +7,7 @@ import type { ElementObject } from "../../codec/csp/message.ts";
 import type { RequestContext } from "../../session/handler.ts";
 import { ProtocolError } from "../../session/status.ts";
 import { all, int, obj, str, strs } from "../../session/values.ts";
-import { parseUserId } from "../../util/userid.ts";
+import { parseUserId } from "../shared/ids.ts";
 import { utf8Length } from "../../util/utf8.ts";
 import type { Config } from "../../config.ts";
 import type { StoredMessage } from "./mailbox.ts";

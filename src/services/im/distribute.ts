@@ -6,7 +6,7 @@
 import type { ElementObject } from "../../codec/csp/message.ts";
 import type { ServerContext } from "../../session/handler.ts";
 import { describe, ProtocolError } from "../../session/status.ts";
-import { parseUserId, type UserAddress } from "../../util/userid.ts";
+import { parseUserId, type UserAddress } from "../shared/ids.ts";
 import { isBlocked } from "./blocking.ts";
 import type { Addressed, Draft } from "./compose.ts";
 import { mailboxOf, takesFrom, writeGroups } from "./delivery.ts";

@@ -6,7 +6,7 @@
 import type { ServerContext } from "../../session/handler.ts";
 import type { Mutation } from "../../store/kv.ts";
 import type { SessionRecord } from "../../store/sessions.ts";
-import { parseUserId, type UserAddress } from "../../util/userid.ts";
+import { parseUserId, type UserAddress } from "../shared/ids.ts";
 import type { Draft } from "./compose.ts";
 import { type BlockRecord, BlockRepo } from "./blocking.ts";
 import {

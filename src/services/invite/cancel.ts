@@ -6,7 +6,7 @@
  */
 import type { PrimitiveModule } from "../../session/handler.ts";
 import { ProtocolError } from "../../session/status.ts";
-import { parseUserId, type UserAddress } from "../../util/userid.ts";
+import { parseUserId, type UserAddress } from "../shared/ids.ts";
 import { checkSender, readInviteId, readNote, readRecipient } from "./compose.ts";
 import { commitChunked, invitesOf, queueNotice, withdrawInvitation } from "./delivery.ts";
 import { NOTICE_TTL_MS } from "./limits.ts";

@@ -3,7 +3,7 @@ import type { ElementObject, ElementValue } from "../../codec/csp/message.ts";
 import type { RequestContext } from "../../session/handler.ts";
 import { ProtocolError } from "../../session/status.ts";
 import { all, obj, str } from "../../session/values.ts";
-import { parseUserId } from "../../util/userid.ts";
+import { parseUserId } from "../shared/ids.ts";
 import { MAX_INVITE_ID_CHARS, MAX_NOTE_CHARS } from "./limits.ts";
 
 type Value = ElementValue | ElementValue[] | undefined;

@@ -10,7 +10,7 @@ import type { ElementObject } from "../../codec/csp/message.ts";
 import type { PrimitiveModule, RequestContext } from "../../session/handler.ts";
 import { ProtocolError } from "../../session/status.ts";
 import { all, int, obj, str } from "../../session/values.ts";
-import { parseUserId, type UserAddress } from "../../util/userid.ts";
+import { parseUserId, type UserAddress } from "../shared/ids.ts";
 import { checkSender, readInviteId, readNote, readRecipient, readScreenName } from "./compose.ts";
 import { commitChunked, invitesOf, queueInvitation } from "./delivery.ts";
 import {

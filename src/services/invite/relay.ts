@@ -4,7 +4,7 @@
  * (domain not supported) in the inviter's DetailedResult, as IM does for its messages.
  */
 import type { ServerContext } from "../../session/handler.ts";
-import type { UserAddress } from "../../util/userid.ts";
+import type { UserAddress } from "../shared/ids.ts";
 import type { RecipientOutcome } from "./outcomes.ts";
 import type { Answer } from "./presentation.ts";
 import type { Invitation, ReceivedInvitation } from "./repo.ts";

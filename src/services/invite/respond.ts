@@ -7,7 +7,7 @@
 import type { PrimitiveModule } from "../../session/handler.ts";
 import { ProtocolError, status } from "../../session/status.ts";
 import { bool, obj, str } from "../../session/values.ts";
-import { parseUserId } from "../../util/userid.ts";
+import { parseUserId } from "../shared/ids.ts";
 import { checkSender, readInviteId, readNote, readScreenName } from "./compose.ts";
 import { commitChunked, invitesOf, queueNotice, withdrawInvitation } from "./delivery.ts";
 import { NOTICE_TTL_MS } from "./limits.ts";

@@ -7,7 +7,7 @@ import type { ElementObject } from "../../codec/csp/message.ts";
 import type { PrimitiveModule, RequestContext } from "../../session/handler.ts";
 import { ProtocolError, result, status } from "../../session/status.ts";
 import { bool, int, str } from "../../session/values.ts";
-import { parseUserId } from "../../util/userid.ts";
+import { parseUserId } from "../shared/ids.ts";
 import { attributeNameList, requestedAttributes } from "./attributes.ts";
 import { commitAll } from "./notify.ts";
 import { renotifyWatchers } from "./publish.ts";

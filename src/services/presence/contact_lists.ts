@@ -6,7 +6,7 @@ import type { ElementObject, ElementValue } from "../../codec/csp/message.ts";
 import type { PrimitiveModule, RequestContext } from "../../session/handler.ts";
 import { ProtocolError, status } from "../../session/status.ts";
 import { all, bool, obj, str, strs } from "../../session/values.ts";
-import { parseUserId } from "../../util/userid.ts";
+import { parseUserId } from "../shared/ids.ts";
 import { PresenceRepo } from "./repo.ts";
 import type { Contact, ContactListRecord, PresenceSettings } from "./repo.ts";
 import { LIMITS } from "./limits.ts";

@@ -2,7 +2,7 @@
  * Contact-list ids (`wv:user/list@domain`, digest §4) and presence-attribute names. Ids are
  * case-insensitive, so they are kept lower-case, like user ids.
  */
-import { parseUserId } from "../../util/userid.ts";
+import { parseUserId } from "../shared/ids.ts";
 
 export interface ContactListAddress {
   /** Normalised `wv:user/list@domain`. */

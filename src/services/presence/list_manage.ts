@@ -8,7 +8,7 @@ import type { PrimitiveModule } from "../../session/handler.ts";
 import type { Mutation } from "../../store/kv.ts";
 import { ProtocolError } from "../../session/status.ts";
 import { bool, obj, str, strs } from "../../session/values.ts";
-import { parseUserId } from "../../util/userid.ts";
+import { parseUserId } from "../shared/ids.ts";
 import {
   defaultListChange,
   nickListElement,

@@ -7,7 +7,7 @@ import type { ElementObject, Primitive } from "../../codec/csp/message.ts";
 import type { RequestContext } from "../../session/handler.ts";
 import { describe, ProtocolError, result } from "../../session/status.ts";
 import { all, obj, str, strs } from "../../session/values.ts";
-import { parseUserId } from "../../util/userid.ts";
+import { parseUserId } from "../shared/ids.ts";
 import { type ContactListAddress, parseContactListId } from "./ids.ts";
 import type { ContactListRecord, PresenceRepo } from "./repo.ts";
 import { LIMITS } from "./limits.ts";

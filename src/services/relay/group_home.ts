@@ -37,7 +37,7 @@ import type { ServerContext } from "../../session/handler.ts";
 import { describe, ProtocolError } from "../../session/status.ts";
 import { all, int, obj, str } from "../../session/values.ts";
 import type { Mutation } from "../../store/kv.ts";
-import { parseUserId, type UserAddress } from "../../util/userid.ts";
+import { parseUserId, type UserAddress } from "../shared/ids.ts";
 import { parseGroupId } from "../group/ids.ts";
 import type { GroupChange } from "../group/notices.ts";
 import type { RemoteReceiver } from "../group/remote.ts";

@@ -41,7 +41,7 @@ import { describe, ProtocolError, status } from "../../session/status.ts";
 import { all, bool, obj, str } from "../../session/values.ts";
 import { del, type Mutation, set } from "../../store/kv.ts";
 import type { SessionRecord } from "../../store/sessions.ts";
-import { parseUserId } from "../../util/userid.ts";
+import { parseUserId } from "../shared/ids.ts";
 import { userList } from "../group/access.ts";
 import { parseGroupId } from "../group/ids.ts";
 import { defaultScreenName } from "../group/membership.ts";

@@ -17,7 +17,7 @@ import type { SspTransport } from "../../federation/relay.ts";
 import type { HandlerReply, RequestContext } from "../../session/handler.ts";
 import type { ServerContext } from "../../session/handler.ts";
 import type { Mutation } from "../../store/kv.ts";
-import type { UserAddress } from "../../util/userid.ts";
+import type { UserAddress } from "../shared/ids.ts";
 import { parseGroupId } from "../group/ids.ts";
 import type { GroupChange } from "../group/notices.ts";
 import type { GroupRelay, RemoteReceiver } from "../group/remote.ts";

@@ -6,7 +6,7 @@
  * primitive through `request` and `handle`.
  */
 import type { XmlElement } from "../../codec/xml/tree.ts";
-import type { UserAddress } from "../../util/userid.ts";
+import type { UserAddress } from "../shared/ids.ts";
 import type { Draft } from "../im/compose.ts";
 import type { GroupAddressing, GroupRecipient, RecipientOutcome } from "../im/seams.ts";
 

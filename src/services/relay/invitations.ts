@@ -27,7 +27,7 @@ import type { SspTransport } from "../../federation/relay.ts";
 import type { ServerContext } from "../../session/handler.ts";
 import { describe } from "../../session/status.ts";
 import { del, type Mutation } from "../../store/kv.ts";
-import { parseUserId, type UserAddress } from "../../util/userid.ts";
+import { parseUserId, type UserAddress } from "../shared/ids.ts";
 import {
   commitChunked,
   invitesOf,

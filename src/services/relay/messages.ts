@@ -21,7 +21,7 @@ import type { SspTransport } from "../../federation/relay.ts";
 import type { ServerContext } from "../../session/handler.ts";
 import { describe, ProtocolError } from "../../session/status.ts";
 import type { Mutation } from "../../store/kv.ts";
-import { parseUserId, type UserAddress } from "../../util/userid.ts";
+import { parseUserId, type UserAddress } from "../shared/ids.ts";
 import type { Draft } from "../im/compose.ts";
 import { distribute } from "../im/distribute.ts";
 import type { RecipientOutcome } from "../im/seams.ts";

@@ -12,7 +12,7 @@ import type { XmlElement } from "../../codec/xml/tree.ts";
 import { MESSAGE_SETTLED } from "../../federation/queue.ts";
 import type { RequestHandler, SspRelay } from "../../federation/relay.ts";
 import type { ServerContext, ServiceElement } from "../../session/handler.ts";
-import type { UserAddress } from "../../util/userid.ts";
+import type { UserAddress } from "../shared/ids.ts";
 import type { Draft } from "../im/compose.ts";
 import type { GroupAddressing, GroupRecipient, RecipientOutcome } from "../im/seams.ts";
 import type { RemoteRelay } from "./hooks.ts";

@@ -35,7 +35,7 @@ import type { RequestContext } from "../../session/handler.ts";
 import type { ServerContext } from "../../session/handler.ts";
 import { describe } from "../../session/status.ts";
 import { del, type Mutation, set } from "../../store/kv.ts";
-import { parseUserId, type UserAddress } from "../../util/userid.ts";
+import { parseUserId, type UserAddress } from "../shared/ids.ts";
 import {
   type AttributeSelection,
   intersect,
