@@ -4,11 +4,11 @@
  */
 import type { ElementObject, Primitive } from "../../codec/csp/message.ts";
 import type { HandlerReply, RequestContext } from "../../session/handler.ts";
-import { ProtocolError } from "../../session/status.ts";
+import { describe, ProtocolError } from "../../session/status.ts";
 import { all, obj, str, strs } from "../../session/values.ts";
-import { parseUserId } from "../shared/ids.ts";
+import { parseGroupId, parseUserId } from "../shared/ids.ts";
+import { type RecipientOutcome, resultOf, summarise } from "../shared/outcomes.ts";
 import { GROUP_DOES_NOT_EXIST, GROUP_TEXT, INSUFFICIENT_PRIVILEGES } from "./codes.ts";
-import { parseGroupId } from "./ids.ts";
 import { MAX_USERS_PER_REQUEST } from "./limits.ts";
 import { atLeast, type Role } from "./properties.ts";
 import { type GroupRecord, GroupRepo, type JoinedRecord, serialised } from "./repo.ts";
@@ -103,24 +103,16 @@ export const userList = (users: Iterable<string>): ElementObject => ({
 });
 
 /**
- * The Result of a request about several users: 200 when all went well; otherwise a
- * DetailedResult per failure code naming the users, with 201 when some succeeded, else the
- * shared code (or 900 when the failures differ).
+ * The Result of a request about several users (shared/outcomes.ts): `failures` names the users
+ * that failed and their codes; the others succeeded.
  */
-export function perUserResult(total: number, failures: Map<string, number>): ElementObject {
-  if (failures.size === 0) return { Code: 200, Description: "Successful" };
-  const byCode = new Map<number, string[]>();
-  for (const [user, code] of failures) byCode.set(code, [...byCode.get(code) ?? [], user]);
-  const details = [...byCode].map(([code, users]) => ({
-    Code: code,
-    Description: GROUP_TEXT[code] ?? (code === 531 ? "Unknown user" : ""),
-    UserID: users,
-  }));
-  const code = failures.size < total ? 201 : details.length === 1 ? details[0].Code : 900;
-  const description = code === 201
-    ? "Partially successful"
-    : code === 900
-    ? "Multiple errors"
-    : details[0].Description;
-  return { Code: code, Description: description, DetailedResult: details };
+export function perUserResult(
+  users: Iterable<string>,
+  failures: Map<string, number>,
+): ElementObject {
+  const outcomes: RecipientOutcome[] = [...users].map((id) => {
+    const code = failures.get(id) ?? 200;
+    return { kind: "UserID", id, code, description: GROUP_TEXT[code] ?? describe(code) };
+  });
+  return resultOf(summarise(outcomes));
 }

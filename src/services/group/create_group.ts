@@ -16,7 +16,7 @@ import {
   INVALID_GROUP,
   TOO_MANY_GROUPS,
 } from "./codes.ts";
-import { parseGroupId } from "./ids.ts";
+import { parseGroupId } from "../shared/ids.ts";
 import { MAX_GROUPS_PER_USER } from "./limits.ts";
 import { checkScreenName, defaultScreenName, joinMutations } from "./membership.ts";
 import { commitChunked, removedMutations } from "./notices.ts";

@@ -4,10 +4,9 @@
  * content.
  */
 import type { ServerContext } from "../../session/handler.ts";
-import { parseUserId } from "../shared/ids.ts";
+import { parseGroupId, parseUserId } from "../shared/ids.ts";
 import { GROUP_DOES_NOT_EXIST, NOT_JOINED, REJECTED } from "./codes.ts";
 import type { GroupDirectory, GroupSearchCriterion } from "./directory.ts";
-import { parseGroupId } from "./ids.ts";
 import { MAX_SEARCH_RESULTS } from "./limits.ts";
 import { type GroupRecord, GroupRepo } from "./repo.ts";
 

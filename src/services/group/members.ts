@@ -77,7 +77,7 @@ export const addGroupMembersRequest: PrimitiveModule = {
         throw new ProtocolError(402, `A group has at most ${MAX_MEMBERS} members`);
       }
       await commitChunked(ctx.server, mutations);
-      return { name: "Status", body: { Result: perUserResult(users.length, failures) } };
+      return { name: "Status", body: { Result: perUserResult(users, failures) } };
     });
   },
 };
@@ -126,7 +126,7 @@ export const removeGroupMembersRequest: PrimitiveModule = {
         );
       }
       await commitChunked(ctx.server, mutations);
-      return { name: "Status", body: { Result: perUserResult(users.length, failures) } };
+      return { name: "Status", body: { Result: perUserResult(users, failures) } };
     });
   },
 };
@@ -162,7 +162,7 @@ export const memberAccessRequest: PrimitiveModule = {
         throw new ProtocolError(402, `A group has at most ${MAX_MEMBERS} members`);
       }
       await commitChunked(ctx.server, mutations);
-      return { name: "Status", body: { Result: perUserResult(wanted.size, failures) } };
+      return { name: "Status", body: { Result: perUserResult(wanted.keys(), failures) } };
     });
   },
 };

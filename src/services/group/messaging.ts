@@ -22,7 +22,7 @@ import {
   PRIVATE_MESSAGING_REFUSED,
   REJECTED,
 } from "./codes.ts";
-import { parseGroupId } from "./ids.ts";
+import { parseGroupId } from "../shared/ids.ts";
 import { GroupRepo } from "./repo.ts";
 
 const refusal = (code: number, description = GROUP_TEXT[code]): GroupRefusal => ({

@@ -5,18 +5,14 @@
  */
 import type { ElementObject } from "../../codec/csp/message.ts";
 import type { ServerContext } from "../../session/handler.ts";
-import { describe, ProtocolError } from "../../session/status.ts";
+import { ProtocolError } from "../../session/status.ts";
+import { type RecipientOutcome, resultOf, summarise } from "../shared/outcomes.ts";
 import { parseUserId, type UserAddress } from "../shared/ids.ts";
 import { isBlocked } from "./blocking.ts";
 import type { Addressed, Draft } from "./compose.ts";
 import { mailboxOf, takesFrom, writeGroups } from "./delivery.ts";
 import { MAX_RECIPIENTS, RECENT_MS } from "./limits.ts";
-import {
-  type RecipientOutcome,
-  relayToRemoteDomains,
-  sendToGroups,
-  shareMutations,
-} from "./seams.ts";
+import { relayToRemoteDomains, sendToGroups, shareMutations } from "./seams.ts";
 
 /**
  * `senders` are the users a recipient must not have blocked: the sender, and for a forward the
@@ -111,32 +107,10 @@ const OUTCOME_TEXT: Record<number, string | undefined> = {
 };
 
 /**
- * The Result of a send: 200 when every recipient took it; 201 with a DetailedResult per failure
- * code when some did; when none did, the shared code if all failed alike, else 900 (multiple
- * errors), with the DetailedResults either way.
+ * The Result of a send (shared/outcomes.ts) and whether anyone took the message (then the answer
+ * carries its MessageID).
  */
 export function sendResult(outcomes: RecipientOutcome[]): { result: ElementObject; ok: boolean } {
-  const failed = outcomes.filter((o) => o.code !== 200);
-  if (failed.length === 0) return { result: { Code: 200, Description: describe(200) }, ok: true };
-  const details: ElementObject[] = [];
-  for (const code of [...new Set(failed.map((o) => o.code))]) {
-    const same = failed.filter((o) => o.code === code);
-    const detail: ElementObject = {
-      Code: code,
-      Description: same[0].description ?? describe(code),
-    };
-    for (const o of same) ((detail[o.kind] ??= []) as string[]).push(o.id);
-    details.push(detail);
-  }
-  const someAccepted = failed.length < outcomes.length;
-  const code = someAccepted ? 201 : details.length === 1 ? Number(details[0].Code) : 900;
-  const description = code === 900
-    ? "Multiple errors"
-    : code === 201
-    ? describe(201)
-    : String(details[0].Description);
-  return {
-    result: { Code: code, Description: description, DetailedResult: details },
-    ok: someAccepted,
-  };
+  const summary = summarise(outcomes);
+  return { result: resultOf(summary), ok: summary.code === 200 || summary.code === 201 };
 }

@@ -9,7 +9,7 @@ import { int, str } from "../../session/values.ts";
 import { dispose, liveMessages, mailboxOf } from "./delivery.ts";
 import { isMessageId } from "./mailbox.ts";
 import { messageInfo, type PresentedMessage } from "./presentation.ts";
-import { sameGroupKey } from "./seams.ts";
+import { sameGroupKey } from "../shared/ids.ts";
 
 export const getMessageRequest: PrimitiveModule = {
   name: "GetMessage-Request",

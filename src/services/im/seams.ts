@@ -6,7 +6,7 @@
 import type { ServerContext } from "../../session/handler.ts";
 import type { Mutation } from "../../store/kv.ts";
 import type { SessionRecord } from "../../store/sessions.ts";
-import { parseUserId, type UserAddress } from "../shared/ids.ts";
+import { parseUserId, sameGroupKey, type UserAddress } from "../shared/ids.ts";
 import type { Draft } from "./compose.ts";
 import { type BlockRecord, BlockRepo } from "./blocking.ts";
 import {
@@ -19,14 +19,7 @@ import {
 } from "./delivery.ts";
 import type { PresentedMessage } from "./presentation.ts";
 import type { Audience } from "../content/sharing.ts";
-
-export interface RecipientOutcome {
-  /** The DetailedResult child that names the recipient. */
-  kind: "UserID" | "GroupID" | "ContactList";
-  id: string;
-  code: number;
-  description?: string;
-}
+import type { RecipientOutcome } from "../shared/outcomes.ts";
 
 /**
  * Recipients of other domains: with federation on, the server-to-server relay (SSP) takes the
@@ -269,12 +262,6 @@ function blocksGroupSender(record: BlockRecord, sender: string, groupId: string)
   const key = sameGroupKey(groupId);
   return record.block.UserID.includes(sender) ||
     record.block.GroupID.some((blocked) => sameGroupKey(blocked) === key);
-}
-
-/** Group ids compare case-insensitively, with or without their `wv:` prefix. */
-export function sameGroupKey(groupId: string): string {
-  const id = groupId.trim().toLowerCase();
-  return id.startsWith("wv:") ? id : `wv:${id}`;
 }
 
 /** Without the group element, group recipients get this. */

@@ -10,7 +10,7 @@ import { parseUserId, type UserAddress } from "../shared/ids.ts";
 import { checkSender, readInviteId, readNote, readRecipient } from "./compose.ts";
 import { commitChunked, invitesOf, queueNotice, withdrawInvitation } from "./delivery.ts";
 import { NOTICE_TTL_MS } from "./limits.ts";
-import { type RecipientOutcome, summarise } from "./outcomes.ts";
+import { type RecipientOutcome, resultOf, summarise } from "../shared/outcomes.ts";
 import { cancelInviteUserRequest } from "./presentation.ts";
 import { relayToRemoteDomains } from "./relay.ts";
 import type { ReceivedInvitation } from "./repo.ts";
@@ -64,6 +64,6 @@ export const cancelInviteRequest: PrimitiveModule = {
     for (const record of cancelled) await withdrawInvitation(ctx.server, record);
     // The relay sends the cancellation's own note (InviteNote here) as its CancelNote.
     outcomes.push(...await relayToRemoteDomains(ctx.server, "cancel", { ...sent, note }, remote));
-    return { name: "Status", body: { Result: summarise(outcomes) } };
+    return { name: "Status", body: { Result: resultOf(summarise(outcomes)) } };
   },
 };

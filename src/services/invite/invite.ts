@@ -20,7 +20,7 @@ import {
   MAX_URLS,
   MAX_VALIDITY_S,
 } from "./limits.ts";
-import { type RecipientOutcome, summarise } from "./outcomes.ts";
+import { type RecipientOutcome, resultOf, summarise } from "../shared/outcomes.ts";
 import { relayToRemoteDomains } from "./relay.ts";
 import type { Invitation, InviteType, ReceivedInvitation } from "./repo.ts";
 
@@ -152,6 +152,6 @@ export const inviteRequest: PrimitiveModule = {
     }
     await commitChunked(ctx.server, mutations);
     outcomes.push(...await relayToRemoteDomains(ctx.server, "invite", invitation, remote));
-    return { name: "Status", body: { Result: summarise(outcomes) } };
+    return { name: "Status", body: { Result: resultOf(summarise(outcomes)) } };
   },
 };

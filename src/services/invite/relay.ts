@@ -5,7 +5,7 @@
  */
 import type { ServerContext } from "../../session/handler.ts";
 import type { UserAddress } from "../shared/ids.ts";
-import type { RecipientOutcome } from "./outcomes.ts";
+import type { RecipientOutcome } from "../shared/outcomes.ts";
 import type { Answer } from "./presentation.ts";
 import type { Invitation, ReceivedInvitation } from "./repo.ts";
 

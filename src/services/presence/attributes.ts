@@ -8,7 +8,7 @@ import type { ElementObject, ElementValue } from "../../codec/csp/message.ts";
 import { elementModel } from "../../codec/csp/schema.ts";
 import { ProtocolError } from "../../session/status.ts";
 import { obj } from "../../session/values.ts";
-import { ATTRIBUTE_NAME } from "./ids.ts";
+import { ATTRIBUTE_NAME } from "../shared/ids.ts";
 import { LIMITS } from "./limits.ts";
 
 export type AttributeValue = ElementValue | ElementValue[];

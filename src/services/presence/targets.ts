@@ -5,12 +5,22 @@
  */
 import type { ElementObject, Primitive } from "../../codec/csp/message.ts";
 import type { RequestContext } from "../../session/handler.ts";
-import { describe, ProtocolError, result } from "../../session/status.ts";
+import { describe, ProtocolError } from "../../session/status.ts";
 import { all, obj, str, strs } from "../../session/values.ts";
-import { parseUserId } from "../shared/ids.ts";
-import { type ContactListAddress, parseContactListId } from "./ids.ts";
+import { type ContactListAddress, parseContactListId, parseUserId } from "../shared/ids.ts";
 import type { ContactListRecord, PresenceRepo } from "./repo.ts";
 import { LIMITS } from "./limits.ts";
+import {
+  type RecipientOutcome,
+  resultOf,
+  summarise,
+  type SummaryStyle,
+} from "../shared/outcomes.ts";
+
+const SUCCEEDED: RecipientOutcome = { kind: "UserID", id: "", code: 200 };
+/** A presence request about users and lists is partly served whatever failed: a mix of failures
+ * is 201, and a code they share is described as the code, not as the targets' failure. */
+const PRESENCE_STYLE: SummaryStyle = { allFailedMixed: 201, genericDescription: true };
 
 export interface RawTargets {
   users: string[];
@@ -68,33 +78,28 @@ export function ownListAddress(ctx: RequestContext, raw: string | undefined): Co
   return address;
 }
 
-interface Failure {
-  description: string;
-  users: string[];
-  lists: string[];
-}
-
-/** Collects per-target failures of a request and turns them into its Result. */
+/** Collects per-target outcomes of a request and turns them into its Result. */
 export class Outcome {
-  readonly #failures = new Map<number, Failure>();
-  #succeeded = 0;
+  /** The failures, and one success each for the targets that went well. */
+  readonly #outcomes: RecipientOutcome[] = [];
 
   succeed(): void {
-    this.#succeeded++;
+    this.#outcomes.push(SUCCEEDED);
   }
 
   failUser(code: number, user: string, description = describe(code)): void {
-    this.#failure(code, description).users.push(user);
+    this.#outcomes.push({ kind: "UserID", id: user, code, description });
   }
 
   /** A user counted as a success turned out to fail after all. */
   failUserAfterAll(code: number, user: string, description = describe(code)): void {
-    this.#succeeded--;
+    const success = this.#outcomes.indexOf(SUCCEEDED);
+    if (success >= 0) this.#outcomes.splice(success, 1);
     this.failUser(code, user, description);
   }
 
   failList(code: number, list: string, description = describe(code)): void {
-    this.#failure(code, description).lists.push(list);
+    this.#outcomes.push({ kind: "ContactList", id: list, code, description });
   }
 
   /** A ProtocolError about one list becomes a failure of that list. */
@@ -103,24 +108,9 @@ export class Outcome {
     this.failList(error.code, list, error.message || describe(error.code));
   }
 
-  #failure(code: number, description: string): Failure {
-    let failure = this.#failures.get(code);
-    if (!failure) this.#failures.set(code, failure = { description, users: [], lists: [] });
-    return failure;
-  }
-
   /** 200; one code with DetailedResults when everything failed alike; else 201. */
   result(): ElementObject {
-    if (this.#failures.size === 0) return result(200);
-    const details = [...this.#failures].map(([code, f]) => {
-      const detail: ElementObject = { ...result(code, f.description) };
-      if (f.users.length) detail.UserID = f.users;
-      if (f.lists.length) detail.ContactList = f.lists;
-      return detail;
-    });
-    const [onlyCode] = this.#failures.keys();
-    const code = this.#succeeded === 0 && this.#failures.size === 1 ? onlyCode : 201;
-    return { ...result(code), DetailedResult: details };
+    return resultOf(summarise(this.#outcomes, PRESENCE_STYLE));
   }
 
   status(): Primitive {

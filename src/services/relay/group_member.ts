@@ -41,9 +41,8 @@ import { describe, ProtocolError, status } from "../../session/status.ts";
 import { all, bool, obj, str } from "../../session/values.ts";
 import { del, type Mutation, set } from "../../store/kv.ts";
 import type { SessionRecord } from "../../store/sessions.ts";
-import { parseUserId } from "../shared/ids.ts";
+import { parseGroupId, parseUserId } from "../shared/ids.ts";
 import { userList } from "../group/access.ts";
-import { parseGroupId } from "../group/ids.ts";
 import { defaultScreenName } from "../group/membership.ts";
 import {
   changeNotice,
@@ -56,7 +55,8 @@ import {
 } from "../group/notices.ts";
 import { welcomeNoteElement } from "../group/properties.ts";
 import type { Draft } from "../im/compose.ts";
-import { deliverToGroup, type GroupRecipient, type RecipientOutcome } from "../im/seams.ts";
+import { deliverToGroup, type GroupRecipient } from "../im/seams.ts";
+import type { RecipientOutcome } from "../shared/outcomes.ts";
 import {
   AUTO_JOIN_GIVE_UP_MS,
   GROUP_NOTICE_TARGETS,

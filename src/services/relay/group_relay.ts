@@ -17,12 +17,12 @@ import type { SspTransport } from "../../federation/relay.ts";
 import type { HandlerReply, RequestContext } from "../../session/handler.ts";
 import type { ServerContext } from "../../session/handler.ts";
 import type { Mutation } from "../../store/kv.ts";
-import type { UserAddress } from "../shared/ids.ts";
-import { parseGroupId } from "../group/ids.ts";
+import { parseGroupId, type UserAddress } from "../shared/ids.ts";
 import type { GroupChange } from "../group/notices.ts";
 import type { GroupRelay, RemoteReceiver } from "../group/remote.ts";
 import type { Draft } from "../im/compose.ts";
-import type { GroupAddressing, GroupRecipient, RecipientOutcome } from "../im/seams.ts";
+import type { GroupAddressing, GroupRecipient } from "../im/seams.ts";
+import type { RecipientOutcome } from "../shared/outcomes.ts";
 import { GroupHome } from "./group_home.ts";
 import { type GroupJoin, GroupMember } from "./group_member.ts";
 

@@ -27,7 +27,7 @@ import type { SspTransport } from "../../federation/relay.ts";
 import type { ServerContext } from "../../session/handler.ts";
 import { describe } from "../../session/status.ts";
 import { del, type Mutation } from "../../store/kv.ts";
-import { parseUserId, type UserAddress } from "../shared/ids.ts";
+import { ATTRIBUTE_NAME, parseUserId, type UserAddress } from "../shared/ids.ts";
 import {
   commitChunked,
   invitesOf,
@@ -36,11 +36,10 @@ import {
   withdrawInvitation,
 } from "../invite/delivery.ts";
 import { MAX_VALIDITY_S, NOTICE_TTL_MS } from "../invite/limits.ts";
-import type { RecipientOutcome } from "../invite/outcomes.ts";
+import type { RecipientOutcome } from "../shared/outcomes.ts";
 import { type Answer, cancelInviteUserRequest, inviteResponse } from "../invite/presentation.ts";
 import type { InvitationRelay } from "../invite/relay.ts";
 import type { Invitation, InviteType, ReceivedInvitation } from "../invite/repo.ts";
-import { ATTRIBUTE_NAME } from "../presence/ids.ts";
 import { INVITE_TARGETS } from "./limits.ts";
 
 const outKey = (inviter: string, inviteId: string, invitee: string) => [

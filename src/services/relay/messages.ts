@@ -24,7 +24,7 @@ import type { Mutation } from "../../store/kv.ts";
 import { parseUserId, type UserAddress } from "../shared/ids.ts";
 import type { Draft } from "../im/compose.ts";
 import { distribute } from "../im/distribute.ts";
-import type { RecipientOutcome } from "../im/seams.ts";
+import { type RecipientOutcome, summarise } from "../shared/outcomes.ts";
 import { SEEN_REMEMBERED_MS } from "./limits.ts";
 import { relayedContent, relayedDraft } from "./relayed_content.ts";
 import {
@@ -176,19 +176,13 @@ export async function receiveMessage(
     return sendMessageResponse(m.messageId, status(error.code, error.message));
   }
 
-  const failed = outcomes.filter((o) => o.code !== 200);
-  const details: DetailedResult[] = [...new Set(failed.map((o) => o.code))].map((code) => ({
-    code,
-    description: failed.find((o) => o.code === code)?.description ?? describe(code),
-    userIds: failed.filter((o) => o.code === code).map((o) => o.id),
+  const summary = summarise(outcomes);
+  const code = summary.code;
+  const details: DetailedResult[] = summary.failures.map((f) => ({
+    code: f.code,
+    description: f.description,
+    userIds: f.outcomes.map((o) => o.id),
   }));
-  const code = failed.length === 0
-    ? 200
-    : failed.length < outcomes.length
-    ? 201
-    : details.length === 1
-    ? details[0].code
-    : 900;
 
   const mutations: Mutation[] = [{
     type: "set",

@@ -35,7 +35,7 @@ import type { RequestContext } from "../../session/handler.ts";
 import type { ServerContext } from "../../session/handler.ts";
 import { describe } from "../../session/status.ts";
 import { del, type Mutation, set } from "../../store/kv.ts";
-import { parseUserId, type UserAddress } from "../shared/ids.ts";
+import { ATTRIBUTE_NAME, parseUserId, type UserAddress } from "../shared/ids.ts";
 import {
   type AttributeSelection,
   intersect,
@@ -44,7 +44,6 @@ import {
   visiblePart,
 } from "../presence/attributes.ts";
 import { decideFor, decisionsFor } from "../presence/authorization.ts";
-import { ATTRIBUTE_NAME } from "../presence/ids.ts";
 import { commitAll, presenceElement, presenceNotification } from "../presence/notify.ts";
 import { renotifyWatchers } from "../presence/publish.ts";
 import type { RemoteOperation, RemotePresence, RemoteTarget } from "../presence/remote.ts";
