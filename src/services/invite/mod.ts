@@ -5,10 +5,10 @@
  * them at once or at their next login.
  */
 import type { LegacyElement as ServiceElement } from "../legacy.ts";
-import { cancelInviteRequest } from "./cancel.ts";
+import { cancelInviteRequest } from "./cancel_invite.ts";
 import { deliveredAck, noticeAck, pickUp } from "./delivery.ts";
 import { inviteRequest } from "./invite.ts";
-import { inviteUserResponse } from "./respond.ts";
+import { inviteUserResponse } from "./invite_user_response.ts";
 
 export const inviteElement: ServiceElement = {
   name: "invite",

@@ -20,7 +20,7 @@ import type { RemoteRelay } from "./hooks.ts";
 import { REPORT_SCAN_MS } from "./limits.ts";
 import { GroupRelayService } from "./group_relay.ts";
 import { messageSettler, receiveDeliveryReport, receiveMessage, relayMessage } from "./messages.ts";
-import { InvitationRelayService } from "./invitations.ts";
+import { InvitationRelayService } from "../invite/federation.ts";
 import { PresenceRelay } from "./presence.ts";
 import { collectRemoteReports } from "./reports.ts";
 

@@ -34,13 +34,13 @@ import {
   queueInvitation,
   queueNotice,
   withdrawInvitation,
-} from "../invite/delivery.ts";
-import { MAX_VALIDITY_S, NOTICE_TTL_MS } from "../invite/limits.ts";
+} from "./delivery.ts";
+import { MAX_VALIDITY_S, NOTICE_TTL_MS } from "./limits.ts";
 import type { RecipientOutcome } from "../shared/outcomes.ts";
-import { type Answer, cancelInviteUserRequest, inviteResponse } from "../invite/presentation.ts";
-import type { InvitationRelay } from "../invite/relay.ts";
-import type { Invitation, InviteType, ReceivedInvitation } from "../invite/repo.ts";
-import { INVITE_TARGETS } from "./limits.ts";
+import { type Answer, cancelInviteUserRequest, inviteResponse } from "./presentation.ts";
+import type { InvitationRelay } from "./relay.ts";
+import type { Invitation, InviteType, ReceivedInvitation } from "./repo.ts";
+import { INVITE_TARGETS } from "../relay/limits.ts";
 
 const outKey = (inviter: string, inviteId: string, invitee: string) => [
   "relay",
