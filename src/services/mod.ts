@@ -9,7 +9,7 @@ import { createAccess } from "./access/mod.ts";
 import { type ContentElement, createContent } from "./content/mod.ts";
 import { groupElement } from "./group/mod.ts";
 import { imElement } from "./im/mod.ts";
-import { inviteElement } from "./invite/mod.ts";
+import { createInvite, type InviteElement } from "./invite/mod.ts";
 import type { LegacyElement } from "./legacy.ts";
 import { presenceElement } from "./presence/mod.ts";
 import { createRelayElement } from "./relay/mod.ts";
@@ -23,7 +23,7 @@ export interface Elements {
   group: ServiceElement;
   search: SearchElement;
   content: ContentElement;
-  invite: ServiceElement;
+  invite: InviteElement;
   relay: ServiceElement;
 }
 
@@ -36,12 +36,14 @@ export function createElements(server: ServerContext, federation?: SspRelay): El
     group: adopt(server, groupElement),
     search: createSearch(server),
     content: createContent(server),
-    invite: adopt(server, inviteElement),
+    invite: createInvite(server, { federation }),
     relay: createRelayElement(server, federation),
   };
   elements.content.hooks.groups = server.hooks.groupDirectory;
   elements.search.hooks.groups = server.hooks.groupDirectory;
   server.hooks.presenceChanged = elements.search.indexPresence;
+  elements.invite.hooks.groups = server.hooks.groupDirectory;
+  elements.invite.hooks.content = elements.content.sharing;
   server.hooks.sharedContent = elements.content.sharing;
   return elements;
 }

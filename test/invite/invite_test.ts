@@ -14,6 +14,8 @@ import {
   userOf,
 } from "./support.ts";
 import { fakeGroupDirectory } from "../search/support.ts";
+import { readInviteRequest } from "../../src/codec/ssp/mod.ts";
+import { fakeTransport } from "../support/fake_transport.ts";
 
 const PA = `xmlns="http://www.openmobilealliance.org/DTD/WV-PA1.2"`;
 
@@ -163,7 +165,7 @@ Deno.test("group invitations go through the group directory; accepting admits th
   await using h = await startServer();
   const [alice, bob, carol] = await loggedIn(h, "1.2", "alice", "bob", "carol");
   const group = "wv:alice/party@example.com";
-  delete h.server.context.hooks.groupDirectory;
+  delete h.server.elements.invite.hooks.groups;
   assert.equal(
     (await alice.send(inviteXml("g", [bob.userId], { type: "GR", groupId: group }))).code,
     800,
@@ -171,7 +173,7 @@ Deno.test("group invitations go through the group directory; accepting admits th
   );
 
   const groups = { [group]: { name: "Party", members: [alice.userId] } };
-  h.server.context.hooks.groupDirectory = fakeGroupDirectory(groups).directory;
+  h.server.elements.invite.hooks.groups = fakeGroupDirectory(groups).directory;
   assert.equal((await alice.send(inviteXml("g", [bob.userId], { type: "GR" }))).code, 400);
   assert.equal(
     (await carol.send(inviteXml("g", [bob.userId], { type: "GR", groupId: group }))).code,
@@ -221,14 +223,14 @@ Deno.test("recipients of other domains wait for the relay: 516 each meanwhile", 
   const remoteOnly = await alice.send(inviteXml("r2", ["wv:dave@elsewhere.org"]));
   assert.equal(remoteOnly.code, 516);
 
-  const relayed: string[] = [];
-  h.server.context.hooks.invitationRelay = {
-    relay(operation, invitation, recipients) {
-      relayed.push(`${operation} ${invitation.inviteId} ${recipients.map((r) => r.id)}`);
-      return Promise.resolve(recipients.map((r) => ({ kind: "UserID", id: r.id, code: 200 })));
-    },
-  };
+  const { transport, queued } = fakeTransport(h.config.domain);
+  h.server.elements.invite.hooks.federation = transport;
   await inviteOk(alice, "r3", ["wv:dave@elsewhere.org"]);
+  const relayed = queued.map(({ job }) => {
+    const operation = job.primitive.name === "InviteRequest" ? "invite" : job.primitive.name;
+    const invitation = readInviteRequest(job.primitive);
+    return `${operation} ${invitation?.inviteId} ${invitation?.invitees}`;
+  });
   assert.deepEqual(relayed, ["invite r3 wv:dave@elsewhere.org"]);
 });
 

@@ -4,11 +4,11 @@
  * invited (or answered) gets everything still valid at the next login.
  */
 import type { AckModule } from "../../session/handler.ts";
-import type { ServerContext } from "../../session/handler.ts";
 import type { Mutation } from "../../store/kv.ts";
 import type { SessionRecord } from "../../store/sessions.ts";
+import type { Invitations } from "./element.ts";
 import { inviteUserRequest } from "./presentation.ts";
-import { InviteRepo, type Notice, type ReceivedInvitation } from "./repo.ts";
+import type { Notice, ReceivedInvitation } from "./repo.ts";
 
 /** AckModule names: the invitee's answer to an InviteUser-Request, and to a notice. */
 const DELIVERED_ACK = "invite.delivered";
@@ -16,22 +16,11 @@ const NOTICE_ACK = "invite.notice";
 
 type InviteAckData = { inviteId: string; inviter: string } | { notice: string };
 
-/** Writes at most this many mutations in one commit. */
-const CHUNK = 500;
-
-export const invitesOf = (server: ServerContext) => new InviteRepo(server.store);
-
-export async function commitChunked(server: ServerContext, mutations: Mutation[]): Promise<void> {
-  for (let i = 0; i < mutations.length; i += CHUNK) {
-    await server.store.write(...mutations.slice(i, i + CHUNK));
-  }
-}
-
 const invitationKey = (inviteId: string, inviter: string) => `invite:${inviter}:${inviteId}`;
 
 /** Outbox mutations handing an invitation to the invitee's sessions (all live ones if none given). */
 export async function queueInvitation(
-  server: ServerContext,
+  { server }: Invitations,
   record: ReceivedInvitation,
   sessions?: SessionRecord[],
 ): Promise<Mutation[]> {
@@ -52,11 +41,11 @@ export async function queueInvitation(
 
 /** Mutations keeping a notice for its user and queueing it to the user's sessions. */
 export async function queueNotice(
-  server: ServerContext,
+  { server, repo }: Invitations,
   notice: Notice,
   sessions?: SessionRecord[],
 ): Promise<Mutation[]> {
-  const mutations = [invitesOf(server).putNotice(notice)];
+  const mutations = [repo.putNotice(notice)];
   const ackData: InviteAckData = { notice: notice.seq };
   for (const session of sessions ?? await server.sessions.repo.listByUser(notice.user)) {
     mutations.push(
@@ -73,7 +62,7 @@ export async function queueNotice(
 
 /** Takes back copies of an invitation still queued to the invitee's sessions. */
 export async function withdrawInvitation(
-  server: ServerContext,
+  { server }: Invitations,
   record: ReceivedInvitation,
 ): Promise<void> {
   for (const session of await server.sessions.repo.listByUser(record.invitee)) {
@@ -90,41 +79,43 @@ export async function withdrawInvitation(
 }
 
 /** A new session: the invitations it has not seen (expired ones are dropped) and the notices. */
-export async function pickUp(server: ServerContext, session: SessionRecord): Promise<void> {
-  const repo = invitesOf(server);
+export async function pickUp(inv: Invitations, session: SessionRecord): Promise<void> {
+  const { repo } = inv;
   const now = Date.now();
   const mutations: Mutation[] = [];
   for (const record of await repo.inbox(session.userId)) {
     if (record.expiresAt <= now) mutations.push(repo.deleteReceived(record));
-    else if (!record.delivered) mutations.push(...await queueInvitation(server, record, [session]));
+    else if (!record.delivered) mutations.push(...await queueInvitation(inv, record, [session]));
   }
   for (const notice of await repo.notices(session.userId, now)) {
-    mutations.push(...await queueNotice(server, notice, [session]));
+    mutations.push(...await queueNotice(inv, notice, [session]));
   }
-  await commitChunked(server, mutations);
+  await inv.server.store.writeAll(mutations);
 }
 
 /** The invitee's client took the InviteUser-Request: later logins do not hand it out again. */
-export const deliveredAck: AckModule = {
-  name: DELIVERED_ACK,
-  async onAck(ctx, entry) {
-    const data = entry.ackData as InviteAckData;
-    if (!("inviteId" in data)) return;
-    const repo = invitesOf(ctx.server);
-    const record = await repo.receivedFrom(ctx.session!.userId, data.inviteId, data.inviter);
-    if (record && !record.delivered) {
-      await ctx.server.store.write(repo.putReceived({ ...record, delivered: true }));
-    }
-  },
-};
+export function deliveredAck({ server, repo }: Invitations): AckModule {
+  return {
+    name: DELIVERED_ACK,
+    async onAck(ctx, entry) {
+      const data = entry.ackData as InviteAckData;
+      if (!("inviteId" in data)) return;
+      const record = await repo.receivedFrom(ctx.session!.userId, data.inviteId, data.inviter);
+      if (record && !record.delivered) {
+        await server.store.write(repo.putReceived({ ...record, delivered: true }));
+      }
+    },
+  };
+}
 
-export const noticeAck: AckModule = {
-  name: NOTICE_ACK,
-  async onAck(ctx, entry) {
-    const data = entry.ackData as InviteAckData;
-    if (!("notice" in data)) return;
-    await ctx.server.store.write(
-      invitesOf(ctx.server).deleteNotice(ctx.session!.userId, data.notice),
-    );
-  },
-};
+/** The client took an Invite-Response or CancelInviteUser-Request: the notice goes. */
+export function noticeAck({ server, repo }: Invitations): AckModule {
+  return {
+    name: NOTICE_ACK,
+    async onAck(ctx, entry) {
+      const data = entry.ackData as InviteAckData;
+      if (!("notice" in data)) return;
+      await server.store.write(repo.deleteNotice(ctx.session!.userId, data.notice));
+    },
+  };
+}

@@ -13,3 +13,5 @@ export const MAX_URL_CHARS = 1024;
 export const MAX_INVITE_ID_CHARS = 64;
 /** How long an answer or a cancellation waits for its offline addressee at least, ms. */
 export const NOTICE_TTL_MS = 7 * 24 * 3600_000;
+/** Most invitees one SSP InviteRequest or CancelInviteRequest from a peer may name. */
+export const INVITE_TARGETS = 50;

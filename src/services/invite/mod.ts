@@ -2,23 +2,34 @@
  * Invitations (digest §2.3): Invite, InviteUser, InviteUser-Response → Invite-Response,
  * CancelInvite → CancelInviteUser, for group, presence, content and IM invitations, each valid
  * for its Validity. An invitation answered 200 is stored for every local invitee and reaches
- * them at once or at their next login.
+ * them at once or at their next login; invitees of other domains get it from their servers
+ * (`federation.ts`).
  */
-import type { LegacyElement as ServiceElement } from "../legacy.ts";
-import { cancelInviteRequest } from "./cancel_invite.ts";
+import type { ServerContext, ServiceElement } from "../../session/handler.ts";
+import { cancelInvite } from "./cancel_invite.ts";
 import { deliveredAck, noticeAck, pickUp } from "./delivery.ts";
-import { inviteRequest } from "./invite.ts";
+import { Invitations } from "./element.ts";
+import { serveInvitations } from "./federation.ts";
+import type { InviteHooks } from "./hooks.ts";
+import { invite } from "./invite.ts";
 import { inviteUserResponse } from "./invite_user_response.ts";
 
-export const inviteElement: ServiceElement = {
-  name: "invite",
-  modules: [inviteRequest, inviteUserResponse, cancelInviteRequest],
-  acks: [deliveredAck, noticeAck],
-  install(server) {
-    server.sessions.onStart((session) => pickUp(server, session));
-  },
-  userData: (_store, userId) =>
-    Promise.resolve(
-      ["inbox", "sent", "notice"].map((kind) => ({ prefix: ["invite", kind, userId] })),
-    ),
-};
+export interface InviteElement extends ServiceElement {
+  readonly hooks: InviteHooks;
+}
+
+export function createInvite(server: ServerContext, hooks: InviteHooks = {}): InviteElement {
+  const inv = new Invitations(server, hooks);
+  server.sessions.onStart((session) => pickUp(inv, session));
+  if (hooks.federation) serveInvitations(inv, hooks.federation);
+  return {
+    name: "invite",
+    modules: [invite(inv), inviteUserResponse(inv), cancelInvite(inv)],
+    acks: [deliveredAck(inv), noticeAck(inv)],
+    hooks,
+    userData: (userId) =>
+      Promise.resolve(
+        ["inbox", "sent", "notice"].map((kind) => ({ prefix: ["invite", kind, userId] })),
+      ),
+  };
+}

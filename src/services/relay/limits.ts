@@ -8,8 +8,6 @@ export const SEEN_REMEMBERED_MS = 7 * 24 * 3600_000;
 export const GET_PRESENCE_TIMEOUT_MS = 5_000;
 /** Most users one SSP presence request from a peer may name; the rest are ignored. */
 export const PRESENCE_TARGETS = 1000;
-/** Most invitees one SSP InviteRequest or CancelInviteRequest from a peer may name. */
-export const INVITE_TARGETS = 50;
 /** How long a local client's group request waits for the group's server, ms. */
 export const GROUP_REQUEST_TIMEOUT_MS = 10_000;
 /** Most users one group message copy, GroupChangeNotice or LeaveGroupIndication may name. */

@@ -24,7 +24,7 @@ import type { Mutation } from "../../store/kv.ts";
 import { parseUserId, type UserAddress } from "../shared/ids.ts";
 import type { Draft } from "../im/compose.ts";
 import { distribute } from "../im/distribute.ts";
-import { type RecipientOutcome, summarise } from "../shared/outcomes.ts";
+import { type RecipientOutcome, sspDetails, summarise } from "../shared/outcomes.ts";
 import { SEEN_REMEMBERED_MS } from "./limits.ts";
 import { relayedContent, relayedDraft } from "./relayed_content.ts";
 import {
@@ -178,11 +178,7 @@ export async function receiveMessage(
 
   const summary = summarise(outcomes);
   const code = summary.code;
-  const details: DetailedResult[] = summary.failures.map((f) => ({
-    code: f.code,
-    description: f.description,
-    userIds: f.outcomes.map((o) => o.id),
-  }));
+  const details = sspDetails(summary);
 
   const mutations: Mutation[] = [{
     type: "set",

@@ -20,7 +20,6 @@ import type { RemoteRelay } from "./hooks.ts";
 import { REPORT_SCAN_MS } from "./limits.ts";
 import { GroupRelayService } from "./group_relay.ts";
 import { messageSettler, receiveDeliveryReport, receiveMessage, relayMessage } from "./messages.ts";
-import { InvitationRelayService } from "../invite/federation.ts";
 import { PresenceRelay } from "./presence.ts";
 import { collectRemoteReports } from "./reports.ts";
 
@@ -47,7 +46,6 @@ export class Relay implements RemoteRelay {
       (peer, p) => receiveDeliveryReport(server, peer, p),
     );
     server.hooks.remotePresence = new PresenceRelay(server, transport);
-    server.hooks.invitationRelay = new InvitationRelayService(server, transport);
     this.#scanner = setInterval(() => this.#scanReports(), REPORT_SCAN_MS);
   }
 

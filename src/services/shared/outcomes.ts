@@ -7,6 +7,7 @@
  * and lists, and the SSP answers to a peer's messages all answer this way.
  */
 import type { ElementObject } from "../../codec/csp/message.ts";
+import type { DetailedResult } from "../../codec/ssp/mod.ts";
 import { describe, result } from "../../session/status.ts";
 
 export interface RecipientOutcome {
@@ -81,4 +82,13 @@ export function resultOf(summary: Summary): ElementObject {
     return detail;
   });
   return { ...top, DetailedResult: details };
+}
+
+/** A summary's failures as the DetailedResults of an SSP Status (users only). */
+export function sspDetails(summary: Summary): DetailedResult[] {
+  return summary.failures.map((f) => ({
+    code: f.code,
+    description: f.description,
+    userIds: f.outcomes.map((o) => o.id),
+  }));
 }
