@@ -20,6 +20,7 @@ export interface LegacyElement {
 declare module "../session/handler.ts" {
   interface ServiceHooks {
     sharedContent?: import("./content/sharing.ts").Sharing;
+    groupDirectory?: import("./group/directory.ts").GroupDirectory;
     presenceChanged?: import("./search/mod.ts").SearchElement["indexPresence"];
   }
 }

@@ -8,7 +8,7 @@ import type { PrimitiveModule, RequestContext } from "../../session/handler.ts";
 import { ProtocolError, status } from "../../session/status.ts";
 import { bool, obj, str } from "../../session/values.ts";
 import type { ElementObject } from "../../codec/csp/message.ts";
-import { onGroup, repoOf } from "./access.ts";
+import { onGroup, repoOf } from "./standing.ts";
 import {
   GROUP_EXISTS,
   GROUP_TEXT,
@@ -19,7 +19,7 @@ import {
 import { parseGroupId } from "../shared/ids.ts";
 import { MAX_GROUPS_PER_USER } from "./limits.ts";
 import { checkScreenName, defaultScreenName, joinMutations } from "./membership.ts";
-import { commitChunked, removedMutations } from "./notices.ts";
+import { commitChunked, removedMutations } from "./group_change_notice.ts";
 import {
   checkSearchable,
   DEFAULT_GROUP_PROPERTIES,

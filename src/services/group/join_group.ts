@@ -11,7 +11,7 @@ import type { ServerContext } from "../../session/handler.ts";
 import { ProtocolError } from "../../session/status.ts";
 import { bool, obj } from "../../session/values.ts";
 import type { SessionRecord } from "../../store/sessions.ts";
-import { onGroup, type Standing } from "./access.ts";
+import { onGroup, type Standing } from "./standing.ts";
 import {
   ALREADY_JOINED,
   GROUP_TEXT,
@@ -21,7 +21,7 @@ import {
 } from "./codes.ts";
 import { screenNameFor } from "./create_group.ts";
 import { defaultScreenName, joinMutations, leaveMutations } from "./membership.ts";
-import { commitChunked, joinedList, seesUserIds } from "./notices.ts";
+import { commitChunked, joinedList, seesUserIds } from "./group_change_notice.ts";
 import { DEFAULT_OWN_PROPERTIES, readOwnProperties, welcomeNoteElement } from "./properties.ts";
 import { GroupRepo, serialised } from "./repo.ts";
 

@@ -8,7 +8,7 @@ import { ProtocolError } from "../../session/status.ts";
 import type { Mutation } from "../../store/kv.ts";
 import { GROUP_FULL, GROUP_TEXT, SCREEN_NAME_IN_USE } from "./codes.ts";
 import { MAX_SCREEN_NAME } from "./limits.ts";
-import { noticeMutations } from "./notices.ts";
+import { noticeMutations } from "./group_change_notice.ts";
 import { hasControlCharacters } from "./properties.ts";
 import type { GroupRecord, GroupRepo, JoinedRecord } from "./repo.ts";
 

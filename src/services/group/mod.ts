@@ -9,20 +9,20 @@ import type { Store } from "../../store/kv.ts";
 import type { UserDataSpec } from "../../session/handler.ts";
 import type { LegacyElement as ServiceElement } from "../legacy.ts";
 import { createGroupRequest, deleteGroupRequest } from "./create_group.ts";
-import { groupDirectory } from "./directory_service.ts";
+import { groupDirectory } from "./directory.ts";
 import { GroupRepo } from "./repo.ts";
 import {
   getGroupPropsRequest,
   getJoinedUsersRequest,
   setGroupPropsRequest,
-} from "./group_props.ts";
+} from "./get_group_props.ts";
 import { autoJoin, joinGroupRequest, leaveAllGroups, leaveGroupRequest } from "./join_group.ts";
 import {
   addGroupMembersRequest,
   getGroupMembersRequest,
   memberAccessRequest,
   removeGroupMembersRequest,
-} from "./members.ts";
+} from "./get_group_members.ts";
 import { groupMessaging } from "./messaging.ts";
 import { rejectListRequest, subscribeGroupNoticeRequest } from "./reject_list.ts";
 

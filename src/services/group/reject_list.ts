@@ -8,11 +8,11 @@ import type { PrimitiveModule, RequestContext } from "../../session/handler.ts";
 import { ProtocolError, status } from "../../session/status.ts";
 import { all, obj, str } from "../../session/values.ts";
 import type { Mutation } from "../../store/kv.ts";
-import { namedUsers, onGroup, requireRole, type Standing, userList } from "./access.ts";
+import { namedUsers, onGroup, requireRole, type Standing, userList } from "./standing.ts";
 import { GROUP_TEXT, INSUFFICIENT_PRIVILEGES, NOT_JOINED, REJECTED } from "./codes.ts";
 import { MAX_REJECTED } from "./limits.ts";
 import { leaveMutations } from "./membership.ts";
-import { commitChunked, removedMutations } from "./notices.ts";
+import { commitChunked, removedMutations } from "./group_change_notice.ts";
 import { atLeast } from "./properties.ts";
 
 /** Users an AddList/RemoveList names, by UserID or by their screen name in this group. */

@@ -9,7 +9,7 @@ import type { Primitive } from "../../codec/csp/message.ts";
 import type { HandlerReply, RequestContext } from "../../session/handler.ts";
 import { status } from "../../session/status.ts";
 import type { Mutation } from "../../store/kv.ts";
-import type { GroupChange } from "./notices.ts";
+import type { GroupChange } from "./group_change_notice.ts";
 
 /** A remote receiver of a notice, and whether it may see UserIDs (notices.ts `seesUserIds`). */
 export interface RemoteReceiver {

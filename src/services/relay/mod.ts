@@ -18,7 +18,7 @@ import type { GroupAddressing, GroupRecipient } from "../im/seams.ts";
 import type { RecipientOutcome } from "../shared/outcomes.ts";
 import type { RemoteRelay } from "./hooks.ts";
 import { REPORT_SCAN_MS } from "./limits.ts";
-import { GroupRelayService } from "./group_relay.ts";
+import { GroupRelayService } from "../group/federation.ts";
 import { messageSettler, receiveDeliveryReport, receiveMessage, relayMessage } from "./messages.ts";
 import { PresenceRelay } from "./presence.ts";
 import { collectRemoteReports } from "./reports.ts";

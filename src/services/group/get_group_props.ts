@@ -8,10 +8,10 @@ import type { ElementObject } from "../../codec/csp/message.ts";
 import type { PrimitiveModule } from "../../session/handler.ts";
 import { ProtocolError, status } from "../../session/status.ts";
 import { obj } from "../../session/values.ts";
-import { effectiveRole, isInsider, onGroup, requireRole, type Standing } from "./access.ts";
+import { effectiveRole, isInsider, onGroup, requireRole, type Standing } from "./standing.ts";
 import { GROUP_TEXT, INSUFFICIENT_PRIVILEGES, REJECTED } from "./codes.ts";
 import { defaultScreenName } from "./membership.ts";
-import { commitChunked, mappings, noticeMutations, seesUserIds } from "./notices.ts";
+import { commitChunked, mappings, noticeMutations, seesUserIds } from "./group_change_notice.ts";
 import {
   checkSearchable,
   DEFAULT_OWN_PROPERTIES,

@@ -18,13 +18,13 @@ import type { HandlerReply, RequestContext } from "../../session/handler.ts";
 import type { ServerContext } from "../../session/handler.ts";
 import type { Mutation } from "../../store/kv.ts";
 import { parseGroupId, type UserAddress } from "../shared/ids.ts";
-import type { GroupChange } from "../group/notices.ts";
-import type { GroupRelay, RemoteReceiver } from "../group/remote.ts";
+import type { GroupChange } from "./group_change_notice.ts";
+import type { GroupRelay, RemoteReceiver } from "./remote.ts";
 import type { Draft } from "../im/compose.ts";
 import type { GroupAddressing, GroupRecipient } from "../im/seams.ts";
 import type { RecipientOutcome } from "../shared/outcomes.ts";
-import { GroupHome } from "./group_home.ts";
-import { type GroupJoin, GroupMember } from "./group_member.ts";
+import { GroupHome } from "./federation_home.ts";
+import { type GroupJoin, GroupMember } from "./federation_member.ts";
 
 export class GroupRelayService implements GroupRelay {
   readonly #server: ServerContext;

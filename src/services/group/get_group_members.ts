@@ -19,11 +19,11 @@ import {
   requireRole,
   type Standing,
   userList,
-} from "./access.ts";
+} from "./standing.ts";
 import { GROUP_TEXT, INSUFFICIENT_PRIVILEGES, NOT_A_MEMBER } from "./codes.ts";
 import { MAX_MEMBERS } from "./limits.ts";
 import { leaveMutations } from "./membership.ts";
-import { commitChunked, removedMutations } from "./notices.ts";
+import { commitChunked, removedMutations } from "./group_change_notice.ts";
 import { atLeast, type Role } from "./properties.ts";
 
 export const getGroupMembersRequest: PrimitiveModule = {

@@ -38,12 +38,12 @@ import { describe, ProtocolError } from "../../session/status.ts";
 import { all, int, obj, str } from "../../session/values.ts";
 import type { Mutation } from "../../store/kv.ts";
 import { parseGroupId, parseUserId, type UserAddress } from "../shared/ids.ts";
-import type { GroupChange } from "../group/notices.ts";
-import type { RemoteReceiver } from "../group/remote.ts";
+import type { GroupChange } from "./group_change_notice.ts";
+import type { RemoteReceiver } from "./remote.ts";
 import type { Draft } from "../im/compose.ts";
 import { type GroupAddressing, sendToGroups } from "../im/seams.ts";
-import { SEEN_REMEMBERED_MS } from "./limits.ts";
-import { relayedContent, relayedDraft } from "./relayed_content.ts";
+import { SEEN_REMEMBERED_MS } from "../relay/limits.ts";
+import { relayedContent, relayedDraft } from "../relay/relayed_content.ts";
 
 /** The CSP primitive that serves each SSP group request, and the SubscribeType it stands for. */
 const SERVED_BY: Record<GroupRequestName, { primitive: string; subscribeType?: string }> = {

@@ -42,8 +42,8 @@ import { all, bool, obj, str } from "../../session/values.ts";
 import { del, type Mutation, set } from "../../store/kv.ts";
 import type { SessionRecord } from "../../store/sessions.ts";
 import { parseGroupId, parseUserId } from "../shared/ids.ts";
-import { userList } from "../group/access.ts";
-import { defaultScreenName } from "../group/membership.ts";
+import { userList } from "./standing.ts";
+import { defaultScreenName } from "./membership.ts";
 import {
   changeNotice,
   commitChunked,
@@ -52,8 +52,8 @@ import {
   type JoinedUser,
   mappings,
   removedMutations,
-} from "../group/notices.ts";
-import { welcomeNoteElement } from "../group/properties.ts";
+} from "./group_change_notice.ts";
+import { welcomeNoteElement } from "./properties.ts";
 import type { Draft } from "../im/compose.ts";
 import { deliverToGroup, type GroupRecipient } from "../im/seams.ts";
 import type { RecipientOutcome } from "../shared/outcomes.ts";
@@ -62,8 +62,8 @@ import {
   GROUP_NOTICE_TARGETS,
   GROUP_REQUEST_TIMEOUT_MS,
   SEEN_REMEMBERED_MS,
-} from "./limits.ts";
-import { relayedContent, relayedDraft } from "./relayed_content.ts";
+} from "../relay/limits.ts";
+import { relayedContent, relayedDraft } from "../relay/relayed_content.ts";
 
 interface Membership {
   screenName: string;
