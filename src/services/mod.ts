@@ -7,7 +7,7 @@ import type { SspRelay } from "../federation/relay.ts";
 import type { ServerContext, ServiceElement } from "../session/handler.ts";
 import { createAccess } from "./access/mod.ts";
 import { type ContentElement, createContent } from "./content/mod.ts";
-import { groupElement } from "./group/mod.ts";
+import { createGroupElement, type GroupElement } from "./group/mod.ts";
 import { imElement } from "./im/mod.ts";
 import { createInvite, type InviteElement } from "./invite/mod.ts";
 import type { LegacyElement } from "./legacy.ts";
@@ -20,7 +20,7 @@ export interface Elements {
   access: ServiceElement;
   presence: ServiceElement;
   im: ServiceElement;
-  group: ServiceElement;
+  group: GroupElement;
   search: SearchElement;
   content: ContentElement;
   invite: InviteElement;
@@ -33,16 +33,18 @@ export function createElements(server: ServerContext, federation?: SspRelay): El
     access: createAccess(server),
     presence: adopt(server, presenceElement),
     im: adopt(server, imElement),
-    group: adopt(server, groupElement),
+    group: createGroupElement(server, { federation }),
     search: createSearch(server),
     content: createContent(server),
     invite: createInvite(server, { federation }),
     relay: createRelayElement(server, federation),
   };
-  elements.content.hooks.groups = server.hooks.groupDirectory;
-  elements.search.hooks.groups = server.hooks.groupDirectory;
+  server.hooks.groupDirectory = elements.group.directory;
+  server.hooks.groupMessaging = elements.group.messaging;
+  elements.content.hooks.groups = elements.group.directory;
+  elements.search.hooks.groups = elements.group.directory;
   server.hooks.presenceChanged = elements.search.indexPresence;
-  elements.invite.hooks.groups = server.hooks.groupDirectory;
+  elements.invite.hooks.groups = elements.group.directory;
   elements.invite.hooks.content = elements.content.sharing;
   server.hooks.sharedContent = elements.content.sharing;
   return elements;

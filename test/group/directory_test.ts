@@ -1,5 +1,5 @@
 /**
- * What the group element offers other elements (server.hooks.groupDirectory) and the session
+ * What the group element offers other elements (its directory) and the session
  * life around groups: search, invitation checks, AutoJoin at login, service negotiation.
  */
 import assert from "node:assert/strict";
@@ -11,7 +11,7 @@ import { ask, createGroup, GROUP, join, joinOk, leave, property, users } from ".
 Deno.test("the directory finds public searchable groups by name, topic, owner and joined user", async () => {
   await using h = await startServer();
   const [alice, bob] = await loggedIn(h, "1.2", "alice", "bob");
-  const directory = h.server.context.hooks.groupDirectory!;
+  const directory = h.server.elements.group.directory;
   await createGroup(alice, GROUP, {
     properties: { Name: "Chess Club", Topic: "Openings" },
     join: true,
@@ -48,7 +48,7 @@ Deno.test("the directory finds public searchable groups by name, topic, owner an
 Deno.test("the directory answers invitations: who may invite, who belongs, admitting invitees", async () => {
   await using h = await startServer();
   const [alice, bob, carol] = await loggedIn(h, "1.2", "alice", "bob", "carol");
-  const directory = h.server.context.hooks.groupDirectory!;
+  const directory = h.server.elements.group.directory;
   const club = "wv:alice/club@example.com";
   await createGroup(alice, club, { properties: { Accesstype: "Restricted" }, join: true });
   assert.equal(await directory.checkInviter("wv:alice/none@example.com", alice.userId), 800);
@@ -78,7 +78,7 @@ Deno.test("AutoJoin: a user who set it is back in the group at their next login"
   await again.login(PASSWORD);
   assert.equal(await joined(), true);
   assert.deepEqual(
-    await h.server.context.hooks.groupDirectory!.search(
+    await h.server.elements.group.directory.search(
       [{ key: "GROUP_USER_ID_AUTOJOIN", value: bob.userId }],
       10,
     ),

@@ -24,26 +24,30 @@ import {
   utf8Base64,
 } from "./transactions.ts";
 
-/** Group requests a peer may send about a group of ours. */
+/**
+ * The SSP group requests, each with the CSP primitive it carries across domains (the three
+ * subscription requests are SubscribeGroupNotice with its SubscribeType): the one table both
+ * directions read, a member's server asking and a group's server answering.
+ */
 export const GROUP_REQUESTS = [
-  "JoinGroupRequest",
-  "LeaveGroupRequest",
-  "GetGroupMemberRequest",
-  "GetJoinedUsersRequest",
-  "GetGroupPropsRequest",
-  "SetGroupPropsRequest",
-  "SubscribeGroupChangeRequest",
-  "UnsubscribeGroupChangeRequest",
-  "GetGroupSubStatusRequest",
-  "AddGroupMemberRequest",
-  "RemoveGroupMemberRequest",
-  "MemberAccessRequest",
-  "RejectListRequest",
-  "DeleteGroupRequest",
-  "CreateGroupRequest",
+  { ssp: "JoinGroupRequest", csp: "JoinGroup-Request" },
+  { ssp: "LeaveGroupRequest", csp: "LeaveGroup-Request" },
+  { ssp: "GetGroupMemberRequest", csp: "GetGroupMembers-Request" },
+  { ssp: "GetJoinedUsersRequest", csp: "GetJoinedUsers-Request" },
+  { ssp: "GetGroupPropsRequest", csp: "GetGroupProps-Request" },
+  { ssp: "SetGroupPropsRequest", csp: "SetGroupProps-Request" },
+  { ssp: "SubscribeGroupChangeRequest", csp: "SubscribeGroupNotice-Request", subscribeType: "S" },
+  { ssp: "UnsubscribeGroupChangeRequest", csp: "SubscribeGroupNotice-Request", subscribeType: "U" },
+  { ssp: "GetGroupSubStatusRequest", csp: "SubscribeGroupNotice-Request", subscribeType: "G" },
+  { ssp: "AddGroupMemberRequest", csp: "AddGroupMembers-Request" },
+  { ssp: "RemoveGroupMemberRequest", csp: "RemoveGroupMembers-Request" },
+  { ssp: "MemberAccessRequest", csp: "MemberAccess-Request" },
+  { ssp: "RejectListRequest", csp: "RejectList-Request" },
+  { ssp: "DeleteGroupRequest", csp: "DeleteGroup-Request" },
+  { ssp: "CreateGroupRequest", csp: "CreateGroup-Request" },
 ] as const;
 
-export type GroupRequestName = typeof GROUP_REQUESTS[number];
+export type GroupRequestName = typeof GROUP_REQUESTS[number]["ssp"];
 
 export interface GroupProperty {
   name: string;

@@ -1,25 +1,19 @@
 /**
- * CreateGroup-Request and DeleteGroup-Request. Any local user may create groups, up to
- * MAX_GROUPS_PER_USER, under their own name: the GroupID must be `wv:<user>/<name>@<domain>`
- * (as Baraza requires, fixture 040; anything else is 806). The creator owns the group: an Admin
- * no one can demote, remove or ban, and the only one who may delete it.
+ * CreateGroup-Request. Any local user may create groups, up to MAX_GROUPS_PER_USER, under their
+ * own name: the GroupID must be `wv:<user>/<name>@<domain>` (as Baraza requires, fixture 040;
+ * anything else is 806). The creator owns the group: an Admin no one can demote, remove or ban,
+ * and the only one who may delete it. A group of another domain is created by its server.
  */
+import type { ElementObject } from "../../codec/csp/message.ts";
 import type { PrimitiveModule, RequestContext } from "../../session/handler.ts";
 import { ProtocolError, status } from "../../session/status.ts";
 import { bool, obj, str } from "../../session/values.ts";
-import type { ElementObject } from "../../codec/csp/message.ts";
-import { onGroup, repoOf } from "./standing.ts";
-import {
-  GROUP_EXISTS,
-  GROUP_TEXT,
-  INSUFFICIENT_PRIVILEGES,
-  INVALID_GROUP,
-  TOO_MANY_GROUPS,
-} from "./codes.ts";
 import { parseGroupId } from "../shared/ids.ts";
+import { GROUP_EXISTS, GROUP_TEXT, INVALID_GROUP, TOO_MANY_GROUPS } from "./codes.ts";
+import type { Groups } from "./element.ts";
+import { forward } from "./federation_member.ts";
 import { MAX_GROUPS_PER_USER } from "./limits.ts";
 import { checkScreenName, defaultScreenName, joinMutations } from "./membership.ts";
-import { commitChunked, removedMutations } from "./group_change_notice.ts";
 import {
   checkSearchable,
   DEFAULT_GROUP_PROPERTIES,
@@ -28,8 +22,7 @@ import {
   readOwnProperties,
   readWelcomeNote,
 } from "./properties.ts";
-import { type GroupRecord, serialised } from "./repo.ts";
-import { toRemoteGroup } from "./remote.ts";
+import type { GroupRecord } from "./repo.ts";
 
 /** The SName of a ScreenName element whose GroupID (if given) names `groupId`. */
 export function screenNameFor(
@@ -45,90 +38,69 @@ export function screenNameFor(
   return checkScreenName(str(element.SName) ?? "");
 }
 
-export const createGroupRequest: PrimitiveModule = {
-  name: "CreateGroup-Request",
-  function: ["GroupFeat", "GroupMgmtFunc", "CREAG"],
-  async handle(ctx, body) {
-    const raw = str(body.GroupID)?.trim();
-    if (!raw) throw new ProtocolError(400, "GroupID missing");
-    const { domain } = ctx.server.config;
-    const address = parseGroupId(raw, domain);
-    if (!address) throw new ProtocolError(INVALID_GROUP, "Invalid GroupID");
-    if (address.domain !== domain) {
-      return await toRemoteGroup(ctx, address.id, address.domain, {
-        name: "CreateGroup-Request",
-        body,
-      });
+export function createGroup(g: Groups): PrimitiveModule {
+  return {
+    name: "CreateGroup-Request",
+    function: ["GroupFeat", "GroupMgmtFunc", "CREAG"],
+    handle: (ctx, body) => create(g, ctx, body),
+  };
+}
+
+async function create(g: Groups, ctx: RequestContext, body: ElementObject) {
+  const raw = str(body.GroupID)?.trim();
+  if (!raw) throw new ProtocolError(400, "GroupID missing");
+  const { domain } = ctx.server.config;
+  const address = parseGroupId(raw, domain);
+  if (!address) throw new ProtocolError(INVALID_GROUP, "Invalid GroupID");
+  if (address.domain !== domain) {
+    return await forward(g, ctx, address.id, { name: "CreateGroup-Request", body });
+  }
+  const creator = ctx.session!.userId;
+  if (address.owner !== defaultScreenName(creator)) {
+    throw new ProtocolError(
+      INVALID_GROUP,
+      `A new group's ID is ${creator.replace("@", "/<name>@")}`,
+    );
+  }
+  const properties = readGroupProperties(obj(body.GroupProperties));
+  const all = { ...DEFAULT_GROUP_PROPERTIES, ...properties };
+  checkSearchable(all, properties);
+  const welcomeNote = readWelcomeNote(obj(obj(body.GroupProperties)?.WelcomeNote));
+  const own = { ...DEFAULT_OWN_PROPERTIES, ...readOwnProperties(obj(body.OwnProperties)) };
+  const joins = bool(body.JoinGroup) ?? false;
+  const screenName = screenNameFor(ctx, obj(body.ScreenName), address.id) ??
+    defaultScreenName(creator);
+
+  const { repo } = g;
+  return await g.changes.run(address.id, async () => {
+    if (await repo.group(address.id)) {
+      throw new ProtocolError(GROUP_EXISTS, GROUP_TEXT[GROUP_EXISTS]);
     }
-    const creator = ctx.session!.userId;
-    if (address.owner !== defaultScreenName(creator)) {
-      throw new ProtocolError(
-        INVALID_GROUP,
-        `A new group's ID is ${creator.replace("@", "/<name>@")}`,
+    if ((await repo.ownedBy(creator)).length >= MAX_GROUPS_PER_USER) {
+      throw new ProtocolError(TOO_MANY_GROUPS, GROUP_TEXT[TOO_MANY_GROUPS]);
+    }
+    const group: GroupRecord = {
+      id: address.id,
+      owner: creator,
+      createdAt: Date.now(),
+      properties: all,
+      ...(welcomeNote ? { welcomeNote } : {}),
+    };
+    const mutations = [
+      ...repo.createMutations(group),
+      ...repo.ownMutations(group.id, creator, own, screenName),
+    ];
+    if (joins) {
+      mutations.push(
+        ...await joinMutations(g, group, {
+          user: creator,
+          screenName,
+          subscribed: bool(body.SubscribeNotification) ?? false,
+          joinedAt: Date.now(),
+        }),
       );
     }
-    const properties = readGroupProperties(obj(body.GroupProperties));
-    const all = { ...DEFAULT_GROUP_PROPERTIES, ...properties };
-    checkSearchable(all, properties);
-    const welcomeNote = readWelcomeNote(obj(obj(body.GroupProperties)?.WelcomeNote));
-    const own = { ...DEFAULT_OWN_PROPERTIES, ...readOwnProperties(obj(body.OwnProperties)) };
-    const joins = bool(body.JoinGroup) ?? false;
-    const screenName = screenNameFor(ctx, obj(body.ScreenName), address.id) ??
-      defaultScreenName(creator);
-
-    const repo = repoOf(ctx);
-    return await serialised(ctx.server.store, address.id, async () => {
-      if (await repo.group(address.id)) {
-        throw new ProtocolError(GROUP_EXISTS, GROUP_TEXT[GROUP_EXISTS]);
-      }
-      if ((await repo.ownedBy(creator)).length >= MAX_GROUPS_PER_USER) {
-        throw new ProtocolError(TOO_MANY_GROUPS, GROUP_TEXT[TOO_MANY_GROUPS]);
-      }
-      const group: GroupRecord = {
-        id: address.id,
-        owner: creator,
-        createdAt: Date.now(),
-        properties: all,
-        ...(welcomeNote ? { welcomeNote } : {}),
-      };
-      const mutations = [
-        ...repo.createMutations(group),
-        ...repo.ownMutations(group.id, creator, own, screenName),
-      ];
-      if (joins) {
-        mutations.push(
-          ...await joinMutations(ctx.server, repo, group, {
-            user: creator,
-            screenName,
-            subscribed: bool(body.SubscribeNotification) ?? false,
-            joinedAt: Date.now(),
-          }),
-        );
-      }
-      await ctx.server.store.write(...mutations);
-      return status(200);
-    });
-  },
-};
-
-/** DeleteGroup-Request: the owner only; every joined user, the owner too, is told that the
- * group is gone with an unsolicited LeaveGroup-Response 800 (as Baraza does, fixture 056). */
-export const deleteGroupRequest: PrimitiveModule = {
-  name: "DeleteGroup-Request",
-  function: ["GroupFeat", "GroupMgmtFunc", "DELGR"],
-  async handle(ctx, body) {
-    return await onGroup(ctx, { name: "DeleteGroup-Request", body }, async (s) => {
-      if (s.group.owner !== s.user) {
-        throw new ProtocolError(INSUFFICIENT_PRIVILEGES, "Only the group's owner may delete it");
-      }
-      const mutations = await s.repo.deleteMutations(s.group);
-      for (const joined of await s.repo.joined(s.group.id)) {
-        mutations.push(
-          ...await removedMutations(ctx.server, joined.user, s.group.id, 800, "Deleted"),
-        );
-      }
-      await commitChunked(ctx.server, mutations);
-      return status(200);
-    });
-  },
-};
+    await ctx.server.store.write(...mutations);
+    return status(200);
+  });
+}

@@ -2,11 +2,11 @@
  * The group directory other elements consult (their hooks): search over public searchable
  * groups, and the membership questions of invitations and shared content.
  */
-import type { ServerContext } from "../../session/handler.ts";
 import { parseGroupId, parseUserId } from "../shared/ids.ts";
 import { GROUP_DOES_NOT_EXIST, NOT_JOINED, REJECTED } from "./codes.ts";
 import { MAX_SEARCH_RESULTS } from "./limits.ts";
-import { type GroupRecord, GroupRepo } from "./repo.ts";
+import type { Groups } from "./element.ts";
+import type { GroupRecord } from "./repo.ts";
 
 /** What the group element offers search, invitations and shared content. */
 export interface GroupDirectory {
@@ -27,8 +27,7 @@ export interface GroupSearchCriterion {
   value: string;
 }
 
-export function groupDirectory(server: ServerContext): GroupDirectory {
-  const repo = new GroupRepo(server.store);
+export function groupDirectory({ server, repo }: Groups): GroupDirectory {
   const { domain } = server.config;
   const groupIdOf = (raw: string) => parseGroupId(raw, domain)?.id;
   const userIdOf = (raw: string) => parseUserId(raw, domain)?.id ?? raw.trim().toLowerCase();

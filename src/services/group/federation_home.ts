@@ -1,10 +1,9 @@
 /**
  * Groups across domains, the group's side: a peer's group requests on behalf of its users are
  * served by the group element's own primitives, run for that remote user (so roles, bans,
- * screen names and notices apply exactly as for a local user); a member's message to the group
- * goes through IM's `sendToGroups`; and what the group sends its joined users of other domains
- * (message copies, GroupChangeNotices, removals) is queued per domain, one transaction naming
- * every receiver of that domain.
+ * screen names and notices apply exactly as for a local user). What the group sends its joined
+ * users of other domains (GroupChangeNotices, removals: group_change_notice.ts; message copies:
+ * IM's federation.ts) is queued per domain, one transaction naming every receiver of that domain.
  */
 import type { ElementObject, ElementValue } from "../../codec/csp/message.ts";
 import {
@@ -12,300 +11,123 @@ import {
   getGroupPropsResponse,
   getGroupSubStatusResponse,
   getJoinedUsersResponse,
-  type GroupChangeData,
-  groupChangeNotice,
-  groupMessageRequest,
+  GROUP_REQUESTS,
   type GroupProperty,
   type GroupRequestFields,
   type GroupRequestName,
   type JoinedName,
   joinGroupResponse,
-  leaveGroupIndication,
   readGroupRequestFields,
   readGroupRequestHead,
   rejectListResponse,
-  type RelayedGroupMessage,
-  sendMessageResponse,
   status,
   type WelcomeNoteData,
 } from "../../codec/ssp/mod.ts";
 import type { XmlElement } from "../../codec/xml/tree.ts";
-import { GROUP_COPY_SETTLED } from "../../federation/queue.ts";
-import type { SspTransport } from "../../federation/relay.ts";
 import type { HandlerReply, RequestContext } from "../../session/handler.ts";
-import type { ServerContext } from "../../session/handler.ts";
 import { describe, ProtocolError } from "../../session/status.ts";
 import { all, int, obj, str } from "../../session/values.ts";
-import type { Mutation } from "../../store/kv.ts";
-import { parseGroupId, parseUserId, type UserAddress } from "../shared/ids.ts";
-import type { GroupChange } from "./group_change_notice.ts";
-import type { RemoteReceiver } from "./remote.ts";
-import type { Draft } from "../im/compose.ts";
-import { type GroupAddressing, sendToGroups } from "../im/seams.ts";
-import { SEEN_REMEMBERED_MS } from "../relay/limits.ts";
-import { relayedContent, relayedDraft } from "../relay/relayed_content.ts";
-
-/** The CSP primitive that serves each SSP group request, and the SubscribeType it stands for. */
-const SERVED_BY: Record<GroupRequestName, { primitive: string; subscribeType?: string }> = {
-  JoinGroupRequest: { primitive: "JoinGroup-Request" },
-  LeaveGroupRequest: { primitive: "LeaveGroup-Request" },
-  GetGroupMemberRequest: { primitive: "GetGroupMembers-Request" },
-  GetJoinedUsersRequest: { primitive: "GetJoinedUsers-Request" },
-  GetGroupPropsRequest: { primitive: "GetGroupProps-Request" },
-  SetGroupPropsRequest: { primitive: "SetGroupProps-Request" },
-  SubscribeGroupChangeRequest: { primitive: "SubscribeGroupNotice-Request", subscribeType: "S" },
-  UnsubscribeGroupChangeRequest: { primitive: "SubscribeGroupNotice-Request", subscribeType: "U" },
-  GetGroupSubStatusRequest: { primitive: "SubscribeGroupNotice-Request", subscribeType: "G" },
-  AddGroupMemberRequest: { primitive: "AddGroupMembers-Request" },
-  RemoveGroupMemberRequest: { primitive: "RemoveGroupMembers-Request" },
-  MemberAccessRequest: { primitive: "MemberAccess-Request" },
-  RejectListRequest: { primitive: "RejectList-Request" },
-  DeleteGroupRequest: { primitive: "DeleteGroup-Request" },
-  CreateGroupRequest: { primitive: "CreateGroup-Request" },
-};
+import { parseGroupId, parseUserId } from "../shared/ids.ts";
+import type { Groups } from "./element.ts";
 
 /** The version the group primitives run in for a peer: its answers carry the most. */
 const PEER_VERSION = "1.3";
 
-interface SeenRecord {
-  code: number;
-  description?: string;
+/** A peer's group request about one of our groups, run as its user's own request. */
+export async function serveGroupRequest(
+  g: Groups,
+  peer: string,
+  name: GroupRequestName,
+  p: XmlElement,
+): Promise<XmlElement> {
+  const head = readGroupRequestHead(p);
+  if (!head?.user) return status(400, `Malformed ${name}`);
+  const user = parseUserId(head.user, peer);
+  if (!user || user.domain !== peer) {
+    return status(402, "The user is not of the requesting domain");
+  }
+  const refusal = notOurGroup(g, head.groupId);
+  if (refusal) return refusal;
+  const address = parseGroupId(head.groupId, g.server.config.domain)!;
+  const groupId = address.id;
+  // A group is named after its creator's user part: here that part belongs to our own user of
+  // that name, so a user of another domain cannot take it.
+  if (
+    name === "CreateGroupRequest" &&
+    await g.server.users.get(`wv:${address.owner}@${g.server.config.domain}`)
+  ) {
+    return status(806, `wv:${address.owner}@${g.server.config.domain} names groups here`);
+  }
+  const served = GROUP_REQUESTS.find((r) => r.ssp === name)!;
+  const module = g.server.registry.primitive(served.csp, PEER_VERSION);
+  if (!module) return status(405, `${name} is not supported`);
+  const subscribeType = "subscribeType" in served ? served.subscribeType : undefined;
+  const body = cspRequest(groupId, readGroupRequestFields(p), subscribeType);
+  try {
+    return sspAnswer(groupId, await module.handle(remoteContext(g, peer, user.id), body));
+  } catch (error) {
+    if (!(error instanceof ProtocolError)) throw error;
+    return status(error.code, error.message || describe(error.code));
+  }
 }
 
-const seenKey = (peer: string, messageId: string) => ["relay", "group", "in", peer, messageId];
-
-export class GroupHome {
-  readonly #server: ServerContext;
-  readonly #transport: SspTransport;
-  /** Domains with notices queued by mutations not known to be committed yet (see `flush`). */
-  readonly #pending = new Set<string>();
-
-  constructor(server: ServerContext, transport: SspTransport) {
-    this.#server = server;
-    this.#transport = transport;
-  }
-
-  // ---- A peer's requests -----------------------------------------------------------------------
-
-  /** A peer's group request about one of our groups, run as its user's own request. */
-  async serve(peer: string, name: GroupRequestName, p: XmlElement): Promise<XmlElement> {
-    const head = readGroupRequestHead(p);
-    if (!head?.user) return status(400, `Malformed ${name}`);
-    const user = parseUserId(head.user, peer);
-    if (!user || user.domain !== peer) {
-      return status(402, "The user is not of the requesting domain");
-    }
-    const refusal = this.#notOurGroup(head.groupId);
-    if (refusal) return refusal;
-    const address = parseGroupId(head.groupId, this.#server.config.domain)!;
-    const groupId = address.id;
-    // A group is named after its creator's user part: here that part belongs to our own user of
-    // that name, so a user of another domain cannot take it.
-    if (
-      name === "CreateGroupRequest" &&
-      await this.#server.users.get(`wv:${address.owner}@${this.#server.config.domain}`)
-    ) {
-      return status(806, `wv:${address.owner}@${this.#server.config.domain} names groups here`);
-    }
-    const served = SERVED_BY[name];
-    const module = this.#server.registry.primitive(served.primitive, PEER_VERSION);
-    if (!module) return status(405, `${name} is not supported`);
-    const body = cspRequest(groupId, readGroupRequestFields(p), served.subscribeType);
+/**
+ * A copy of a group message could not reach its receivers' server until it was given up (or
+ * the domain is refused now): they leave the group, as if they had asked to, so that the group
+ * stops sending them its traffic and the others hear they left. Their server, if it comes
+ * back, learns it the first time one of them uses the group (808).
+ */
+export async function dropUnreachable(
+  g: Groups,
+  domain: string,
+  groupId: string,
+  receivers: string[],
+): Promise<void> {
+  const module = g.server.registry.primitive("LeaveGroup-Request", PEER_VERSION)!;
+  for (const user of receivers) {
     try {
-      return sspAnswer(groupId, await module.handle(this.#context(peer, user.id), body));
+      await module.handle(remoteContext(g, domain, user), { GroupID: groupId });
     } catch (error) {
+      // Gone already (left, kicked, or an earlier lost copy took them out).
       if (!(error instanceof ProtocolError)) throw error;
-      return status(error.code, error.message || describe(error.code));
     }
   }
+}
 
-  /** A member's message to one of our groups: delivered as if the member had sent it here. */
-  async receiveMessage(peer: string, m: RelayedGroupMessage): Promise<XmlElement> {
-    const sender = m.sender === undefined ? undefined : parseUserId(m.sender, peer);
-    if (!sender || sender.domain !== peer) {
-      return sendMessageResponse(
-        m.messageId,
-        status(402, "Sender is not of the requesting domain"),
-      );
-    }
-    const refusal = this.#notOurGroup(m.groupId);
-    if (refusal) return sendMessageResponse(m.messageId, refusal);
-    // A peer that did not hear our answer sends again: it gets the same answer, no second copy.
-    const key = seenKey(peer, m.messageId);
-    const seen = await this.#server.store.get<SeenRecord>(key);
-    if (seen) return sendMessageResponse(m.messageId, status(seen.code, seen.description));
-
-    let outcome: SeenRecord;
-    try {
-      const { draft, content } = relayedDraft(m, sender.id, false, this.#server.config);
-      const groupId = parseGroupId(m.groupId, this.#server.config.domain)!.id;
-      const [result] = await sendToGroups(this.#server, draft, content, [
-        { groupId, ...(m.recipientName !== undefined ? { screenName: m.recipientName } : {}) },
-      ]);
-      outcome = { code: result.code, description: result.description };
-    } catch (error) {
-      if (!(error instanceof ProtocolError)) throw error;
-      outcome = { code: error.code, description: error.message };
-    }
-    await this.#server.store.write({
-      type: "set",
-      key,
-      value: outcome,
-      expireIn: SEEN_REMEMBERED_MS,
-    });
-    return sendMessageResponse(m.messageId, status(outcome.code, outcome.description));
+/** 800 for what is not a group id, 516 for a group of a third domain (never relayed on). */
+export function notOurGroup(g: Groups, raw: string): XmlElement | undefined {
+  const { domain } = g.server.config;
+  const address = parseGroupId(raw, domain);
+  if (!address) return status(800, "Group does not exist");
+  if (address.domain !== domain) {
+    return status(516, `Domain ${address.domain} is not served here`);
   }
+  return undefined;
+}
 
-  // ---- What our groups send to other domains ---------------------------------------------------
-
-  /** The copies of a group message for joined users of other domains, one request per domain. */
-  async relayCopies(
-    draft: Draft,
-    content: string,
-    addressing: GroupAddressing,
-    receivers: UserAddress[],
-  ): Promise<void> {
-    const now = Date.now();
-    const giveUpAt = Math.min(draft.expiresAt ?? Infinity, now + this.#giveUpMs());
-    const mutations: Mutation[] = [];
-    const byDomain = this.#byDomain(receivers.map((r) => r.id));
-    for (const [domain, users] of byDomain) {
-      const message: RelayedGroupMessage = {
-        ...relayedContent(draft, content, now),
-        groupId: addressing.groupId,
-        senderName: addressing.senderName,
-        receivers: users,
-        recipientName: addressing.recipientName,
-      };
-      const primitive = groupMessageRequest(this.#server.config.domain, message);
-      // Only a copy tried for the whole give-up time says its receivers' server is gone (the
-      // message's own Validity may end sooner).
-      const groupCopy = giveUpAt === now + this.#giveUpMs()
-        ? { groupId: addressing.groupId, receivers: users }
-        : undefined;
-      mutations.push(
-        this.#transport.enqueue(domain, {
-          kind: "request",
-          primitive,
-          giveUpAt,
-          ...(groupCopy ? { settle: { by: GROUP_COPY_SETTLED, data: groupCopy } } : {}),
-        }),
-      );
-    }
-    await this.#server.store.write(...mutations);
-    for (const domain of byDomain.keys()) this.#transport.send(domain);
-  }
-
-  /**
-   * A copy of a group message could not reach its receivers' server until it was given up (or
-   * the domain is refused now): they leave the group, as if they had asked to, so that the group
-   * stops sending them its traffic and the others hear they left. Their server, if it comes
-   * back, learns it the first time one of them uses the group (808).
-   */
-  async dropUnreachable(domain: string, groupId: string, receivers: string[]): Promise<void> {
-    const module = this.#server.registry.primitive("LeaveGroup-Request", PEER_VERSION)!;
-    for (const user of receivers) {
-      try {
-        await module.handle(this.#context(domain, user), { GroupID: groupId });
-      } catch (error) {
-        // Gone already (left, kicked, or an earlier lost copy took them out).
-        if (!(error instanceof ProtocolError)) throw error;
-      }
-    }
-  }
-
-  /** One GroupChangeNotice per domain and view (with or without UserIDs). */
-  noticeMutations(groupId: string, receivers: RemoteReceiver[], change: GroupChange): Mutation[] {
-    const mutations: Mutation[] = [];
-    for (const withIds of [false, true]) {
-      const users = receivers.filter((r) => r.withIds === withIds).map((r) => r.user);
-      for (const [domain, recipients] of this.#byDomain(users)) {
-        const primitive = groupChangeNotice(
-          this.#server.config.domain,
-          groupId,
-          recipients,
-          sspChange(change, withIds),
-        );
-        mutations.push(this.#queued(domain, primitive));
-      }
-    }
-    return mutations;
-  }
-
-  removalMutations(groupId: string, users: string[], code: number, reason: string): Mutation[] {
-    return [...this.#byDomain(users)].map(([domain, recipients]) =>
-      this.#queued(
-        domain,
-        leaveGroupIndication(this.#server.config.domain, groupId, recipients, code, reason),
-      )
-    );
-  }
-
-  /** Sends what the mutations queued; each caller flushes after its own commit, so a queue
-   * never looks before the work it is kicked for is there. */
-  flush(): void {
-    for (const domain of this.#pending) this.#transport.send(domain);
-    this.#pending.clear();
-  }
-
-  // ---- Helpers ---------------------------------------------------------------------------------
-
-  /** A notice the peer sends no answer to (Baraza answers none), as presence notifications. */
-  #queued(domain: string, primitive: XmlElement): Mutation {
-    this.#pending.add(domain);
-    return this.#transport.enqueue(domain, {
-      kind: "notify",
-      primitive,
-      giveUpAt: Date.now() + this.#giveUpMs(),
-    });
-  }
-
-  #byDomain(users: string[]): Map<string, string[]> {
-    const byDomain = new Map<string, string[]>();
-    for (const user of users) {
-      const address = parseUserId(user, this.#server.config.domain);
-      if (!address || !this.#transport.allowed(address.domain)) continue;
-      byDomain.set(address.domain, [...byDomain.get(address.domain) ?? [], address.id]);
-    }
-    return byDomain;
-  }
-
-  #giveUpMs(): number {
-    return this.#server.config.sspGiveUpS * 1000;
-  }
-
-  /** 800 for what is not a group id, 516 for a group of a third domain (never relayed on). */
-  #notOurGroup(raw: string): XmlElement | undefined {
-    const { domain } = this.#server.config;
-    const address = parseGroupId(raw, domain);
-    if (!address) return status(800, "Group does not exist");
-    if (address.domain !== domain) {
-      return status(516, `Domain ${address.domain} is not served here`);
-    }
-    return undefined;
-  }
-
-  /** A request context for a user of another domain: no session of theirs lives here. */
-  #context(peer: string, user: string): RequestContext {
-    const now = Date.now();
-    return {
-      server: this.#server,
+/** A request context for a user of another domain: no session of theirs lives here. */
+function remoteContext(
+  { server }: Groups,
+  peer: string,
+  user: string,
+): RequestContext {
+  const now = Date.now();
+  return {
+    server,
+    version: PEER_VERSION,
+    transactionId: `ssp-${peer}`,
+    session: {
+      id: `ssp:${peer}:${user}`,
+      userId: user,
       version: PEER_VERSION,
-      transactionId: `ssp-${peer}`,
-      session: {
-        id: `ssp:${peer}:${user}`,
-        userId: user,
-        version: PEER_VERSION,
-        ttl: 0,
-        expiresAt: now,
-        createdAt: now,
-        multiTrans: 1,
-      },
-    };
-  }
+      ttl: 0,
+      expiresAt: now,
+      createdAt: now,
+      multiTrans: 1,
+    },
+  };
 }
 
-/** What a relayed message says of its content, as a CSP MessageInfo. */
 // ---- SSP request → CSP request -----------------------------------------------------------------
 
 const cspProperties = (properties: GroupProperty[]) => ({
@@ -434,17 +256,5 @@ function welcomeNote(element: ElementObject | undefined): WelcomeNoteData | unde
     contentType: str(element.ContentType) ?? "text/plain",
     encoding: str(element.ContentEncoding) === "BASE64" ? "BASE64" : "None",
     data: str(element.ContentData) ?? "",
-  };
-}
-
-/** A change as a peer's users see it: screen names, with UserIDs only where `withIds`. */
-function sspChange(change: GroupChange, withIds: boolean): GroupChangeData {
-  return {
-    joined: (change.joined ?? []).map((j) => ({
-      name: j.screenName,
-      ...(withIds ? { userId: j.user } : {}),
-    })),
-    left: change.left ?? [],
-    properties: Object.entries(change.properties ?? {}).map(([name, value]) => ({ name, value })),
   };
 }

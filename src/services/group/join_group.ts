@@ -1,31 +1,24 @@
 /**
- * JoinGroup-Request and LeaveGroup-Request, and the server's own joins and leaves around
- * sessions: joined is a state of the user (one screen name per group), which lasts until they
- * leave, are taken out, or their last session ends; AutoJoin brings them back at their next
- * login. Neither primitive has a function leaf of its own (digest §2.2): they need some part of
- * GroupUseFunc agreed.
+ * JoinGroup-Request, and the server's own joins at login (AutoJoin): joined is a state of the
+ * user (one screen name per group), which lasts until they leave, are taken out, or their last
+ * session ends; AutoJoin brings them back at their next login. JoinGroup has no function leaf
+ * of its own (digest §2.2): it needs some part of GroupUseFunc agreed.
  */
 import type { ElementObject } from "../../codec/csp/message.ts";
 import type { PrimitiveModule, RequestContext } from "../../session/handler.ts";
-import type { ServerContext } from "../../session/handler.ts";
 import { ProtocolError } from "../../session/status.ts";
 import { bool, obj } from "../../session/values.ts";
 import type { SessionRecord } from "../../store/sessions.ts";
-import { onGroup, type Standing } from "./standing.ts";
-import {
-  ALREADY_JOINED,
-  GROUP_TEXT,
-  INSUFFICIENT_PRIVILEGES,
-  NOT_JOINED,
-  REJECTED,
-} from "./codes.ts";
+import { ALREADY_JOINED, GROUP_TEXT, INSUFFICIENT_PRIVILEGES, REJECTED } from "./codes.ts";
 import { screenNameFor } from "./create_group.ts";
-import { defaultScreenName, joinMutations, leaveMutations } from "./membership.ts";
-import { commitChunked, joinedList, seesUserIds } from "./group_change_notice.ts";
+import type { Groups } from "./element.ts";
+import { defaultScreenName, joinMutations } from "./membership.ts";
 import { DEFAULT_OWN_PROPERTIES, readOwnProperties, welcomeNoteElement } from "./properties.ts";
-import { GroupRepo, serialised } from "./repo.ts";
+import { onGroup, type Standing } from "./standing.ts";
+import { joinedList, seesUserIds } from "./user_lists.ts";
 
-function requireGroupUse(ctx: RequestContext): void {
+/** JoinGroup and LeaveGroup need some part of GroupUseFunc agreed. */
+export function requireGroupUse(ctx: RequestContext): void {
   const agreed = ctx.session?.services;
   if (agreed && !agreed.some((key) => key.startsWith("GroupFeat/GroupUseFunc/"))) {
     throw new ProtocolError(506, "GroupUseFunc was not agreed");
@@ -44,86 +37,61 @@ function joinRefusal(s: Standing): ProtocolError | undefined {
   return undefined;
 }
 
-export const joinGroupRequest: PrimitiveModule = {
-  name: "JoinGroup-Request",
-  async handle(ctx, body) {
-    requireGroupUse(ctx);
-    return await onGroup(ctx, { name: "JoinGroup-Request", body }, async (s) => {
-      const refusal = joinRefusal(s);
-      if (refusal) throw refusal;
-      const screenName = screenNameFor(ctx, obj(body.ScreenName), s.group.id) ??
-        defaultScreenName(s.user);
-      const mutations = await joinMutations(ctx.server, s.repo, s.group, {
-        user: s.user,
-        screenName,
-        subscribed: bool(body.SubscribeNotification) ?? false,
-        joinedAt: Date.now(),
-      });
-      if (body.OwnProperties !== undefined) {
-        const own = {
-          ...DEFAULT_OWN_PROPERTIES,
-          ...await s.repo.own(s.group.id, s.user),
-          ...readOwnProperties(obj(body.OwnProperties)),
-        };
-        mutations.push(...s.repo.ownMutations(s.group.id, s.user, own, screenName));
-      }
-      await commitChunked(ctx.server, mutations);
-
-      const answer: ElementObject = {};
-      if (bool(body.JoinedRequest)) {
-        const joined = (await s.repo.joined(s.group.id))
-          .map((j) => ({ screenName: j.screenName, user: j.user }));
-        const list = joinedList(ctx.version, s.group.id, joined, seesUserIds(s.group, s.role));
-        // 1.3 wraps the list in Joined; 1.1 and 1.2 send it bare (digest §2.6).
-        Object.assign(answer, ctx.version === "1.3" ? { Joined: list } : list);
-      }
-      if (ctx.version === "1.3") answer.ScreenName = { SName: screenName, GroupID: s.group.id };
-      if (s.group.welcomeNote) answer.WelcomeNote = welcomeNoteElement(s.group.welcomeNote);
-      return { name: "JoinGroup-Response", body: answer };
-    });
-  },
-};
-
-export const leaveGroupRequest: PrimitiveModule = {
-  name: "LeaveGroup-Request",
-  async handle(ctx, body) {
-    requireGroupUse(ctx);
-    return await onGroup(ctx, { name: "LeaveGroup-Request", body }, async (s) => {
-      if (!s.joined) throw new ProtocolError(NOT_JOINED, GROUP_TEXT[NOT_JOINED]);
-      await commitChunked(
-        ctx.server,
-        await leaveMutations(ctx.server, s.repo, s.group, s.joined),
+export function joinGroup(g: Groups): PrimitiveModule {
+  return {
+    name: "JoinGroup-Request",
+    async handle(ctx, body) {
+      requireGroupUse(ctx);
+      return await onGroup(
+        g,
+        ctx,
+        { name: "JoinGroup-Request", body },
+        (s) => join(g, ctx, body, s),
       );
-      return {
-        name: "LeaveGroup-Response",
-        body: { GroupID: s.group.id, Result: { Code: 200, Description: "Successful" } },
-      };
-    });
-  },
-};
+    },
+  };
+}
 
-/** The user's last session ended: they leave every group they were joined to. */
-export async function leaveAllGroups(server: ServerContext, session: SessionRecord) {
-  if (await server.sessions.repo.hasSessions(session.userId)) return;
-  const repo = new GroupRepo(server.store);
-  for (const groupId of await repo.joinedBy(session.userId)) {
-    await serialised(server.store, groupId, async () => {
-      const [group, record] = await Promise.all([
-        repo.group(groupId),
-        repo.joinedRecord(groupId, session.userId),
-      ]);
-      if (!group || !record) return;
-      await commitChunked(server, await leaveMutations(server, repo, group, record));
-    });
+async function join(g: Groups, ctx: RequestContext, body: ElementObject, s: Standing) {
+  const refusal = joinRefusal(s);
+  if (refusal) throw refusal;
+  const screenName = screenNameFor(ctx, obj(body.ScreenName), s.group.id) ??
+    defaultScreenName(s.user);
+  const mutations = await joinMutations(g, s.group, {
+    user: s.user,
+    screenName,
+    subscribed: bool(body.SubscribeNotification) ?? false,
+    joinedAt: Date.now(),
+  });
+  if (body.OwnProperties !== undefined) {
+    const own = {
+      ...DEFAULT_OWN_PROPERTIES,
+      ...await s.repo.own(s.group.id, s.user),
+      ...readOwnProperties(obj(body.OwnProperties)),
+    };
+    mutations.push(...s.repo.ownMutations(s.group.id, s.user, own, screenName));
   }
+  await g.commit(mutations);
+
+  const answer: ElementObject = {};
+  if (bool(body.JoinedRequest)) {
+    const joined = (await s.repo.joined(s.group.id))
+      .map((j) => ({ screenName: j.screenName, user: j.user }));
+    const list = joinedList(ctx.version, s.group.id, joined, seesUserIds(s.group, s.role));
+    // 1.3 wraps the list in Joined; 1.1 and 1.2 send it bare (digest §2.6).
+    Object.assign(answer, ctx.version === "1.3" ? { Joined: list } : list);
+  }
+  if (ctx.version === "1.3") answer.ScreenName = { SName: screenName, GroupID: s.group.id };
+  if (s.group.welcomeNote) answer.WelcomeNote = welcomeNoteElement(s.group.welcomeNote);
+  return { name: "JoinGroup-Response", body: answer };
 }
 
 /** A new session: the user rejoins the groups they set AutoJoin for, where still allowed. */
-export async function autoJoin(server: ServerContext, session: SessionRecord) {
-  const repo = new GroupRepo(server.store);
+export async function autoJoin(g: Groups, session: SessionRecord) {
+  const { repo } = g;
   const user = session.userId;
   for (const { groupId, screenName } of await repo.autoJoins(user)) {
-    await serialised(server.store, groupId, async () => {
+    await g.changes.run(groupId, async () => {
       const [group, role, joined, rejected] = await Promise.all([
         repo.group(groupId),
         repo.role(groupId, user),
@@ -135,7 +103,7 @@ export async function autoJoin(server: ServerContext, session: SessionRecord) {
       if (joinRefusal(standing)) return;
       try {
         const record = { user, screenName, subscribed: false, joinedAt: Date.now() };
-        await commitChunked(server, await joinMutations(server, repo, group, record));
+        await g.commit(await joinMutations(g, group, record));
       } catch (error) {
         // Full, or the name was taken meanwhile: the user joins by hand instead.
         if (!(error instanceof ProtocolError)) throw error;

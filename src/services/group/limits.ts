@@ -18,3 +18,9 @@ export const MAX_TEXT_PROPERTY = 256;
 export const MAX_WELCOME_NOTE = 4_096;
 /** Groups one search returns at most (the caller's limit may be lower). */
 export const MAX_SEARCH_RESULTS = 200;
+/** How long a local client's request about a group of another domain waits for its server, ms. */
+export const GROUP_REQUEST_TIMEOUT_MS = 10_000;
+/** Most users one GroupChangeNotice or LeaveGroupIndication from a peer may name. */
+export const GROUP_NOTICE_TARGETS = 1000;
+/** How long a queued AutoJoin to a group of another domain is tried, ms. */
+export const AUTO_JOIN_GIVE_UP_MS = 10 * 60_000;

@@ -3,14 +3,14 @@
  * session ending, a kick, a ban, auto-join at login): the joined list and screen names change,
  * subscribed users get a GroupChangeNotice, and an AutoDelete group goes with its last user.
  */
-import type { ServerContext } from "../../session/handler.ts";
 import { ProtocolError } from "../../session/status.ts";
 import type { Mutation } from "../../store/kv.ts";
 import { GROUP_FULL, GROUP_TEXT, SCREEN_NAME_IN_USE } from "./codes.ts";
 import { MAX_SCREEN_NAME } from "./limits.ts";
+import type { Groups } from "./element.ts";
 import { noticeMutations } from "./group_change_notice.ts";
 import { hasControlCharacters } from "./properties.ts";
-import type { GroupRecord, GroupRepo, JoinedRecord } from "./repo.ts";
+import type { GroupRecord, JoinedRecord } from "./repo.ts";
 
 /** A screen name as given, checked: printable, bounded, not blank. */
 export function checkScreenName(raw: string | undefined): string | undefined {
@@ -30,11 +30,11 @@ export const defaultScreenName = (user: string) => user.replace(/^wv:/, "").repl
  * 817 when the group is full and 811 when another user holds the name.
  */
 export async function joinMutations(
-  server: ServerContext,
-  repo: GroupRepo,
+  g: Groups,
   group: GroupRecord,
   record: JoinedRecord,
 ): Promise<Mutation[]> {
+  const { repo } = g;
   const [joined, holder, roles] = await Promise.all([
     repo.joined(group.id),
     repo.screenNameHolder(group.id, record.screenName),
@@ -48,7 +48,7 @@ export async function joinMutations(
   }
   return [
     ...repo.joinMutations(group.id, record),
-    ...await noticeMutations(server, group, joined, roles, {
+    ...await noticeMutations(g, group, joined, roles, {
       joined: [{ screenName: record.screenName, user: record.user }],
     }, record.user),
   ];
@@ -59,11 +59,11 @@ export async function joinMutations(
  * AutoDelete group left empty is deleted instead.
  */
 export async function leaveMutations(
-  server: ServerContext,
-  repo: GroupRepo,
+  g: Groups,
   group: GroupRecord,
   record: JoinedRecord,
 ): Promise<Mutation[]> {
+  const { repo } = g;
   const [joined, roles] = await Promise.all([repo.joined(group.id), repo.members(group.id)]);
   const remaining = joined.filter((j) => j.user !== record.user);
   if (remaining.length === 0 && group.properties.AutoDelete === "T") {
@@ -71,6 +71,6 @@ export async function leaveMutations(
   }
   return [
     ...repo.leaveMutations(group.id, record),
-    ...await noticeMutations(server, group, remaining, roles, { left: [record.screenName] }),
+    ...await noticeMutations(g, group, remaining, roles, { left: [record.screenName] }),
   ];
 }

@@ -1,19 +1,17 @@
 /**
- * The group side of group messaging (`server.hooks.groupMessaging`; IM stores and queues the
- * copies, im/seams.ts): only a joined user may post, and a message reaches every other joined
- * user under the sender's screen name; a private message (Recipient/Group/ScreenName) reaches
- * the one member holding that name, where the group's PrivateMessaging and the member's own
- * PrivateMessaging allow it. Receivers may be users of other domains (IM hands them to the relay);
- * a group of another domain is answered as such, for the relay to take the message there.
+ * The group side of group messaging, offered to IM (which stores and queues the copies): only a
+ * joined user may post, and a message reaches every other joined user under the sender's screen
+ * name; a private message (Recipient/Group/ScreenName) reaches the one member holding that name,
+ * where the group's PrivateMessaging and the member's own PrivateMessaging allow it. Receivers
+ * may be users of other domains (IM sends them copies through their servers); a group of another
+ * domain is answered as such, for IM to send the message to its server.
  */
-import type { ServerContext } from "../../session/handler.ts";
 import type {
   GroupAudience,
-  GroupMessaging,
   GroupRecipient,
   GroupRefusal,
   RemoteGroup,
-} from "../im/seams.ts";
+} from "../shared/group_messages.ts";
 import {
   GROUP_DOES_NOT_EXIST,
   GROUP_TEXT,
@@ -23,24 +21,35 @@ import {
   REJECTED,
 } from "./codes.ts";
 import { parseGroupId } from "../shared/ids.ts";
-import { GroupRepo } from "./repo.ts";
+import type { Groups } from "./element.ts";
+import { joinedRemotely } from "./federation_member.ts";
 
 const refusal = (code: number, description = GROUP_TEXT[code]): GroupRefusal => ({
   code,
   description,
 });
 
-export function groupMessaging(server: ServerContext): GroupMessaging {
-  const repo = new GroupRepo(server.store);
+/** What the group element offers IM. */
+export interface GroupMessaging {
+  /** The receivers of a message from `sender` to `recipient`, or why it may not be sent, or the
+   * group's own server when it is of another domain. */
+  audience(
+    sender: string,
+    recipient: GroupRecipient,
+  ): Promise<GroupAudience | GroupRefusal | RemoteGroup>;
+  /** Those of `users` (ours) joined to `groupId` of another domain through this server. */
+  joinedRemotely(groupId: string, users: readonly string[]): Promise<string[]>;
+}
+
+export function groupMessaging(g: Groups): GroupMessaging {
+  const { server, repo } = g;
   return {
-    async audience(
-      sender,
-      recipient: GroupRecipient,
-    ): Promise<GroupAudience | GroupRefusal | RemoteGroup> {
+    joinedRemotely: (groupId, users) => joinedRemotely(g, groupId, users),
+    async audience(sender, recipient) {
       const { domain } = server.config;
       const address = parseGroupId(recipient.groupId, domain);
       if (!address) return refusal(GROUP_DOES_NOT_EXIST);
-      // A group of another domain: its own server decides, through the relay.
+      // A group of another domain: its own server decides.
       if (address.domain !== domain) return { groupId: address.id, domain: address.domain };
       const [group, record, rejected, role] = await Promise.all([
         repo.group(address.id),

@@ -168,7 +168,3 @@ export class GroupRepo {
     return entries.map((e) => ({ groupId: lastPart(e.key), screenName: e.value }));
   }
 }
-
-/** Group changes run one at a time per group (keyed by its id), so two joins cannot take the
- * same screen name nor both pass MaxActiveUsers. */
-export { serialised } from "../../store/serialised.ts";

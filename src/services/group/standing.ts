@@ -1,6 +1,7 @@
 /**
  * Finding the group a request names and where the caller stands in it (role, joined, rejected),
- * the checks every primitive shares, and the per-version shape of user lists in requests.
+ * the checks every primitive shares, the per-version shape of user lists in requests, and the
+ * Result of a request about several users.
  */
 import type { ElementObject, Primitive } from "../../codec/csp/message.ts";
 import type { HandlerReply, RequestContext } from "../../session/handler.ts";
@@ -8,11 +9,12 @@ import { describe, ProtocolError } from "../../session/status.ts";
 import { all, obj, str, strs } from "../../session/values.ts";
 import { parseGroupId, parseUserId } from "../shared/ids.ts";
 import { type RecipientOutcome, resultOf, summarise } from "../shared/outcomes.ts";
-import { GROUP_DOES_NOT_EXIST, GROUP_TEXT, INSUFFICIENT_PRIVILEGES } from "./codes.ts";
+import { GROUP_DOES_NOT_EXIST, GROUP_TEXT, INSUFFICIENT_PRIVILEGES, REJECTED } from "./codes.ts";
 import { MAX_USERS_PER_REQUEST } from "./limits.ts";
+import type { Groups } from "./element.ts";
+import { forward } from "./federation_member.ts";
 import { atLeast, type Role } from "./properties.ts";
-import { type GroupRecord, GroupRepo, type JoinedRecord, serialised } from "./repo.ts";
-import { toRemoteGroup } from "./remote.ts";
+import type { GroupRecord, GroupRepo, JoinedRecord } from "./repo.ts";
 
 export interface Standing {
   repo: GroupRepo;
@@ -23,8 +25,6 @@ export interface Standing {
   joined?: JoinedRecord;
   rejected: boolean;
 }
-
-export const repoOf = (ctx: RequestContext) => new GroupRepo(ctx.server.store);
 
 /** A member or a joined user: may see who is in the group. */
 export const isInsider = (s: Standing) => s.role !== undefined || s.joined !== undefined;
@@ -39,8 +39,11 @@ export function requireRole(s: Standing, least: Role, what: string): void {
   }
 }
 
-async function standingIn(ctx: RequestContext, groupId: string): Promise<Standing> {
-  const repo = repoOf(ctx);
+async function standingIn(
+  { repo }: Groups,
+  ctx: RequestContext,
+  groupId: string,
+): Promise<Standing> {
   const user = ctx.session!.userId;
   const [group, role, joined, rejected] = await Promise.all([
     repo.group(groupId),
@@ -57,10 +60,12 @@ async function standingIn(ctx: RequestContext, groupId: string): Promise<Standin
 }
 
 /**
- * Runs a group primitive: reads its GroupID, hands a group of another domain to the relay seam,
- * and calls `act` with the caller's standing. Changes (`exclusive`) run one at a time per group.
+ * Runs a group primitive: reads its GroupID, asks a group of another domain's server
+ * (`federation_member.ts`), and calls `act` with the caller's standing. Changes (`exclusive`)
+ * run one at a time per group.
  */
 export async function onGroup(
+  g: Groups,
   ctx: RequestContext,
   request: Primitive,
   act: (standing: Standing) => Promise<HandlerReply>,
@@ -71,11 +76,9 @@ export async function onGroup(
   const { domain } = ctx.server.config;
   const address = parseGroupId(raw, domain);
   if (!address) throw new ProtocolError(GROUP_DOES_NOT_EXIST, "Not a group ID");
-  if (address.domain !== domain) {
-    return await toRemoteGroup(ctx, address.id, address.domain, request);
-  }
-  const run = async () => await act(await standingIn(ctx, address.id));
-  return exclusive ? await serialised(ctx.server.store, address.id, run) : await run();
+  if (address.domain !== domain) return await forward(g, ctx, address.id, request);
+  const run = async () => await act(await standingIn(g, ctx, address.id));
+  return exclusive ? await g.changes.run(address.id, run) : await run();
 }
 
 /**
@@ -97,11 +100,6 @@ export function namedUsers(ctx: RequestContext, element: ElementObject | undefin
   return ids;
 }
 
-/** `UserList{User{UserID}*}`: how answers list users. */
-export const userList = (users: Iterable<string>): ElementObject => ({
-  User: [...users].map((UserID) => ({ UserID })),
-});
-
 /**
  * The Result of a request about several users (shared/outcomes.ts): `failures` names the users
  * that failed and their codes; the others succeeded.
@@ -115,4 +113,28 @@ export function perUserResult(
     return { kind: "UserID", id, code, description: GROUP_TEXT[code] ?? describe(code) };
   });
   return resultOf(summarise(outcomes));
+}
+
+/** The group rejected the caller: they may not even read it (809). */
+export function requireNotRejected(s: Standing): void {
+  if (s.rejected) throw new ProtocolError(REJECTED, GROUP_TEXT[REJECTED]);
+}
+
+/** Whether a named user can be a member: a local account, or anyone of another domain. */
+export async function knownUser(ctx: RequestContext, id: string): Promise<boolean> {
+  const address = parseUserId(id, ctx.server.config.domain);
+  if (!address) return false;
+  return address.domain !== ctx.server.config.domain || !!await ctx.server.users.get(address.id);
+}
+
+/** Why the caller may not change `user`'s membership or role, if so. */
+export function untouchable(
+  s: Standing,
+  user: string,
+  current: Role | undefined,
+): number | undefined {
+  if (user === s.group.owner) return INSUFFICIENT_PRIVILEGES;
+  // A Mod manages Users only; an Admin manages everyone but the owner.
+  if (effectiveRole(s) !== "Admin" && atLeast(current, "Mod")) return INSUFFICIENT_PRIVILEGES;
+  return undefined;
 }

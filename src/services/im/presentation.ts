@@ -2,7 +2,7 @@
 import type { ElementObject, Primitive } from "../../codec/csp/message.ts";
 import { describe } from "../../session/status.ts";
 import type { StoredMessage, StoredReport } from "./mailbox.ts";
-import type { GroupAddressing } from "./seams.ts";
+import type { GroupAddressing } from "../shared/group_messages.ts";
 
 /** A stored message as the mailbox holds it; one sent to a group says how (seams.ts). */
 export type PresentedMessage = StoredMessage & { group?: GroupAddressing };

@@ -20,6 +20,7 @@ import {
 import type { PresentedMessage } from "./presentation.ts";
 import type { Audience } from "../content/sharing.ts";
 import type { RecipientOutcome } from "../shared/outcomes.ts";
+import type { GroupAudience, GroupRecipient, RemoteGroup } from "../shared/group_messages.ts";
 
 /**
  * Recipients of other domains: with federation on, the server-to-server relay (SSP) takes the
@@ -41,53 +42,6 @@ export function relayToRemoteDomains(
     code: 516,
     description: `Domain ${r.domain} is not served by this server`,
   })));
-}
-
-/** A `Recipient/Group`: the whole group, or one member by screen name (a private message). */
-export interface GroupRecipient {
-  groupId: string;
-  screenName?: string;
-}
-
-/** How a message to a group presents itself to its receivers (MessageInfo Recipient/Sender). */
-export interface GroupAddressing {
-  groupId: string;
-  /** The sender's screen name in the group, shown instead of their UserID. */
-  senderName: string;
-  /** Set for a private message: the one member it is for. */
-  recipientName?: string;
-}
-
-/** Who receives a group message: joined users, of this domain or others (never the sender). */
-export interface GroupAudience {
-  addressing: GroupAddressing;
-  receivers: string[];
-}
-
-/** A group of another domain: its own server decides who receives (the relay carries it). */
-export interface RemoteGroup {
-  groupId: string;
-  domain: string;
-}
-
-export interface GroupRefusal {
-  code: number;
-  description?: string;
-}
-
-/** What the group element offers IM; `server.hooks.groupMessaging`. */
-export interface GroupMessaging {
-  /** The receivers of a message from `sender` to `recipient`, or why it may not be sent. */
-  audience(
-    sender: string,
-    recipient: GroupRecipient,
-  ): Promise<GroupAudience | GroupRefusal | RemoteGroup>;
-}
-
-declare module "../../session/handler.ts" {
-  interface ServiceHooks {
-    groupMessaging?: GroupMessaging;
-  }
 }
 
 /**

@@ -8,7 +8,7 @@
 import type { XmlElement } from "../../codec/xml/tree.ts";
 import type { UserAddress } from "../shared/ids.ts";
 import type { Draft } from "../im/compose.ts";
-import type { GroupAddressing, GroupRecipient } from "../im/seams.ts";
+import type { GroupAddressing, GroupRecipient } from "../shared/group_messages.ts";
 import type { RecipientOutcome } from "../shared/outcomes.ts";
 
 export interface RemoteRelay {

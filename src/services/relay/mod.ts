@@ -14,11 +14,11 @@ import type { RequestHandler, SspRelay } from "../../federation/relay.ts";
 import type { ServerContext, ServiceElement } from "../../session/handler.ts";
 import type { UserAddress } from "../shared/ids.ts";
 import type { Draft } from "../im/compose.ts";
-import type { GroupAddressing, GroupRecipient } from "../im/seams.ts";
+import type { GroupAddressing, GroupRecipient } from "../shared/group_messages.ts";
 import type { RecipientOutcome } from "../shared/outcomes.ts";
 import type { RemoteRelay } from "./hooks.ts";
 import { REPORT_SCAN_MS } from "./limits.ts";
-import { GroupRelayService } from "../group/federation.ts";
+import { receiveGroupMessage, relayCopies, relayToGroup } from "./group_messages.ts";
 import { messageSettler, receiveDeliveryReport, receiveMessage, relayMessage } from "./messages.ts";
 import { PresenceRelay } from "./presence.ts";
 import { collectRemoteReports } from "./reports.ts";
@@ -26,20 +26,17 @@ import { collectRemoteReports } from "./reports.ts";
 export class Relay implements RemoteRelay {
   readonly transport: SspRelay;
   readonly #server: ServerContext;
-  readonly #groups: GroupRelayService;
   readonly #scanner: ReturnType<typeof setInterval>;
   #scanning?: Promise<void>;
 
   constructor(server: ServerContext, transport: SspRelay) {
     this.#server = server;
     this.transport = transport;
-    this.#groups = new GroupRelayService(server, transport);
-    server.hooks.groupRelay = this.#groups;
     transport.onSettled(MESSAGE_SETTLED, messageSettler(server));
     transport.handle(
       "SendMessageRequest",
       (peer, p) =>
-        isGroupMessage(p) ? this.#groups.receiveMessage(peer, p) : receiveMessage(server, peer, p),
+        isGroupMessage(p) ? receiveGroupMessage(server, peer, p) : receiveMessage(server, peer, p),
     );
     transport.handle(
       "DeliveryStatusReport",
@@ -62,7 +59,7 @@ export class Relay implements RemoteRelay {
     content: string,
     recipient: GroupRecipient,
   ): Promise<RecipientOutcome> {
-    return this.#groups.relayToGroup(draft, content, recipient);
+    return relayToGroup(this.#server, this.transport, draft, content, recipient);
   }
 
   relayGroupCopies(
@@ -71,7 +68,7 @@ export class Relay implements RemoteRelay {
     addressing: GroupAddressing,
     receivers: UserAddress[],
   ): Promise<void> {
-    return this.#groups.relayGroupCopies(draft, content, addressing, receivers);
+    return relayCopies(this.#server, this.transport, draft, content, addressing, receivers);
   }
 
   request(domain: string, primitive: XmlElement): Promise<XmlElement> {
