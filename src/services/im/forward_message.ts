@@ -11,7 +11,7 @@ import { obj, str } from "../../session/values.ts";
 import { sortableId } from "../../util/ids.ts";
 import { checkSender, readRecipients } from "./compose.ts";
 import { dispose, mailboxOf } from "./delivery.ts";
-import { distribute, sendResult } from "./distribute.ts";
+import { distribute, sendResult } from "./recipients.ts";
 import { isMessageId } from "./mailbox.ts";
 import type { PresentedMessage } from "./presentation.ts";
 

@@ -7,8 +7,8 @@
 import type { AckModule, PrimitiveModule } from "../../session/handler.ts";
 import type { ServerContext } from "../../session/handler.ts";
 import type { LegacyElement as ServiceElement } from "../legacy.ts";
-import { messageAck, messageDelivered, reportAck } from "./acknowledge.ts";
-import { blockEntityRequest, blockUserRequest, getBlockedListRequest } from "./block_list.ts";
+import { messageAck, messageDelivered, reportAck } from "./message_delivered.ts";
+import { blockEntityRequest, blockUserRequest, getBlockedListRequest } from "./block_entity.ts";
 import { mailboxOf, pickUp } from "./delivery.ts";
 import { MailboxFeed } from "./feed.ts";
 import { forwardMessageRequest } from "./forward_message.ts";

@@ -9,7 +9,7 @@ import { ProtocolError } from "../../session/status.ts";
 import { bool, obj } from "../../session/values.ts";
 import { sortableId } from "../../util/ids.ts";
 import { checkSender, readContent, readRecipients } from "./compose.ts";
-import { distribute, sendResult } from "./distribute.ts";
+import { distribute, sendResult } from "./recipients.ts";
 
 export const sendMessageRequest: PrimitiveModule = {
   name: "SendMessage-Request",

@@ -6,7 +6,7 @@ import type { PrimitiveModule } from "../../session/handler.ts";
 import { ProtocolError, status } from "../../session/status.ts";
 import { int, str } from "../../session/values.ts";
 import { mailboxOf } from "./delivery.ts";
-import { GROUP_DELIVERY_METHOD_UNAVAILABLE } from "./seams.ts";
+import { GROUP_DELIVERY_METHOD_UNAVAILABLE } from "./group_delivery.ts";
 
 export const setDeliveryMethodRequest: PrimitiveModule = {
   name: "SetDeliveryMethod-Request",

@@ -18,8 +18,8 @@ import type { GroupAddressing, GroupRecipient } from "../shared/group_messages.t
 import type { RecipientOutcome } from "../shared/outcomes.ts";
 import type { RemoteRelay } from "./hooks.ts";
 import { REPORT_SCAN_MS } from "./limits.ts";
-import { receiveGroupMessage, relayCopies, relayToGroup } from "./group_messages.ts";
-import { messageSettler, receiveDeliveryReport, receiveMessage, relayMessage } from "./messages.ts";
+import { receiveGroupMessage, relayCopies, relayToGroup } from "../im/federation_groups.ts";
+import { messageSettler, receiveDeliveryReport, receiveMessage, relayMessage } from "../im/federation.ts";
 import { PresenceRelay } from "./presence.ts";
 import { collectRemoteReports } from "./reports.ts";
 

@@ -22,18 +22,18 @@ import type { ServerContext } from "../../session/handler.ts";
 import { describe, ProtocolError } from "../../session/status.ts";
 import type { Mutation } from "../../store/kv.ts";
 import { parseUserId, type UserAddress } from "../shared/ids.ts";
-import type { Draft } from "../im/compose.ts";
-import { distribute } from "../im/distribute.ts";
+import type { Draft } from "./compose.ts";
+import { distribute } from "./recipients.ts";
 import { type RecipientOutcome, sspDetails, summarise } from "../shared/outcomes.ts";
-import { SEEN_REMEMBERED_MS } from "./limits.ts";
-import { relayedContent, relayedDraft } from "./relayed_content.ts";
+import { SEEN_REMEMBERED_MS } from "../relay/limits.ts";
+import { relayedContent, relayedDraft } from "../relay/relayed_content.ts";
 import {
   type AwaitedReport,
   awaitKey,
   reportToLocalSender,
   sentKey,
   type SentRecord,
-} from "./reports.ts";
+} from "../relay/reports.ts";
 
 /** Queues a local user's message for its remote recipients; answers each recipient. */
 export async function relayMessage(

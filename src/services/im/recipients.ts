@@ -12,7 +12,7 @@ import { isBlocked } from "./blocking.ts";
 import type { Addressed, Draft } from "./compose.ts";
 import { mailboxOf, takesFrom, writeGroups } from "./delivery.ts";
 import { MAX_RECIPIENTS, RECENT_MS } from "./limits.ts";
-import { relayToRemoteDomains, sendToGroups, shareMutations } from "./seams.ts";
+import { relayToRemoteDomains, sendToGroups, shareMutations } from "./group_delivery.ts";
 
 /**
  * `senders` are the users a recipient must not have blocked: the sender, and for a forward the

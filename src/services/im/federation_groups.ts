@@ -16,13 +16,13 @@ import type { SspTransport } from "../../federation/relay.ts";
 import type { ServerContext } from "../../session/handler.ts";
 import { describe, ProtocolError } from "../../session/status.ts";
 import type { Mutation } from "../../store/kv.ts";
-import type { Draft } from "../im/compose.ts";
-import { deliverToGroup, sendToGroups } from "../im/seams.ts";
+import type { Draft } from "./compose.ts";
+import { deliverToGroup, sendToGroups } from "./group_delivery.ts";
 import type { GroupAddressing, GroupRecipient } from "../shared/group_messages.ts";
 import { parseGroupId, parseUserId, type UserAddress } from "../shared/ids.ts";
 import type { RecipientOutcome } from "../shared/outcomes.ts";
-import { GROUP_NOTICE_TARGETS, SEEN_REMEMBERED_MS } from "./limits.ts";
-import { relayedContent, relayedDraft } from "./relayed_content.ts";
+import { GROUP_NOTICE_TARGETS, SEEN_REMEMBERED_MS } from "../relay/limits.ts";
+import { relayedContent, relayedDraft } from "../relay/relayed_content.ts";
 
 interface SeenRecord {
   code: number;
