@@ -9,7 +9,6 @@
 import { loadConfig } from "../src/config.ts";
 import { parseXmlFxp } from "../src/codec/xml/parse.ts";
 import { createServer } from "../src/server.ts";
-import { sendMessageRequest } from "../src/services/im/send_message.ts";
 import { GroupRepo } from "../src/services/group/repo.ts";
 import { DEFAULT_GROUP_PROPERTIES } from "../src/services/group/properties.ts";
 import type { ElementObject, Primitive } from "../src/codec/csp/message.ts";
@@ -108,7 +107,10 @@ async function measure(
   for (let run = 0; run <= RUNS; run++) {
     await clear(ctx.server, receivers);
     const start = performance.now();
-    const answer = await sendMessageRequest.handle(ctx, body) as Primitive;
+    const answer = await ctx.server.registry.primitive("SendMessage-Request", "1.2")!.handle(
+      ctx,
+      body,
+    ) as Primitive;
     const elapsed = performance.now() - start;
     const code = (answer.body.Result as ElementObject).Code;
     if (code !== 200) throw new Error(`${label}: answered ${code}`);

@@ -21,7 +21,6 @@ declare module "../session/handler.ts" {
   interface ServiceHooks {
     sharedContent?: import("./content/sharing.ts").Sharing;
     groupDirectory?: import("./group/directory.ts").GroupDirectory;
-    groupMessaging?: import("./group/messaging.ts").GroupMessaging;
     presenceChanged?: import("./search/mod.ts").SearchElement["indexPresence"];
   }
 }

@@ -8,7 +8,7 @@ import type { ServerContext, ServiceElement } from "../session/handler.ts";
 import { createAccess } from "./access/mod.ts";
 import { type ContentElement, createContent } from "./content/mod.ts";
 import { createGroupElement, type GroupElement } from "./group/mod.ts";
-import { imElement } from "./im/mod.ts";
+import { createIm, type ImElement } from "./im/mod.ts";
 import { createInvite, type InviteElement } from "./invite/mod.ts";
 import type { LegacyElement } from "./legacy.ts";
 import { presenceElement } from "./presence/mod.ts";
@@ -19,7 +19,7 @@ import { createSearch, type SearchElement } from "./search/mod.ts";
 export interface Elements {
   access: ServiceElement;
   presence: ServiceElement;
-  im: ServiceElement;
+  im: ImElement;
   group: GroupElement;
   search: SearchElement;
   content: ContentElement;
@@ -32,7 +32,7 @@ export function createElements(server: ServerContext, federation?: SspRelay): El
   const elements: Elements = {
     access: createAccess(server),
     presence: adopt(server, presenceElement),
-    im: adopt(server, imElement),
+    im: createIm(server, { federation }),
     group: createGroupElement(server, { federation }),
     search: createSearch(server),
     content: createContent(server),
@@ -40,7 +40,8 @@ export function createElements(server: ServerContext, federation?: SspRelay): El
     relay: createRelayElement(server, federation),
   };
   server.hooks.groupDirectory = elements.group.directory;
-  server.hooks.groupMessaging = elements.group.messaging;
+  elements.im.hooks.groups = elements.group.messaging;
+  elements.im.hooks.content = elements.content.sharing;
   elements.content.hooks.groups = elements.group.directory;
   elements.search.hooks.groups = elements.group.directory;
   server.hooks.presenceChanged = elements.search.indexPresence;

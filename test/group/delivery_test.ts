@@ -5,7 +5,6 @@
  */
 import assert from "node:assert/strict";
 import type { ElementObject } from "../../src/codec/csp/message.ts";
-import { mailboxOf } from "../../src/services/im/delivery.ts";
 import {
   type CspClient,
   type Harness,
@@ -26,7 +25,7 @@ async function room(h: Harness, ...others: string[]): Promise<CspClient[]> {
 
 /** What bob's mailbox holds: its records and its count. */
 async function mailboxOfBob(h: Harness, bob: CspClient) {
-  const mailbox = mailboxOf(h.server.context);
+  const mailbox = h.server.elements.im.mailbox;
   const pending = await mailbox.pending(bob.userId);
   return { ids: pending.map((m) => m.value.id), count: await mailbox.count(bob.userId) };
 }

@@ -1,7 +1,7 @@
 /** Conversations about bob's block and grant lists, and what they do to messages sent to him. */
+import { blocks } from "../../src/services/shared/privacy.ts";
 import assert from "node:assert/strict";
 import type { ElementObject } from "../../src/codec/csp/message.ts";
-import { isBlocked } from "../../src/services/im/blocking.ts";
 import { startServer } from "../support/harness.ts";
 import { poll, send, sendOk } from "./im_support.ts";
 
@@ -103,17 +103,18 @@ Deno.test("a list not in use blocks nobody, and unblocking lets erin through", a
   await sendOk(erin, [bob.userId], "unblocked");
 });
 
-Deno.test("isBlocked answers for presence the same question messaging asks", async () => {
+Deno.test("the block list IM offers presence answers the question messaging asks", async () => {
   const { h, bob } = await threeUsers();
   await using _ = h;
   await bob.send(
     "<BlockEntity-Request><BlockList><InUse>T</InUse><AddList><UserID>erin</UserID></AddList>" +
       "</BlockList></BlockEntity-Request>",
   );
-  const server = h.server.context;
-  assert.equal(await isBlocked(server, bob.userId, "wv:erin@example.com"), true);
-  assert.equal(await isBlocked(server, bob.userId, "wv:alice@example.com"), false);
-  assert.equal(await isBlocked(server, "wv:erin@example.com", bob.userId), false);
+  const isBlocked = async (owner: string, other: string) =>
+    blocks(await h.server.elements.im.blockList(owner), other);
+  assert.equal(await isBlocked(bob.userId, "wv:erin@example.com"), true);
+  assert.equal(await isBlocked(bob.userId, "wv:alice@example.com"), false);
+  assert.equal(await isBlocked("wv:erin@example.com", bob.userId), false);
 });
 
 Deno.test("bad block requests are refused and change nothing", async () => {

@@ -5,9 +5,9 @@
  * session give way to the mailbox, so the message comes once.
  */
 import assert from "node:assert/strict";
-import { mailboxOf, MESSAGE_ACK } from "../../src/services/im/delivery.ts";
+import { MESSAGE_ACK } from "../../src/services/im/delivery.ts";
 import type { StoredMessage } from "../../src/services/im/mailbox.ts";
-import { newMessage } from "../../src/services/im/presentation.ts";
+import { Presenter } from "../../src/services/im/presentation.ts";
 import { add, set } from "../../src/store/kv.ts";
 import { sortableId } from "../../src/util/ids.ts";
 import { type Harness, loggedIn, PASSWORD } from "../support/harness.ts";
@@ -40,7 +40,7 @@ const earlierStore = (record: StoredMessage, content: string) => [
 async function leftovers(h: Harness, user: string, ids: string[]) {
   const { store } = h.server.context;
   const contents = await Promise.all(ids.map((id) => store.get(contentKey(user, id))));
-  const mailbox = mailboxOf(h.server.context);
+  const mailbox = h.server.elements.im.mailbox;
   return {
     pending: (await mailbox.pending(user)).length,
     count: await mailbox.count(user),
@@ -97,7 +97,7 @@ Deno.test("a session that outlived the upgrade gets a copy queued by an earlier 
       await store.write(
         ...earlierStore(earlier, "queued before"),
         ...await outbox.enqueueMutations(bob.sessionId!, {
-          primitive: newMessage(earlier, "queued before"),
+          primitive: new Presenter().newMessage(earlier, "queued before"),
           ackHandler: MESSAGE_ACK,
           ackData: { message: earlier.id, stored: earlier },
         }),

@@ -5,7 +5,6 @@
  */
 import assert from "node:assert/strict";
 import { obj, str } from "../../src/session/values.ts";
-import { mailboxOf } from "../../src/services/im/delivery.ts";
 import { sendOk } from "../im/im_support.ts";
 import { freePort, pollFor, sspUrl, startNode } from "./ssp_support.ts";
 import { md5, post, setup, token, Wire } from "./wire_support.ts";
@@ -155,7 +154,7 @@ for (const pairs of [1, 3]) {
         );
       }
       proxy = countingProxy(portProxy, portB);
-      const mailbox = mailboxOf(b.server.context);
+      const mailbox = b.server.elements.im.mailbox;
       const deadline = Date.now() + 15_000;
       while ((await mailbox.pending("wv:bob@b.test", count)).length < count) {
         assert.ok(Date.now() < deadline, "every message arrives");

@@ -9,7 +9,8 @@ import type { PrimitiveModule, RequestContext } from "../../session/handler.ts";
 import { ProtocolError, status } from "../../session/status.ts";
 import { all, bool, obj, str, strs } from "../../session/values.ts";
 import { parseUserId } from "../shared/ids.ts";
-import { BlockRepo, type EntityList } from "./blocking.ts";
+import type { EntityList } from "../shared/privacy.ts";
+import type { Im } from "./element.ts";
 
 /** Entries one list may hold: bounded storage per user. */
 export const MAX_LIST_ENTRIES = 500;
@@ -31,22 +32,24 @@ function listElement(ctx: RequestContext, inUse: boolean, list: EntityList): Ele
   return element;
 }
 
-export const getBlockedListRequest: PrimitiveModule = {
-  name: "GetBlockedList-Request",
-  function: ["IMFeat", "IMAuthFunc", "GLBLU"],
-  async handle(ctx) {
-    const record = await new BlockRepo(ctx.server.store).get(ctx.session!.userId);
-    const body: ElementObject = {
-      BlockList: listElement(ctx, record.blockInUse, record.block),
-      GrantList: listElement(ctx, record.grantInUse, record.grant),
-    };
-    if (ctx.version === "1.3") {
-      body.BlockListInUse = record.blockInUse;
-      body.GrantListInUse = record.grantInUse;
-    }
-    return { name: "GetBlockedList-Response", body };
-  },
-};
+export function getBlockedListRequest(im: Im): PrimitiveModule {
+  return {
+    name: "GetBlockedList-Request",
+    function: ["IMFeat", "IMAuthFunc", "GLBLU"],
+    async handle(ctx) {
+      const record = await im.blocks.get(ctx.session!.userId);
+      const body: ElementObject = {
+        BlockList: listElement(ctx, record.blockInUse, record.block),
+        GrantList: listElement(ctx, record.grantInUse, record.grant),
+      };
+      if (ctx.version === "1.3") {
+        body.BlockListInUse = record.blockInUse;
+        body.GrantListInUse = record.grantInUse;
+      }
+      return { name: "GetBlockedList-Response", body };
+    },
+  };
+}
 
 function readBoolean(value: Parameters<typeof bool>[0], name: string): boolean | undefined {
   if (value === undefined) return undefined;
@@ -115,8 +118,8 @@ function applyChanges(
   return result;
 }
 
-async function blockEntity(ctx: RequestContext, body: ElementObject) {
-  const repo = new BlockRepo(ctx.server.store);
+async function blockEntity(im: Im, ctx: RequestContext, body: ElementObject) {
+  const repo = im.blocks;
   const owner = ctx.session!.userId;
   const record = await repo.get(owner);
   const blockList = obj(body.BlockList);
@@ -132,15 +135,19 @@ async function blockEntity(ctx: RequestContext, body: ElementObject) {
   return status(200);
 }
 
-export const blockEntityRequest: PrimitiveModule = {
-  name: "BlockEntity-Request",
-  function: ["IMFeat", "IMAuthFunc", "BLENT"],
-  handle: blockEntity,
-};
+export function blockEntityRequest(im: Im): PrimitiveModule {
+  return {
+    name: "BlockEntity-Request",
+    function: ["IMFeat", "IMAuthFunc", "BLENT"],
+    handle: (ctx, body) => blockEntity(im, ctx, body),
+  };
+}
 
 /** The 1.1 name of BlockEntity-Request (same token); either name is taken in every version. */
-export const blockUserRequest: PrimitiveModule = {
-  name: "BlockUser-Request",
-  function: ["IMFeat", "IMAuthFunc", "BLENT"],
-  handle: blockEntity,
-};
+export function blockUserRequest(im: Im): PrimitiveModule {
+  return {
+    name: "BlockUser-Request",
+    function: ["IMFeat", "IMAuthFunc", "BLENT"],
+    handle: (ctx, body) => blockEntity(im, ctx, body),
+  };
+}

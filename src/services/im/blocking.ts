@@ -1,36 +1,8 @@
-/**
- * Each user's block list and grant list (digest §2.3). With the block list in use, its users may
- * not send to the owner; with the grant list in use, only its users may. Presence will ask the
- * same question through `isBlocked`.
- */
-import type { ServerContext } from "../../session/handler.ts";
+/** Each user's block list and grant list (digest §2.3), kept by IM; `shared/privacy.ts` says
+ * what they decide. */
 import { set, type Store } from "../../store/kv.ts";
+import { type BlockRecord, emptyEntityList } from "../shared/privacy.ts";
 import { RECENT_MS } from "./limits.ts";
-
-/** What a list may name (digest §2.3 EntityList). Only UserIDs decide messaging for now:
- * groups and contact lists are kept and shown, and apply once those elements exist. */
-export interface EntityList {
-  UserID: string[];
-  GroupID: string[];
-  ContactList: string[];
-  ApplicationID: string[];
-  ScreenName: { SName: string; GroupID: string }[];
-}
-
-export interface BlockRecord {
-  blockInUse: boolean;
-  grantInUse: boolean;
-  block: EntityList;
-  grant: EntityList;
-}
-
-export const emptyEntityList = (): EntityList => ({
-  UserID: [],
-  GroupID: [],
-  ContactList: [],
-  ApplicationID: [],
-  ScreenName: [],
-});
 
 const blockKey = (owner: string) => ["im", "block", owner];
 
@@ -58,20 +30,4 @@ export class BlockRepo {
   async put(owner: string, record: BlockRecord): Promise<void> {
     await this.store.write(set(blockKey(owner), record));
   }
-}
-
-/** True when `owner` does not accept messages (or presence requests) from `other`. */
-export async function isBlocked(
-  server: ServerContext,
-  ownerUserId: string,
-  otherUserId: string,
-): Promise<boolean> {
-  return blocks(await new BlockRepo(server.store).get(ownerUserId), otherUserId);
-}
-
-/** Whether a block record (its block list, or a grant list in use that leaves them out) shuts
- * `otherUserId` out. */
-export function blocks(record: BlockRecord, otherUserId: string): boolean {
-  if (record.blockInUse && record.block.UserID.includes(otherUserId)) return true;
-  return record.grantInUse && !record.grant.UserID.includes(otherUserId);
 }

@@ -5,18 +5,13 @@
  * session takes pushes: it lives only in those sessions' queues (see `pushedGroupCopyMutations`).
  */
 import { str } from "../../session/values.ts";
-import type { ServerContext } from "../../session/handler.ts";
+import type { AckModule } from "../../session/handler.ts";
 import { CommitConflict, type Kept, type Mutation, type Store } from "../../store/kv.ts";
 import type { NewOutboxEntry } from "../../store/outbox.ts";
 import type { SessionRecord } from "../../store/sessions.ts";
-import {
-  type DeliveryPrefs,
-  MailboxRepo,
-  type Outcome,
-  type StoredMessage,
-  type StoredReport,
-} from "./mailbox.ts";
-import { deliveryReport, newMessage, type PresentedMessage } from "./presentation.ts";
+import type { Im } from "./element.ts";
+import type { DeliveryPrefs, Outcome, StoredMessage, StoredReport } from "./mailbox.ts";
+import type { PresentedMessage } from "./presentation.ts";
 
 /** AckModule names: the client's answer to a NewMessage, and to a DeliveryReport-Request. */
 export const MESSAGE_ACK = "im.message";
@@ -41,16 +36,6 @@ const CHUNK_MUTATIONS = 500;
 const CHUNK_BYTES = 400 * 1024;
 /** Sessions queued a group copy in one call: well within a commit (CHUNK_MUTATIONS). */
 const GROUP_COPY_SLICE = 100;
-
-/** Each server's mailbox: one per server, as it keeps counts in memory on a store it serves
- * alone. */
-const mailboxes = new WeakMap<ServerContext, MailboxRepo>();
-
-export function mailboxOf(server: ServerContext): MailboxRepo {
-  let mailbox = mailboxes.get(server);
-  if (!mailbox) mailboxes.set(server, mailbox = new MailboxRepo(server.store));
-  return mailbox;
-}
 
 /**
  * How a session gets messages: its SetDeliveryMethod (`prefs`), else the InitialDeliveryMethod
@@ -103,9 +88,13 @@ export function pushesEverywhere(
  * so the client's answer only takes it off its session's queue: group copies carry no delivery
  * report and there is no mailbox record to dispose of.
  */
-export function pushedGroupCopy(message: PresentedMessage, content: string): NewOutboxEntry {
+export function pushedGroupCopy(
+  im: Im,
+  message: PresentedMessage,
+  content: string,
+): NewOutboxEntry {
   return {
-    primitive: newMessage(message, content),
+    primitive: im.present.newMessage(message, content),
     ackData: { groupCopy: message.id } satisfies ImAckData,
   };
 }
@@ -115,7 +104,7 @@ export function pushedGroupCopy(message: PresentedMessage, content: string): New
  * `writeGroups`: one queue call per GROUP_COPY_SLICE sessions rather than one per session.
  */
 export async function pushedGroupCopyMutations(
-  server: ServerContext,
+  im: Im,
   sessions: readonly SessionRecord[],
   entry: NewOutboxEntry,
 ): Promise<Mutation[][]> {
@@ -125,7 +114,9 @@ export async function pushedGroupCopyMutations(
   }
   return await Promise.all(
     slices.map((slice) =>
-      server.outbox.enqueueManyMutations(slice.map((session) => ({ sessionId: session.id, entry })))
+      im.server.outbox.enqueueManyMutations(
+        slice.map((session) => ({ sessionId: session.id, entry })),
+      )
     ),
   );
 }
@@ -136,27 +127,27 @@ export async function pushedGroupCopyMutations(
  * session has no such copy waiting.
  */
 export async function takeGroupCopy(
-  server: ServerContext,
+  im: Im,
   sessionId: string,
   messageId: string,
 ): Promise<boolean> {
-  for (const entry of await server.outbox.all(sessionId)) {
+  for (const entry of await im.server.outbox.all(sessionId)) {
     const data = entry.ackData as ImAckData | undefined;
     if (data && "groupCopy" in data && data.groupCopy === messageId) {
       // Acknowledged at the same moment by its Response: delivered all the same.
-      await server.outbox.ack(sessionId, entry.seq);
+      await im.server.outbox.ack(sessionId, entry.seq);
       return true;
     }
   }
   return false;
 }
 
-function reportEntry(report: StoredReport): NewOutboxEntry {
+function reportEntry(im: Im, report: StoredReport): NewOutboxEntry {
   const ackData: ImAckData = {
     report: { messageId: report.messageId, recipient: report.recipient },
   };
   return {
-    primitive: deliveryReport(report),
+    primitive: im.present.deliveryReport(report),
     ackHandler: REPORT_ACK,
     ackData,
     // A report queued twice (a race of two acknowledgements) goes out once.
@@ -165,10 +156,10 @@ function reportEntry(report: StoredReport): NewOutboxEntry {
 }
 
 /** Mutations that keep a report for its owner and queue it to the owner's sessions. */
-async function reportMutations(server: ServerContext, report: StoredReport): Promise<Mutation[]> {
-  const mutations = [mailboxOf(server).reportMutation(report)];
-  for (const session of await server.sessions.repo.listByUser(report.owner)) {
-    mutations.push(...await server.outbox.enqueueMutations(session.id, reportEntry(report)));
+export async function reportMutations(im: Im, report: StoredReport): Promise<Mutation[]> {
+  const mutations = [im.mailbox.reportMutation(report)];
+  for (const session of await im.server.sessions.repo.listByUser(report.owner)) {
+    mutations.push(...await im.server.outbox.enqueueMutations(session.id, reportEntry(im, report)));
   }
   return mutations;
 }
@@ -179,15 +170,15 @@ async function reportMutations(server: ServerContext, report: StoredReport): Pro
  * were handed it stop seeing it with the commit.
  */
 export async function disposal(
-  server: ServerContext,
+  im: Im,
   waiting: Kept<StoredMessage>,
   outcome: Outcome,
 ): Promise<Mutation[]> {
-  const mutations = mailboxOf(server).disposeMutations(waiting);
+  const mutations = im.mailbox.disposeMutations(waiting);
   const message = waiting.value;
   if (message.deliveryReport) {
     mutations.push(
-      ...await reportMutations(server, {
+      ...await reportMutations(im, {
         owner: message.sender,
         messageId: message.id,
         recipient: message.recipient,
@@ -202,12 +193,12 @@ export async function disposal(
 
 /** Disposes of a message now; false when someone else already had (nothing written then). */
 export async function dispose(
-  server: ServerContext,
+  im: Im,
   waiting: Kept<StoredMessage>,
   outcome: Outcome,
 ): Promise<boolean> {
   try {
-    await server.store.write(...await disposal(server, waiting, outcome));
+    await im.server.store.write(...await disposal(im, waiting, outcome));
   } catch (error) {
     if (error instanceof CommitConflict) return false;
     throw error;
@@ -222,41 +213,41 @@ export async function dispose(
  * room for everyone else.
  */
 export async function takesFrom(
-  server: ServerContext,
+  im: Im,
   user: string,
   sender: string,
   bytes: number,
 ): Promise<boolean> {
-  const { mailboxSize, mailboxBytes, mailboxSenderShare } = server.config;
-  const use = await mailboxOf(server).use(user, sender);
+  const { mailboxSize, mailboxBytes, mailboxSenderShare } = im.server.config;
+  const use = await im.mailbox.use(user, sender);
   const share = (bound: number) => Math.max(1, Math.floor(bound * mailboxSenderShare / 100));
   if (use.fromSender.messages >= share(mailboxSize)) return false;
   if (use.fromSender.bytes + bytes > Math.max(share(mailboxBytes), bytes)) return false;
   if (use.bytes + bytes > mailboxBytes && use.messages > 0) return false;
-  return use.messages < mailboxSize || await hasRoom(server, user, mailboxSize);
+  return use.messages < mailboxSize || await hasRoom(im, user, mailboxSize);
 }
 
 /**
  * Whether `user`'s mailbox takes another message: by its count, or, when that says full, by
  * what is still live (expired messages are dropped on the way, which may make room).
  */
-export async function hasRoom(server: ServerContext, user: string, size: number) {
-  if (await mailboxOf(server).count(user) < size) return true;
-  return (await liveMessages(server, user, size)).length < size;
+export async function hasRoom(im: Im, user: string, size: number) {
+  if (await im.mailbox.count(user) < size) return true;
+  return (await liveMessages(im, user, size)).length < size;
 }
 
 /** A user's waiting messages, oldest first; expired ones are disposed of (542) on the way. */
 export async function liveMessages(
-  server: ServerContext,
+  im: Im,
   user: string,
   limit?: number,
 ): Promise<StoredMessage[]> {
   const now = Date.now();
   const live: StoredMessage[] = [];
-  for (const waiting of await mailboxOf(server).pending(user, limit)) {
+  for (const waiting of await im.mailbox.pending(user, limit)) {
     const message = waiting.value;
     if (message.expiresAt !== undefined && message.expiresAt <= now) {
-      await dispose(server, waiting, 542);
+      await dispose(im, waiting, 542);
     } else live.push(message);
   }
   return live;
@@ -264,12 +255,14 @@ export async function liveMessages(
 
 /** A new session of a user: queue the delivery reports waiting for them (their messages it is
  * handed from the mailbox). */
-export async function pickUp(server: ServerContext, session: SessionRecord): Promise<void> {
-  const reports = await mailboxOf(server).reports(session.userId);
+export async function pickUp(im: Im, session: SessionRecord): Promise<void> {
+  const reports = await im.mailbox.reports(session.userId);
   await writeGroups(
-    server.store,
+    im.server.store,
     await Promise.all(
-      reports.map((report) => server.outbox.enqueueMutations(session.id, reportEntry(report))),
+      reports.map((report) =>
+        im.server.outbox.enqueueMutations(session.id, reportEntry(im, report))
+      ),
     ),
   );
 }
@@ -311,4 +304,19 @@ export async function writeGroups(
 
 function approxSize(value: unknown): number {
   return typeof value === "string" ? value.length * 3 : JSON.stringify(value)?.length ?? 16;
+}
+
+/** The owner's answer to a DeliveryReport-Request lets the stored report go. */
+export function reportAck(im: Im): AckModule {
+  return {
+    name: REPORT_ACK,
+    onAck(ctx, entry) {
+      const data = entry.ackData as ImAckData;
+      if (!("report" in data)) return Promise.resolve();
+      const { messageId, recipient } = data.report;
+      return Promise.resolve({
+        mutations: [im.mailbox.reportRemoval(ctx.session!.userId, messageId, recipient)],
+      });
+    },
+  };
 }

@@ -1,15 +1,16 @@
 /**
- * Instant messages across domains (release definition §6.1.5.4): local senders' messages to
- * remote users become SSP SendMessageRequests, queued in KV before the sender's 200; a peer's
- * SendMessageRequest is delivered to our users through IM's `distribute`, exactly as a local send.
+ * Instant messages across domains (release definition §6.1.5.4), on the SSP transport: local
+ * senders' messages to remote users become SSP SendMessageRequests, queued in KV before the
+ * sender's 200; a peer's SendMessageRequest is delivered to our users through `distribute`,
+ * exactly as a local send. Group messages crossing domains are in `federation_groups.ts`, delivery
+ * reports in `federation_reports.ts`.
  */
 import {
   type DetailedResult,
   detailedResults,
+  isGroupMessage,
   readDeliveryStatusReport,
   readSendMessageRequest,
-  type RelayedMessage,
-  sendMessageRequest,
   sendMessageResponse,
   status,
   statusCode,
@@ -18,100 +19,38 @@ import {
 import { MESSAGE_SETTLED, type SettleHandler } from "../../federation/queue.ts";
 import type { XmlElement } from "../../codec/xml/tree.ts";
 import type { SspTransport } from "../../federation/relay.ts";
-import type { ServerContext } from "../../session/handler.ts";
 import { describe, ProtocolError } from "../../session/status.ts";
 import type { Mutation } from "../../store/kv.ts";
-import { parseUserId, type UserAddress } from "../shared/ids.ts";
-import type { Draft } from "./compose.ts";
-import { distribute } from "./recipients.ts";
+import { parseUserId } from "../shared/ids.ts";
 import { type RecipientOutcome, sspDetails, summarise } from "../shared/outcomes.ts";
-import { SEEN_REMEMBERED_MS } from "../relay/limits.ts";
-import { relayedContent, relayedDraft } from "../relay/relayed_content.ts";
+import type { Draft } from "./compose.ts";
+import type { Im } from "./element.ts";
+import { receiveGroupMessage } from "./federation_groups.ts";
 import {
   type AwaitedReport,
   awaitKey,
   reportToLocalSender,
+  scanRemoteReports,
   sentKey,
   type SentRecord,
-} from "../relay/reports.ts";
+  type Settled,
+} from "./federation_reports.ts";
+import { REPORT_SCAN_MS, SEEN_REMEMBERED_MS } from "./limits.ts";
+import { distribute } from "./recipients.ts";
+import { relayedDraft } from "./relayed_content.ts";
 
-/** Queues a local user's message for its remote recipients; answers each recipient. */
-export async function relayMessage(
-  server: ServerContext,
-  transport: SspTransport,
-  draft: Draft,
-  content: string,
-  recipients: UserAddress[],
-): Promise<RecipientOutcome[]> {
-  const outcomes: RecipientOutcome[] = [];
-  const byDomain = new Map<string, string[]>();
-  for (const r of recipients) {
-    if (!transport.allowed(r.domain)) {
-      outcomes.push({
-        kind: "UserID",
-        id: r.id,
-        code: 516,
-        description: `Domain ${r.domain} is not federated with`,
-      });
-      continue;
-    }
-    if (!byDomain.has(r.domain) && !await transport.exists(r.domain)) {
-      // Nothing to queue for: no server will ever take it, so the sender hears it now.
-      outcomes.push({
-        kind: "UserID",
-        id: r.id,
-        code: 516,
-        description: `Domain ${r.domain} has no IMPS server (no _imps-server._tcp SRV record)`,
-      });
-      continue;
-    }
-    if (!byDomain.has(r.domain)) byDomain.set(r.domain, []);
-    byDomain.get(r.domain)!.push(r.id);
-    outcomes.push({ kind: "UserID", id: r.id, code: 200 });
-  }
-  if (byDomain.size === 0) return outcomes;
-  const now = Date.now();
-  const giveUpAt = Math.min(draft.expiresAt ?? Infinity, now + server.config.sspGiveUpS * 1000);
-  const mutations: Mutation[] = [];
-  for (const [domain, ids] of byDomain) {
-    const message: RelayedMessage = {
-      ...relayedContent(draft, content, now),
-      sender: draft.sender,
-      recipients: ids,
-      deliveryReport: draft.deliveryReport,
-    };
-    mutations.push(transport.enqueue(domain, {
-      kind: "request",
-      primitive: sendMessageRequest(server.config.domain, message),
-      giveUpAt,
-      settle: {
-        by: MESSAGE_SETTLED,
-        data: {
-          messageId: message.messageId,
-          recipients: ids,
-          deliveryReport: draft.deliveryReport,
-        } satisfies Settled,
-      },
-    }));
-  }
-  if (draft.deliveryReport) {
-    const sent: SentRecord = {
-      owner: draft.sender,
-      contentType: draft.contentType,
-      size: draft.size,
-      sentAt: draft.sentAt,
-      recipients: [...byDomain.values()].flat(),
-    };
-    mutations.push({
-      type: "set",
-      key: sentKey(draft.id),
-      value: sent,
-      expireIn: giveUpAt - now + SEEN_REMEMBERED_MS,
-    });
-  }
-  await server.store.write(...mutations);
-  for (const domain of byDomain.keys()) transport.send(domain);
-  return outcomes;
+/**
+ * Serves the peers' messages and delivery reports, settles what our queued messages became, and
+ * sends remote senders the reports our recipients' dispositions made; `stop` ends the latter.
+ */
+export function serveMessages(im: Im, transport: SspTransport): { stop(): Promise<void> } {
+  transport.onSettled(MESSAGE_SETTLED, messageSettler(im));
+  transport.handle(
+    "SendMessageRequest",
+    (peer, p) => isGroupMessage(p) ? receiveGroupMessage(im, peer, p) : receiveMessage(im, peer, p),
+  );
+  transport.handle("DeliveryStatusReport", (peer, p) => receiveDeliveryReport(im, peer, p));
+  return scanRemoteReports(im, transport, REPORT_SCAN_MS);
 }
 
 interface SeenRecord {
@@ -122,11 +61,8 @@ interface SeenRecord {
 const seenKey = (peer: string, messageId: string) => ["relay", "in", peer, messageId];
 
 /** A peer's SendMessageRequest: delivered to our users, answered with a SendMessageResponse. */
-export async function receiveMessage(
-  server: ServerContext,
-  peer: string,
-  p: XmlElement,
-): Promise<XmlElement> {
+async function receiveMessage(im: Im, peer: string, p: XmlElement): Promise<XmlElement> {
+  const { server } = im;
   const m = readSendMessageRequest(p);
   const messageId = p.children.find((c) => c.name === "MessageInfo")?.attrs.messageID ?? "";
   if ("code" in m) return sendMessageResponse(messageId, status(m.code, m.description));
@@ -159,15 +95,9 @@ export async function receiveMessage(
     }
     if (local.length > 0) {
       outcomes = [
-        ...await distribute(
-          server,
-          draft,
-          content,
-          { users: local, groups: [], contactLists: [] },
-          [
-            sender.id,
-          ],
-        ),
+        ...await distribute(im, draft, content, { users: local, groups: [], contactLists: [] }, [
+          sender.id,
+        ]),
         ...outcomes,
       ];
     }
@@ -198,11 +128,8 @@ export async function receiveMessage(
 }
 
 /** A peer's DeliveryStatusReport on a message one of our users sent with DeliveryReport. */
-export async function receiveDeliveryReport(
-  server: ServerContext,
-  peer: string,
-  p: XmlElement,
-): Promise<XmlElement> {
+async function receiveDeliveryReport(im: Im, peer: string, p: XmlElement): Promise<XmlElement> {
+  const { server } = im;
   const r = readDeliveryStatusReport(p);
   if (!r) return status(400, "Malformed DeliveryStatusReport");
   const recipient = parseUserId(r.recipient, peer);
@@ -215,7 +142,7 @@ export async function receiveDeliveryReport(
     return status(426, "No such message awaits a report from this domain");
   }
   await reportToLocalSender(
-    server,
+    im,
     sent,
     r.messageId,
     recipient.id,
@@ -225,23 +152,15 @@ export async function receiveDeliveryReport(
   return status(200, describe(200));
 }
 
-/** What a queued message keeps for what becomes of it (earlier versions kept the whole
- * message, which has these too). */
-interface Settled {
-  messageId: string;
-  recipients: string[];
-  deliveryReport: boolean;
-}
-
 /**
  * What becomes of a queued message: recipients the peer refused, and all of them when the
  * message is given up, are reported to a sender who asked (DeliveryReport).
  */
-export function messageSettler(server: ServerContext): SettleHandler {
+function messageSettler(im: Im): SettleHandler {
   const report = async (message: Settled, recipient: string, code: number) => {
     if (!message.deliveryReport) return;
-    const sent = await server.store.get<SentRecord>(sentKey(message.messageId));
-    if (sent) await reportToLocalSender(server, sent, message.messageId, recipient, code);
+    const sent = await im.server.store.get<SentRecord>(sentKey(message.messageId));
+    if (sent) await reportToLocalSender(im, sent, message.messageId, recipient, code);
   };
   return {
     async answered(_domain, job, answer) {

@@ -5,19 +5,12 @@
  * takes messages, under its MessageID as TransactionID. Nothing is queued per session, so nothing
  * is withdrawn when a message leaves the mailbox: the view of it follows the commit that took it.
  */
-import type { ServerContext } from "../../session/handler.ts";
 import { type OutboxEntry, type OutboxFeed, RESEND_AFTER_MS } from "../../store/outbox.ts";
 import { type Kept, RangeViews } from "../../store/range_views.ts";
-import {
-  deliveryFor,
-  dispose,
-  type ImAckData,
-  mailboxOf,
-  MESSAGE_ACK,
-  pushes,
-} from "./delivery.ts";
+import { deliveryFor, dispose, type ImAckData, MESSAGE_ACK, pushes } from "./delivery.ts";
+import type { Im } from "./element.ts";
 import { type DeliveryPrefs, isMessageId } from "./mailbox.ts";
-import { messageNotification, newMessage, type PresentedMessage } from "./presentation.ts";
+import type { PresentedMessage } from "./presentation.ts";
 import { PENDING } from "./waiting_counts.ts";
 
 /** How many waiting messages of one user a look reads, and memory keeps, at most. */
@@ -53,8 +46,8 @@ export class MailboxFeed implements OutboxFeed {
    * done once per session and process. */
   readonly #swept = new Map<string, Promise<void>>();
 
-  constructor(private readonly server: ServerContext) {
-    this.#mailboxes = new RangeViews(server.store, PENDING, {
+  constructor(private readonly im: Im) {
+    this.#mailboxes = new RangeViews(im.server.store, PENDING, {
       limit: VIEW_LIMIT,
       believedMs: VIEW_BELIEVED_MS,
       maxViews: MAX_VIEWS,
@@ -91,7 +84,7 @@ export class MailboxFeed implements OutboxFeed {
       this.#versions.set(entry, kept.versionstamp);
       due.push(entry);
     }
-    for (const waiting of expired) await dispose(this.server, waiting, 542);
+    for (const waiting of expired) await dispose(this.im, waiting, 542);
     if (handed && handed.size > waiting.size) {
       // Marks of messages that left the mailbox.
       for (const id of handed.keys()) if (!waiting.has(id)) handed.delete(id);
@@ -101,7 +94,7 @@ export class MailboxFeed implements OutboxFeed {
 
   idle(sessionId: string, now: number): boolean {
     // An empty mailbox has nothing due whatever the session's delivery preferences.
-    const session = this.server.sessions.repo.cached(sessionId);
+    const session = this.im.server.sessions.repo.cached(sessionId);
     return session !== undefined && this.#mailboxes.known(session.userId, now)?.size === 0;
   }
 
@@ -143,9 +136,9 @@ export class MailboxFeed implements OutboxFeed {
 
   /** The session's user and how it takes messages; undefined when it fetches them itself. */
   async #delivery(sessionId: string) {
-    const session = await this.server.sessions.repo.get(sessionId);
+    const session = await this.im.server.sessions.repo.get(sessionId);
     if (!session) return undefined;
-    const prefs = deliveryFor(session, await mailboxOf(this.server).prefs(sessionId));
+    const prefs = deliveryFor(session, await this.im.mailbox.prefs(sessionId));
     return prefs && { userId: session.userId, prefs };
   }
 
@@ -156,7 +149,7 @@ export class MailboxFeed implements OutboxFeed {
     if (pushes(delivery, message.size)) {
       return presented.push ??= {
         seq: message.id,
-        primitive: newMessage(message, await mailboxOf(this.server).content(message)),
+        primitive: this.im.present.newMessage(message, await this.im.mailbox.content(message)),
         createdAt: message.sentAt,
         ackHandler: MESSAGE_ACK,
         ackData: {
@@ -168,7 +161,7 @@ export class MailboxFeed implements OutboxFeed {
     }
     return presented.notify ??= {
       seq: message.id,
-      primitive: messageNotification(message),
+      primitive: this.im.present.messageNotification(message),
       createdAt: message.sentAt,
       ackData: { message: message.id } satisfies ImAckData,
     };
@@ -180,7 +173,7 @@ export class MailboxFeed implements OutboxFeed {
    * copy the client holds unacknowledged comes again, under its MessageID).
    */
   #dropEarlierCopies(sessionId: string): Promise<void> {
-    const { outbox, store } = this.server;
+    const { outbox, store } = this.im.server;
     const sweep = (async () => {
       const copies = (await outbox.all(sessionId)).filter((entry) => {
         const data = entry.ackData as ImAckData | undefined;

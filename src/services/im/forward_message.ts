@@ -10,47 +10,50 @@ import { ProtocolError } from "../../session/status.ts";
 import { obj, str } from "../../session/values.ts";
 import { sortableId } from "../../util/ids.ts";
 import { checkSender, readRecipients } from "./compose.ts";
-import { dispose, mailboxOf } from "./delivery.ts";
+import { dispose } from "./delivery.ts";
+import type { Im } from "./element.ts";
 import { distribute, sendResult } from "./recipients.ts";
 import { isMessageId } from "./mailbox.ts";
 import type { PresentedMessage } from "./presentation.ts";
 
-export const forwardMessageRequest: PrimitiveModule = {
-  name: "ForwardMessage-Request",
-  function: ["IMFeat", "IMSendFunc", "FWMSG"],
-  async handle(ctx, body) {
-    const messageId = str(body.MessageID)?.trim();
-    if (!messageId) throw new ProtocolError(400, "MessageID missing");
-    const recipient = obj(body.Recipient);
-    if (!recipient) throw new ProtocolError(400, "Recipient missing");
-    checkSender(ctx, obj(body.Sender));
-    const forwarder = ctx.session!.userId;
-    const mailbox = mailboxOf(ctx.server);
-    const waiting = isMessageId(messageId)
-      ? await mailbox.message(forwarder, messageId)
-      : undefined;
-    if (!waiting) throw new ProtocolError(426, "Invalid message-id");
-    const original: PresentedMessage = waiting.value;
+export function forwardMessageRequest(im: Im): PrimitiveModule {
+  return {
+    name: "ForwardMessage-Request",
+    function: ["IMFeat", "IMSendFunc", "FWMSG"],
+    async handle(ctx, body) {
+      const messageId = str(body.MessageID)?.trim();
+      if (!messageId) throw new ProtocolError(400, "MessageID missing");
+      const recipient = obj(body.Recipient);
+      if (!recipient) throw new ProtocolError(400, "Recipient missing");
+      checkSender(ctx, obj(body.Sender));
+      const forwarder = ctx.session!.userId;
+      const { mailbox } = im;
+      const waiting = isMessageId(messageId)
+        ? await mailbox.message(forwarder, messageId)
+        : undefined;
+      if (!waiting) throw new ProtocolError(426, "Invalid message-id");
+      const original: PresentedMessage = waiting.value;
 
-    // A forward comes from the forwarder's mailbox, not through the group it may have reached
-    // them by: it keeps none of the group's addressing. The content travels beside the draft.
-    const { recipient: _forwarder, group: _group, content: _content, ...rest }: PresentedMessage =
-      original;
-    const draft = { ...rest, id: sortableId(), sentAt: Date.now(), deliveryReport: false };
-    const content = await mailbox.content(original);
-    const outcomes = await distribute(
-      ctx.server,
-      draft,
-      content,
-      readRecipients(recipient),
-      [original.sender, forwarder],
-      forwarder,
-    );
-    const { result, ok } = sendResult(outcomes);
-    if (ok) await dispose(ctx.server, waiting, 541);
-    if (ctx.version === "1.3" && result.Code === 200) {
-      return { name: "ForwardMessage-Response", body: { MessageID: draft.id } };
-    }
-    return { name: "Status", body: { Result: result } };
-  },
-};
+      // A forward comes from the forwarder's mailbox, not through the group it may have reached
+      // them by: it keeps none of the group's addressing. The content travels beside the draft.
+      const { recipient: _forwarder, group: _group, content: _content, ...rest }: PresentedMessage =
+        original;
+      const draft = { ...rest, id: sortableId(), sentAt: Date.now(), deliveryReport: false };
+      const content = await mailbox.content(original);
+      const outcomes = await distribute(
+        im,
+        draft,
+        content,
+        readRecipients(recipient),
+        [original.sender, forwarder],
+        forwarder,
+      );
+      const { result, ok } = sendResult(outcomes);
+      if (ok) await dispose(im, waiting, 541);
+      if (ctx.version === "1.3" && result.Code === 200) {
+        return { name: "ForwardMessage-Response", body: { MessageID: draft.id } };
+      }
+      return { name: "Status", body: { Result: result } };
+    },
+  };
+}

@@ -6,60 +6,65 @@ import type { ElementObject } from "../../codec/csp/message.ts";
 import type { PrimitiveModule } from "../../session/handler.ts";
 import { ProtocolError } from "../../session/status.ts";
 import { int, str } from "../../session/values.ts";
-import { dispose, liveMessages, mailboxOf } from "./delivery.ts";
+import { dispose, liveMessages } from "./delivery.ts";
+import type { Im } from "./element.ts";
 import { isMessageId } from "./mailbox.ts";
-import { messageInfo, type PresentedMessage } from "./presentation.ts";
+import type { PresentedMessage } from "./presentation.ts";
 import { sameGroupKey } from "../shared/ids.ts";
 
-export const getMessageRequest: PrimitiveModule = {
-  name: "GetMessage-Request",
-  function: ["IMFeat", "IMReceiveFunc", "GETM"],
-  async handle(ctx, body) {
-    const messageId = str(body.MessageID)?.trim();
-    if (!messageId) throw new ProtocolError(400, "MessageID missing");
-    const user = ctx.session!.userId;
-    const mailbox = mailboxOf(ctx.server);
-    const waiting = isMessageId(messageId) ? await mailbox.message(user, messageId) : undefined;
-    if (!waiting) throw new ProtocolError(426, "Invalid message-id");
-    const message = waiting.value;
-    if (message.expiresAt !== undefined && message.expiresAt <= Date.now()) {
-      await dispose(ctx.server, waiting, 542);
-      throw new ProtocolError(542, "Message has expired");
-    }
-    return {
-      name: "GetMessage-Response",
-      body: {
-        MessageInfo: messageInfo(message),
-        ContentData: await mailbox.content(message),
-      },
-    };
-  },
-};
+export function getMessageRequest(im: Im): PrimitiveModule {
+  return {
+    name: "GetMessage-Request",
+    function: ["IMFeat", "IMReceiveFunc", "GETM"],
+    async handle(ctx, body) {
+      const messageId = str(body.MessageID)?.trim();
+      if (!messageId) throw new ProtocolError(400, "MessageID missing");
+      const user = ctx.session!.userId;
+      const { mailbox } = im;
+      const waiting = isMessageId(messageId) ? await mailbox.message(user, messageId) : undefined;
+      if (!waiting) throw new ProtocolError(426, "Invalid message-id");
+      const message = waiting.value;
+      if (message.expiresAt !== undefined && message.expiresAt <= Date.now()) {
+        await dispose(im, waiting, 542);
+        throw new ProtocolError(542, "Message has expired");
+      }
+      return {
+        name: "GetMessage-Response",
+        body: {
+          MessageInfo: im.present.messageInfo(message),
+          ContentData: await mailbox.content(message),
+        },
+      };
+    },
+  };
+}
 
-export const getMessageListRequest: PrimitiveModule = {
-  name: "GetMessageList-Request",
-  function: ["IMFeat", "IMReceiveFunc", "GETLM"],
-  async handle(ctx, body) {
-    const groupId = body.GroupID === undefined ? undefined : str(body.GroupID);
-    if (body.GroupID !== undefined && !groupId?.trim()) {
-      throw new ProtocolError(402, "GroupID must name a group");
-    }
-    const count = body.MessageCount === undefined ? undefined : int(body.MessageCount);
-    if (body.MessageCount !== undefined && count === undefined) {
-      throw new ProtocolError(402, "MessageCount must be a whole number");
-    }
-    const live: PresentedMessage[] = await liveMessages(ctx.server, ctx.session!.userId);
-    // With a GroupID: only what came through that group (the caller's own mailbox, so a group
-    // left or deleted since still lists what it brought).
-    const messages = groupId === undefined
-      ? live
-      : live.filter((m) => m.group && sameGroupKey(m.group.groupId) === sameGroupKey(groupId));
-    const infos = messages.slice(0, count).map(messageInfo);
-    // 1.1 lists MessageInfo directly; 1.2 (as Baraza answers, fixture 034) and 1.3 wrap them.
-    const answer: ElementObject = ctx.version === "1.1"
-      ? { MessageInfo: infos }
-      : { MessageInfoList: { MessageInfo: infos } };
-    if (ctx.version === "1.3") answer.MessageTotalCount = messages.length;
-    return { name: "GetMessageList-Response", body: answer };
-  },
-};
+export function getMessageListRequest(im: Im): PrimitiveModule {
+  return {
+    name: "GetMessageList-Request",
+    function: ["IMFeat", "IMReceiveFunc", "GETLM"],
+    async handle(ctx, body) {
+      const groupId = body.GroupID === undefined ? undefined : str(body.GroupID);
+      if (body.GroupID !== undefined && !groupId?.trim()) {
+        throw new ProtocolError(402, "GroupID must name a group");
+      }
+      const count = body.MessageCount === undefined ? undefined : int(body.MessageCount);
+      if (body.MessageCount !== undefined && count === undefined) {
+        throw new ProtocolError(402, "MessageCount must be a whole number");
+      }
+      const live: PresentedMessage[] = await liveMessages(im, ctx.session!.userId);
+      // With a GroupID: only what came through that group (the caller's own mailbox, so a group
+      // left or deleted since still lists what it brought).
+      const messages = groupId === undefined
+        ? live
+        : live.filter((m) => m.group && sameGroupKey(m.group.groupId) === sameGroupKey(groupId));
+      const infos = messages.slice(0, count).map((m) => im.present.messageInfo(m));
+      // 1.1 lists MessageInfo directly; 1.2 (as Baraza answers, fixture 034) and 1.3 wrap them.
+      const answer: ElementObject = ctx.version === "1.1"
+        ? { MessageInfo: infos }
+        : { MessageInfoList: { MessageInfo: infos } };
+      if (ctx.version === "1.3") answer.MessageTotalCount = messages.length;
+      return { name: "GetMessageList-Response", body: answer };
+    },
+  };
+}

@@ -1,61 +1,25 @@
 /**
- * Where other elements take over delivery: the server-to-server relay for other domains
- * (`server.hooks.sspRelay`; without it each of those recipients gets 516 rather than a pretended
- * success) and the group element for group recipients (through `server.hooks.groupMessaging`).
+ * Messages to groups: the group element says who receives (`hooks.groups`), IM stores and
+ * queues the copies. A group of another domain gets the message through its server, and
+ * receivers of other domains through theirs (`federation.ts`); a group's copies for our users
+ * from another domain's server are delivered here like a local group's.
  */
-import type { ServerContext } from "../../session/handler.ts";
-import type { Mutation } from "../../store/kv.ts";
 import type { SessionRecord } from "../../store/sessions.ts";
+import type { GroupAudience, GroupRecipient } from "../shared/group_messages.ts";
 import { parseUserId, sameGroupKey, type UserAddress } from "../shared/ids.ts";
+import type { RecipientOutcome } from "../shared/outcomes.ts";
+import type { BlockRecord } from "../shared/privacy.ts";
 import type { Draft } from "./compose.ts";
-import { type BlockRecord, BlockRepo } from "./blocking.ts";
 import {
-  mailboxOf,
   pushedGroupCopy,
   pushedGroupCopyMutations,
   pushesEverywhere,
   takesFrom,
   writeGroups,
 } from "./delivery.ts";
+import type { Im } from "./element.ts";
+import { relayCopies, relayToGroup } from "./federation_outbound.ts";
 import type { PresentedMessage } from "./presentation.ts";
-import type { Audience } from "../content/sharing.ts";
-import type { RecipientOutcome } from "../shared/outcomes.ts";
-import type { GroupAudience, GroupRecipient, RemoteGroup } from "../shared/group_messages.ts";
-
-/**
- * Recipients of other domains: with federation on, the server-to-server relay (SSP) takes the
- * message for each peer domain (stored before this resolves) and answers per recipient, 516 for
- * a domain it does not federate with; without federation every one gets 516.
- */
-export function relayToRemoteDomains(
-  server: ServerContext,
-  message: Draft,
-  content: string,
-  recipients: UserAddress[],
-): Promise<RecipientOutcome[]> {
-  // The SSP relay, when federation is on, queues the message for each peer domain.
-  const relay = server.hooks.sspRelay;
-  if (relay && recipients.length > 0) return relay.relayMessage(message, content, recipients);
-  return Promise.resolve(recipients.map((r) => ({
-    kind: "UserID" as const,
-    id: r.id,
-    code: 516,
-    description: `Domain ${r.domain} is not served by this server`,
-  })));
-}
-
-/**
- * Mutations that let `audience` read the stored content `sharer` owns among what the message
- * text names (`server.hooks.sharedContent`, the content element; none without it).
- */
-export async function shareMutations(
-  server: ServerContext,
-  sharer: string,
-  content: string,
-  audience: Audience,
-): Promise<Mutation[]> {
-  return await server.hooks.sharedContent?.shareMutations(sharer, [content], audience) ?? [];
-}
 
 /**
  * Group recipients: each receiver of the group (as the group element resolves them) gets a copy
@@ -64,14 +28,14 @@ export async function shareMutations(
  * delivery report: it would name members' UserIDs.
  */
 export async function sendToGroups(
-  server: ServerContext,
+  im: Im,
   message: Draft,
   content: string,
   recipients: GroupRecipient[],
   /** Who sends it now, whose stored content it names becomes readable (see distribute). */
   sharer: string = message.sender,
 ): Promise<RecipientOutcome[]> {
-  const groups = server.hooks.groupMessaging;
+  const groups = im.hooks.groups;
   const outcomes: RecipientOutcome[] = [];
   const seen = new Set<string>();
   for (const recipient of recipients) {
@@ -89,42 +53,20 @@ export async function sendToGroups(
       continue;
     }
     if ("domain" in audience) {
-      outcomes.push(await relayToRemoteGroup(server, message, content, recipient, audience));
+      const remote = { ...recipient, groupId: audience.groupId };
+      outcomes.push(await relayToGroup(im, message, content, remote, audience.domain));
       continue;
     }
-    await deliverToGroup(server, message, content, audience, sharer);
+    await deliverToGroup(im, message, content, audience, sharer);
     outcomes.push({ kind: "GroupID", id: audience.addressing.groupId, code: 200 });
   }
   return outcomes;
 }
 
 /**
- * A group of another domain: the relay takes the message to the group's server (stored before
- * this resolves), which hands it to the group's joined users; without the relay, 516.
- */
-async function relayToRemoteGroup(
-  server: ServerContext,
-  message: Draft,
-  content: string,
-  recipient: GroupRecipient,
-  group: RemoteGroup,
-): Promise<RecipientOutcome> {
-  const relay = server.hooks.sspRelay;
-  if (relay) {
-    return await relay.relayToGroup(message, content, { ...recipient, groupId: group.groupId });
-  }
-  return {
-    kind: "GroupID",
-    id: group.groupId,
-    code: 516,
-    description: `Domain ${group.domain} is not served by this server`,
-  };
-}
-
-/**
- * Copies of a group message for its receivers: local ones get it in their sessions (also what
- * the relay does with the copies a group of another domain sends our users); those of other
- * domains are handed to the relay, which takes them to their servers. A receiver whose every
+ * Copies of a group message for its receivers: local ones get it in their sessions (also the
+ * copies a group of another domain sends our users); those of other domains get it through their
+ * servers. A receiver whose every
  * session takes the message pushed gets only those queue entries, one mutation per session (the
  * copy ends with the sessions, as joining the group does); any other gets a mailbox copy queued
  * to their sessions, exactly as a message to them alone. Stored content of `sharer` the message
@@ -132,12 +74,13 @@ async function relayToRemoteGroup(
  * later than the copies.
  */
 export async function deliverToGroup(
-  server: ServerContext,
+  im: Im,
   draft: Draft,
   content: string,
   { addressing, receivers: all }: GroupAudience,
   sharer: string = draft.sender,
 ): Promise<void> {
+  const { server, mailbox } = im;
   const { domain } = server.config;
   const remote: UserAddress[] = [];
   const receivers: string[] = [];
@@ -146,14 +89,11 @@ export async function deliverToGroup(
     if (address && address.domain !== domain) remote.push(address);
     else receivers.push(receiver);
   }
-  if (remote.length > 0) {
-    await server.hooks.sspRelay?.relayGroupCopies(draft, content, addressing, remote);
-  }
-  const mailbox = mailboxOf(server);
+  if (remote.length > 0) await relayCopies(im, draft, content, addressing, remote);
   // Every receiver's reads are independent: each kind goes out for all receivers at once (the
   // store batches them), rather than one receiver after another.
   const [blockLists, sessionLists] = await Promise.all([
-    new BlockRepo(server.store).getMany(receivers),
+    im.blocks.getMany(receivers),
     Promise.all(receivers.map((receiver) => server.sessions.repo.listByUser(receiver))),
   ]);
   // A forward is refused by a receiver who blocks its original sender or its forwarder.
@@ -167,13 +107,13 @@ export async function deliverToGroup(
   // Read access to stored content the message names: for the group, or for a private message
   // its receiver; committed first, before any copy.
   const shares = addressing.recipientName === undefined
-    ? await shareMutations(server, sharer, content, { groups: [addressing.groupId] })
+    ? await im.shareMutations(sharer, content, { groups: [addressing.groupId] })
     : [];
   const queuedOnly: SessionRecord[] = [];
   const mailboxCopies = await Promise.all(receivers.map(async (receiver, i) => {
     if (!taking[i]) return [];
     if (addressing.recipientName !== undefined) {
-      shares.push(...await shareMutations(server, sharer, content, { users: [receiver] }));
+      shares.push(...await im.shareMutations(sharer, content, { users: [receiver] }));
     }
     const sessions = sessionLists[i];
     if (pushesEverywhere(sessions, prefs, draft.size)) {
@@ -184,7 +124,7 @@ export async function deliverToGroup(
       return [];
     }
     // A full mailbox misses group traffic rather than growing without bound.
-    if (!await takesFrom(server, receiver, draft.sender, draft.size)) return [];
+    if (!await takesFrom(im, receiver, draft.sender, draft.size)) return [];
     const copy: PresentedMessage & { content: string } = {
       ...draft,
       recipient: receiver,
@@ -196,10 +136,11 @@ export async function deliverToGroup(
   }));
   // Every copy that skips the mailbox is the same entry: it presents the group, not its receiver.
   const pushed = pushedGroupCopy(
+    im,
     { ...draft, recipient: addressing.groupId, deliveryReport: false, group: addressing },
     content,
   );
-  const queued = await pushedGroupCopyMutations(server, queuedOnly, pushed);
+  const queued = await pushedGroupCopyMutations(im, queuedOnly, pushed);
   await writeGroups(
     server.store,
     [...mailboxCopies.filter((g) => g.length > 0), ...queued],

@@ -2,47 +2,31 @@
  * The instant messaging service element (CSP 1.1-1.3, digest §2.5 and the blocking part of
  * §2.3). A message answered 200 is in its recipients' mailboxes in KV; it leaves a mailbox only
  * when delivered (MessageDelivered), rejected, forwarded or expired, and a sender who asked for
- * a DeliveryReport learns which. Every new session picks up what its user has waiting.
+ * a DeliveryReport learns which. Every new session picks up what its user has waiting. Users and
+ * groups of other domains are reached through the SSP transport (`federation*.ts`).
  */
-import type { AckModule, PrimitiveModule } from "../../session/handler.ts";
-import type { ServerContext } from "../../session/handler.ts";
-import type { LegacyElement as ServiceElement } from "../legacy.ts";
-import { messageAck, messageDelivered, reportAck } from "./message_delivered.ts";
+import type { ServerContext, ServiceElement } from "../../session/handler.ts";
+import type { BlockRecord } from "../shared/privacy.ts";
 import { blockEntityRequest, blockUserRequest, getBlockedListRequest } from "./block_entity.ts";
-import { mailboxOf, pickUp } from "./delivery.ts";
+import { pickUp, reportAck } from "./delivery.ts";
+import { Im } from "./element.ts";
+import { serveMessages } from "./federation.ts";
 import { MailboxFeed } from "./feed.ts";
 import { forwardMessageRequest } from "./forward_message.ts";
 import { getMessageListRequest, getMessageRequest } from "./get_message.ts";
+import type { ImHooks } from "./hooks.ts";
+import type { MailboxRepo } from "./mailbox.ts";
+import { messageAck, messageDelivered } from "./message_delivered.ts";
 import { rejectMessageRequest } from "./reject_message.ts";
 import { sendMessageRequest } from "./send_message.ts";
 import { setDeliveryMethodRequest } from "./set_delivery_method.ts";
 
-const modules: PrimitiveModule[] = [
-  sendMessageRequest,
-  forwardMessageRequest,
-  messageDelivered,
-  setDeliveryMethodRequest,
-  getMessageListRequest,
-  getMessageRequest,
-  rejectMessageRequest,
-  getBlockedListRequest,
-  blockEntityRequest,
-  blockUserRequest,
-];
-
-const acks: AckModule[] = [messageAck, reportAck];
-
-function install(server: ServerContext): void {
-  const feed = new MailboxFeed(server);
-  server.outbox.addFeed(feed);
-  server.sessions.onStart((session) => {
-    feed.started(session.id);
-    return pickUp(server, session);
-  });
-  server.sessions.onEnd((session) => {
-    feed.ended(session.id);
-    return mailboxOf(server).clearPrefs(session.id);
-  });
+export interface ImElement extends ServiceElement {
+  readonly hooks: ImHooks;
+  /** Each user's waiting messages and reports, as tests and operators' tools read them. */
+  readonly mailbox: MailboxRepo;
+  /** Each user's block and grant lists, which presence obeys too. */
+  blockList(owner: string): Promise<BlockRecord>;
 }
 
 /** The mailbox with its counters, the reports waiting for the user, the block list. */
@@ -57,11 +41,39 @@ const IM_USER_DATA = [
   "block",
 ];
 
-export const imElement: ServiceElement = {
-  name: "im",
-  modules,
-  acks,
-  install,
-  userData: (_store, userId) =>
-    Promise.resolve(IM_USER_DATA.map((kind) => ({ prefix: ["im", kind, userId] }))),
-};
+export function createIm(server: ServerContext, hooks: ImHooks = {}): ImElement {
+  const im = new Im(server, hooks);
+  const feed = new MailboxFeed(im);
+  server.outbox.addFeed(feed);
+  server.sessions.onStart((session) => {
+    feed.started(session.id);
+    return pickUp(im, session);
+  });
+  server.sessions.onEnd((session) => {
+    feed.ended(session.id);
+    return im.mailbox.clearPrefs(session.id);
+  });
+  const federation = hooks.federation && serveMessages(im, hooks.federation);
+  return {
+    name: "im",
+    modules: [
+      sendMessageRequest(im),
+      forwardMessageRequest(im),
+      messageDelivered(im),
+      setDeliveryMethodRequest(im),
+      getMessageListRequest(im),
+      getMessageRequest(im),
+      rejectMessageRequest(im),
+      getBlockedListRequest(im),
+      blockEntityRequest(im),
+      blockUserRequest(im),
+    ],
+    acks: [messageAck(im), reportAck(im)],
+    hooks,
+    mailbox: im.mailbox,
+    blockList: (owner) => im.blocks.get(owner),
+    close: async () => await federation?.stop(),
+    userData: (userId) =>
+      Promise.resolve(IM_USER_DATA.map((kind) => ({ prefix: ["im", kind, userId] }))),
+  };
+}

@@ -1,18 +1,21 @@
 /**
- * Delivers a composed message to everyone it names, shared by SendMessage and ForwardMessage:
- * local users get it in their mailbox (whence their sessions are handed it) in one commit before the
- * caller answers; other domains and groups go to their seams; every recipient gets an outcome.
+ * Delivers a composed message to everyone it names, shared by SendMessage, ForwardMessage and a
+ * peer's SendMessageRequest: local users get it in their mailbox (whence their sessions are
+ * handed it) in one commit before the caller answers; users of other domains get it through their
+ * servers (`federation.ts`), groups through the group element (`group_delivery.ts`); every
+ * recipient gets an outcome.
  */
 import type { ElementObject } from "../../codec/csp/message.ts";
-import type { ServerContext } from "../../session/handler.ts";
 import { ProtocolError } from "../../session/status.ts";
 import { type RecipientOutcome, resultOf, summarise } from "../shared/outcomes.ts";
 import { parseUserId, type UserAddress } from "../shared/ids.ts";
-import { isBlocked } from "./blocking.ts";
+import { blocks } from "../shared/privacy.ts";
 import type { Addressed, Draft } from "./compose.ts";
-import { mailboxOf, takesFrom, writeGroups } from "./delivery.ts";
+import { takesFrom, writeGroups } from "./delivery.ts";
+import type { Im } from "./element.ts";
+import { relayMessage } from "./federation_outbound.ts";
+import { sendToGroups } from "./group_delivery.ts";
 import { MAX_RECIPIENTS, RECENT_MS } from "./limits.ts";
-import { relayToRemoteDomains, sendToGroups, shareMutations } from "./group_delivery.ts";
 
 /**
  * `senders` are the users a recipient must not have blocked: the sender, and for a forward the
@@ -21,7 +24,7 @@ import { relayToRemoteDomains, sendToGroups, shareMutations } from "./group_deli
  * Outcomes keep the order recipients were named in, each named once.
  */
 export async function distribute(
-  server: ServerContext,
+  im: Im,
   draft: Draft,
   content: string,
   addressed: Addressed,
@@ -37,7 +40,7 @@ export async function distribute(
     throw new ProtocolError(402, `At most ${MAX_RECIPIENTS} recipients per message`);
   }
 
-  const mailbox = mailboxOf(server);
+  const { server, mailbox } = im;
   const remote: UserAddress[] = [];
   const local = new Map<string, boolean>(); // id -> whether it is a well-formed address
   for (const raw of users) {
@@ -50,8 +53,8 @@ export async function distribute(
   const prepared = await Promise.all([...local].map(async ([id, wellFormed]) => {
     if (!wellFormed) return { code: 531, mutations: [] };
     const [code, shared] = await Promise.all([
-      acceptance(server, id, senders, draft),
-      shareMutations(server, sharer, content, { users: [id] }),
+      acceptance(im, id, senders, draft),
+      im.shareMutations(sharer, content, { users: [id] }),
     ]);
     return {
       code,
@@ -64,8 +67,8 @@ export async function distribute(
     code: prepared[i].code,
     description: OUTCOME_TEXT[prepared[i].code],
   }));
-  outcomes.push(...await relayToRemoteDomains(server, draft, content, remote));
-  outcomes.push(...await sendToGroups(server, draft, content, groups, sharer));
+  outcomes.push(...await relayMessage(im, draft, content, remote));
+  outcomes.push(...await sendToGroups(im, draft, content, groups, sharer));
   outcomes.push(...contactLists.map((id) => ({
     kind: "ContactList" as const,
     id,
@@ -82,17 +85,13 @@ export async function distribute(
 
 /** Whether a local user takes the message: 200, or the code saying why not. The checks' reads
  * are independent, so they run together. */
-async function acceptance(
-  server: ServerContext,
-  user: string,
-  senders: string[],
-  draft: Draft,
-) {
-  const [known, blocked, room] = await Promise.all([
-    server.users.exists(user, RECENT_MS),
-    Promise.all(senders.map((sender) => isBlocked(server, user, sender))),
-    takesFrom(server, user, draft.sender, draft.size),
+async function acceptance(im: Im, user: string, senders: string[], draft: Draft) {
+  const [known, blockList, room] = await Promise.all([
+    im.server.users.exists(user, RECENT_MS),
+    im.blocks.get(user),
+    takesFrom(im, user, draft.sender, draft.size),
   ]);
+  const blocked = senders.map((sender) => blocks(blockList, sender));
   if (!known) return 531;
   if (blocked.includes(true)) return 532;
   if (!room) return 507;

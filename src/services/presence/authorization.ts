@@ -13,7 +13,8 @@
  *
  * Hidden, denied and undecided watchers all see the same thing: nothing.
  */
-import { type BlockRecord, BlockRepo, blocks } from "../im/blocking.ts";
+import { BlockRepo } from "../im/blocking.ts";
+import { type BlockRecord, blocks } from "../shared/privacy.ts";
 import type { AttributeSelection } from "./attributes.ts";
 import type { AuthRecord, ContactListRecord, PresenceRepo, PresenceSettings } from "./repo.ts";
 

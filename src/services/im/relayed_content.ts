@@ -6,7 +6,7 @@
 import type { RelayedContent } from "../../codec/ssp/mod.ts";
 import type { Config } from "../../config.ts";
 import { sortableId } from "../../util/ids.ts";
-import { type Draft, readContent } from "../im/compose.ts";
+import { type Draft, readContent } from "./compose.ts";
 
 /** A peer's message as a draft under a fresh local id; throws ProtocolError for bad content. */
 export function relayedDraft(

@@ -1,0 +1,147 @@
+/**
+ * The import graph of `src/`: every module and what it imports (type-only imports included: a
+ * circle of types is still a circle a reader has to untangle), its cycles, and the edges the
+ * layering forbids. `npx -y deno@2.9.6 run --allow-read test/support/import_graph.ts` prints
+ * them; `test/unit/layout_test.ts` fails on any.
+ */
+
+const SRC = new URL("../../src/", import.meta.url);
+
+/** Module paths relative to `src/`, each with the `src/` modules it imports. */
+export type ImportGraph = Map<string, string[]>;
+
+const IMPORT =
+  /(?:^|\n)\s*(?:import|export)\s[^;]*?\sfrom\s+"([^"]+)"|(?:^|\n)\s*import\s+"([^"]+)"/g;
+
+/** Reads every `.ts` file under `src/` (the generated WASM module included). */
+export async function importGraph(root: URL = SRC): Promise<ImportGraph> {
+  const graph: ImportGraph = new Map();
+  for await (const path of walk(root, "")) {
+    const text = await Deno.readTextFile(new URL(path, root));
+    const targets: string[] = [];
+    for (const match of text.matchAll(IMPORT)) {
+      const specifier = match[1] ?? match[2];
+      if (!specifier.startsWith(".")) continue;
+      targets.push(resolve(path, specifier));
+    }
+    graph.set(path, [...new Set(targets)]);
+  }
+  return graph;
+}
+
+async function* walk(root: URL, dir: string): AsyncGenerator<string> {
+  const entries = [];
+  for await (const entry of Deno.readDir(new URL(dir || ".", root))) entries.push(entry);
+  entries.sort((a, b) => a.name < b.name ? -1 : 1);
+  for (const entry of entries) {
+    const path = dir ? `${dir}/${entry.name}` : entry.name;
+    if (entry.isDirectory) yield* walk(root, path);
+    else if (entry.name.endsWith(".ts")) yield path;
+  }
+}
+
+/** `specifier` as imported by `from`, relative to `src/`. */
+function resolve(from: string, specifier: string): string {
+  const parts = from.split("/").slice(0, -1);
+  for (const part of specifier.split("/")) {
+    if (part === "..") parts.pop();
+    else if (part !== ".") parts.push(part);
+  }
+  return parts.join("/");
+}
+
+/** Every cycle, as the modules on it (each strongly connected component of more than one
+ * module, or a module importing itself). */
+export function cycles(graph: ImportGraph): string[][] {
+  // Tarjan's algorithm.
+  let next = 0;
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const found: string[][] = [];
+  const visit = (node: string) => {
+    index.set(node, next);
+    low.set(node, next++);
+    stack.push(node);
+    onStack.add(node);
+    for (const target of graph.get(node) ?? []) {
+      if (!graph.has(target)) continue;
+      if (!index.has(target)) {
+        visit(target);
+        low.set(node, Math.min(low.get(node)!, low.get(target)!));
+      } else if (onStack.has(target)) {
+        low.set(node, Math.min(low.get(node)!, index.get(target)!));
+      }
+    }
+    if (low.get(node) !== index.get(node)) return;
+    const component: string[] = [];
+    let member: string;
+    do {
+      member = stack.pop()!;
+      onStack.delete(member);
+      component.push(member);
+    } while (member !== node);
+    if (component.length > 1 || graph.get(node)!.includes(node)) found.push(component.sort());
+  };
+  for (const node of graph.keys()) if (!index.has(node)) visit(node);
+  return found;
+}
+
+/**
+ * The layer a module belongs to: its folder under `src/`, a service element's folder as
+ * `services/<element>`, and the files at the top of `src/` and of `services/` as themselves.
+ */
+export function layerOf(path: string): string {
+  const parts = path.split("/");
+  if (path === "config.ts" || path === "version.ts") return "config";
+  if (parts.length === 1) return "main";
+  if (parts[0] === "services") return parts.length === 2 ? "services" : `services/${parts[1]}`;
+  return parts[0];
+}
+
+/**
+ * What each layer may import besides itself: dependencies point one way, from the wiring at the
+ * top down to the codecs and utilities. A service element may use the layers below it and the
+ * vocabulary in `services/shared`, never another element: what one element needs of another is
+ * declared in its `hooks.ts` and filled in by `services/mod.ts`.
+ */
+const MAY_IMPORT: Record<string, readonly string[]> = {
+  config: ["core", "util"],
+  util: [],
+  codec: ["util"],
+  core: ["codec", "util"],
+  store: ["util"],
+  session: ["store", "codec", "util"],
+  transport: ["session", "codec", "core", "util"],
+  federation: ["transport", "store", "codec", "core", "util"],
+  "services/shared": ["session", "store", "codec", "util"],
+  element: ["services/shared", "federation", "session", "store", "codec", "core", "util"],
+  services: ["element", "services/shared", "federation", "session", "store", "codec", "util"],
+};
+
+const ruleOf = (layer: string) =>
+  layer.startsWith("services/") && layer !== "services/shared" ? "element" : layer;
+
+/** Edges the layering forbids, as `from -> to`. */
+export function forbiddenEdges(graph: ImportGraph): string[] {
+  const out: string[] = [];
+  for (const [from, targets] of graph) {
+    const layer = layerOf(from);
+    const allowed = MAY_IMPORT[ruleOf(layer)];
+    if (!allowed) continue; // the top: main.ts, server.ts, ... wire everything
+    for (const to of targets) {
+      const target = layerOf(to);
+      if (target === layer || target === "config") continue;
+      if (allowed.includes(target) || allowed.includes(ruleOf(target))) continue;
+      out.push(`${from} -> ${to}`);
+    }
+  }
+  return out;
+}
+
+if (import.meta.main) {
+  const graph = await importGraph();
+  for (const cycle of cycles(graph)) console.log(`cycle: ${cycle.join(" ")}`);
+  for (const edge of forbiddenEdges(graph)) console.log(`forbidden: ${edge}`);
+}
