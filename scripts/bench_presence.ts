@@ -15,7 +15,6 @@ import { parseXmlFxp } from "../src/codec/xml/parse.ts";
 import { createServer, type ImpsServer } from "../src/server.ts";
 import { commitAll } from "../src/services/presence/notify.ts";
 import { PresenceRepo } from "../src/services/presence/repo.ts";
-import { updatePresenceRequest } from "../src/services/presence/update_presence.ts";
 import type { RequestContext } from "../src/session/handler.ts";
 import type { Mutation } from "../src/store/kv.ts";
 
@@ -67,7 +66,7 @@ async function setUp(size: number): Promise<Case> {
 async function run(c: Case, n: number): Promise<number> {
   const body = { PresenceSubList: { StatusText: { Qualifier: true, PresenceValue: `run ${n}` } } };
   const start = performance.now();
-  await updatePresenceRequest.handle(c.ctx, body);
+  await c.ctx.server.registry.primitive("UpdatePresence-Request", "1.2")!.handle(c.ctx, body);
   const elapsed = performance.now() - start;
   const queued = await c.ctx.server.outbox.all(c.sessions[c.sessions.length - 1]);
   if (queued.length !== 1) throw new Error(`the last watcher has ${queued.length} notifications`);

@@ -73,7 +73,6 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     outbox,
     registry,
     sealer: await Sealer.fromSecret(key.secret),
-    hooks: {},
   };
   const federation = config.federation ? new SspRelay(config, store) : undefined;
   const elements = createElements(context, federation);

@@ -25,12 +25,7 @@ export interface ServerContext {
   registry: PrimitiveRegistry;
   /** Seals passwords for digest login with the server key (IMPS_SECRET or the key file). */
   sealer: Sealer;
-  hooks: ServiceHooks;
 }
-
-/** What elements not made per server yet offer each other, by declaration merging. */
-// deno-lint-ignore no-empty-interface
-export interface ServiceHooks {}
 
 /** The primitives the server answers, found by name (`session/registry.ts`). */
 export interface PrimitiveRegistry {

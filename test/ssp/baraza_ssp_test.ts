@@ -15,7 +15,7 @@ import {
 } from "../../src/codec/ssp/mod.ts";
 import { haveBarazaFixtures } from "../support/baraza.ts";
 import { capturedSsp } from "./wire_support.ts";
-import { readPresence } from "../../src/services/relay/presence_values.ts";
+import { readPresence } from "../../src/services/presence/federation_values.ts";
 
 const present = await haveBarazaFixtures(
   "Baraza SSP fixtures",

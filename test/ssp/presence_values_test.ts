@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { DEFAULT_XML_LIMITS } from "../../src/codec/xml/tree.ts";
 import { loadCore } from "../../src/core/mod.ts";
-import { readPresence } from "../../src/services/relay/presence_values.ts";
+import { readPresence } from "../../src/services/presence/federation_values.ts";
 
 const core = await loadCore("ts");
 const list = (inner: string) =>

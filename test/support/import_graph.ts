@@ -120,6 +120,14 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   services: ["element", "services/shared", "federation", "session", "store", "codec", "util"],
 };
 
+/**
+ * Single modules a layer may import besides its layers: the CSP message model (types only, it
+ * imports nothing) is what the store keeps in session records and queues.
+ */
+const MAY_ALSO_IMPORT: Record<string, readonly string[]> = {
+  store: ["codec/csp/message.ts"],
+};
+
 const ruleOf = (layer: string) =>
   layer.startsWith("services/") && layer !== "services/shared" ? "element" : layer;
 
@@ -134,6 +142,7 @@ export function forbiddenEdges(graph: ImportGraph): string[] {
       const target = layerOf(to);
       if (target === layer || target === "config") continue;
       if (allowed.includes(target) || allowed.includes(ruleOf(target))) continue;
+      if (MAY_ALSO_IMPORT[layer]?.includes(to)) continue;
       out.push(`${from} -> ${to}`);
     }
   }

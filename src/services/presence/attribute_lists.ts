@@ -15,6 +15,7 @@ import { notifySessions } from "./notifications.ts";
 import { renotifyWatchers } from "./publish.ts";
 import { type ContactListRecord, PresenceRepo } from "./repo.ts";
 import { Outcome, ownList, readTargets, resolveUser } from "./targets.ts";
+import type { Presence } from "./element.ts";
 
 interface Targets {
   users: string[];
@@ -88,95 +89,101 @@ async function tellAuthorised(
   return notes.flat();
 }
 
-export const createAttributeListRequest: PrimitiveModule = {
-  name: "CreateAttributeList-Request",
-  function: ["PresenceFeat", "AttListFunc", "CALI"],
-  async handle(ctx, body) {
-    const repo = new PresenceRepo(ctx.server.store);
-    const owner = ctx.session!.userId;
-    const names = grantedAttributes(body.PresenceSubList);
-    const outcome = new Outcome();
-    const targets = await attributeListTargets(ctx, repo, body, outcome);
-    const at = Date.now();
-    const mutations: Mutation[] = [
-      ...targets.users.map((user) =>
-        repo.setAuth(owner, user, { state: "granted", attributes: names, at })
-      ),
-      ...targets.lists.map((list) => repo.setList(owner, { ...list, grant: names })),
-    ];
-    if (targets.defaultList) {
-      mutations.push(
-        repo.setSettings(owner, { ...await repo.settings(owner), defaultGrant: names }),
-      );
-    }
-    if (mutations.length === 0 && outcome.result().Code === 200) {
-      throw new ProtocolError(400, "No UserID, ContactList or DefaultList");
-    }
-    await commitAll(ctx.server.store, mutations);
-    // Watchers who may now see more (a waiting subscription, say) get the presence at once.
-    await renotifyWatchers(ctx.server, owner);
-    await commitAll(ctx.server.store, await tellAuthorised(ctx, repo, body, targets, names));
-    return outcome.status();
-  },
-};
+export function createAttributeListRequest(p: Presence): PrimitiveModule {
+  return {
+    name: "CreateAttributeList-Request",
+    function: ["PresenceFeat", "AttListFunc", "CALI"],
+    async handle(ctx, body) {
+      const { repo } = p;
+      const owner = ctx.session!.userId;
+      const names = grantedAttributes(body.PresenceSubList);
+      const outcome = new Outcome();
+      const targets = await attributeListTargets(ctx, repo, body, outcome);
+      const at = Date.now();
+      const mutations: Mutation[] = [
+        ...targets.users.map((user) =>
+          repo.setAuth(owner, user, { state: "granted", attributes: names, at })
+        ),
+        ...targets.lists.map((list) => repo.setList(owner, { ...list, grant: names })),
+      ];
+      if (targets.defaultList) {
+        mutations.push(
+          repo.setSettings(owner, { ...await repo.settings(owner), defaultGrant: names }),
+        );
+      }
+      if (mutations.length === 0 && outcome.result().Code === 200) {
+        throw new ProtocolError(400, "No UserID, ContactList or DefaultList");
+      }
+      await commitAll(ctx.server.store, mutations);
+      // Watchers who may now see more (a waiting subscription, say) get the presence at once.
+      await renotifyWatchers(p, owner);
+      await commitAll(ctx.server.store, await tellAuthorised(ctx, repo, body, targets, names));
+      return outcome.status();
+    },
+  };
+}
 
-export const deleteAttributeListRequest: PrimitiveModule = {
-  name: "DeleteAttributeList-Request",
-  function: ["PresenceFeat", "AttListFunc", "DALI"],
-  async handle(ctx, body) {
-    const repo = new PresenceRepo(ctx.server.store);
-    const owner = ctx.session!.userId;
-    const outcome = new Outcome();
-    const targets = await attributeListTargets(ctx, repo, body, outcome);
-    const auths = await repo.auths(owner);
-    const mutations: Mutation[] = [
-      ...targets.users.filter((user) => auths.get(user)?.state === "granted")
-        .map((user) => repo.deleteAuth(owner, user)),
-      ...targets.lists.map((list) => repo.setList(owner, { ...list, grant: undefined })),
-    ];
-    if (targets.defaultList) {
-      mutations.push(
-        repo.setSettings(owner, { ...await repo.settings(owner), defaultGrant: undefined }),
-      );
-    }
-    await commitAll(ctx.server.store, mutations);
-    return outcome.status();
-  },
-};
+export function deleteAttributeListRequest(p: Presence): PrimitiveModule {
+  return {
+    name: "DeleteAttributeList-Request",
+    function: ["PresenceFeat", "AttListFunc", "DALI"],
+    async handle(ctx, body) {
+      const { repo } = p;
+      const owner = ctx.session!.userId;
+      const outcome = new Outcome();
+      const targets = await attributeListTargets(ctx, repo, body, outcome);
+      const auths = await repo.auths(owner);
+      const mutations: Mutation[] = [
+        ...targets.users.filter((user) => auths.get(user)?.state === "granted")
+          .map((user) => repo.deleteAuth(owner, user)),
+        ...targets.lists.map((list) => repo.setList(owner, { ...list, grant: undefined })),
+      ];
+      if (targets.defaultList) {
+        mutations.push(
+          repo.setSettings(owner, { ...await repo.settings(owner), defaultGrant: undefined }),
+        );
+      }
+      await commitAll(ctx.server.store, mutations);
+      return outcome.status();
+    },
+  };
+}
 
 /** With no target and DefaultList not T, every attribute list of the caller is returned. */
-export const getAttributeListRequest: PrimitiveModule = {
-  name: "GetAttributeList-Request",
-  function: ["PresenceFeat", "AttListFunc", "GALS"],
-  async handle(ctx, body) {
-    const repo = new PresenceRepo(ctx.server.store);
-    const owner = ctx.session!.userId;
-    const outcome = new Outcome();
-    const targets = await attributeListTargets(ctx, repo, body, outcome);
-    const everything = targets.users.length === 0 && targets.lists.length === 0 &&
-      !targets.defaultList && outcome.result().Code === 200;
-    const [auths, settings, lists] = await Promise.all([
-      repo.auths(owner),
-      repo.settings(owner),
-      everything ? repo.lists(owner) : Promise.resolve(targets.lists),
-    ]);
-    const users = everything ? [...auths.keys()] : targets.users;
-    const presences: ElementObject[] = [];
-    for (const user of users) {
-      const auth = auths.get(user);
-      if (auth?.state !== "granted") continue;
-      presences.push({ UserID: user, PresenceSubList: attributeNameList(auth.attributes) });
-    }
-    for (const list of lists) {
-      if (list.grant) {
-        presences.push({ ContactList: list.id, PresenceSubList: attributeNameList(list.grant) });
+export function getAttributeListRequest(p: Presence): PrimitiveModule {
+  return {
+    name: "GetAttributeList-Request",
+    function: ["PresenceFeat", "AttListFunc", "GALS"],
+    async handle(ctx, body) {
+      const { repo } = p;
+      const owner = ctx.session!.userId;
+      const outcome = new Outcome();
+      const targets = await attributeListTargets(ctx, repo, body, outcome);
+      const everything = targets.users.length === 0 && targets.lists.length === 0 &&
+        !targets.defaultList && outcome.result().Code === 200;
+      const [auths, settings, lists] = await Promise.all([
+        repo.auths(owner),
+        repo.settings(owner),
+        everything ? repo.lists(owner) : Promise.resolve(targets.lists),
+      ]);
+      const users = everything ? [...auths.keys()] : targets.users;
+      const presences: ElementObject[] = [];
+      for (const user of users) {
+        const auth = auths.get(user);
+        if (auth?.state !== "granted") continue;
+        presences.push({ UserID: user, PresenceSubList: attributeNameList(auth.attributes) });
       }
-    }
-    const answer: ElementObject = { Result: outcome.result() };
-    if ((everything || targets.defaultList) && settings.defaultGrant) {
-      answer.DefaultAttributeList = { PresenceSubList: attributeNameList(settings.defaultGrant) };
-    }
-    if (presences.length) answer.Presence = presences;
-    return { name: "GetAttributeList-Response", body: answer };
-  },
-};
+      for (const list of lists) {
+        if (list.grant) {
+          presences.push({ ContactList: list.id, PresenceSubList: attributeNameList(list.grant) });
+        }
+      }
+      const answer: ElementObject = { Result: outcome.result() };
+      if ((everything || targets.defaultList) && settings.defaultGrant) {
+        answer.DefaultAttributeList = { PresenceSubList: attributeNameList(settings.defaultGrant) };
+      }
+      if (presences.length) answer.Presence = presences;
+      return { name: "GetAttributeList-Response", body: answer };
+    },
+  };
+}

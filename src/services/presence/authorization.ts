@@ -13,10 +13,10 @@
  *
  * Hidden, denied and undecided watchers all see the same thing: nothing.
  */
-import { BlockRepo } from "../im/blocking.ts";
 import { type BlockRecord, blocks } from "../shared/privacy.ts";
 import type { AttributeSelection } from "./attributes.ts";
-import type { AuthRecord, ContactListRecord, PresenceRepo, PresenceSettings } from "./repo.ts";
+import type { Presence } from "./element.ts";
+import type { AuthRecord, ContactListRecord, PresenceSettings } from "./repo.ts";
 
 export type Decision =
   | { kind: "granted"; attributes: AttributeSelection }
@@ -63,19 +63,16 @@ function listGrants(lists: ContactListRecord[]): Map<string, readonly string[]> 
 }
 
 /** The decision about one watcher (a subscription, a GetPresence). */
-export async function decideFor(
-  repo: PresenceRepo,
-  owner: string,
-  watcher: string,
-  autoGrant: boolean,
-): Promise<Decision> {
+export async function decideFor(p: Presence, owner: string, watcher: string): Promise<Decision> {
   if (watcher === owner) return { kind: "granted", attributes: "all" };
+  const { repo } = p;
+  const autoGrant = p.server.config.presenceAutoGrant;
   const [settings, lists, auth, watcherLists, blockList] = await Promise.all([
     repo.settings(owner),
     repo.lists(owner),
     repo.auth(owner, watcher),
     repo.listsContaining(owner, watcher),
-    new BlockRepo(repo.store).get(owner),
+    p.blockList(owner),
   ]);
   return decide(
     { owner, blockList, settings, listGrants: listGrants(lists), autoGrant },
@@ -90,16 +87,17 @@ export async function decideFor(
  * whatever the number of watchers.
  */
 export async function decisionsFor(
-  repo: PresenceRepo,
+  p: Presence,
   owner: string,
-  autoGrant: boolean,
 ): Promise<(watcher: string) => Decision> {
+  const { repo } = p;
+  const autoGrant = p.server.config.presenceAutoGrant;
   const [settings, lists, auths, memberships, blockList] = await Promise.all([
     repo.settings(owner),
     repo.lists(owner),
     repo.auths(owner),
     repo.memberships(owner),
-    new BlockRepo(repo.store).get(owner),
+    p.blockList(owner),
   ]);
   const rules = { owner, blockList, settings, listGrants: listGrants(lists), autoGrant };
   const listsOf = new Map<string, string[]>();

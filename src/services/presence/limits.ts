@@ -20,3 +20,8 @@ export const LIMITS = {
    * those left behind by a session that ended without its end hook (a crash). */
   listenerChecks: 16,
 } as const;
+
+/** How long a local GetPresence waits for a peer's GetPresenceResponse, ms. */
+export const GET_PRESENCE_TIMEOUT_MS = 5_000;
+/** Most users one SSP presence request from a peer may name; the rest are ignored. */
+export const PRESENCE_TARGETS = 1000;

@@ -1,10 +1,10 @@
 /**
  * The presence service element (CSP 1.1–1.3, digest §2.4 and §7): contact lists, attribute lists,
- * subscriptions, authorisation and presence delivery through the session outbox.
+ * subscriptions, authorisation and presence delivery through the session outbox. Watchers and
+ * watched users of other domains are reached through the SSP transport (`federation.ts`).
  */
+import type { ServerContext, ServiceElement, UserDataSpec } from "../../session/handler.ts";
 import type { Store } from "../../store/kv.ts";
-import type { UserDataSpec } from "../../session/handler.ts";
-import type { LegacyElement as ServiceElement } from "../legacy.ts";
 import {
   createAttributeListRequest,
   deleteAttributeListRequest,
@@ -17,37 +17,49 @@ import {
   presenceAuthUser,
 } from "./authorization_requests.ts";
 import { createListRequest, deleteListRequest, getListRequest } from "./contact_lists.ts";
+import { Presence } from "./element.ts";
+import { PresenceFederation } from "./federation.ts";
 import { getPresenceRequest } from "./get_presence.ts";
+import type { PresenceHooks } from "./hooks.ts";
 import { listManageRequest } from "./list_manage.ts";
-import { subscribeNotificationRequest, unsubscribeNotificationRequest } from "./notifications.ts";
 import { installNetworkPresence } from "./network.ts";
+import { subscribeNotificationRequest, unsubscribeNotificationRequest } from "./notifications.ts";
 import { subscribePresenceRequest, unsubscribePresenceRequest } from "./subscribe.ts";
 import { updatePresenceRequest } from "./update_presence.ts";
 
-export const presenceElement: ServiceElement = {
-  name: "presence",
-  modules: [
-    getListRequest,
-    createListRequest,
-    deleteListRequest,
-    listManageRequest,
-    createAttributeListRequest,
-    deleteAttributeListRequest,
-    getAttributeListRequest,
-    subscribePresenceRequest,
-    unsubscribePresenceRequest,
-    getPresenceRequest,
-    updatePresenceRequest,
-    presenceAuthUser,
-    cancelAuthRequest,
-    getReactiveAuthStatusRequest,
-    getWatcherListRequest,
-    subscribeNotificationRequest,
-    unsubscribeNotificationRequest,
-  ],
-  install: installNetworkPresence,
-  userData: presenceUserData,
-};
+export interface PresenceElement extends ServiceElement {
+  readonly hooks: PresenceHooks;
+}
+
+export function createPresence(server: ServerContext, hooks: PresenceHooks = {}): PresenceElement {
+  const p = new Presence(server, hooks);
+  installNetworkPresence(p);
+  if (hooks.federation) p.remote = new PresenceFederation(p, hooks.federation);
+  return {
+    name: "presence",
+    modules: [
+      getListRequest(p),
+      createListRequest(p),
+      deleteListRequest(p),
+      listManageRequest(p),
+      createAttributeListRequest(p),
+      deleteAttributeListRequest(p),
+      getAttributeListRequest(p),
+      subscribePresenceRequest(p),
+      unsubscribePresenceRequest(p),
+      getPresenceRequest(p),
+      updatePresenceRequest(p),
+      presenceAuthUser(p),
+      cancelAuthRequest(p),
+      getReactiveAuthStatusRequest(p),
+      getWatcherListRequest(p),
+      subscribeNotificationRequest,
+      unsubscribeNotificationRequest,
+    ],
+    hooks,
+    userData: (userId) => presenceUserData(server.store, userId),
+  };
+}
 
 /** The user's own presence, lists and decisions; their entries in the records of those they
  * watch; and the decisions others made about this id (a later account of that id is someone

@@ -7,7 +7,6 @@
  * domains. A new session also receives the authorisation requests still waiting for the user's
  * answer.
  */
-import type { ServerContext } from "../../session/handler.ts";
 import type { SessionRecord } from "../../store/sessions.ts";
 import { obj } from "../../session/values.ts";
 import {
@@ -20,7 +19,7 @@ import type { Mutation } from "../../store/kv.ts";
 import { forgetSubscriptions } from "./notifications.ts";
 import { askOwner, commitAll } from "./notify.ts";
 import { publishPresence } from "./publish.ts";
-import { PresenceRepo } from "./repo.ts";
+import type { Presence } from "./element.ts";
 
 const ONLINE: PresenceAttributes = {
   OnlineStatus: { Qualifier: true, PresenceValue: "T" },
@@ -40,8 +39,8 @@ const isOnline = (presence: PresenceAttributes) =>
 
 /** At login: online and available, unless another session of the user made it so already (and
  * may have chosen another availability since). */
-function publishOnline(server: ServerContext, user: string): Promise<void> {
-  return publishPresence(server, user, Object.keys(ONLINE), (current) => {
+function publishOnline(p: Presence, user: string): Promise<void> {
+  return publishPresence(p, user, Object.keys(ONLINE), (current) => {
     if (isOnline(current) && current.UserAvailability !== undefined) return undefined;
     return { ...current, ...ONLINE };
   });
@@ -53,7 +52,7 @@ function publishOnline(server: ServerContext, user: string): Promise<void> {
  * goes and the user is offline and not available, whatever the user published.
  */
 function publishEnd(
-  server: ServerContext,
+  p: Presence,
   session: SessionRecord,
   others: readonly SessionRecord[],
 ): Promise<void> {
@@ -63,7 +62,7 @@ function publishEnd(
   const keep = others.length > 0 &&
     (session.clientId === undefined || others.some((s) => clientKey(s.clientId) === client));
   if (keep) return Promise.resolve();
-  return publishPresence(server, session.userId, "diff", (current) => {
+  return publishPresence(p, session.userId, "diff", (current) => {
     const next = others.length > 0
       ? withoutClient(current, session.clientId)
       : { ...withoutClient(current, "all"), ...OFFLINE };
@@ -71,9 +70,9 @@ function publishEnd(
   });
 }
 
-async function onSessionStart(server: ServerContext, session: SessionRecord): Promise<void> {
-  await publishOnline(server, session.userId);
-  const repo = new PresenceRepo(server.store);
+async function onSessionStart(p: Presence, session: SessionRecord): Promise<void> {
+  await publishOnline(p, session.userId);
+  const { server, repo } = p;
   // The new session hears about everyone the user watches, and is asked what is still waiting.
   const mutations: Mutation[] = [];
   for (const [user, attributes] of await repo.watching(session.userId)) {
@@ -88,25 +87,25 @@ async function onSessionStart(server: ServerContext, session: SessionRecord): Pr
   for (const [watcher, auth] of await repo.auths(session.userId)) {
     if (auth.state === "pending") {
       mutations.push(
-        ...await askOwner(server, repo, session.userId, watcher, auth.attributes, session),
+        ...await askOwner(p, session.userId, watcher, auth.attributes, session),
       );
     }
   }
   await commitAll(server.store, mutations);
 }
 
-async function onSessionEnd(server: ServerContext, session: SessionRecord): Promise<void> {
-  const repo = new PresenceRepo(server.store);
+async function onSessionEnd(p: Presence, session: SessionRecord): Promise<void> {
+  const { server, repo } = p;
   await commitAll(server.store, [
     forgetSubscriptions(session.id),
     ...[...(await repo.watching(session.userId)).keys()].map((user) =>
       repo.removeListener(user, session.userId, session.id)
     ),
   ]);
-  await publishEnd(server, session, await server.sessions.repo.listByUser(session.userId));
+  await publishEnd(p, session, await server.sessions.repo.listByUser(session.userId));
 }
 
-export function installNetworkPresence(server: ServerContext): void {
-  server.sessions.onStart((session) => onSessionStart(server, session));
-  server.sessions.onEnd((session) => onSessionEnd(server, session));
+export function installNetworkPresence(p: Presence): void {
+  p.server.sessions.onStart((session) => onSessionStart(p, session));
+  p.server.sessions.onEnd((session) => onSessionEnd(p, session));
 }

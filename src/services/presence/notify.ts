@@ -17,6 +17,7 @@ import {
   visiblePart,
 } from "./attributes.ts";
 import { type Decision, decisionsFor } from "./authorization.ts";
+import type { Presence } from "./element.ts";
 import { LIMITS } from "./limits.ts";
 import type { Listener, PresenceRepo } from "./repo.ts";
 
@@ -129,16 +130,16 @@ export function notificationMutations(
  * `dropDeadListeners`).
  */
 export async function notifyWatchers(
-  server: ServerContext,
-  repo: PresenceRepo,
+  p: Presence,
   owner: string,
   presence: PresenceAttributes,
   changed: AttributeSelection,
   only?: ReadonlySet<string>,
 ): Promise<Mutation[]> {
+  const { server, repo } = p;
   const [listeners, decide, lastFanOut] = await Promise.all([
     repo.listeners(owner),
-    decisionsFor(repo, owner, server.config.presenceAutoGrant),
+    decisionsFor(p, owner),
     repo.lastFanOut(owner),
   ]);
   const mutations = await dropDeadListeners(server, repo, owner, listeners);
@@ -215,13 +216,13 @@ function visibleTo(
  * cover the list, else ANU (Authorization-Needed-User).
  */
 export async function askOwner(
-  server: ServerContext,
-  repo: PresenceRepo,
+  p: Presence,
   owner: string,
   watcher: string,
   attributes: AttributeSelection,
   onlySession?: SessionRecord,
 ): Promise<Mutation[]> {
+  const { server, repo } = p;
   const sessions = onlySession ? [onlySession] : await server.sessions.repo.listByUser(owner);
   const names = {
     "@attrs": { xmlns: "" },

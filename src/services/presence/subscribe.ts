@@ -9,18 +9,19 @@ import type { Mutation } from "../../store/kv.ts";
 import { bool } from "../../session/values.ts";
 import { type AttributeSelection, requestedAttributes } from "./attributes.ts";
 import { commitAll } from "./notify.ts";
-import { relayToRemoteDomains, type RemoteOperation, type RemoteTarget } from "./remote.ts";
-import { DIRECT, PresenceRepo } from "./repo.ts";
+import type { RemoteOperation, RemoteTarget } from "./remote.ts";
+import { DIRECT } from "./repo.ts";
 import { subscribe, subscriptionRoom, unsubscribe } from "./subscriptions.ts";
 import { Outcome, ownList, readTargets, resolveUser } from "./targets.ts";
+import type { Presence } from "./element.ts";
 
 /**
  * Runs `forUser` for every user a request names, directly or through one of the caller's lists;
  * reports bad ids and lists to `outcome` and hands remote users to the relay seam.
  */
 export async function forEachTarget(
+  p: Presence,
   ctx: RequestContext,
-  repo: PresenceRepo,
   body: ElementObject,
   operation: RemoteOperation,
   attributes: AttributeSelection,
@@ -28,6 +29,7 @@ export async function forEachTarget(
   forUser: (user: string, list?: string) => Promise<void>,
   forList?: (list: string) => Promise<void>,
 ): Promise<ElementObject[]> {
+  const { repo } = p;
   const domain = ctx.server.config.domain;
   const targets = readTargets(body);
   const remote: RemoteTarget[] = [];
@@ -53,14 +55,31 @@ export async function forEachTarget(
   }
   // Remote users' Presence elements (get-presence) come back from the relay.
   return remote.length > 0
-    ? await relayToRemoteDomains(ctx, operation, remote, attributes, outcome)
+    ? await relayToRemoteDomains(p, ctx, operation, remote, attributes, outcome)
     : [];
+}
+
+/** Remote users of a request: relayed when federation is on, else 516 each. */
+export async function relayToRemoteDomains(
+  p: Presence,
+  ctx: RequestContext,
+  operation: RemoteOperation,
+  targets: readonly RemoteTarget[],
+  attributes: AttributeSelection,
+  outcome: Outcome,
+): Promise<ElementObject[]> {
+  const relay = p.remote;
+  if (relay) return await relay.request(ctx, operation, targets, attributes, outcome);
+  for (const target of targets) {
+    outcome.failUser(516, target.id, `Domain ${target.domain} is not reachable from this server`);
+  }
+  return [];
 }
 
 /** The users a request names, each with the reasons it is named: "direct" or list ids. */
 async function reasonsByUser(
+  p: Presence,
   ctx: RequestContext,
-  repo: PresenceRepo,
   body: ElementObject,
   operation: RemoteOperation,
   attributes: AttributeSelection,
@@ -68,7 +87,7 @@ async function reasonsByUser(
   forList: (list: string) => Promise<void>,
 ): Promise<Map<string, string[]>> {
   const reasons = new Map<string, string[]>();
-  await forEachTarget(ctx, repo, body, operation, attributes, outcome, (user, list) => {
+  await forEachTarget(p, ctx, body, operation, attributes, outcome, (user, list) => {
     const held = reasons.get(user) ?? [];
     held.push(list ?? DIRECT);
     reasons.set(user, held);
@@ -77,64 +96,68 @@ async function reasonsByUser(
   return reasons;
 }
 
-export const subscribePresenceRequest: PrimitiveModule = {
-  name: "SubscribePresence-Request",
-  function: ["PresenceFeat", "PresenceDeliverFunc", "GETPR"],
-  async handle(ctx, body) {
-    const repo = new PresenceRepo(ctx.server.store);
-    const watcher = ctx.session!.userId;
-    const attributes = requestedAttributes(body.PresenceSubList);
-    const follow = bool(body.AutoSubscribe) === true;
-    const outcome = new Outcome();
-    const mutations: Mutation[] = [];
-    const reasons = await reasonsByUser(
-      ctx,
-      repo,
-      body,
-      "subscribe",
-      attributes,
-      outcome,
-      async (listId) => {
-        const list = (await repo.list(watcher, listId))!;
-        mutations.push(
-          repo.setList(watcher, { ...list, autoSubscribe: follow ? attributes : undefined }),
-        );
-      },
-    );
-    const room = await subscriptionRoom(repo, watcher);
-    for (const [user, why] of reasons) {
-      if (!room.admits(user)) outcome.failUserAfterAll(754, user, "Too many subscriptions");
-      else mutations.push(...await subscribe(ctx.server, repo, watcher, user, attributes, why));
-    }
-    await commitAll(ctx.server.store, mutations);
-    return outcome.status();
-  },
-};
+export function subscribePresenceRequest(p: Presence): PrimitiveModule {
+  return {
+    name: "SubscribePresence-Request",
+    function: ["PresenceFeat", "PresenceDeliverFunc", "GETPR"],
+    async handle(ctx, body) {
+      const { repo } = p;
+      const watcher = ctx.session!.userId;
+      const attributes = requestedAttributes(body.PresenceSubList);
+      const follow = bool(body.AutoSubscribe) === true;
+      const outcome = new Outcome();
+      const mutations: Mutation[] = [];
+      const reasons = await reasonsByUser(
+        p,
+        ctx,
+        body,
+        "subscribe",
+        attributes,
+        outcome,
+        async (listId) => {
+          const list = (await repo.list(watcher, listId))!;
+          mutations.push(
+            repo.setList(watcher, { ...list, autoSubscribe: follow ? attributes : undefined }),
+          );
+        },
+      );
+      const room = await subscriptionRoom(repo, watcher);
+      for (const [user, why] of reasons) {
+        if (!room.admits(user)) outcome.failUserAfterAll(754, user, "Too many subscriptions");
+        else mutations.push(...await subscribe(p, watcher, user, attributes, why));
+      }
+      await commitAll(ctx.server.store, mutations);
+      return outcome.status();
+    },
+  };
+}
 
-export const unsubscribePresenceRequest: PrimitiveModule = {
-  name: "UnsubscribePresence-Request",
-  function: ["PresenceFeat", "PresenceDeliverFunc", "GETPR"],
-  async handle(ctx, body) {
-    const repo = new PresenceRepo(ctx.server.store);
-    const watcher = ctx.session!.userId;
-    const outcome = new Outcome();
-    const mutations: Mutation[] = [];
-    const reasons = await reasonsByUser(
-      ctx,
-      repo,
-      body,
-      "unsubscribe",
-      "all",
-      outcome,
-      async (listId) => {
-        const list = (await repo.list(watcher, listId))!;
-        mutations.push(repo.setList(watcher, { ...list, autoSubscribe: undefined }));
-      },
-    );
-    for (const [user, why] of reasons) {
-      mutations.push(...await unsubscribe(repo, watcher, user, why));
-    }
-    await commitAll(ctx.server.store, mutations);
-    return outcome.status();
-  },
-};
+export function unsubscribePresenceRequest(p: Presence): PrimitiveModule {
+  return {
+    name: "UnsubscribePresence-Request",
+    function: ["PresenceFeat", "PresenceDeliverFunc", "GETPR"],
+    async handle(ctx, body) {
+      const { repo } = p;
+      const watcher = ctx.session!.userId;
+      const outcome = new Outcome();
+      const mutations: Mutation[] = [];
+      const reasons = await reasonsByUser(
+        p,
+        ctx,
+        body,
+        "unsubscribe",
+        "all",
+        outcome,
+        async (listId) => {
+          const list = (await repo.list(watcher, listId))!;
+          mutations.push(repo.setList(watcher, { ...list, autoSubscribe: undefined }));
+        },
+      );
+      for (const [user, why] of reasons) {
+        mutations.push(...await unsubscribe(repo, watcher, user, why));
+      }
+      await commitAll(ctx.server.store, mutations);
+      return outcome.status();
+    },
+  };
+}

@@ -2,10 +2,10 @@
  * Subscribing and unsubscribing one watcher to one user, shared by SubscribePresence (users and
  * whole contact lists) and ListManage (contacts added to an auto-subscribed list).
  */
-import type { ServerContext } from "../../session/handler.ts";
 import type { Mutation } from "../../store/kv.ts";
 import { type AttributeSelection, intersect, visiblePart } from "./attributes.ts";
 import { decideFor } from "./authorization.ts";
+import type { Presence } from "./element.ts";
 import { LIMITS } from "./limits.ts";
 import { askOwner, notificationMutations } from "./notify.ts";
 import { DIRECT, type Listener, type PresenceRepo } from "./repo.ts";
@@ -36,17 +36,17 @@ export async function subscriptionRoom(
  * Unknown users and denied watchers are answered the same way, and nothing is queued for them.
  */
 export async function subscribe(
-  server: ServerContext,
-  repo: PresenceRepo,
+  p: Presence,
   watcher: string,
   target: string,
   attributes: AttributeSelection,
   reasons: readonly string[],
 ): Promise<Mutation[]> {
+  const { server, repo } = p;
   if (!await server.users.get(target)) return [];
   const [existing, decision, known, sessions, lastFanOut] = await Promise.all([
     repo.watch(target, watcher),
-    decideFor(repo, target, watcher, server.config.presenceAutoGrant),
+    decideFor(p, target, watcher),
     repo.listenersOf(target, watcher),
     server.sessions.repo.listByUser(watcher),
     repo.lastFanOut(target),
@@ -84,7 +84,7 @@ export async function subscribe(
   if (decision.kind === "undecided" && (await repo.auth(target, watcher)) === undefined) {
     mutations.push(
       repo.setAuth(target, watcher, { state: "pending", attributes, at: Date.now() }),
-      ...await askOwner(server, repo, target, watcher, attributes),
+      ...await askOwner(p, target, watcher, attributes),
     );
   }
   return mutations;

@@ -7,8 +7,8 @@ import { decodeObject } from "../../codec/csp/element.ts";
 import { elementModel } from "../../codec/csp/schema.ts";
 import type { XmlElement } from "../../codec/xml/tree.ts";
 import { ProtocolError } from "../../session/status.ts";
-import { type PresenceAttributes, publishedAttributes } from "../presence/attributes.ts";
-import { LIMITS } from "../presence/limits.ts";
+import { type PresenceAttributes, publishedAttributes } from "./attributes.ts";
+import { LIMITS } from "./limits.ts";
 
 const PRESENCE_SUB_LIST = elementModel("PresenceSubList")!;
 

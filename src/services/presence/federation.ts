@@ -1,5 +1,5 @@
 /**
- * Presence across domains (`server.hooks.remotePresence`, SSP transactions of digest §9.3).
+ * Presence across domains (SSP transactions of digest §9.3), on the SSP transport.
  *
  * Watcher's side: a local user's SubscribePresence or UnsubscribePresence of remote users is
  * stored here (["relay", "presence", "watching", watcher, owner]) and queued as an SSP
@@ -32,7 +32,6 @@ import { DEFAULT_XML_LIMITS, type XmlElement } from "../../codec/xml/tree.ts";
 import type { Core } from "../../core/mod.ts";
 import type { SspTransport } from "../../federation/relay.ts";
 import type { RequestContext } from "../../session/handler.ts";
-import type { ServerContext } from "../../session/handler.ts";
 import { describe } from "../../session/status.ts";
 import { del, type Mutation, set } from "../../store/kv.ts";
 import { ATTRIBUTE_NAME, parseUserId, type UserAddress } from "../shared/ids.ts";
@@ -42,16 +41,17 @@ import {
   type PresenceAttributes,
   selects,
   visiblePart,
-} from "../presence/attributes.ts";
-import { decideFor, decisionsFor } from "../presence/authorization.ts";
-import { commitAll, presenceElement, presenceNotification } from "../presence/notify.ts";
-import { renotifyWatchers } from "../presence/publish.ts";
-import type { RemoteOperation, RemotePresence, RemoteTarget } from "../presence/remote.ts";
-import { DIRECT, PresenceRepo } from "../presence/repo.ts";
-import { subscribe, unsubscribe } from "../presence/subscriptions.ts";
-import type { Outcome } from "../presence/targets.ts";
+} from "./attributes.ts";
+import { decideFor, decisionsFor } from "./authorization.ts";
+import type { Presence } from "./element.ts";
+import { readPresence } from "./federation_values.ts";
 import { GET_PRESENCE_TIMEOUT_MS, PRESENCE_TARGETS } from "./limits.ts";
-import { readPresence } from "./presence_values.ts";
+import { commitAll, presenceElement, presenceNotification } from "./notify.ts";
+import { renotifyWatchers } from "./publish.ts";
+import type { RemoteOperation, RemotePresence, RemoteTarget } from "./remote.ts";
+import { DIRECT } from "./repo.ts";
+import { subscribe, unsubscribe } from "./subscriptions.ts";
+import type { Outcome } from "./targets.ts";
 
 /** A local user's subscription to a remote user, kept on the watcher's side. */
 interface RemoteSubscription {
@@ -76,16 +76,17 @@ const watcherKey = (owner: string, watcher: string) => [...watcherPrefix(owner),
 
 const encoder = new TextEncoder();
 
-export class PresenceRelay implements RemotePresence {
-  readonly #server: ServerContext;
+/** Presence across domains: serves the peers' presence requests from the moment it is made. */
+export class PresenceFederation implements RemotePresence {
+  readonly #presence: Presence;
   readonly #transport: SspTransport;
   readonly #core: Promise<Core>;
   /** Per remote watcher, the tail of its (un)subscriptions being served, so they apply in the
    * order they arrived. */
   readonly #chains = new Map<string, Promise<unknown>>();
 
-  constructor(server: ServerContext, transport: SspTransport) {
-    this.#server = server;
+  constructor(presence: Presence, transport: SspTransport) {
+    this.#presence = presence;
     this.#transport = transport;
     this.#core = transport.core;
     transport.handle("SubscribeRequest", (peer, p) => this.#inOrder(peer, p, this.#subscribed));
@@ -121,8 +122,8 @@ export class PresenceRelay implements RemotePresence {
       return await this.#getPresence(watcher, byDomain, attributes, outcome);
     }
 
-    const domain = this.#server.config.domain;
-    const giveUpAt = Date.now() + this.#server.config.sspGiveUpS * 1000;
+    const domain = this.#presence.server.config.domain;
+    const giveUpAt = Date.now() + this.#presence.server.config.sspGiveUpS * 1000;
     const mutations: Mutation[] = [];
     for (const [peer, ids] of byDomain) {
       for (const id of ids) {
@@ -141,7 +142,7 @@ export class PresenceRelay implements RemotePresence {
         : unsubscribeRequest(domain, watcher, ids);
       mutations.push(this.#transport.enqueue(peer, { kind: "request", primitive, giveUpAt }));
     }
-    await commitAll(this.#server.store, mutations);
+    await commitAll(this.#presence.server.store, mutations);
     for (const peer of byDomain.keys()) this.#transport.send(peer);
     return [];
   }
@@ -153,7 +154,7 @@ export class PresenceRelay implements RemotePresence {
     attributes: AttributeSelection,
     outcome: Outcome,
   ): Promise<ElementObject[]> {
-    const domain = this.#server.config.domain;
+    const domain = this.#presence.server.config.domain;
     const answers = await Promise.all([...byDomain].map(async ([peer, ids]) => {
       try {
         const answer = await withTimeout(
@@ -188,7 +189,7 @@ export class PresenceRelay implements RemotePresence {
 
   /** A peer's PresenceNotification: to the sessions of watchers here subscribed to its owners. */
   async #notified(peer: string, p: XmlElement): Promise<undefined> {
-    const domain = this.#server.config.domain;
+    const domain = this.#presence.server.config.domain;
     const recipients = notificationRecipients(p)
       .map((raw) => parseUserId(raw, domain))
       .filter((r): r is UserAddress => r?.domain === domain);
@@ -198,14 +199,14 @@ export class PresenceRelay implements RemotePresence {
       const presence = owner?.domain === peer ? readPresence(value.list, peer) : undefined;
       if (!presence) continue;
       for (const watcher of recipients) {
-        const subscription = await this.#server.store.get<RemoteSubscription>(
+        const subscription = await this.#presence.server.store.get<RemoteSubscription>(
           watchingKey(watcher.id, owner!.id),
         );
         if (!subscription) continue; // not asked for here: a peer cannot push presence at will
         const shown = visiblePart(presence, subscription.attributes);
-        for (const session of await this.#server.sessions.repo.listByUser(watcher.id)) {
+        for (const session of await this.#presence.server.sessions.repo.listByUser(watcher.id)) {
           mutations.push(
-            ...await this.#server.outbox.enqueueMutations(session.id, {
+            ...await this.#presence.server.outbox.enqueueMutations(session.id, {
               primitive: presenceNotification(owner!.id, shown),
               coalesceKey: `remote-presence:${owner!.id}`,
             }),
@@ -213,7 +214,7 @@ export class PresenceRelay implements RemotePresence {
         }
       }
     }
-    await commitAll(this.#server.store, mutations);
+    await commitAll(this.#presence.server.store, mutations);
     return undefined; // PresenceNotification has no SSP response (Baraza sends none)
   }
 
@@ -225,15 +226,14 @@ export class PresenceRelay implements RemotePresence {
     changed: AttributeSelection,
     only?: ReadonlySet<string>,
   ): Promise<void> {
-    const store = this.#server.store;
+    const store = this.#presence.server.store;
     const watchers = (await store.list<RemoteWatcher>(watcherPrefix(owner)))
       .map((e) => ({ id: String(e.key[4]), record: e.value }))
       .filter((w) => !only || only.has(w.id));
     if (watchers.length === 0) return;
-    const repo = new PresenceRepo(store);
-    const decide = await decisionsFor(repo, owner, this.#server.config.presenceAutoGrant);
-    const domain = this.#server.config.domain;
-    const giveUpAt = Date.now() + this.#server.config.sspGiveUpS * 1000;
+    const decide = await decisionsFor(this.#presence, owner);
+    const domain = this.#presence.server.config.domain;
+    const giveUpAt = Date.now() + this.#presence.server.config.sspGiveUpS * 1000;
     const mutations: Mutation[] = [];
     const peers = new Set<string>();
     for (const watcher of watchers) {
@@ -266,7 +266,7 @@ export class PresenceRelay implements RemotePresence {
     peer: string,
     p: XmlElement,
     serve: (
-      this: PresenceRelay,
+      this: PresenceFederation,
       peer: string,
       watcher: string,
       p: XmlElement,
@@ -293,26 +293,27 @@ export class PresenceRelay implements RemotePresence {
   async #subscribed(peer: string, watcher: string, p: XmlElement): Promise<XmlElement> {
     const request = readPresenceRequest(p);
     const attributes = selection(request.attributes);
-    const repo = new PresenceRepo(this.#server.store);
     const { owners, foreign } = this.#localUsers(request.users);
     const mutations: Mutation[] = [];
     const subscribed: string[] = [];
     for (const owner of owners) {
       // Unknown users are answered like known ones (nothing says who exists), and watched by no one.
-      if (!await this.#server.users.get(owner)) continue;
+      if (!await this.#presence.server.users.get(owner)) continue;
       mutations.push(
-        ...await subscribe(this.#server, repo, watcher, owner, attributes, [DIRECT]),
+        ...await subscribe(this.#presence, watcher, owner, attributes, [DIRECT]),
         set(watcherKey(owner, watcher), { attributes } satisfies RemoteWatcher),
       );
       subscribed.push(owner);
     }
-    await commitAll(this.#server.store, mutations);
-    for (const owner of subscribed) await renotifyWatchers(this.#server, owner, new Set([watcher]));
+    await commitAll(this.#presence.server.store, mutations);
+    for (const owner of subscribed) {
+      await renotifyWatchers(this.#presence, owner, new Set([watcher]));
+    }
     return outcomeStatus(owners.length, foreign, peer);
   }
 
   async #unsubscribed(peer: string, watcher: string, p: XmlElement): Promise<XmlElement> {
-    const repo = new PresenceRepo(this.#server.store);
+    const { repo } = this.#presence;
     const { owners, foreign } = this.#localUsers(readPresenceRequest(p).users);
     const mutations: Mutation[] = [];
     for (const owner of owners) {
@@ -321,7 +322,7 @@ export class PresenceRelay implements RemotePresence {
         del(watcherKey(owner, watcher)),
       );
     }
-    await commitAll(this.#server.store, mutations);
+    await commitAll(this.#presence.server.store, mutations);
     return outcomeStatus(owners.length, foreign, peer);
   }
 
@@ -333,12 +334,11 @@ export class PresenceRelay implements RemotePresence {
       return status(402, "The requesting user is not of the requesting domain");
     }
     const wanted = selection(request.attributes);
-    const repo = new PresenceRepo(this.#server.store);
-    const autoGrant = this.#server.config.presenceAutoGrant;
+    const { repo } = this.#presence;
     const values: PresenceValue[] = [];
     for (const owner of this.#localUsers(request.users).owners) {
-      const decision = await decideFor(repo, owner, watcher.id, autoGrant);
-      const shown = decision.kind === "granted" && await this.#server.users.get(owner)
+      const decision = await decideFor(this.#presence, owner, watcher.id);
+      const shown = decision.kind === "granted" && await this.#presence.server.users.get(owner)
         ? visiblePart(await repo.presence(owner), intersect(decision.attributes, wanted))
         : {};
       values.push({ userId: owner, list: await this.#presenceTree(shown) });
@@ -348,7 +348,7 @@ export class PresenceRelay implements RemotePresence {
 
   /** The users of this domain among `raw` ids (deduplicated, bounded), and the others. */
   #localUsers(raw: string[]): { owners: string[]; foreign: string[] } {
-    const domain = this.#server.config.domain;
+    const domain = this.#presence.server.config.domain;
     const owners = new Set<string>();
     const foreign: string[] = [];
     for (const id of raw.slice(0, PRESENCE_TARGETS)) {

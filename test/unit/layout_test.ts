@@ -1,0 +1,51 @@
+/**
+ * The layout holds: no import circles in `src/`, dependencies point one way (codecs and the store
+ * at the bottom, transports below the service elements, the wiring at the top), and a service
+ * element reaches another only through the hooks `services/mod.ts` fills in, never by importing
+ * it. Elements keep no per-server state at module level: each is made per server.
+ */
+import assert from "node:assert/strict";
+import { cycles, forbiddenEdges, type ImportGraph, importGraph } from "../support/import_graph.ts";
+
+const graph = await importGraph();
+
+Deno.test("no module of src/ imports itself back, directly or around a circle", () => {
+  assert.deepEqual(cycles(graph), []);
+});
+
+Deno.test("every import follows the layering, and no element imports another", () => {
+  assert.deepEqual(forbiddenEdges(graph), []);
+});
+
+Deno.test("the checks catch a circle, an element importing another, and an import upwards", () => {
+  const bad: ImportGraph = new Map([
+    ["services/im/delivery.ts", ["services/im/presentation.ts"]],
+    ["services/im/presentation.ts", ["services/im/delivery.ts"]],
+    ["services/presence/authorization.ts", ["services/im/blocking.ts", "services/shared/ids.ts"]],
+    ["codec/ssp/mod.ts", ["services/shared/outcomes.ts"]],
+    ["transport/http.ts", ["services/im/mod.ts", "session/dispatcher.ts"]],
+    ["store/sessions.ts", ["session/handler.ts"]],
+    ["services/mod.ts", ["services/im/mod.ts", "services/presence/mod.ts"]],
+  ]);
+  assert.deepEqual(cycles(bad), [["services/im/delivery.ts", "services/im/presentation.ts"]]);
+  assert.deepEqual(forbiddenEdges(bad), [
+    "services/presence/authorization.ts -> services/im/blocking.ts",
+    "codec/ssp/mod.ts -> services/shared/outcomes.ts",
+    "transport/http.ts -> services/im/mod.ts",
+    "store/sessions.ts -> session/handler.ts",
+  ]);
+});
+
+Deno.test("service elements keep no mutable state at module level", async () => {
+  const found: string[] = [];
+  for (const path of graph.keys()) {
+    if (!path.startsWith("services/")) continue;
+    const text = await Deno.readTextFile(new URL(`../../src/${path}`, import.meta.url));
+    for (const [i, line] of text.split("\n").entries()) {
+      if (/^(export )?let /.test(line) || /^(export )?const \w+ = new WeakMap/.test(line)) {
+        found.push(`${path}:${i + 1}: ${line}`);
+      }
+    }
+  }
+  assert.deepEqual(found, []);
+});
