@@ -120,6 +120,8 @@ export interface Incomplete {
   preamble: string;
   received: number;
   parts: number;
+  /** What the caller said of the first part. */
+  tag?: string;
 }
 
 export interface AssemblerOptions {
@@ -134,6 +136,7 @@ export interface AssemblerOptions {
 interface Pending {
   sender: string;
   preamble: string;
+  tag?: string;
   parts: (Uint8Array | undefined)[];
   received: number;
   deadline: number;
@@ -157,7 +160,8 @@ export class SegmentAssembler {
     return this.#pending.size;
   }
 
-  add(sender: string, bytes: Uint8Array): Assembled {
+  /** Takes one SMS from `sender`; `tag` (how it came, say) is given back if it times out. */
+  add(sender: string, bytes: Uint8Array, tag?: string): Assembled {
     const space = bytes.indexOf(0x20);
     const head = space === -1 ? bytes : bytes.subarray(0, space);
     if (head.length > 12) return { kind: "not-pts" };
@@ -185,6 +189,7 @@ export class SegmentAssembler {
       pending = {
         sender,
         preamble,
+        tag,
         parts: new Array(count).fill(undefined),
         received: 0,
         deadline: this.#now() + this.options.timeoutMs,
@@ -221,6 +226,7 @@ export class SegmentAssembler {
         preamble: p.preamble,
         received: p.received,
         parts: p.parts.length,
+        tag: p.tag,
       });
     }
     return expired;

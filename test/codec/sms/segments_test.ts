@@ -85,7 +85,7 @@ Deno.test("a message missing a part is given up when its time runs out, and said
   const clock = { t: 0 };
   const a = assembler(clock);
   const parts = splitPts(LONG, TEXT_SMS)!.map(bytes);
-  a.add("+1", parts[0]);
+  a.add("+1", parts[0], "data");
   clock.t = 59_999;
   deepStrictEqual(a.expire(), []);
   clock.t = 60_000;
@@ -94,6 +94,7 @@ Deno.test("a message missing a part is given up when its time runs out, and said
     preamble: "WV12SM7",
     received: 1,
     parts: parts.length,
+    tag: "data",
   }]);
   equal(a.inProgress, 0);
 });
