@@ -461,10 +461,26 @@ function codeIn(
 ): string {
   const code = elementCode(name, primitive, answer);
   if (code === name || !parent) return code;
-  for (const other of parent.childByName.keys()) {
-    if (other !== name && elementCode(other, primitive, answer) === code) return name;
+  return sharedCodes(parent, answer).has(name) ? name : code;
+}
+
+/** Per model, the children whose code another child of it has too (by the answer flag). */
+const SHARED = [new WeakMap<ElementModel, Set<string>>(), new WeakMap<ElementModel, Set<string>>()];
+
+function sharedCodes(model: ElementModel, answer: boolean): Set<string> {
+  const cache = SHARED[answer ? 1 : 0];
+  let shared = cache.get(model);
+  if (!shared) {
+    const byCode = new Map<string, string[]>();
+    for (const child of model.childByName.keys()) {
+      // PresenceSubList's UV depends on the primitive, and never meets another UV.
+      const code = elementCode(child, "", answer);
+      byCode.set(code, [...byCode.get(code) ?? [], child]);
+    }
+    shared = new Set([...byCode.values()].filter((names) => names.length > 1).flat());
+    cache.set(model, shared);
   }
-  return code;
+  return shared;
 }
 
 type Writer = (value: ElementValue, model: ElementModel | undefined, primitive: string) => PtsValue;
