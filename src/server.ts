@@ -18,6 +18,8 @@ import { UserRepo } from "./store/users.ts";
 import { limitBody } from "./transport/body_limit.ts";
 import { cspHandler } from "./transport/csp_http.ts";
 import { landingRoutes } from "./transport/landing.ts";
+import { SmsGateway } from "./transport/sms/gateway.ts";
+import { KannelSender } from "./transport/sms/sendsms.ts";
 import { Sealer } from "./util/crypto.ts";
 
 export interface ImpsServer {
@@ -85,6 +87,7 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     async (c) => await store.healthy() ? c.text("ok") : c.text("store unreachable", 503),
   );
   for (const element of serviceElements) element.routes?.(app, context);
+  const sms = await startSms(context, app);
   app.onError((error, c) => {
     console.error("request failed:", error);
     return c.text("Internal server error", 500);
@@ -104,8 +107,25 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     key,
     async close() {
       if (sweeper !== undefined) clearInterval(sweeper);
+      await sms?.close();
       for (const element of serviceElements) await element.close?.(context);
       await store.close();
     },
   };
+}
+
+/** SMS from phones (POST /sms), when configured: the SMS binding and CLP through Kannel. */
+async function startSms(context: ServerContext, app: Hono): Promise<SmsGateway | undefined> {
+  const { sms, smsIn } = context.config;
+  if (!sms || !smsIn) return undefined;
+  const gateway = new SmsGateway(
+    context,
+    new KannelSender(sms),
+    (msisdn) => context.users.byMsisdn(msisdn),
+    smsIn,
+  );
+  await gateway.start();
+  context.hooks.smsSessions = gateway;
+  gateway.routes(app);
+  return gateway;
 }

@@ -9,10 +9,13 @@
 import type { Context } from "hono";
 import { CspCodecError, decodeCsp, encodeCsp } from "../codec/csp/mod.ts";
 import type { CspMessage } from "../codec/csp/message.ts";
+import { PTS_CONTENT_TYPE } from "../codec/sms/mod.ts";
 import { XmlError, type XmlLimits, type XmlTreeSource } from "../codec/xml/tree.ts";
 import { dispatch } from "../session/dispatcher.ts";
 import type { ServerContext } from "../session/server_context.ts";
 import { status } from "../session/status.ts";
+import { SmsRepo } from "../store/sms.ts";
+import { ptsOverHttp } from "./sms/http.ts";
 
 export interface CspEndpointOptions {
   server: ServerContext;
@@ -24,13 +27,17 @@ const CSP_XML_TYPES = new Set(["application/vnd.wv.csp.xml", "application/vnd.wv
 
 export function cspHandler(options: CspEndpointOptions) {
   const { server, parseXml, limits } = options;
+  const smsRepo = new SmsRepo(server.store);
   return async (c: Context): Promise<Response> => {
     const contentType = c.req.header("content-type") ?? "";
     const mediaType = contentType.split(";")[0].trim().toLowerCase();
+    if (mediaType === PTS_CONTENT_TYPE) {
+      return await ptsOverHttp(c, server, smsRepo, limits.maxBytes, remoteAddress(c));
+    }
     if (!CSP_XML_TYPES.has(mediaType)) {
       return c.text(
         `Unsupported content type "${mediaType}": send application/vnd.wv.csp.xml ` +
-          "(or application/vnd.wv.csp+xml for CSP 1.3)",
+          `(or application/vnd.wv.csp+xml for CSP 1.3, ${PTS_CONTENT_TYPE} for the SMS binding)`,
         415,
       );
     }
@@ -48,6 +55,7 @@ export function cspHandler(options: CspEndpointOptions) {
       throw error;
     }
 
+    if (request.sessionId) server.hooks.smsSessions?.seenOverHttp(request.sessionId);
     const reply = await dispatch(server, request, remoteAddress(c));
     if (reply === null) return c.body(null, 200, { "content-type": mediaType });
     return c.body(encodeCsp(reply), 200, { "content-type": mediaType });

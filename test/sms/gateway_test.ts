@@ -247,7 +247,7 @@ Deno.test("hostile SMS get an error answer or silence, and floods stop at the ho
     ["WV12ZZ3 SI=x", ['WV12ST3 ST=(400,"unknown transaction code ZZ")']],
     ["WV12SM4zz x", []],
     ["WV12SM5ba x", []],
-    ["WV99LR6 UI=x", ['WV99ST6 ST=(400,"unknown version ""99""")']],
+    ["WV99LR6 UI=x", ['WV12ST6 ST=(505,"unknown version ""99""")']],
     ["WV12LR7", ['WV12RL7 ST=(531,"UserID missing")']],
   ];
   for (const [text, answers] of hostile) {

@@ -1,11 +1,14 @@
 /**
- * Sessions in the SMS binding, in-process: an Android-style PTS client does what the Android
- * engine does over SMS (login both ways, capabilities, services, contact lists, presence), sends
- * and receives messages with an XML client, and acknowledges by number what the server hands it.
- * Also Android's "SMS authentication": log in by PTS, go on in XML with the same session.
+ * Sessions in the SMS binding over HTTP (`POST /csp` with `application/vnd.wv.csp.sms`): an
+ * Android-style PTS client does what the Android engine does over SMS (login both ways,
+ * capabilities, services, contact lists, presence), sends and receives messages with an XML
+ * client, and acknowledges by number what the server hands it. Also Android's "SMS
+ * authentication": log in by PTS, go on in XML with the same session. Through Kannel:
+ * kannel_test.ts.
  */
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
 import type { ElementObject } from "../../src/codec/csp/message.ts";
+import { PTS_CONTENT_TYPE } from "../../src/codec/sms/mod.ts";
 import { SmsRepo } from "../../src/store/sms.ts";
 import { exchangePts } from "../../src/transport/sms/pts.ts";
 import { pollOne, sendOk } from "../im/im_support.ts";
@@ -19,19 +22,27 @@ import {
   value,
 } from "../presence/support.ts";
 import { type Harness, loggedIn, PASSWORD, startServer } from "../support/harness.ts";
-import { PtsClient } from "../support/pts.ts";
+import { type PtsBearer, PtsClient } from "../support/pts.ts";
 
-async function setUp(): Promise<[Harness, PtsClient]> {
-  const h = await startServer();
-  await h.addUser("alice", PASSWORD);
-  const numbers = new SmsRepo(h.server.context.store);
-  const bearer = async (text: string) =>
-    (await exchangePts(h.server.context, numbers, text)).answers;
-  return [h, new PtsClient(id("alice"), bearer)];
+/** PTS in HTTP bodies: the answer's lines are its PTS messages. */
+function httpBearer(h: Harness): PtsBearer {
+  return async (text) => {
+    const response = await h.transport(text, PTS_CONTENT_TYPE);
+    equal(response.status, 200);
+    equal(response.headers.get("content-type"), PTS_CONTENT_TYPE);
+    const body = await response.text();
+    return body === "" ? [] : body.split("\n");
+  };
 }
 
-Deno.test("an Android engine's whole session in the SMS binding", async (t) => {
-  const [h, alice] = await setUp();
+async function setUp(overHttp = false): Promise<[Harness, PtsClient]> {
+  const h = await startServer({ overHttp });
+  await h.addUser("alice", PASSWORD);
+  return [h, new PtsClient(id("alice"), httpBearer(h))];
+}
+
+Deno.test("an Android engine's whole session in the SMS binding, over a real port", async (t) => {
+  const [h, alice] = await setUp(true);
   await using _ = h;
   const [bob] = await loggedIn(h, "1.2", "bob");
 
@@ -159,6 +170,23 @@ Deno.test("SMS authentication: log in in PTS, go on in XML with the same session
   equal(keepAlive.code, 200);
   await sendOk(bob, [id("alice")], "over HTTP now");
   equal((await pollOne(xml, "NewMessage")).primitive.body.ContentData, "over HTTP now");
+});
+
+Deno.test("broken PTS over HTTP: 400 without a preamble, a Status with one", async () => {
+  const [h] = await setUp();
+  await using _ = h;
+  const answer = async (body: string | Uint8Array<ArrayBuffer>) => {
+    const response = await h.transport(body, PTS_CONTENT_TYPE);
+    return [response.status, await response.text()];
+  };
+  match(String((await answer("hello"))[1]), /^Malformed PTS at character 0/);
+  equal((await answer("hello"))[0], 400);
+  equal((await answer(Uint8Array.of(0x57, 0x56, 0xff)))[0], 400);
+  deepStrictEqual(await answer('WV12LR4 PW="x'), [
+    200,
+    'WV12ST4 ST=(400,"unterminated quoted value")',
+  ]);
+  deepStrictEqual(await answer("WV21LR5 PW=x"), [200, 'WV12ST5 ST=(505,"unknown version ""21""")']);
 });
 
 Deno.test("a message that reads as PTS but not as CSP is answered with a Status", async () => {

@@ -45,9 +45,12 @@ export const DEFAULT_PTS_LIMITS: PtsLimits = {
   maxValues: 8192,
 };
 
-/** Text that is not a PTS message; `offset` is the character where reading stopped. */
+/**
+ * Text that is not a PTS message; `offset` is the character where reading stopped, `status` the
+ * CSP code to answer with where the preamble could be read (505 for a version not spoken).
+ */
 export class PtsSyntaxError extends Error {
-  constructor(message: string, readonly offset: number) {
+  constructor(message: string, readonly offset: number, readonly status: 400 | 505 = 400) {
     super(message);
     this.name = "PtsSyntaxError";
   }
@@ -76,7 +79,7 @@ export function parsePts(text: string, limits: PtsLimits = DEFAULT_PTS_LIMITS): 
   const m = PREAMBLE.exec(text);
   if (!m) throw new PtsSyntaxError("no PTS preamble (WV<version><code><transaction id>)", 0);
   const [preamble, version, code, transactionId, segment] = m;
-  if (!VERSIONS.has(version)) throw new PtsSyntaxError(`unknown version "${version}"`, 2);
+  if (!VERSIONS.has(version)) throw new PtsSyntaxError(`unknown version "${version}"`, 2, 505);
   if (segment !== undefined) {
     throw new PtsSyntaxError("a segment of a longer message, not a whole one", preamble.length - 2);
   }

@@ -26,12 +26,14 @@ import {
 import { parsePts, quote } from "../../codec/sms/syntax.ts";
 import { portUdh, readUdh } from "../../codec/sms/udh.ts";
 import type { CspMessage } from "../../codec/csp/message.ts";
+import type { SmsBindingConfig } from "../../config.ts";
 import { dispatch } from "../../session/dispatcher.ts";
 import type { ServerContext } from "../../session/server_context.ts";
 import { type SmsBinding, SmsRepo } from "../../store/sms.ts";
 import { AddressList } from "../../util/address_list.ts";
 import { constantTimeEqual } from "../../util/crypto.ts";
 import { parseUserId } from "../../util/userid.ts";
+import { limitBody } from "../body_limit.ts";
 import { type IncomingSms, readCallback, smsText } from "./callback.ts";
 import { exchangePts, writeAnswer } from "./pts.ts";
 import { HourlyBudget } from "./budget.ts";
@@ -45,28 +47,6 @@ export interface SmsSender {
   send(sms: OutgoingSms): Promise<void>;
 }
 
-/** The SMS binding's settings (IMPS_SMS_*, IMPS_CLP_IDLE). */
-export interface SmsBindingConfig {
-  /** Shared secret Kannel puts in the callback URL (`secret=`). */
-  secret?: string;
-  /** Addresses and networks allowed to call back. */
-  allow: string[];
-  /** The application port PTS data SMS go to (AOSP: 3590). */
-  ptsPort: number;
-  /** SMS accepted from one number, and sent to one, per hour. */
-  perHour: number;
-  /** Bytes of one incoming SMS (as the gateway hands it on, concatenation undone). */
-  maxLength: number;
-  /** Parts of one PTS message, each way (at most 26). */
-  maxParts: number;
-  /** How long the first part of a PTS message waits for the others, seconds. */
-  partsTimeoutS: number;
-  /** Whether numbers no user is registered with may use PTS (logging in by password). */
-  open: boolean;
-  /** How long a CLP session lasts without an SMS from its phone, seconds. */
-  clpIdleS: number;
-}
-
 /** How often waiting parts are timed out and SMS sessions looked at for what they missed. */
 const SWEEP_MS = 5_000;
 /** PTS messages in progress per number and in all. */
@@ -74,6 +54,15 @@ const PARTS_PER_SENDER = 4;
 const PARTS_TOTAL = 10_000;
 /** An unregistered number hears so once a day; all of them together, this many times an hour. */
 const UNKNOWN_REPLIES_PER_HOUR = 60;
+
+export type { SmsBindingConfig };
+
+declare module "../../session/server_context.ts" {
+  interface ServiceHooks {
+    /** Sessions living on phones, told when one of them is heard from over HTTP. */
+    smsSessions?: { seenOverHttp(sessionId: string): void };
+  }
+}
 
 export class SmsGateway {
   readonly repo: SmsRepo;
@@ -131,7 +120,12 @@ export class SmsGateway {
   }
 
   routes(app: Hono): void {
-    app.post("/sms", (c) => this.#callback(c));
+    // A UCS-2 SMS takes two bytes a character as Kannel hands it on.
+    const limit = limitBody({
+      maxSize: this.config.maxLength * 2 + 1024,
+      onError: (c) => c.text("SMS too long", 413),
+    });
+    app.post("/sms", limit, (c) => this.#callback(c));
     app.get("/sms", (c) => this.#callback(c));
   }
 
@@ -224,7 +218,7 @@ export class SmsGateway {
       exchange = await exchangePts(this.server, this.repo, text, undefined, this.#ptsLimits);
     } catch (error) {
       if (!(error instanceof PtsSyntaxError)) throw error;
-      return await this.#ptsError(sms.from, asData, text, error.message);
+      return; // no preamble to answer (the assembler saw one, so this cannot happen)
     }
     await this.#sendPts(sms.from, asData, exchange.answers);
     await this.#follow(sms.from, asData, exchange.request, exchange.reply);
@@ -307,8 +301,19 @@ export class SmsGateway {
 
   async #sendText(msisdn: string, text: string): Promise<boolean> {
     if (!this.#outgoing.take(msisdn)) return false;
-    await this.sender.send({ to: msisdn, text, unicode: !isGsmText(text) });
-    return true;
+    return await this.#send({ to: msisdn, text, unicode: !isGsmText(text) });
+  }
+
+  /** False when the gateway did not take it (what it was to carry then waits, or is lost if
+   * it was only an answer). */
+  async #send(sms: OutgoingSms): Promise<boolean> {
+    try {
+      await this.sender.send(sms);
+      return true;
+    } catch (error) {
+      console.error(`sms: to ${sms.to}: ${(error as Error).message}`);
+      return false;
+    }
   }
 
   async #bind(binding: SmsBinding): Promise<void> {

@@ -13,9 +13,11 @@ import {
   decodePts,
   DEFAULT_PTS_LIMITS,
   encodePts,
+  PREAMBLE,
   PTS_TRANSACTION_ID,
   PtsEncodeError,
   type PtsLimits,
+  PtsSyntaxError,
 } from "../../codec/sms/mod.ts";
 import { dispatch } from "../../session/dispatcher.ts";
 import type { ServerContext } from "../../session/server_context.ts";
@@ -32,8 +34,9 @@ export interface PtsExchange {
 }
 
 /**
- * Runs one PTS message. Throws PtsSyntaxError when the text is not PTS at all (no preamble to
- * answer): the caller says so in its own way.
+ * Runs one PTS message. Broken text with a readable preamble is answered with a Status for its
+ * transaction (505 for a version not spoken); throws PtsSyntaxError when there is no preamble to
+ * answer: the caller says so in its own way.
  */
 export async function exchangePts(
   server: ServerContext,
@@ -46,17 +49,15 @@ export async function exchangePts(
   try {
     request = decodeCsp(decodePts(text, limits));
   } catch (error) {
-    if (!(error instanceof CspCodecError)) throw error;
-    const reply: CspMessage = {
-      version: error.version ?? "1.2",
-      sessionType: "Outband",
-      transactions: [{
-        mode: "Response",
-        transactionId: error.transactionId ?? "0",
-        primitive: status(error.status, error.message),
-      }],
-    };
-    return { reply, answers: encodePts(reply) };
+    if (error instanceof CspCodecError) {
+      return refused(error.version ?? "1.2", error.transactionId, error.status, error.message);
+    }
+    const preamble = error instanceof PtsSyntaxError ? PREAMBLE.exec(text) : null;
+    if (!preamble) throw error;
+    const [, version, , tid] = preamble;
+    const known = (["1.1", "1.2", "1.3"] as const).find((v) => v.replace(".", "") === version);
+    const { status: code, message } = error as PtsSyntaxError;
+    return refused(known ?? "1.2", tid, code, message);
   }
   const sessionId = request.sessionType === "Inband" ? request.sessionId : undefined;
   if (sessionId) {
@@ -68,6 +69,25 @@ export async function exchangePts(
   }
   const reply = await dispatch(server, request, clientAddress);
   return { request, reply, answers: reply ? await writeAnswer(numbers, reply) : [] };
+}
+
+/** A Status answering a transaction that could not be run. */
+function refused(
+  version: CspMessage["version"],
+  transactionId: string | undefined,
+  code: number,
+  description: string,
+): PtsExchange {
+  const reply: CspMessage = {
+    version,
+    sessionType: "Outband",
+    transactions: [{
+      mode: "Response",
+      transactionId: transactionId ?? "0",
+      primitive: status(code, description),
+    }],
+  };
+  return { reply, answers: encodePts(reply) };
 }
 
 /** The answer as PTS: server-originated transactions numbered first. A transaction PTS cannot
