@@ -50,6 +50,8 @@ export interface Harness extends AsyncDisposable {
   server: ImpsServer;
   config: Config;
   transport: Transport;
+  /** Where the server listens (`http://127.0.0.1:<port>`), when it serves a real port. */
+  origin?: string;
   addUser(name: string, password: string): Promise<void>;
   client(name: string, version?: CspVersion): CspClient;
   close(): Promise<void>;
@@ -75,9 +77,11 @@ export async function startServer(options: HarnessOptions = {}): Promise<Harness
   const server = await createServer(config, { parseXml: core.parseXml, sweepIntervalMs: 0 });
   let transport: Transport;
   let http: Deno.HttpServer | undefined;
+  let origin: string | undefined;
   if (options.overHttp) {
     http = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, server.app.fetch);
-    const url = `http://127.0.0.1:${(http.addr as Deno.NetAddr).port}/csp`;
+    origin = `http://127.0.0.1:${(http.addr as Deno.NetAddr).port}`;
+    const url = `${origin}/csp`;
     transport = (body, type) =>
       fetch(url, { method: "POST", body, headers: { "content-type": type } });
   } else {
@@ -99,6 +103,7 @@ export async function startServer(options: HarnessOptions = {}): Promise<Harness
     server,
     config,
     transport,
+    origin,
     addUser: (name, password) => addUser(server, name, password),
     client: (name, version = "1.2") => new CspClient(name, version, transport, config.domain),
     close,

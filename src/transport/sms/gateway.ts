@@ -137,7 +137,7 @@ export class SmsGateway {
     const body = new Uint8Array(await c.req.arrayBuffer());
     const sms = readCallback(url, c.req.header("content-type"), body);
     if (typeof sms === "string") return c.text(`Not an SMS: ${sms}`, 400);
-    await this.receive(sms);
+    this.receive(sms);
     // Answers go out through sendsms: the callback's own answer is empty (max-messages = 0).
     return c.body(null, 202);
   }
