@@ -17,7 +17,7 @@ import type { ServerContext } from "../session/server_context.ts";
 import { all, bool, obj, str, strs } from "../session/values.ts";
 import type { SessionRecord } from "../store/sessions.ts";
 import { parseUserId } from "../util/userid.ts";
-import { ClpRepo, type ClpState, type Question } from "./state.ts";
+import { ClpRepo, type ClpState, type Question } from "../store/clp.ts";
 
 export interface ClpOptions {
   /** How long a CLP session lasts without an SMS from its phone, seconds. */

@@ -16,7 +16,7 @@ export interface UserRecord {
 const userKey = (id: string) => ["user", id];
 /** Phone numbers are one user's each; the key is the number's digits (`+44…`, `0044…` and
  * `44…` are the same number to gateways that write it differently). */
-const msisdnKey = (msisdn: string) => ["user_msisdn", msisdnDigits(msisdn)];
+export const msisdnKey = (msisdn: string) => ["user_msisdn", msisdnDigits(msisdn)];
 
 export const msisdnDigits = (msisdn: string) => msisdn.trim().replace(/^\+|^00/, "");
 
@@ -61,9 +61,13 @@ export class UserRepo {
     await this.store.write(del(userKey(id)), ...number);
   }
 
-  /** The user a phone number belongs to. */
+  /** The user a phone number belongs to (whose record still says so). */
   async byMsisdn(msisdn: string): Promise<string | undefined> {
-    return await this.store.getRecent<string>(msisdnKey(msisdn), MSISDN_RECENT_MS);
+    const id = await this.store.getRecent<string>(msisdnKey(msisdn), MSISDN_RECENT_MS);
+    if (id === undefined) return undefined;
+    const user = await this.store.getRecent<UserRecord>(userKey(id), MSISDN_RECENT_MS);
+    const held = user?.msisdn !== undefined && msisdnDigits(user.msisdn) === msisdnDigits(msisdn);
+    return held ? id : undefined;
   }
 
   /**

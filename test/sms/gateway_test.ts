@@ -6,6 +6,7 @@
  */
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
 import { portUdh } from "../../src/codec/sms/udh.ts";
+import { removeUser } from "../../src/services/accounts.ts";
 import type { IncomingSms } from "../../src/transport/sms/callback.ts";
 import {
   type OutgoingSms,
@@ -262,4 +263,32 @@ Deno.test("hostile SMS get an error answer or silence, and floods stop at the ho
   // A flood: past 20 SMS this hour the number is not heard.
   for (let i = 0; i < 30; i++) await network.text(BOB_PHONE, "help");
   equal(network.take(BOB_PHONE).length, 20);
+});
+
+Deno.test("a removed user's phone is nobody's, and their CLP state goes with them", async () => {
+  const [h, network] = await setUp();
+  await using _ = h;
+  await using _g = { [Symbol.asyncDispose]: () => network.gateway.close() };
+  const users = h.server.context.users;
+  equal(await users.setMsisdn(id("bob"), BOB_PHONE), "ok");
+  const gateway = new SmsGateway(
+    h.server.context,
+    { send: (sms) => Promise.resolve(void network.sent.push(sms)) },
+    (msisdn) => users.byMsisdn(msisdn),
+    CONFIG,
+  );
+  await gateway.receive(sms(BOB_PHONE, new TextEncoder().encode("on"), 0));
+  deepStrictEqual(network.take(BOB_PHONE), ["Logged in as bob. HELP for commands."]);
+  ok((await gateway.clp.repo.get(id("bob"))).sessionId);
+  await removeUser(h.server.context, id("bob"));
+  equal(await users.byMsisdn(BOB_PHONE), undefined);
+  deepStrictEqual(await gateway.clp.repo.get(id("bob")), {
+    questions: [],
+    nextQuestion: 1,
+    groups: [],
+    nicks: {},
+  });
+  await gateway.receive(sms(BOB_PHONE, new TextEncoder().encode("on"), 0));
+  deepStrictEqual(network.take(BOB_PHONE), ["This number is not registered with this IM service."]);
+  await gateway.close();
 });

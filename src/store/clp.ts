@@ -1,5 +1,5 @@
 /** What the CLP keeps per user between SMS: the session, the last sender, open questions. */
-import { check, CommitConflict, set, type Store } from "../store/kv.ts";
+import { check, CommitConflict, set, type Store } from "./kv.ts";
 
 /** A request the user answers with Y or N: to see their presence, or an invitation. */
 export type NewQuestion =
@@ -29,7 +29,8 @@ const MAX_GROUPS = 50;
 const MAX_NICKS = 500;
 const RETRIES = 8;
 
-const stateKey = (userId: string) => ["clp", userId];
+/** The key of a user's CLP state (deleted with the user). */
+export const clpStateKey = (userId: string) => ["clp", userId];
 
 const empty = (): ClpState => ({ questions: [], nextQuestion: 1, groups: [], nicks: {} });
 
@@ -37,13 +38,13 @@ export class ClpRepo {
   constructor(private readonly store: Store) {}
 
   async get(userId: string): Promise<ClpState> {
-    return await this.store.get<ClpState>(stateKey(userId)) ?? empty();
+    return await this.store.get<ClpState>(clpStateKey(userId)) ?? empty();
   }
 
   /** Changes the state with `change` (run again if another change got in first). */
   async update<T>(userId: string, change: (state: ClpState) => T): Promise<T> {
     for (let attempt = 0; attempt < RETRIES; attempt++) {
-      const entry = await this.store.getEntry<ClpState>(stateKey(userId));
+      const entry = await this.store.getEntry<ClpState>(clpStateKey(userId));
       const state = entry?.value ?? empty();
       const result = change(state);
       state.questions = state.questions.slice(-MAX_QUESTIONS);
@@ -52,8 +53,8 @@ export class ClpRepo {
       if (nicks.length > MAX_NICKS) state.nicks = Object.fromEntries(nicks.slice(-MAX_NICKS));
       try {
         await this.store.write(
-          check(stateKey(userId), entry?.versionstamp ?? null),
-          set(stateKey(userId), state),
+          check(clpStateKey(userId), entry?.versionstamp ?? null),
+          set(clpStateKey(userId), state),
         );
         return result;
       } catch (error) {
