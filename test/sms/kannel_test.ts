@@ -238,7 +238,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "a CLP terminal chats with a CSP client through Kannel",
+  name: "a CLP terminal chats with a CSP client and a WBXML phone through Kannel",
   ignore: !installed,
   sanitizeOps: false,
   sanitizeResources: false,
@@ -271,6 +271,15 @@ Deno.test({
     deepStrictEqual(await carol.texts(1), ["bob: Καλημέρα! 中文 too"]);
     await carol.text("R ok");
     equal(await nextMessage(bob), "ok");
+
+    // A phone speaking WBXML, as the Android and Nokia engines do.
+    await h.addUser("erin", PASSWORD);
+    const erin = h.client("erin", "1.2", "wbxml");
+    equal((await erin.login(PASSWORD)).code, 200);
+    await carol.text("m erin are you on the bus?");
+    equal(await nextMessage(erin), "are you on the bus?");
+    await sendOk(erin, [id("carol")], "yes, stop 4");
+    deepStrictEqual(await carol.texts(1), ["erin: yes, stop 4"]);
     await carol.quiet();
   },
 });
