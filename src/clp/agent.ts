@@ -36,8 +36,6 @@ export interface Terminal {
 export interface ClpOutcome {
   replies: string[];
   sessionId?: string;
-  /** Set when the command started the session (its waiting messages are to be drained). */
-  started?: boolean;
 }
 
 /** What waits for a session: its texts, and the acknowledgement to make once they are sent. */
@@ -78,24 +76,20 @@ export class ClpAgent {
       case "off":
         return await this.#logout(terminal);
     }
-    const { session, started } = await this.#session(terminal);
+    const session = await this.#session(terminal);
     const replies = command.kind === "on"
       ? [`Logged in as ${shortUser(terminal.userId, this.#domain)}. HELP for commands.`]
       : await this.#command(terminal, session, command);
-    return {
-      replies: replies.map(oneSms),
-      sessionId: session.id,
-      started: started || undefined,
-    };
+    return { replies: replies.map(oneSms), sessionId: session.id };
   }
 
   /** The user's live CLP session, or a new one: the phone's number is its credential. */
-  async #session(terminal: Terminal): Promise<{ session: SessionRecord; started: boolean }> {
+  async #session(terminal: Terminal): Promise<SessionRecord> {
     const state = await this.repo.get(terminal.userId);
     if (state.sessionId) {
       const check = await this.server.sessions.check(state.sessionId);
       if (check.state === "valid") {
-        return { session: await this.server.sessions.touch(check.session), started: false };
+        return await this.server.sessions.touch(check.session);
       }
       if (check.state === "disconnect") {
         await this.server.sessions.end(check.session, "disconnected");
@@ -121,7 +115,7 @@ export class ClpAgent {
     await this.#request(session, "UpdatePresence-Request", {
       PresenceSubList: { ClientInfo: { Qualifier: true, ClientType: "CLI" } },
     });
-    return { session, started: true };
+    return session;
   }
 
   async #logout(terminal: Terminal): Promise<ClpOutcome> {

@@ -79,8 +79,8 @@ export class SmsGateway {
   /** Sessions being drained, and those that got news meanwhile. */
   readonly #draining = new Set<string>();
   readonly #again = new Set<string>();
-  /** Bound sessions by user, for news of a user's mailbox. */
-  readonly #byUser = new Map<string, Set<string>>();
+  /** Bound sessions, checked on every HTTP request with a session. */
+  readonly #bound = new Map<string, SmsBinding>();
   readonly #ptsLimits: PtsLimits;
   #sweeper?: ReturnType<typeof setInterval>;
   #work = new Set<Promise<unknown>>();
@@ -176,11 +176,11 @@ export class SmsGateway {
     const outcome = await this.clp.run({ userId, msisdn: sms.from }, smsText(sms));
     for (const reply of outcome.replies) await this.#sendText(sms.from, reply);
     if (outcome.sessionId) {
-      const binding = await this.repo.binding(outcome.sessionId);
-      if (!binding) {
+      if (!this.#bound.has(outcome.sessionId)) {
         await this.#bind({ sessionId: outcome.sessionId, userId, msisdn: sms.from, kind: "clp" });
       }
-      if (outcome.started) await this.drain(outcome.sessionId);
+      // What waits goes with the answer: at login, all that came meanwhile.
+      await this.drain(outcome.sessionId);
     }
   }
 
@@ -222,6 +222,8 @@ export class SmsGateway {
     }
     await this.#sendPts(sms.from, asData, exchange.answers);
     await this.#follow(sms.from, asData, exchange.request, exchange.reply);
+    const sessionId = exchange.reply?.sessionId;
+    if (sessionId && this.#bound.has(sessionId)) await this.drain(sessionId);
   }
 
   /** A phone registered to a user logs in as that user only. */
@@ -322,39 +324,18 @@ export class SmsGateway {
   }
 
   #index(binding: SmsBinding): void {
-    let sessions = this.#byUser.get(binding.userId);
-    if (!sessions) this.#byUser.set(binding.userId, sessions = new Set());
-    sessions.add(binding.sessionId);
+    this.#bound.set(binding.sessionId, binding);
   }
 
   async #unbind(sessionId: string): Promise<void> {
-    const binding = await this.repo.binding(sessionId);
     await this.repo.unbind(sessionId);
-    if (binding) this.#byUser.get(binding.userId)?.delete(sessionId);
+    this.#bound.delete(sessionId);
   }
 
-  /** The session went on over HTTP (Android's "SMS authentication"): no more SMS for it. */
+  /** The session went on over HTTP (Android's "SMS authentication"): no more SMS for it. A
+   * terminal's session is never seen outside the server. */
   seenOverHttp(sessionId: string): void {
-    for (const sessions of this.#byUser.values()) {
-      if (sessions.has(sessionId)) {
-        this.#track(this.#unbind(sessionId));
-        return;
-      }
-    }
-  }
-
-  /** Something new waits for a session or a user: drain the ones living on phones. */
-  news(owner: "session" | "user", id: string): void {
-    const sessions = owner === "user" ? [...this.#byUser.get(id) ?? []] : [id];
-    for (const sessionId of sessions) {
-      if (owner === "session" && !this.#isBound(sessionId)) continue;
-      this.#track(this.drain(sessionId));
-    }
-  }
-
-  #isBound(sessionId: string): boolean {
-    for (const sessions of this.#byUser.values()) if (sessions.has(sessionId)) return true;
-    return false;
+    if (this.#bound.get(sessionId)?.kind === "pts") this.#track(this.#unbind(sessionId));
   }
 
   /**
@@ -420,8 +401,9 @@ export class SmsGateway {
     if (check.state === "disconnect") await this.#unbind(sessionId);
   }
 
-  /** Times out waiting parts (answering their transaction), and drains bound sessions that
-   * have something waiting (news lost, or unacknowledged and due again). */
+  /** Times out waiting parts (answering their transaction), and drains bound sessions that have
+   * something waiting: what the server hands a phone's session goes out within SWEEP_MS, or at
+   * once after the phone's own next SMS. */
   async sweep(): Promise<void> {
     for (const incomplete of this.#assembler.expire()) {
       await this.#ptsError(
@@ -432,12 +414,8 @@ export class SmsGateway {
       ).catch((error) => console.error("sms: answering an incomplete message failed:", error));
     }
     const now = Date.now();
-    for (const [, sessions] of this.#byUser) {
-      for (const sessionId of sessions) {
-        if (await this.server.outbox.hasDeliverable(sessionId, now)) {
-          await this.drain(sessionId);
-        }
-      }
+    for (const sessionId of [...this.#bound.keys()]) {
+      if (await this.server.outbox.hasDeliverable(sessionId, now)) await this.drain(sessionId);
     }
   }
 
