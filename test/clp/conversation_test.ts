@@ -1,10 +1,10 @@
 /**
- * CLP conversations, in-process: bob types commands on a phone keypad (the agent runs them as
+ * CLP conversations, in-process: bob types commands on a phone keypad (the CLP service runs them as
  * CSP primitives in his session), alice uses a CSP client. They see each other's presence, talk,
  * share a group; bob answers requests with Y and N. The SMS gateway is the Kannel suite's part.
  */
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
-import { ClpAgent, type Terminal } from "../../src/clp/agent.ts";
+import { ClpService, type Terminal } from "../../src/clp/service.ts";
 import type { CspTransaction } from "../../src/codec/csp/message.ts";
 import { createGroup, GROUP, sendToGroup } from "../group/support.ts";
 import { inviteOk } from "../invite/support.ts";
@@ -31,13 +31,13 @@ class Phone {
   readonly inbox: string[] = [];
   readonly terminal: Terminal;
 
-  constructor(readonly agent: ClpAgent, userId: string, msisdn: string) {
+  constructor(readonly clp: ClpService, userId: string, msisdn: string) {
     this.terminal = { userId, msisdn };
   }
 
   /** Types a command; returns its replies, then takes what waits for the session. */
   async type(text: string): Promise<string[]> {
-    const outcome = await this.agent.run(this.terminal, text);
+    const outcome = await this.clp.run(this.terminal, text);
     this.inbox.push(...outcome.replies);
     if (outcome.sessionId) await this.receive(outcome.sessionId);
     return outcome.replies;
@@ -45,9 +45,9 @@ class Phone {
 
   /** What the gateway does when the session has something: send it, then acknowledge. */
   async receive(sessionId?: string): Promise<string[]> {
-    const session = sessionId ?? (await this.agent.repo.get(this.terminal.userId)).sessionId;
+    const session = sessionId ?? (await this.clp.repo.get(this.terminal.userId)).sessionId;
     if (!session) return [];
-    const drained = await this.agent.drain(session);
+    const drained = await this.clp.drain(session);
     this.inbox.push(...drained.texts);
     await drained.ack();
     return drained.texts;
@@ -58,8 +58,8 @@ async function setUp(): Promise<[Harness, CspClient, Phone]> {
   const h = await startServer();
   const [alice] = await loggedIn(h, "1.2", "alice");
   await h.addUser("bob", PASSWORD);
-  const agent = new ClpAgent(h.server.context, { idleSeconds: 3600 });
-  return [h, alice, new Phone(agent, id("bob"), "+447700900001")];
+  const clp = new ClpService(h.server.context, { idleSeconds: 3600 });
+  return [h, alice, new Phone(clp, id("bob"), "+447700900001")];
 }
 
 const presenceOf = (txs: CspTransaction[], user: string) => notified(txs).get(user);

@@ -6,7 +6,7 @@
  *
  * Addresses: `bob` (this domain), `bob@other.example`, `wv:bob@…`, a contact's nickname, or a
  * phone number of a registered user; a group is `#` and its id (`#alice/chat`), or `#chat` for one
- * the user joined (see the CLP agent).
+ * the user joined (see the CLP service).
  */
 
 export type Availability = "AVAILABLE" | "DISCREET" | "NOT_AVAILABLE";

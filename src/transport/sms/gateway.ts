@@ -11,7 +11,7 @@
  * ends in an error answer or silence.
  */
 import type { Context, Hono } from "hono";
-import { ClpAgent } from "../../clp/agent.ts";
+import { ClpService } from "../../clp/service.ts";
 import {
   DATA_SMS,
   isGsmText,
@@ -66,7 +66,7 @@ declare module "../../session/server_context.ts" {
 
 export class SmsGateway {
   readonly repo: SmsRepo;
-  readonly clp: ClpAgent;
+  readonly clp: ClpService;
   readonly #assembler: SegmentAssembler;
   readonly #allow: AddressList;
   readonly #incoming: HourlyBudget;
@@ -92,7 +92,7 @@ export class SmsGateway {
     readonly config: SmsBindingConfig,
   ) {
     this.repo = new SmsRepo(server.store);
-    this.clp = new ClpAgent(server, { idleSeconds: config.clpIdleS, userOfMsisdn });
+    this.clp = new ClpService(server, { idleSeconds: config.clpIdleS, userOfMsisdn });
     this.#allow = new AddressList(config.allow);
     this.#assembler = new SegmentAssembler({
       timeoutMs: config.partsTimeoutS * 1000,

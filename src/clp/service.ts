@@ -51,7 +51,7 @@ const VERSION = "1.2";
 const MULTI_TRANS = 8;
 const CONTACT_LIST_NAME = "contacts";
 
-export class ClpAgent {
+export class ClpService {
   readonly repo: ClpRepo;
   #tid = 0;
 
