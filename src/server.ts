@@ -14,12 +14,15 @@ import { OutboxRepo } from "./store/outbox.ts";
 import { SessionRepo } from "./store/sessions.ts";
 import { UserRepo } from "./store/users.ts";
 import { limitBody } from "./transport/body_limit.ts";
+import { type Cir, startCir } from "./transport/cir/mod.ts";
 import { cspHandler } from "./transport/csp_http.ts";
 import { Sealer } from "./util/crypto.ts";
 
 export interface ImpsServer {
   app: Hono;
   context: ServerContext;
+  /** The CIR channels, when any is enabled. */
+  cir?: Cir;
   /** Stops background work and closes the store once pending writes are committed. */
   close(): Promise<void>;
 }
@@ -50,6 +53,8 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     hooks: {},
   };
   for (const element of serviceElements) element.install?.(context);
+  const cir = await startCir(config, context);
+  context.cir = cir?.dispatcher;
 
   const limits: XmlLimits = { ...DEFAULT_XML_LIMITS, maxBytes: config.maxBodyBytes };
   const app = new Hono();
@@ -66,6 +71,7 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     async (c) => await store.healthy() ? c.text("ok") : c.text("store unreachable", 503),
   );
   for (const element of serviceElements) element.routes?.(app, context);
+  cir?.routes(app);
   app.onError((error, c) => {
     console.error("request failed:", error);
     return c.text("Internal server error", 500);
@@ -82,8 +88,10 @@ export async function createServer(config: Config, options: ServerOptions): Prom
   return {
     app,
     context,
+    cir,
     async close() {
       if (sweeper !== undefined) clearInterval(sweeper);
+      await cir?.close();
       for (const element of serviceElements) await element.close?.(context);
       await store.close();
     },

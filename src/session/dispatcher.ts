@@ -6,7 +6,7 @@
 import type { CspMessage, CspTransaction, Primitive } from "../codec/csp/message.ts";
 import { isKnownPrimitive } from "../codec/csp/mod.ts";
 import { CommitConflict, type Mutation, type Store } from "../store/kv.ts";
-import type { HandlerReply, RequestContext } from "./handler.ts";
+import type { HandlerReply, RequestContext, RequestOrigin } from "./handler.ts";
 import { functionKey } from "./registry.ts";
 import type { ServerContext } from "./server_context.ts";
 import { ProtocolError, result, status } from "./status.ts";
@@ -14,7 +14,11 @@ import { ProtocolError, result, status } from "./status.ts";
 /** More transactions than this in one message are refused: bounded work per request. */
 export const MAX_TRANSACTIONS_PER_MESSAGE = 16;
 
-export async function dispatch(server: ServerContext, msg: CspMessage): Promise<CspMessage | null> {
+export async function dispatch(
+  server: ServerContext,
+  msg: CspMessage,
+  origin?: RequestOrigin,
+): Promise<CspMessage | null> {
   const now = Date.now();
   const check = msg.sessionType === "Inband"
     ? await server.sessions.check(msg.sessionId, now)
@@ -54,6 +58,7 @@ export async function dispatch(server: ServerContext, msg: CspMessage): Promise<
       version: msg.version,
       transactionId: tx.transactionId ?? "",
       session: sessionEnded ? undefined : session,
+      origin,
     };
     // Whatever runs after a look may queue something more (an acknowledgement's report).
     deliverableLeft = undefined;
@@ -75,15 +80,19 @@ export async function dispatch(server: ServerContext, msg: CspMessage): Promise<
   }
   if (acks.length > 0) await Promise.all(acks);
 
-  if (out.length === 0) return null;
   const live = !sessionEnded && session !== undefined;
-  return answer(
+  // Whatever the session is answered, it hears of what waits: a wake-up is due again.
+  const cir = live ? server.cir?.answered(session!.id) : undefined;
+  if (out.length === 0) return null;
+  const reply = answer(
     msg,
     out,
     live
       ? deliverableLeft ?? await server.outbox.hasDeliverable(session!.id, Date.now())
       : undefined,
   );
+  if (msg.version === "1.3" && cir !== undefined) reply.cir = cir;
+  return reply;
 }
 
 async function runRequest(

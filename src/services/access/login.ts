@@ -23,7 +23,7 @@ import {
 } from "../../util/crypto.ts";
 import { randomHex } from "../../util/ids.ts";
 import { parseUserId } from "../../util/userid.ts";
-import { agreeCapabilities } from "./capability.ts";
+import { agreeCapabilities, applyCapabilities } from "./capability.ts";
 import { agreeServices } from "./service.ts";
 
 interface NonceRecord {
@@ -159,8 +159,11 @@ async function resumeOrStart(
   });
   const capabilities = obj(body.CapabilityList);
   if (ctx.version === "1.3" && capabilities) {
-    const agreed = agreeCapabilities(ctx, capabilities);
-    session = await ctx.server.sessions.update(session, agreed.sessionChanges);
+    session = await applyCapabilities(
+      ctx,
+      session,
+      await agreeCapabilities(ctx, session, capabilities),
+    );
   }
   return session;
 }
