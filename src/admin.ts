@@ -9,12 +9,14 @@ import { OutboxRepo } from "./store/outbox.ts";
 import { SessionRepo } from "./store/sessions.ts";
 import { type UserRecord, UserRepo } from "./store/users.ts";
 import { hashPassword, Sealer } from "./util/crypto.ts";
+import { isMsisdn } from "./util/msisdn.ts";
 import { parseUserId } from "./util/userid.ts";
 
 const USAGE = `usage: deno task admin user <command>
   user add <user-id> --password <pw>     create a user (user-id: name or wv:name@domain)
   user passwd <user-id> --password <pw>  set a new password
   user del <user-id>                     remove a user and end its sessions
+  user msisdn <user-id> <number|->       set (or clear) the phone number wake-up SMS go to
   user list                              list users`;
 
 class UsageError extends Error {}
@@ -62,6 +64,18 @@ export async function runAdmin(
         if (!user) throw new UsageError(`no user ${address.id}`);
         await users.put({ ...user, ...await credentials(passwordArg(rest)) });
         return `password of ${address.id} changed`;
+      }
+      case "msisdn": {
+        const user = await users.get(address.id);
+        if (!user) throw new UsageError(`no user ${address.id}`);
+        const number = rest[0];
+        if (number !== "-" && (number === undefined || !isMsisdn(number))) {
+          throw new UsageError("a phone number (digits, a leading + for international) or -");
+        }
+        await users.put({ ...user, msisdn: number === "-" ? undefined : number });
+        return number === "-"
+          ? `no phone number for ${address.id}`
+          : `phone number of ${address.id} is ${number}`;
       }
       case "del": {
         if (!await users.get(address.id)) throw new UsageError(`no user ${address.id}`);

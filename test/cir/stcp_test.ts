@@ -1,9 +1,9 @@
 /** Conversations over STCP: phones woken by `WVCI` lines on their own TCP connection. */
 import assert from "node:assert/strict";
 import type { ElementObject } from "../../src/codec/csp/message.ts";
-import { CAPABILITIES, StcpClient, within } from "../support/cir.ts";
+import { CAPABILITIES, haveOpenssl, makeCertificates, StcpClient, within } from "../support/cir.ts";
 import { type CspClient, type Harness, loggedIn, startServer } from "../support/harness.ts";
-import { ackDelivered, pollOne, sendOk } from "../im/im_support.ts";
+import { ackDelivered, ackStatus, pollOne, sendOk } from "../im/im_support.ts";
 
 const STCP_ENV = { IMPS_CIR_TCP_PORT: "0", IMPS_CIR_TCP_HOST: "127.0.0.1" };
 
@@ -37,6 +37,29 @@ Deno.test("bob's Android agrees STCP, says HELO, and is woken within millisecond
   assert.equal((await ackDelivered(bob, message)).http.status, 200);
   // Nothing more waits: no second wake-up for the same message.
   await assert.rejects(cir.line(400), /no line/);
+  cir.close();
+});
+
+Deno.test("not only messages: a presence change of someone bob watches wakes him too", async () => {
+  await using h = await stcpServer({ IMPS_PRESENCE_AUTOGRANT: "true" });
+  const [alice, bob] = await loggedIn(h, "1.2", "alice", "bob");
+  const port = Number((await agree(bob)).TCPPort);
+  await bob.send(
+    `<SubscribePresence-Request><User><UserID>${alice.userId}</UserID></User>` +
+      `</SubscribePresence-Request>`,
+  );
+  const cir = await StcpClient.helo(port, bob.sessionId!);
+  assert.equal(await cir.line(), "WVCI 1.2 bob-cookie", "the first notification waits");
+  const first = await pollOne(bob, "PresenceNotification-Request");
+  await ackStatus(bob, first);
+
+  await alice.send(
+    `<UpdatePresence-Request><PresenceSubList xmlns="http://www.openmobilealliance.org/DTD/WV-PA1.2">` +
+      `<StatusText><Qualifier>T</Qualifier><PresenceValue>at lunch</PresenceValue></StatusText>` +
+      `</PresenceSubList></UpdatePresence-Request>`,
+  );
+  assert.equal(await cir.line(), "WVCI 1.2 bob-cookie");
+  await pollOne(bob, "PresenceNotification-Request");
   cir.close();
 });
 
@@ -139,4 +162,36 @@ Deno.test("an address whose HELOs keep failing is turned away for a while", asyn
   const refused = await StcpClient.connect(port);
   await refused.send(`HELO ${bob.sessionId}\r\n`).catch(() => {});
   await assert.rejects(refused.line(2000), /closed/);
+});
+
+const openssl = await haveOpenssl("the STCP-over-TLS conversation");
+
+Deno.test({
+  name: "with IMPS_CIR_TCP_TLS the STCP listener speaks TLS with the server's certificate",
+  ignore: !openssl,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      await makeCertificates(dir);
+      await using h = await stcpServer({
+        IMPS_TLS_CERT: `${dir}/cert.pem`,
+        IMPS_TLS_KEY: `${dir}/key.pem`,
+        IMPS_CIR_TCP_TLS: "true",
+      });
+      const [alice, bob] = await loggedIn(h, "1.2", "alice", "bob");
+      const port = Number((await agree(bob)).TCPPort);
+      const ca = await Deno.readTextFile(`${dir}/ca.pem`);
+      const cir = await StcpClient.helo(port, bob.sessionId!, [ca]);
+      await sendOk(alice, [bob.userId], "over TLS");
+      assert.equal(await cir.line(), "WVCI 1.2 bob-cookie");
+      cir.close();
+
+      // A client speaking plain TCP to it gets nowhere, and costs nothing past the HELO time.
+      const plain = await StcpClient.connect(port);
+      await plain.send(`HELO ${bob.sessionId}\r\n`);
+      assert.ok(await within(plain.closed, 15_000));
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });

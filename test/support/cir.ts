@@ -238,3 +238,26 @@ export async function within(promise: Promise<unknown>, ms: number): Promise<boo
   clearTimeout(timer);
   return settled;
 }
+
+/** Whether openssl is there to make test certificates; says so when not. */
+export async function haveOpenssl(skipped: string): Promise<boolean> {
+  const found = await new Deno.Command("openssl", { args: ["version"], stdout: "null" })
+    .output().then((o) => o.success, () => false);
+  if (!found) console.log(`note: openssl not found; ${skipped} skipped`);
+  return found;
+}
+
+/** A CA and a certificate for 127.0.0.1 signed by it, in `dir`: `ca.pem`, `cert.pem`, `key.pem`. */
+export async function makeCertificates(dir: string): Promise<void> {
+  await Deno.writeTextFile(`${dir}/san.ext`, "subjectAltName=IP:127.0.0.1\n");
+  const openssl = (args: string) =>
+    new Deno.Command("openssl", { args: args.split(" "), cwd: dir, stdout: "null", stderr: "null" })
+      .output();
+  for (
+    const args of [
+      "req -x509 -newkey rsa:2048 -nodes -subj /CN=test-ca -days 1 -keyout ca.key -out ca.pem",
+      "req -newkey rsa:2048 -nodes -subj /CN=localhost -keyout key.pem -out leaf.csr",
+      "x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 1 -extfile san.ext -out cert.pem",
+    ]
+  ) assert.ok((await openssl(args)).success, `openssl ${args}`);
+}

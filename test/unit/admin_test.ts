@@ -21,6 +21,12 @@ Deno.test("the admin command adds, lists, re-keys and removes users", async () =
       /domain/,
     );
     assert.match(await runAdmin(["user", "passwd", "alice", "--password", "new"], env), /changed/);
+    assert.equal(
+      await runAdmin(["user", "msisdn", "alice", "+447700900123"], env),
+      "phone number of wv:alice@example.com is +447700900123",
+    );
+    await assert.rejects(runAdmin(["user", "msisdn", "alice", "call me"], env), /phone number/);
+    assert.match(await runAdmin(["user", "msisdn", "alice", "-"], env), /no phone number/);
     assert.match(await runAdmin(["user", "del", "bob"], env), /removed wv:bob@example\.com/);
     await assert.rejects(runAdmin(["user", "del", "bob"], env), /no user/);
     assert.equal(await runAdmin(["user", "list"], env), "wv:alice@example.com");
