@@ -1,13 +1,12 @@
 /**
- * Bounds on the connections a CIR listener holds (STCP, WebSocket):
+ * Bounds on the connections a CIR listener holds (STCP, WebSocket): the listener asks `admit`
+ * for each connection it accepts and closes it at once when refused, so its queue keeps draining
+ * and other clients still get in; the connection's slot is given back when it closes.
  *
  *     const guard = new ConnectionGuard({ maxConnections: 20_000, maxPerAddress: 100 });
- *     acceptLoop(Deno.listen({ port }), guard, async (conn, address) => { ...; conn.close(); });
- *
- * A connection over the total or over its address's share is closed as soon as it is accepted,
- * so the listen queue keeps draining and other clients still get in; an accept that fails (out
- * of file descriptors, a connection gone before it was taken) is retried after a backoff instead
- * of ending the loop.
+ *     const release = guard.admit(socket.remoteAddress);
+ *     if (!release) socket.destroy();
+ *     else socket.on("close", release);
  */
 
 export interface GuardOptions {
@@ -45,56 +44,5 @@ export class ConnectionGuard {
       if (left === 0) this.#byAddress.delete(address);
       else this.#byAddress.set(address, left);
     };
-  }
-}
-
-/** The host part of a connection's remote address. */
-export function addressOf(conn: Deno.Conn): string {
-  const addr = conn.remoteAddr;
-  return addr.transport === "tcp" || addr.transport === "udp" ? addr.hostname : addr.transport;
-}
-
-const FIRST_BACKOFF_MS = 5;
-const MAX_BACKOFF_MS = 1000;
-
-/**
- * Accepts from `listener` until it is closed, handing each connection the guard admits to
- * `handle`, which owns it; its slot is given back when `handle` settles. Resolves once the
- * listener is closed.
- */
-export async function acceptLoop(
-  listener: Deno.Listener,
-  guard: ConnectionGuard,
-  handle: (conn: Deno.Conn, address: string) => Promise<void>,
-): Promise<void> {
-  let backoff = 0;
-  for (;;) {
-    let conn: Deno.Conn;
-    try {
-      conn = await listener.accept();
-      backoff = 0;
-    } catch (error) {
-      if (error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted) {
-        return;
-      }
-      backoff = Math.min(MAX_BACKOFF_MS, backoff === 0 ? FIRST_BACKOFF_MS : backoff * 2);
-      await new Promise((resolve) => setTimeout(resolve, backoff));
-      continue;
-    }
-    const address = addressOf(conn);
-    const release = guard.admit(address);
-    if (!release) {
-      closeQuietly(conn);
-      continue;
-    }
-    handle(conn, address).catch(() => closeQuietly(conn)).finally(release);
-  }
-}
-
-export function closeQuietly(conn: { close(): void }): void {
-  try {
-    conn.close();
-  } catch {
-    // already closed
   }
 }

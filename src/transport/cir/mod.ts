@@ -51,7 +51,7 @@ export async function startCir(config: Config, server: ServerContext): Promise<C
         key: await Deno.readTextFile(config.tlsKey!),
       }
       : undefined;
-    stcp = StcpChannel.listen(dispatcher, {
+    stcp = await StcpChannel.listen(dispatcher, {
       hostname: settings.tcp.host,
       port: settings.tcp.port,
       tls,

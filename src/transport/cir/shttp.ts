@@ -73,8 +73,9 @@ export class ShttpChannel implements CirChannel {
         if (this.#held.get(sessionId) === answer) this.#held.delete(sessionId);
         resolve(status);
       };
+      // A client gone meanwhile is not noticed (the runtime's abort signal would also fire on
+      // every answer): its GET is held to the end of the wait, or replaced by its next one.
       this.#held.set(sessionId, answer);
-      c.req.raw.signal.addEventListener("abort", () => answer(204), { once: true });
     });
     this.#askedAt.set(sessionId, Date.now());
     // At the end of the wait, what another instance (or a wake-up missed) left is still seen.

@@ -6,10 +6,17 @@
  * unknown or without STCP agreed, a line that is none of these, or one too long closes it.
  *
  * Bounds: connections in all and per address (the guard), one live connection per session (a
- * new HELO replaces the old), a time to say HELO, a time the connection may stay silent, and an
- * address whose HELOs keep failing is turned away for a while, so a stream of guessed session
- * ids costs it its own connections and never the store's time for everyone else.
+ * new HELO replaces the old), a time to say HELO, a time the connection may stay silent, output
+ * the client leaves unread, and an address whose HELOs keep failing is turned away for a while,
+ * so a stream of guessed session ids costs its sender its own connections and never the store's
+ * time for everyone else.
+ *
+ * Sockets are node:net's (node:tls's with TLS): an idle one costs the runtime less memory than a
+ * Deno.Conn holding a read pending, which matters at tens of thousands of idle phones.
  */
+import type { Buffer } from "node:buffer";
+import net from "node:net";
+import tls from "node:tls";
 import {
   type CirChannel,
   type CirHost,
@@ -17,7 +24,7 @@ import {
   type WakeTarget,
   wvciLine,
 } from "./channel.ts";
-import { acceptLoop, closeQuietly, ConnectionGuard } from "./guard.ts";
+import { ConnectionGuard } from "./guard.ts";
 import { RateLimit } from "./rate.ts";
 
 export interface StcpOptions {
@@ -34,28 +41,27 @@ export interface StcpOptions {
 
 /** One accepted connection. */
 interface Link {
-  conn: Deno.Conn;
+  socket: net.Socket;
   address: string;
+  release: () => void;
   /** Set by the HELO that was answered OK. */
   sessionId?: string;
   /** When it is closed unless the client says something (HELO first, then PING). */
   deadline: number;
-  /** Writes not finished yet: a client that stops reading is dropped rather than queued for. */
-  writing: number;
+  /** What was read after the last line end. */
+  rest: string;
 }
 
 /** The longest line read: `HELO ` and a session id, with room for spaces and CRLF. */
 const LINE_MAX = 64;
-/** Writes left unfinished before the client is taken not to read any more. */
-const MAX_WRITING = 4;
+/** The most read at once: a few lines sent together (HELO and PING). */
+const CHUNK_MAX = 4 * LINE_MAX;
+/** Output left unread by the client, bytes, before it is taken not to read any more. */
+const MAX_UNSENT = 1024;
 /** Failed HELOs an address may make (refilled at one a minute) before it is turned away. */
 const HELO_FAILURES = 10;
 /** How often deadlines are checked. */
 const SWEEP_MS = 1000;
-
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-const OK = encoder.encode("OK\r\n");
 
 export class StcpChannel implements CirChannel {
   readonly method = "STCP";
@@ -63,36 +69,48 @@ export class StcpChannel implements CirChannel {
   readonly #bySession = new Map<string, Link>();
   readonly #failures = new RateLimit({ burst: HELO_FAILURES, perSecond: 1 / 60 });
   readonly #guard: ConnectionGuard;
-  readonly #accepting: Promise<void>;
   readonly #sweeper: ReturnType<typeof setInterval>;
 
   private constructor(
     private readonly host: CirHost,
-    private readonly listener: Deno.Listener,
+    private readonly server: net.Server,
     private readonly options: StcpOptions,
   ) {
     this.#guard = new ConnectionGuard(options);
-    this.#accepting = acceptLoop(
-      listener,
-      this.#guard,
-      (conn, address) => this.#serve(conn, address),
-    );
     this.#sweeper = setInterval(() => this.#sweep(Date.now()), SWEEP_MS);
     Deno.unrefTimer(this.#sweeper);
   }
 
-  /** Listens on the configured address; throws if it cannot (in use, no permission). */
-  static listen(host: CirHost, options: StcpOptions): StcpChannel {
-    const address = { hostname: options.hostname, port: options.port };
-    const listener = options.tls
-      ? Deno.listenTls({ ...address, cert: options.tls.cert, key: options.tls.key })
-      : Deno.listen(address);
-    return new StcpChannel(host, listener, options);
+  /** Listens on the configured address; rejects if it cannot (in use, no permission). */
+  static async listen(host: CirHost, options: StcpOptions): Promise<StcpChannel> {
+    const server = options.tls
+      ? tls.createServer({
+        cert: options.tls.cert,
+        key: options.tls.key,
+        // A handshake is bounded like the HELO that follows it.
+        handshakeTimeout: options.heloTimeoutMs,
+      })
+      : net.createServer();
+    // Connections still in a TLS handshake count too.
+    server.maxConnections = options.maxConnections;
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(options.port, options.hostname, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+    const channel = new StcpChannel(host, server, options);
+    server.on(options.tls ? "secureConnection" : "connection", (socket) => channel.#accept(socket));
+    // A failed accept or handshake concerns that connection alone.
+    server.on("error", () => {});
+    server.on("tlsClientError", (_error: Error, socket: net.Socket) => socket.destroy());
+    return channel;
   }
 
   /** The port bound (the one announced as TCPPort). */
   get port(): number {
-    return (this.listener.addr as Deno.NetAddr).port;
+    return (this.server.address() as net.AddressInfo).port;
   }
 
   /** Connections held now. */
@@ -100,9 +118,9 @@ export class StcpChannel implements CirChannel {
     return this.#guard.open;
   }
 
-  async wake(target: WakeTarget, line: string): Promise<boolean> {
+  wake(target: WakeTarget, line: string): Promise<boolean> {
     const link = this.#bySession.get(target.sessionId);
-    return link !== undefined && await this.#send(link, encoder.encode(`${line}\r\n`));
+    return Promise.resolve(link !== undefined && this.#send(link, `${line}\r\n`));
   }
 
   forget(sessionId: string): void {
@@ -112,48 +130,49 @@ export class StcpChannel implements CirChannel {
 
   async close(): Promise<void> {
     clearInterval(this.#sweeper);
-    closeQuietly(this.listener);
+    const closed = new Promise((resolve) => this.server.close(resolve));
     for (const link of this.#links) this.#drop(link);
-    await this.#accepting;
+    await closed;
   }
 
-  async #serve(conn: Deno.Conn, address: string): Promise<void> {
-    if (this.#failures.exhausted(address)) {
-      closeQuietly(conn);
+  #accept(socket: net.Socket): void {
+    const address = socket.remoteAddress ?? "unknown";
+    const release = this.#failures.exhausted(address) ? undefined : this.#guard.admit(address);
+    if (!release) {
+      socket.destroy();
       return;
     }
     const link: Link = {
-      conn,
+      socket,
       address,
+      release,
       deadline: Date.now() + this.options.heloTimeoutMs,
-      writing: 0,
+      rest: "",
     };
     this.#links.add(link);
     // A wake-up is one small write that should leave at once.
-    if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
-    const buffer = new Uint8Array(LINE_MAX);
-    let length = 0;
-    try {
-      for (;;) {
-        const read = await conn.read(buffer.subarray(length));
-        if (read === null) return;
-        length += read;
-        let start = 0;
-        for (let i = length - read; i < length; i++) {
-          if (buffer[i] !== 0x0a) continue;
-          const line = decoder.decode(buffer.subarray(start, i)).trim();
-          start = i + 1;
-          if (!await this.#line(link, line)) return;
-        }
-        buffer.copyWithin(0, start, length);
-        length -= start;
-        if (length === LINE_MAX) return; // no line end within a line's length: not a client
-      }
-    } catch {
-      // Reset, timed out or closed by us: the link goes either way.
-    } finally {
-      this.#drop(link);
+    socket.setNoDelay(true);
+    socket.on("data", (chunk: Buffer) => this.#read(link, chunk));
+    socket.on("error", () => this.#drop(link));
+    socket.on("close", () => this.#drop(link));
+  }
+
+  /** Takes the lines of a chunk, one after another: reading pauses while a HELO is looked up. */
+  async #read(link: Link, chunk: Buffer): Promise<void> {
+    if (link.rest.length + chunk.length > CHUNK_MAX) return this.#drop(link);
+    let text = link.rest + chunk.toString("latin1");
+    link.rest = "";
+    for (let end = text.indexOf("\n"); end !== -1; end = text.indexOf("\n")) {
+      const line = text.slice(0, end).trim();
+      text = text.slice(end + 1);
+      link.socket.pause();
+      const keep = await this.#line(link, line).catch(() => false);
+      if (!keep || !this.#links.has(link)) return this.#drop(link);
+      link.socket.resume();
     }
+    // No line end within a line's length: not a client.
+    if (text.length >= LINE_MAX) return this.#drop(link);
+    link.rest = text;
   }
 
   /** Acts on one line from the client; false when the connection must close. */
@@ -166,7 +185,7 @@ export class StcpChannel implements CirChannel {
       case "PING":
         if (link.sessionId === undefined) return false;
         link.deadline = Date.now() + this.options.idleTimeoutMs;
-        return await this.#send(link, OK);
+        return this.#send(link, "OK\r\n");
       default:
         return false;
     }
@@ -175,7 +194,7 @@ export class StcpChannel implements CirChannel {
   async #helo(link: Link, sessionId: string): Promise<boolean> {
     if (link.sessionId !== undefined) {
       // A connection serves one session; repeating its own HELO is answered again.
-      return sessionId === link.sessionId && await this.#send(link, OK);
+      return sessionId === link.sessionId && this.#send(link, "OK\r\n");
     }
     const target = SESSION_ID_RE.test(sessionId)
       ? await this.host.target(sessionId, "STCP")
@@ -190,31 +209,21 @@ export class StcpChannel implements CirChannel {
     link.sessionId = sessionId;
     link.deadline = Date.now() + this.options.idleTimeoutMs;
     this.#bySession.set(sessionId, link);
-    if (!await this.#send(link, OK)) return false;
+    if (!this.#send(link, "OK\r\n")) return false;
     this.host.connected(sessionId);
     // What waited while the client was away is announced at once (Baraza does so too).
-    if (await this.host.waiting(sessionId)) {
-      return await this.#send(link, encoder.encode(`${wvciLine(target)}\r\n`));
-    }
-    return true;
+    return !await this.host.waiting(sessionId) || this.#send(link, `${wvciLine(target)}\r\n`);
   }
 
-  async #send(link: Link, bytes: Uint8Array): Promise<boolean> {
-    if (!this.#links.has(link)) return false;
-    if (link.writing >= MAX_WRITING) {
+  /** Queues `text` for the client; false (and the link dropped) if it no longer reads. */
+  #send(link: Link, text: string): boolean {
+    const { socket } = link;
+    if (!this.#links.has(link) || socket.destroyed || socket.writableLength > MAX_UNSENT) {
       this.#drop(link);
       return false;
     }
-    link.writing++;
-    try {
-      for (let sent = 0; sent < bytes.length;) sent += await link.conn.write(bytes.subarray(sent));
-      return true;
-    } catch {
-      this.#drop(link);
-      return false;
-    } finally {
-      link.writing--;
-    }
+    socket.write(text);
+    return true;
   }
 
   #sweep(now: number): void {
@@ -226,6 +235,7 @@ export class StcpChannel implements CirChannel {
     if (link.sessionId !== undefined && this.#bySession.get(link.sessionId) === link) {
       this.#bySession.delete(link.sessionId);
     }
-    closeQuietly(link.conn);
+    link.release();
+    link.socket.destroy();
   }
 }
