@@ -63,6 +63,25 @@ Deno.test("not only messages: a presence change of someone bob watches wakes him
   cir.close();
 });
 
+Deno.test("told once for two messages, bob is told again of what still waits once he is answered", async () => {
+  await using h = await stcpServer({ IMPS_CIR_MIN_GAP_MS: "0" });
+  const [alice, bob] = await loggedIn(h, "1.2", "alice", "bob");
+  const cir = await StcpClient.helo(Number((await agree(bob)).TCPPort), bob.sessionId!);
+  await sendOk(alice, [bob.userId], "one");
+  assert.equal(await cir.line(), "WVCI 1.2 bob-cookie");
+  await sendOk(alice, [bob.userId], "two");
+  await assert.rejects(cir.line(300), /no line/, "he knows something waits: not told twice");
+
+  // His answer may have been built before "two" was committed: he is told again.
+  await bob.send("<KeepAlive-Request/>");
+  assert.equal(await cir.line(), "WVCI 1.2 bob-cookie");
+  // Once he has it all, answers tell him nothing more.
+  await ackDelivered(bob, await pollOne(bob, "NewMessage"));
+  await ackDelivered(bob, await pollOne(bob, "NewMessage"));
+  await assert.rejects(cir.line(300), /no line/);
+  cir.close();
+});
+
 Deno.test("a HELO while something waits is answered OK and a WVCI at once", async () => {
   await using h = await stcpServer();
   const [alice, bob] = await loggedIn(h, "1.3", "alice", "bob");

@@ -39,6 +39,9 @@ interface Entry {
   heard: boolean;
   /** Whether the last wake-up reached no agreed method. */
   failed: boolean;
+  /** Whether news came while the session was told and not heard from: it may have come too
+   * late for the answer the session was getting, so it is looked at again once answered. */
+  missed: boolean;
   /** A wake-up held back by the gap, or the check after one. */
   timer?: ReturnType<typeof setTimeout>;
   timerFor?: "wake" | "check";
@@ -120,6 +123,10 @@ export class CirDispatcher implements CirHost, CirService {
     entry.heard = true;
     entry.checks = 0;
     if (entry.timerFor === "check") this.#clearTimer(entry);
+    if (entry.missed) {
+      entry.missed = false;
+      this.#trigger(entry, Date.now(), true);
+    }
     return !entry.failed;
   }
 
@@ -177,6 +184,7 @@ export class CirDispatcher implements CirHost, CirService {
         wokeAt: -Infinity,
         heard: true,
         failed: false,
+        missed: false,
         checks: 0,
       });
       let sessions = this.#byUser.get(target.userId);
@@ -235,13 +243,19 @@ export class CirDispatcher implements CirHost, CirService {
     }
   }
 
-  #trigger(entry: Entry, now: number): void {
+  /** Wakes the session now, or once the gap since its last wake-up has passed; `verify`: only
+   * if something still waits then (a scheduled wake-up always looks again: the session may have
+   * polled meanwhile). */
+  #trigger(entry: Entry, now: number, verify = false): void {
     if (this.#closed || entry.timerFor === "wake") return; // one is on its way already
-    // Told and not heard from since: the check after the wake-up sends it again if need be.
-    if (!entry.heard && now - entry.wokeAt < CHECK_AFTER_MS) return;
+    // Told and not heard from since: looked at again once it is (or by the check).
+    if (!entry.heard && now - entry.wokeAt < CHECK_AFTER_MS) {
+      entry.missed = true;
+      return;
+    }
     const gap = entry.wokeAt + this.options.minGapMs - now;
     if (gap > 0) this.#schedule(entry, "wake", gap);
-    else void this.#wake(entry);
+    else void this.#wake(entry, verify);
   }
 
   #schedule(entry: Entry, kind: "wake" | "check", ms: number): void {
@@ -249,7 +263,7 @@ export class CirDispatcher implements CirHost, CirService {
     entry.timerFor = kind;
     const timer = setTimeout(() => {
       entry.timer = entry.timerFor = undefined;
-      if (kind === "wake") void this.#wake(entry);
+      if (kind === "wake") void this.#wake(entry, true);
       else void this.#check(entry);
     }, ms);
     Deno.unrefTimer(timer);
@@ -261,9 +275,10 @@ export class CirDispatcher implements CirHost, CirService {
     entry.timer = entry.timerFor = undefined;
   }
 
-  async #wake(entry: Entry): Promise<void> {
+  async #wake(entry: Entry, verify = false): Promise<void> {
     if (this.#closed) return;
     this.#clearTimer(entry);
+    if (verify && !await this.waiting(entry.target.sessionId)) return;
     entry.wokeAt = Date.now();
     entry.heard = false;
     const { target } = entry;
@@ -292,6 +307,7 @@ export class CirDispatcher implements CirHost, CirService {
     if (entry.heard || entry.checks >= MAX_CHECKS || this.#entries.get(sessionId) !== entry) return;
     if (!await this.waiting(sessionId)) return;
     entry.checks++;
+    entry.missed = false;
     await this.#wake(entry);
   }
 
