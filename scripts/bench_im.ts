@@ -13,6 +13,11 @@
  * previous poll handed out, and the last ones go alone. A receiver polls every `--poll-interval`
  * ms, at once while its answers say Poll T.
  * `--multi-trans 1` makes each receiver take one message per poll.
+ * `--stcp` adds, to each round, the same IM run with receivers woken by STCP instead: each agrees
+ * STCP in its ClientCapability, says HELO on its own TCP connection, and polls when a WVCI line
+ * comes (and at once while its answers say Poll T), never on a timer; printed beside the polled
+ * run, with HTTP requests per message for both. `--wake-gap <ms>` sets the server's shortest time
+ * between two wake-ups of one session (IMPS_CIR_MIN_GAP_MS, default 250).
  *
  * Prints delivered messages/s (counted once the last acknowledgement is answered) and the
  * send-to-receipt latency (p50, p99); then the same clients' rate against an echo route serving
@@ -59,6 +64,12 @@ const ECHO_PASSES = 5;
 /** IM and echo measured in turn this many times; the medians are reported, since a busy
  * machine's speed drifts over seconds and one pair of measurements can land apart. */
 const ROUNDS = option("rounds", 3);
+/** Whether each round also runs the IM clients with receivers woken by STCP. */
+const STCP = Deno.args.includes("--stcp");
+/** The server's shortest time between two wake-ups of a session, ms (IMPS_CIR_MIN_GAP_MS). */
+const WAKE_GAP_MS = option("wake-gap", 250);
+
+type Kind = "im" | "im-stcp" | "echo";
 
 interface Transaction {
   mode?: "Request" | "Response";
@@ -95,6 +106,8 @@ const post = async (url: string, body: string) => {
 
 interface Round {
   im: LoadResult;
+  /** The same with receivers woken by STCP (`--stcp`). */
+  stcp?: LoadResult;
   echo: number;
   ratio: number;
   commits: number;
@@ -120,8 +133,8 @@ interface LoadResult {
   perMessage?: number;
 }
 
-/** The clients' side of the IM run. */
-async function loadIm(url: string): Promise<LoadResult> {
+/** The clients' side of the IM run; `stcp`: receivers are woken by STCP rather than polling. */
+async function loadIm(url: string, stcp: boolean): Promise<LoadResult> {
   const login = async (name: string) => {
     const answer = await post(
       url,
@@ -134,18 +147,20 @@ async function loadIm(url: string): Promise<LoadResult> {
     );
     return answer.match(/<SessionID>([0-9a-f]+)<\/SessionID>/)![1];
   };
-  const pairs = [];
+  const pairs: Pair[] = [];
   for (let i = 0; i < PAIRS; i++) {
     const receiver = await login(`r${i}`);
-    await post(
+    const agreed = await post(
       url,
       envelope(receiver, [{
         tid: "2",
         body: `<ClientCapability-Request><CapabilityList><MultiTrans>${MULTI_TRANS}` +
-          `</MultiTrans></CapabilityList></ClientCapability-Request>`,
+          `</MultiTrans>${stcp ? "<SupportedCIRMethod>STCP</SupportedCIRMethod>" : ""}` +
+          `</CapabilityList></ClientCapability-Request>`,
       }]),
     );
-    pairs.push({ sender: await login(`s${i}`), receiver, to: `r${i}` });
+    const wake = stcp ? await helo(agreed, receiver) : undefined;
+    pairs.push({ sender: await login(`s${i}`), receiver, to: `r${i}`, wake });
   }
 
   // Untimed first, as the echo has a warm-up round: V8 optimizes the server's many hot functions
@@ -163,6 +178,7 @@ async function loadIm(url: string): Promise<LoadResult> {
   await Promise.all(
     pairs.flatMap((p) => [p.sender, p.receiver]).map((id) => post(url, envelope(id, [logout]))),
   );
+  for (const pair of pairs) pair.wake?.close();
   return {
     rate: (PAIRS * MESSAGES) / seconds,
     p50: percentile(latencies, 0.5),
@@ -171,16 +187,59 @@ async function loadIm(url: string): Promise<LoadResult> {
   };
 }
 
+interface Pair {
+  sender: string;
+  receiver: string;
+  to: string;
+  /** The receiver's STCP connection, when it is woken rather than polling on a timer. */
+  wake?: StcpWake;
+}
+
+/** A receiver's STCP connection: `woken` resolves once a WVCI has come since it was last
+ * called. */
+interface StcpWake {
+  woken(): Promise<void>;
+  close(): void;
+}
+
+/** Connects to the TCPPort the agreement announced and says HELO; resolves once answered OK. */
+async function helo(agreed: string, session: string): Promise<StcpWake> {
+  const port = Number(agreed.match(/<TCPPort>(\d+)<\/TCPPort>/)![1]);
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  await conn.write(new TextEncoder().encode(`HELO ${session}\r\n`));
+  let told = false;
+  let notify: (() => void) | undefined;
+  let answered = () => {};
+  const ok = new Promise<void>((resolve) => answered = resolve);
+  (async () => {
+    const buffer = new Uint8Array(1024);
+    for (;;) {
+      const n = await conn.read(buffer).catch(() => null);
+      if (n === null) return;
+      const text = new TextDecoder().decode(buffer.subarray(0, n));
+      if (text.includes("OK")) answered();
+      if (text.includes("WVCI")) {
+        told = true;
+        notify?.();
+      }
+    }
+  })();
+  await ok;
+  return {
+    async woken() {
+      while (!told) await new Promise<void>((resolve) => notify = resolve);
+      told = false;
+    },
+    close: () => conn.close(),
+  };
+}
+
 /** Each sender sends `messages` messages to its receiver, which polls them in; resolves when the
  * last acknowledgement is answered, with each message's send-to-receipt latency, ms. */
-async function exchange(
-  url: string,
-  pairs: { sender: string; receiver: string; to: string }[],
-  messages: number,
-): Promise<number[]> {
+async function exchange(url: string, pairs: Pair[], messages: number): Promise<number[]> {
   const sentAt = new Map<string, number>();
   const latencies: number[] = [];
-  await Promise.all(pairs.flatMap(({ sender, receiver, to }, p) => [
+  await Promise.all(pairs.flatMap(({ sender, receiver, to, wake }, p) => [
     (async () => {
       for (let n = 0; n < messages; n++) {
         sentAt.set(`${p}:${n}`, performance.now());
@@ -190,7 +249,10 @@ async function exchange(
     })(),
     (async () => {
       let acks: Transaction[] = [];
+      let more = false;
       for (let received = 0; received < messages;) {
+        // Woken by STCP: a poll only when told, or while the last answer said Poll T.
+        if (wake && !more) await wake.woken();
         const polledAt = performance.now();
         const poll = { tid: "", body: "<Polling-Request/>" };
         const answer = await post(url, envelope(receiver, [...acks, poll]));
@@ -204,11 +266,10 @@ async function exchange(
           acks.push({ mode: "Response", tid, body });
           received++;
         }
+        more = answer.includes("<Poll>T</Poll>");
         // Unless more is said to be waiting, the next poll comes a polling interval later.
         const wait = POLL_INTERVAL_MS - (performance.now() - polledAt);
-        if (wait > 0 && !answer.includes("<Poll>T</Poll>")) {
-          await new Promise((r) => setTimeout(r, wait));
-        }
+        if (!wake && wait > 0 && !more) await new Promise((r) => setTimeout(r, wait));
       }
       if (acks.length > 0) await post(url, envelope(receiver, acks));
     })(),
@@ -288,7 +349,7 @@ function runSelf(args: string[], cpu: number): Deno.ChildProcess {
 /** Runs this script's client side in a child process (pinned to CPU 1 with `--pin`); `timed`
  * hears when the clients start and end the timed part. */
 async function runClients(
-  kind: "im" | "echo",
+  kind: Kind,
   url: string,
   timed: { start(): void; end(): void },
 ): Promise<LoadResult> {
@@ -317,6 +378,14 @@ async function main() {
   const config = loadConfig({
     IMPS_DOMAIN: DOMAIN,
     IMPS_DATA: memory ? ":memory:" : `${dir}/imps.kv`,
+    // Only --stcp receivers agree it; the polled ones are served as without it.
+    ...(STCP
+      ? {
+        IMPS_CIR_TCP_PORT: "0",
+        IMPS_CIR_TCP_PER_IP: String(PAIRS + 10),
+        IMPS_CIR_MIN_GAP_MS: String(WAKE_GAP_MS),
+      }
+      : {}),
   });
   const server = await createServer(config, {
     parseXml: (await loadCore(config.core)).parseXml,
@@ -354,6 +423,7 @@ async function main() {
           threadsIm = threadSeconds();
         },
       });
+      const stcp = STCP ? await runClients("im-stcp", imUrl, { start() {}, end() {} }) : undefined;
       let cpuEchoStart: number | undefined, cpuEcho: number | undefined;
       const echoed = await runClients("echo", echo.url, {
         start: () => cpuEchoStart = cpuSeconds(echo.pid),
@@ -361,6 +431,7 @@ async function main() {
       });
       rounds.push({
         im,
+        stcp,
         echo: echoed.rate,
         ratio: im.rate / echoed.rate,
         commits: after.commits - before.commits,
@@ -388,6 +459,14 @@ async function main() {
         `         server CPU ${r.cpuPerMessage} per message (${r.threads || "no breakdown"}), ` +
           `${r.cpuPerEcho} per echo request`,
       );
+      if (r.stcp) {
+        console.log(
+          `         woken by STCP: ${r.stcp.rate.toFixed(0)} messages/s (p50 ` +
+            `${r.stcp.p50!.toFixed(1)} ms, p99 ${r.stcp.p99!.toFixed(1)} ms, ` +
+            `${r.stcp.perMessage!.toFixed(2)} HTTP requests per message), ` +
+            `${(100 * r.stcp.rate / r.im.rate).toFixed(0)}% of the polled rate`,
+        );
+      }
     }
     const mid = (pick: (r: Round) => number) => median(rounds.map(pick));
     console.log(
@@ -396,6 +475,14 @@ async function main() {
         `echo ${mid((r) => r.echo).toFixed(0)} requests/s (same bodies, same connections)`,
     );
     console.log(`ratio: ${(100 * mid((r) => r.ratio)).toFixed(0)}% of echo (goal >= 33%)`);
+    if (STCP) {
+      console.log(
+        `woken by STCP: ${mid((r) => r.stcp!.rate).toFixed(0)} messages/s, ` +
+          `${mid((r) => r.stcp!.perMessage!).toFixed(2)} HTTP requests per message against ` +
+          `${mid((r) => r.im.perMessage!).toFixed(2)} polled every ${POLL_INTERVAL_MS} ms; ` +
+          `${(100 * mid((r) => r.stcp!.rate / r.im.rate)).toFixed(0)}% of the polled rate`,
+      );
+    }
   } finally {
     await http.shutdown();
     await echo.stop();
@@ -441,6 +528,6 @@ if (Deno.args.includes("--echo-server")) serveEcho();
 else if (load === -1) await main();
 else {
   const [kind, url] = Deno.args.slice(load + 1);
-  const result = kind === "im" ? await loadIm(url) : await loadEcho(url);
+  const result = kind === "echo" ? await loadEcho(url) : await loadIm(url, kind === "im-stcp");
   console.log(JSON.stringify(result));
 }
