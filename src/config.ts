@@ -14,7 +14,8 @@ export interface Config {
   dataPath: string;
   tlsCert?: string;
   tlsKey?: string;
-  /** Server key for what is sealed at rest (digest-login passwords). Absent: digest login is off. */
+  /** Server key for what is sealed at rest (digest-login passwords). Absent: the key file beside
+   * the KV file (store/server_key.ts); required with a remote store. */
   secret?: string;
   /** Largest request body accepted, in bytes. */
   maxBodyBytes: number;
@@ -132,7 +133,12 @@ export const SETTINGS: readonly Setting[] = [
   { env: "IMPS_TLS_KEY", help: "PEM private key file; with IMPS_TLS_CERT serves HTTPS" },
   {
     env: "IMPS_SECRET",
-    help: "server key (16+ chars) sealing data at rest; needed for digest (4-way) login",
+    help: "server key (16+ chars) sealing passwords for digest login; unset: a key file " +
+      "<IMPS_DATA>.key is made (required with a remote store)",
+  },
+  {
+    env: "IMPS_NEW_SECRET",
+    help: "admin key rotate only: the new IMPS_SECRET every password is sealed under",
   },
   { env: "IMPS_MAX_BODY", help: "largest request body in bytes", default: String(256 * 1024) },
   { env: "IMPS_TTL_MIN", help: "shortest session keep-alive time in seconds", default: "30" },
@@ -298,6 +304,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(`IMPS_PRESENCE_AUTOGRANT must be "true" or "false", got "${autoGrant}"`);
   }
   const dataPath = get("IMPS_DATA")!;
+  if (/^https?:\/\//.test(dataPath) && secret === undefined) {
+    throw new ConfigError(
+      "IMPS_SECRET is required with a remote store (IMPS_DATA is a URL): there is no local " +
+        "directory to keep a generated key in, and every instance must use the same key",
+    );
+  }
   const federation = get("IMPS_FEDERATION")!;
   if (federation !== "true" && federation !== "false") {
     throw new ConfigError(`IMPS_FEDERATION must be "true" or "false", got "${federation}"`);

@@ -2,6 +2,7 @@
 import { ConfigError, helpText, loadConfig } from "./config.ts";
 import { loadCore } from "./core/mod.ts";
 import { createServer } from "./server.ts";
+import { describeKey, ServerKeyError } from "./store/server_key.ts";
 
 if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
   console.log(helpText());
@@ -31,7 +32,16 @@ async function readPem(setting: string, path: string): Promise<string> {
 }
 
 const core = await loadCore(config.core);
-const server = await createServer(config, { parseXml: core.parseXml });
+let server;
+try {
+  server = await createServer(config, { parseXml: core.parseXml });
+} catch (error) {
+  if (!(error instanceof ServerKeyError)) throw error;
+  console.error(`configuration error: ${error.message}`);
+  Deno.exit(2);
+}
+console.log(describeKey(server.key));
+if (server.key.warning) console.warn(`warning: ${server.key.warning}`);
 const tls = config.tlsCert && config.tlsKey
   ? {
     cert: await readPem("IMPS_TLS_CERT", config.tlsCert),

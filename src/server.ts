@@ -12,6 +12,7 @@ import type { ServerContext } from "./session/server_context.ts";
 import { Store } from "./store/kv.ts";
 import { OutboxRepo } from "./store/outbox.ts";
 import { SessionRepo } from "./store/sessions.ts";
+import { loadServerKey, type ServerKey } from "./store/server_key.ts";
 import { UserRepo } from "./store/users.ts";
 import { limitBody } from "./transport/body_limit.ts";
 import { type Cir, startCir } from "./transport/cir/mod.ts";
@@ -21,6 +22,8 @@ import { Sealer } from "./util/crypto.ts";
 export interface ImpsServer {
   app: Hono;
   context: ServerContext;
+  /** The key sealing passwords for digest login, and where it is kept. */
+  key: ServerKey;
   /** The CIR channels, when any is enabled. */
   cir?: Cir;
   /** Stops background work and closes the store once pending writes are committed. */
@@ -35,6 +38,7 @@ export interface ServerOptions {
 }
 
 export async function createServer(config: Config, options: ServerOptions): Promise<ImpsServer> {
+  const key = await loadServerKey(config);
   const store = await Store.open(config.dataPath);
   const outbox = new OutboxRepo(store);
   const sessions = new SessionLifecycle(config, store, new SessionRepo(store), outbox);
@@ -49,10 +53,15 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     sessions,
     outbox,
     registry,
-    sealer: config.secret ? await Sealer.fromSecret(config.secret) : undefined,
+    sealer: await Sealer.fromSecret(key.secret),
     hooks: {},
   };
   for (const element of serviceElements) element.install?.(context);
+  if (key.created && await context.users.any()) {
+    key.warning = "a new server key was made for a store that already has users: they gain " +
+      "digest login at their next password login (or `deno task admin user passwd`); if the " +
+      "store had a key before, stop and restore it from the backup instead";
+  }
   const cir = await startCir(config, context);
   context.cir = cir?.dispatcher;
 
@@ -88,6 +97,7 @@ export async function createServer(config: Config, options: ServerOptions): Prom
   return {
     app,
     context,
+    key,
     cir,
     async close() {
       if (sweeper !== undefined) clearInterval(sweeper);

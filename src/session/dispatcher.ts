@@ -17,6 +17,7 @@ export const MAX_TRANSACTIONS_PER_MESSAGE = 16;
 export async function dispatch(
   server: ServerContext,
   msg: CspMessage,
+  clientAddress?: string,
   origin?: RequestOrigin,
 ): Promise<CspMessage | null> {
   const now = Date.now();
@@ -57,6 +58,7 @@ export async function dispatch(
       server,
       version: msg.version,
       transactionId: tx.transactionId ?? "",
+      clientAddress,
       session: sessionEnded ? undefined : session,
       origin,
     };

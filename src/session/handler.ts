@@ -13,6 +13,8 @@ export interface RequestContext {
   server: ServerContext;
   version: CspVersion;
   transactionId: string;
+  /** The IP address the request came from, when the transport knows it. */
+  clientAddress?: string;
   /** The caller's session; always set for primitives that need one. */
   session?: SessionRecord;
   /** Set by a handler that ended the caller's session (Logout): the answer carries no Poll. */
@@ -20,14 +22,12 @@ export interface RequestContext {
   /** Set by a handler that has just looked at what is due for the session (Polling-Request):
    * whether anything is left, which spares the answer's Poll flag a second look. */
   deliverableLeft?: boolean;
-  /** What the transport knows of where the request came from. */
+  /** What the transport knows of where the request was sent. */
   origin?: RequestOrigin;
 }
 
-/** Where a request came from, as the transport saw it (absent in-process). */
+/** Where a request was sent, as the transport saw it (absent in-process). */
 export interface RequestOrigin {
-  /** The client's IP address. */
-  address?: string;
   /** The URL the request was sent to: its origin and host are what the client can reach. */
   url?: string;
   /** The `MSISDN` header an operator's gateway adds (believed only if configured). */

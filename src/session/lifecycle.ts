@@ -21,9 +21,15 @@ export type SessionCheck =
 /** Largest number of mutations put into one write when a session's leftovers are cleared. */
 const CLEAR_CHUNK = 500;
 
+/** How old an end whose hooks never finished must be before the sweep acts on it: older than
+ * any end still running in a process sharing the store. */
+const UNFINISHED_END_AGE_MS = 60_000;
+
 export class SessionLifecycle {
   readonly #startHooks: SessionStartHook[] = [];
   readonly #endHooks: SessionEndHook[] = [];
+  /** Sessions whose end is running in this process. */
+  readonly #ending = new Set<string>();
 
   constructor(
     private readonly config: Config,
@@ -95,16 +101,31 @@ export class SessionLifecycle {
     return updated;
   }
 
-  /** Ends a session: record, indexes and queued transactions go, then the end hooks run. */
+  /**
+   * Ends a session: record, indexes and queued transactions go, then the end hooks run (the
+   * user goes offline, leaves groups, …). The first write also notes that the end is to be acted
+   * on, and that note goes once every hook has run: if the process dies in between, the sweep
+   * runs the hooks again (they must bear running twice).
+   */
   async end(session: SessionRecord, reason: SessionEnd): Promise<void> {
-    const mutations: Mutation[] = [
-      ...this.repo.endMutations(session, reason),
-      ...await this.outbox.clearMutations(session.id),
-    ];
-    for (let i = 0; i < mutations.length; i += CLEAR_CHUNK) {
-      await this.store.write(...mutations.slice(i, i + CLEAR_CHUNK));
+    this.#ending.add(session.id);
+    try {
+      const mutations: Mutation[] = [
+        ...this.repo.endMutations(session, reason),
+        ...await this.outbox.clearMutations(session.id),
+      ];
+      for (let i = 0; i < mutations.length; i += CLEAR_CHUNK) {
+        await this.store.write(...mutations.slice(i, i + CLEAR_CHUNK));
+      }
+      await this.#runEndHooks(session, reason);
+    } finally {
+      this.#ending.delete(session.id);
     }
+  }
+
+  async #runEndHooks(session: SessionRecord, reason: SessionEnd): Promise<void> {
     for (const hook of this.#endHooks) await hook(session, reason);
+    await this.repo.endHandled(session.id);
   }
 
   /** Marks every session of a user for a forced Disconnect at its next request. */
@@ -114,10 +135,15 @@ export class SessionLifecycle {
     return sessions.length;
   }
 
-  /** Ends every session whose time ran out; returns how many. */
+  /** Ends every session whose time ran out, and finishes ends a crash interrupted; returns how
+   * many sessions it ended. */
   async sweep(now = Date.now()): Promise<number> {
     const expired = await this.repo.expired(now);
     for (const s of expired) await this.end(s, "expired");
+    for (const { record, reason } of await this.repo.unhandledEnds(now - UNFINISHED_END_AGE_MS)) {
+      if (this.#ending.has(record.id)) continue;
+      await this.#runEndHooks(record, reason);
+    }
     return expired.length;
   }
 }

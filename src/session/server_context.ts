@@ -27,8 +27,8 @@ export interface ServerContext {
   sessions: SessionLifecycle;
   outbox: OutboxRepo;
   registry: Registry;
-  /** Present when IMPS_SECRET is set: seals passwords for digest login. */
-  sealer?: Sealer;
+  /** Seals passwords for digest login with the server key (IMPS_SECRET or the key file). */
+  sealer: Sealer;
   hooks: ServiceHooks;
   /** Waking clients (src/transport/cir); absent when no CIR method is enabled. */
   cir?: CirService;

@@ -50,6 +50,14 @@ const sessionKey = (id: string) => ["session", id];
 const byUserKey = (userId: string, id: string) => ["session_by_user", userId, id];
 const expiryKey = (expiresAt: number, id: string) => ["session_expiry", expiresAt, id];
 const goneKey = (id: string) => ["session_gone", id];
+const endingKey = (id: string) => ["session_ending", id];
+
+/** A session whose end is committed and whose end hooks have not all run yet. */
+export interface EndingRecord {
+  record: SessionRecord;
+  reason: SessionEnd;
+  at: number;
+}
 
 /** How long a session read stays cached. Short, so that on a distributed KV another instance's
  * logout is seen quickly; on the embedded store this process is the only writer anyway. */
@@ -111,11 +119,17 @@ export class SessionRepo {
     this.#remember(record, Date.now());
   }
 
-  /** Mutations that end a session (the caller may add its own to the same commit). */
+  /**
+   * Mutations that end a session (the caller may add its own to the same commit). They leave a
+   * record that the session's end is still to be acted on, until `endHandled`: a process that
+   * dies between the two leaves it for `unhandledEnds` to find.
+   */
   endMutations(record: SessionRecord, reason: SessionEnd): Mutation[] {
     this.#cache.delete(record.id);
     this.#byUser.delete(record.userId);
+    const ending: EndingRecord = { record, reason, at: Date.now() };
     return [
+      set(endingKey(record.id), ending),
       del(sessionKey(record.id)),
       del(byUserKey(record.userId, record.id)),
       del(expiryKey(record.expiresAt, record.id)),
@@ -126,6 +140,17 @@ export class SessionRepo {
         expireIn: GONE_REMEMBERED_MS,
       },
     ];
+  }
+
+  /** The end of this session has been acted on (its end hooks ran). */
+  async endHandled(id: string): Promise<void> {
+    await this.store.write(del(endingKey(id)));
+  }
+
+  /** Ends committed before `before` and not acted on yet, oldest first. */
+  async unhandledEnds(before: number, limit = 500): Promise<EndingRecord[]> {
+    const entries = await this.store.list<EndingRecord>(["session_ending"], { limit });
+    return entries.map((e) => e.value).filter((e) => e.at < before).sort((a, b) => a.at - b.at);
   }
 
   async listByUser(userId: string): Promise<SessionRecord[]> {

@@ -47,6 +47,11 @@ export class UserRepo {
     return this.store.write(del(userKey(id)));
   }
 
+  /** Whether the store holds any user at all. */
+  async any(): Promise<boolean> {
+    return (await this.store.list(["user"], { limit: 1 })).length > 0;
+  }
+
   async list(): Promise<UserRecord[]> {
     return (await this.store.list<UserRecord>(["user"])).map((e) => e.value);
   }

@@ -7,7 +7,6 @@
  * a content type that is not CSP XML gets 415.
  */
 import type { Context } from "hono";
-import { getConnInfo } from "hono/deno";
 import { CspCodecError, decodeCsp, encodeCsp } from "../codec/csp/mod.ts";
 import type { CspMessage } from "../codec/csp/message.ts";
 import { XmlError, type XmlLimits, type XmlTreeSource } from "../codec/xml/tree.ts";
@@ -50,22 +49,21 @@ export function cspHandler(options: CspEndpointOptions) {
       throw error;
     }
 
-    const reply = await dispatch(server, request, originOf(c));
+    const reply = await dispatch(server, request, remoteAddress(c), originOf(c));
     if (reply === null) return c.body(null, 200, { "content-type": mediaType });
     return c.body(encodeCsp(reply), 200, { "content-type": mediaType });
   };
 }
 
-/** Where the request came from: the peer's address (none in-process), the URL it was sent to,
- * and an operator gateway's MSISDN header. */
+/** The client's IP address, from what Deno.serve hands the app (absent in other hosts). */
+function remoteAddress(c: Context): string | undefined {
+  const info = c.env as { remoteAddr?: { hostname?: string } } | undefined;
+  return info?.remoteAddr?.hostname;
+}
+
+/** The URL the request was sent to, and an operator gateway's MSISDN header. */
 function originOf(c: Context): RequestOrigin {
-  let address: string | undefined;
-  try {
-    address = getConnInfo(c).remote.address;
-  } catch {
-    // Served in-process (app.request): no connection.
-  }
-  return { address, url: c.req.url, msisdn: c.req.header("msisdn") ?? c.req.header("x-msisdn") };
+  return { url: c.req.url, msisdn: c.req.header("msisdn") ?? c.req.header("x-msisdn") };
 }
 
 /**

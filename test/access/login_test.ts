@@ -78,23 +78,30 @@ for (const schema of ["SHA", "MD5"] as const) {
   });
 }
 
-Deno.test("without a server key digest login is not offered: PWD if the client allows, else 543", async () => {
+Deno.test("a user with no password sealed for digest is offered PWD if the client allows, else 543", async () => {
   await using h = await startServer({ env: { IMPS_SECRET: "" } });
   await h.addUser("bob", "secret");
-  const bob = h.client("bob", "1.2");
-  const offer = (schemas: string) =>
-    bob.send(
-      `<Login-Request><UserID>bob</UserID><ClientID><URL>http://c</URL></ClientID>${schemas}</Login-Request>`,
+  await h.addUser("carol", "secret");
+  const { users } = h.server.context;
+  await users.put({ ...(await users.get("wv:bob@example.com"))!, sealedPassword: undefined });
+  const offer = (name: string, schemas: string) =>
+    h.client(name, "1.2").send(
+      `<Login-Request><UserID>${name}</UserID><ClientID><URL>http://c</URL></ClientID>${schemas}</Login-Request>`,
       { outband: true },
     );
 
-  const withPwd = await offer("<DigestSchema>PWD</DigestSchema><DigestSchema>MD5</DigestSchema>");
+  const withPwd = await offer(
+    "bob",
+    "<DigestSchema>PWD</DigestSchema><DigestSchema>MD5</DigestSchema>",
+  );
   assert.equal(withPwd.code, 200);
   assert.equal(withPwd.body.DigestSchema, "PWD");
   assert.equal(withPwd.body.Nonce, undefined);
+  assert.equal((await offer("bob", "<DigestSchema>MD5</DigestSchema>")).code, 543);
 
-  const digestOnly = await offer("<DigestSchema>MD5</DigestSchema>");
-  assert.equal(digestOnly.code, 543);
+  const sealed = await offer("carol", "<DigestSchema>MD5</DigestSchema>");
+  assert.equal(sealed.body.DigestSchema, "MD5", "without IMPS_SECRET the server has a key anyway");
+  assert.equal((await h.client("carol", "1.2").loginDigest("secret", ["MD5"])).code, 200);
 });
 
 Deno.test("a login without UserID gets 531, one without credentials 400, one of another domain 516", async () => {
@@ -151,4 +158,37 @@ Deno.test("a Login carrying a still-valid SessionID of the same user resumes tha
   const again = await alice.login("secret", `<SessionID>${first.body.SessionID}</SessionID>`);
 
   assert.equal(again.body.SessionID, first.body.SessionID);
+});
+
+Deno.test("someone else's step-1 Login for bob's id does not cancel bob's digest login", async () => {
+  await using h = await startServer();
+  await h.addUser("bob", "secret");
+  const bob = h.client("bob", "1.2");
+  bob.address = "10.0.0.1";
+  const mallory = h.client("bob", "1.2");
+  mallory.address = "10.6.6.6";
+  const digestOf = (reply: { body: Record<string, unknown> }, password: string) =>
+    toBase64(loginDigest("MD5", String(reply.body.Nonce), password));
+  const offer = (client: typeof bob) =>
+    client.send(
+      `<Login-Request><UserID>wv:bob@example.com</UserID><ClientID><URL>http://c</URL></ClientID>` +
+        `<DigestSchema>MD5</DigestSchema></Login-Request>`,
+      { outband: true },
+    );
+  const prove = (client: typeof bob, digest: string) =>
+    client.send(
+      `<Login-Request><UserID>wv:bob@example.com</UserID><ClientID><URL>http://c</URL></ClientID>` +
+        `<DigestBytes>${digest}</DigestBytes></Login-Request>`,
+      { outband: true },
+    );
+
+  const bobsNonce = await offer(bob);
+  // mallory asks for nonces of bob's id, and tries a guess with one of them
+  const mallorys = await offer(mallory);
+  await offer(mallory);
+  assert.equal((await prove(mallory, digestOf(mallorys, "guess"))).code, 409);
+
+  const step2 = await prove(bob, digestOf(bobsNonce, "secret"));
+  assert.equal(step2.code, 200, "bob's nonce is still his");
+  assert.equal((await prove(bob, digestOf(bobsNonce, "secret"))).code, 409, "and used once");
 });

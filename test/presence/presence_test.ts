@@ -159,9 +159,10 @@ Deno.test("the Functions tree lists the presence leaves of each version", async 
   const [alice] = await loggedIn(h, "1.2", "alice");
   const service = await alice.send(
     "<Service-Request><Functions><WVCSPFeat><PresenceFeat/></WVCSPFeat></Functions>" +
-      "<AllFunctionsRequest>F</AllFunctionsRequest></Service-Request>",
+      "<AllFunctionsRequest>T</AllFunctionsRequest></Service-Request>",
   );
-  const feature = ((service.body.Functions as ElementObject).WVCSPFeat as ElementObject)
+  assert.equal(service.body.Functions, undefined, "nothing asked for is denied");
+  const feature = ((service.body.AllFunctions as ElementObject).WVCSPFeat as ElementObject)
     .PresenceFeat as ElementObject;
   assert.deepEqual(Object.keys(feature.PresenceDeliverFunc as ElementObject).sort(), [
     "GETPR",

@@ -15,7 +15,7 @@ import { parseXmlFxp } from "../../src/codec/xml/parse.ts";
 import { loadCore } from "../../src/core/mod.ts";
 import { DEFAULT_XML_LIMITS } from "../../src/codec/xml/tree.ts";
 import { createServer, type ImpsServer } from "../../src/server.ts";
-import { hashPassword } from "../../src/util/crypto.ts";
+import { type DigestSchema, hashPassword, loginDigest, toBase64 } from "../../src/util/crypto.ts";
 import assert from "node:assert/strict";
 
 export const NS: Record<CspVersion, { csp: string; trc: string; type: string }> = {
@@ -42,6 +42,8 @@ export const VERSIONS: CspVersion[] = ["1.1", "1.2", "1.3"];
 export type Transport = (
   body: string | Uint8Array<ArrayBuffer>,
   contentType: string,
+  /** The client's IP address as the server sees it (in-process only; over HTTP, loopback). */
+  address?: string,
 ) => Promise<Response>;
 
 export interface Harness extends AsyncDisposable {
@@ -79,9 +81,14 @@ export async function startServer(options: HarnessOptions = {}): Promise<Harness
     transport = (body, type) =>
       fetch(url, { method: "POST", body, headers: { "content-type": type } });
   } else {
-    transport = (body, type) =>
+    transport = (body, type, address = "127.0.0.1") =>
       Promise.resolve(
-        server.app.request("/csp", { method: "POST", body, headers: { "content-type": type } }),
+        server.app.request(
+          "/csp",
+          { method: "POST", body, headers: { "content-type": type } },
+          // What Deno.serve hands the app as its second argument.
+          { remoteAddr: { transport: "tcp", hostname: address, port: 40000 } },
+        ),
       );
   }
   const close = async () => {
@@ -167,6 +174,8 @@ let transactionCounter = 0;
 
 export class CspClient {
   sessionId?: string;
+  /** The IP address this client posts from (in-process transport). */
+  address?: string;
 
   constructor(
     readonly name: string,
@@ -216,7 +225,7 @@ export class CspClient {
     xml: string | Uint8Array<ArrayBuffer>,
     contentType = NS[this.version].type,
   ): Promise<Reply> {
-    const http = await this.transport(xml, contentType);
+    const http = await this.transport(xml, contentType, this.address);
     const text = await http.text();
     const message = http.status === 200 && text.length > 0
       ? decodeCsp(parseXmlFxp(new TextEncoder().encode(text), DEFAULT_XML_LIMITS))
@@ -232,6 +241,29 @@ export class CspClient {
         `<SessionCookie>${this.name}-cookie</SessionCookie>${extra}</Login-Request>`,
       { outband: true },
     );
+    const sessionId = reply.message ? reply.body.SessionID : undefined;
+    if (typeof sessionId === "string") this.sessionId = sessionId;
+    return reply;
+  }
+
+  /** 4-way login offering `schemas`: the answer to step 1 when it hands out no nonce, else the
+   * answer to step 2 (remembering the session). */
+  async loginDigest(password: string, schemas: string[] = ["SHA", "MD5"]): Promise<Reply> {
+    const head = `<Login-Request><UserID>${this.userId}</UserID>` +
+      `<ClientID><URL>http://client.test/${this.name}</URL></ClientID>`;
+    const tail = `<TimeToLive>600</TimeToLive><SessionCookie>${this.name}-cookie</SessionCookie>` +
+      `</Login-Request>`;
+    const offer = await this.send(
+      head + schemas.map((s) => `<DigestSchema>${s}</DigestSchema>`).join("") + tail,
+      { outband: true },
+    );
+    const nonce = offer.message ? offer.body.Nonce : undefined;
+    if (typeof nonce !== "string") return offer;
+    const schema = offer.body.DigestSchema as DigestSchema;
+    const digest = toBase64(loginDigest(schema, nonce, password));
+    const reply = await this.send(head + `<DigestBytes>${digest}</DigestBytes>` + tail, {
+      outband: true,
+    });
     const sessionId = reply.message ? reply.body.SessionID : undefined;
     if (typeof sessionId === "string") this.sessionId = sessionId;
     return reply;

@@ -12,6 +12,8 @@ const PERMISSIONS = [
 export interface ServerProcess {
   /** Base URL, e.g. `http://127.0.0.1:40123` (the CSP endpoint is `${url}/csp`). */
   url: string;
+  /** What the server printed up to its banner (the start-up log). */
+  banner: string;
   /** Stops the server: SIGTERM for a clean stop, SIGKILL to simulate a crash. */
   stop(signal?: "SIGTERM" | "SIGKILL"): Promise<void>;
 }
@@ -41,6 +43,7 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
   })();
   return {
     url: banner.match(/(https?:\/\/\S+?)\/csp/)![1],
+    banner,
     async stop(signal = "SIGTERM") {
       child.kill(signal);
       await child.status;

@@ -7,7 +7,8 @@ Deno.test("the admin command adds, lists, re-keys and removes users", async () =
   try {
     assert.equal(
       await runAdmin(["user", "add", "alice", "--password", "pw"], env),
-      "added wv:alice@example.com (no IMPS_SECRET: digest login unavailable)",
+      `added wv:alice@example.com (server key: generated ${dir}/imps.kv.key (back it up with ` +
+        "the KV file: it seals the passwords for digest login))",
     );
     await runAdmin(["user", "add", "wv:Bob@example.com", "--password", "pw"], env);
     assert.equal(await runAdmin(["user", "list"], env), "wv:alice@example.com\nwv:bob@example.com");

@@ -18,6 +18,7 @@ Deno.test("bad values are refused with a message naming the variable", () => {
     [{ IMPS_DOMAIN: "not a domain" }, /IMPS_DOMAIN/],
     [{ IMPS_TLS_CERT: "cert.pem" }, /IMPS_TLS_CERT and IMPS_TLS_KEY/],
     [{ IMPS_SECRET: "short" }, /IMPS_SECRET/],
+    [{ IMPS_DATA: "https://kv.example.com/db/1" }, /IMPS_SECRET is required with a remote store/],
     [{ IMPS_CORE: "java" }, /IMPS_CORE/],
     [{ IMPS_MAX_BODY: "1k" }, /IMPS_MAX_BODY/],
     [{ IMPS_TTL_MIN: "100", IMPS_TTL_MAX: "50" }, /IMPS_TTL_MAX/],

@@ -121,7 +121,7 @@ function udpTarget(ctx: RequestContext, offer: ElementObject): SessionCir["udp"]
   const given = str(offer.UDPAddress)?.trim();
   const trusted = given !== undefined && isIP(given) === 4 &&
     ctx.server.config.cir.udpNetworks.some((network) => inNetwork(given, network));
-  const address = trusted ? given : ctx.origin?.address;
+  const address = trusted ? given : ctx.clientAddress;
   if (address === undefined || isIP(address) === 0) return undefined;
   const port = int(offer.UDPPort);
   return port !== undefined && port >= 1 && port <= 65_535 ? { address, port } : { address };

@@ -3,8 +3,10 @@
  *
  * Password login checks a slow salted hash. Digest login proves knowledge of the password with
  * HASH(nonce ‖ password), so the server needs the password itself: it is kept sealed with the
- * server key (IMPS_SECRET), and digest login is offered only when that key is configured.
- * Unknown users and wrong credentials get the same answer (409), in about the same time.
+ * server key (IMPS_SECRET or the key file beside the KV file). A user whose password is not
+ * sealed under the current key (added before the server had one, or before a key change) gets
+ * it sealed at their next password login. Unknown users and wrong credentials get the same
+ * answer (409), in about the same time.
  */
 import type { ElementObject, Primitive } from "../../codec/csp/message.ts";
 import type { PrimitiveModule, RequestContext } from "../../session/handler.ts";
@@ -15,7 +17,6 @@ import type { UserRecord } from "../../store/users.ts";
 import {
   constantTimeEqual,
   DIGEST_SCHEMAS,
-  type DigestSchema,
   fromBase64,
   hashPassword,
   loginDigest,
@@ -24,19 +25,20 @@ import {
 import { randomHex } from "../../util/ids.ts";
 import { parseUserId } from "../../util/userid.ts";
 import { agreeCapabilities, applyCapabilities } from "./capability.ts";
+import { LoginNonces } from "./nonces.ts";
 import { agreeServices } from "./service.ts";
-
-interface NonceRecord {
-  nonce: string;
-  schema: DigestSchema;
-  expiresAt: number;
-}
-
-const NONCE_TTL_MS = 120_000;
-const nonceKey = (userId: string) => ["login_nonce", userId];
 
 /** Hashed once at start so that a login for an unknown user costs as much as a real one. */
 const decoyHash = hashPassword(randomHex(16));
+
+/** The digest nonces of each server (one store each). */
+const nonceBooks = new WeakMap<RequestContext["server"], LoginNonces>();
+
+function nonces(ctx: RequestContext): LoginNonces {
+  let book = nonceBooks.get(ctx.server);
+  if (!book) nonceBooks.set(ctx.server, book = new LoginNonces(ctx.server.store));
+  return book;
+}
 
 export const loginRequest: PrimitiveModule = {
   name: "Login-Request",
@@ -58,6 +60,7 @@ export const loginRequest: PrimitiveModule = {
     if (password !== undefined) {
       const ok = user ? await verifyPassword(password, user.password) : await decoy(password);
       if (!ok || !user) return reply(409);
+      await sealIfNeeded(ctx, user, password);
     } else if (digestBytes !== undefined) {
       if (!user || !(await verifyDigest(ctx, user, digestBytes))) return reply(409);
     } else if (body.DigestSchema !== undefined) {
@@ -76,9 +79,9 @@ export const loginRequest: PrimitiveModule = {
       CapabilityRequest: session.capabilities === undefined,
     };
     if (ctx.version === "1.3") {
-      if (body.Functions !== undefined) {
-        extra.Functions = await agreeServices(ctx, session, obj(body.Functions));
-      }
+      const asked = obj(body.Functions);
+      const denied = asked && await agreeServices(ctx, session, asked);
+      if (denied) extra.Functions = denied;
       if (session.capabilities !== undefined) extra.AgreedCapabilityList = session.capabilities;
     }
     return reply(200, extra, "");
@@ -90,15 +93,18 @@ async function decoy(password: string): Promise<false> {
   return false;
 }
 
-/** Step 1 of the 4-way login: pick a schema and hand out a single-use nonce. */
+/** Step 1 of the 4-way login: pick a schema and hand out a nonce for this attempt. */
 async function offerDigest(
   ctx: RequestContext,
   user: UserRecord | undefined,
   offered: string[],
   reply: (code: number, extra?: ElementObject, description?: string) => Primitive,
 ): Promise<Primitive> {
-  const canDigest = ctx.server.sealer !== undefined &&
-    (user === undefined || user.sealedPassword !== undefined);
+  // A password sealed under another key cannot be checked either: such a user is answered as
+  // one who has none sealed (until the next password login seals it again).
+  const canDigest = user === undefined ||
+    (user.sealedPassword !== undefined &&
+      await ctx.server.sealer.open(user.sealedPassword, user.id) !== undefined);
   const schema = canDigest
     ? DIGEST_SCHEMAS.find((s) => offered.map((o) => o.toUpperCase()).includes(s))
     : undefined;
@@ -108,33 +114,37 @@ async function offerDigest(
       ? reply(200, { DigestSchema: "PWD" }, "Send password")
       : reply(543);
   }
-  const nonce = randomHex(16);
-  if (user) {
-    const record: NonceRecord = { nonce, schema, expiresAt: Date.now() + NONCE_TTL_MS };
-    await ctx.server.store.write({
-      type: "set",
-      key: nonceKey(user.id),
-      value: record,
-      expireIn: NONCE_TTL_MS,
-    });
-  }
-  return reply(200, { Nonce: nonce, DigestSchema: schema }, "Send digest");
+  // An unknown user gets a nonce too (never stored), so the answer does not tell who exists.
+  if (!user) return reply(200, { Nonce: randomHex(16), DigestSchema: schema }, "Send digest");
+  const issued = await nonces(ctx).issue(user.id, schema, ctx.clientAddress ?? "");
+  if (!issued) return reply(503, {}, "Too many logins in progress for this user: try again");
+  return reply(200, { Nonce: issued.nonce, DigestSchema: schema }, "Send digest");
 }
 
-/** Step 2: the nonce is consumed whatever the outcome, so a captured digest cannot be replayed. */
+/** Step 2: the digest must prove one of the user's outstanding nonces, which it uses up. */
 async function verifyDigest(
   ctx: RequestContext,
   user: UserRecord,
   digestBase64: string,
 ): Promise<boolean> {
-  const record = await ctx.server.store.get<NonceRecord>(nonceKey(user.id));
-  if (!record) return false;
-  await ctx.server.store.write({ type: "delete", key: nonceKey(user.id) });
-  if (record.expiresAt < Date.now() || !user.sealedPassword || !ctx.server.sealer) return false;
-  const password = await ctx.server.sealer.open(user.sealedPassword, user.id);
   const given = fromBase64(digestBase64);
-  if (password === undefined || !given) return false;
-  return constantTimeEqual(given, loginDigest(record.schema, record.nonce, password));
+  const password = user.sealedPassword &&
+    await ctx.server.sealer.open(user.sealedPassword, user.id);
+  return await nonces(ctx).redeem(
+    user.id,
+    ctx.clientAddress ?? "",
+    ({ nonce, schema }) =>
+      given !== undefined && password !== undefined &&
+      constantTimeEqual(given, loginDigest(schema, nonce, password)),
+  );
+}
+
+/** Seals the password of a user who logged in with it, when no digest could be checked for
+ * them yet: added before the server had a key, or sealed under an earlier key. */
+async function sealIfNeeded(ctx: RequestContext, user: UserRecord, password: string) {
+  const { sealer, users } = ctx.server;
+  if (user.sealedPassword && await sealer.open(user.sealedPassword, user.id) === password) return;
+  await users.put({ ...user, sealedPassword: await sealer.seal(password, user.id) });
 }
 
 /** A Login carrying the SessionID of the user's still-valid session resumes it. */

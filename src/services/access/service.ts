@@ -1,36 +1,42 @@
 /**
- * Service-Request: negotiates the functions of the session. Functions answers what was asked and
- * is implemented (the agreed set: later primitives outside it get 506); AllFunctions, when asked
- * for, is everything this server implements. Before any negotiation every implemented function
- * may be used.
+ * Service-Request: negotiates the functions of the session (src/session/functions.ts). The
+ * answer's Functions names what was asked and is not available (absent when nothing is), as
+ * Nokia's engine and Baraza read it; AllFunctions, when asked for, lists everything this server
+ * implements (Android's engine reads only that). A feature the client names is agreed with all
+ * its implemented functions; later primitives of other features get 506. Before any
+ * negotiation, and after a Service-Request without Functions, the agreement is unchanged (at
+ * first: every implemented function may be used).
  */
 import type { ElementObject } from "../../codec/csp/message.ts";
 import type { PrimitiveModule, RequestContext } from "../../session/handler.ts";
-import { functionTree, requestedFunctions } from "../../session/registry.ts";
+import { agreedFunctions, deniedTree, requestedFunctions } from "../../session/functions.ts";
+import { functionTree } from "../../session/registry.ts";
 import { bool, obj } from "../../session/values.ts";
 import type { SessionRecord } from "../../store/sessions.ts";
 
-/** Agrees the requested functions for the session and returns the Functions tree to answer. */
+/** Agrees the requested functions for the session; returns the tree of what is denied. */
 export async function agreeServices(
   ctx: RequestContext,
   session: SessionRecord,
-  requested: ElementObject | undefined,
-): Promise<ElementObject> {
+  tree: ElementObject,
+): Promise<ElementObject | undefined> {
   const implemented = ctx.server.registry.implemented(ctx.version);
-  const agreed = requestedFunctions(requested, implemented);
-  const updated = await ctx.server.sessions.update(session, { services: [...agreed] });
+  const requested = requestedFunctions(tree, ctx.version);
+  const agreed = agreedFunctions(requested, implemented);
+  const updated = await ctx.server.sessions.update(session, { services: agreed });
   // A 1.3 Login agrees services before the session is the caller's; only then is it adopted.
   if (ctx.session?.id === session.id) ctx.session = updated;
-  return functionTree(agreed);
+  return deniedTree(requested, implemented, ctx.version);
 }
 
 export const serviceRequest: PrimitiveModule = {
   name: "Service-Request",
   async handle(ctx, body) {
-    const functions = await agreeServices(ctx, ctx.session!, obj(body.Functions));
     const response: ElementObject = {};
     if (ctx.version === "1.1" && body.ClientID !== undefined) response.ClientID = body.ClientID;
-    response.Functions = functions;
+    const asked = obj(body.Functions);
+    const denied = asked && await agreeServices(ctx, ctx.session!, asked);
+    if (denied) response.Functions = denied;
     if (bool(body.AllFunctionsRequest)) {
       response.AllFunctions = functionTree(ctx.server.registry.implemented(ctx.version));
     }

@@ -136,7 +136,51 @@ function mergeClients(current: AttributeValue, update: AttributeValue): ElementV
 
 /** Which client an attribute instance speaks for: its ClientID, compared as JSON. */
 function clientOf(instance: ElementValue): string {
-  return JSON.stringify(obj(instance)?.ClientID ?? null);
+  return clientKey(obj(instance)?.ClientID);
+}
+
+/** A ClientID as comparable text: the same whatever the order of its parts. */
+export function clientKey(clientId: ElementValue | ElementValue[] | undefined): string {
+  const canonical = (v: unknown): unknown =>
+    Array.isArray(v) ? v.map(canonical) : v !== null && typeof v === "object"
+      ? Object.fromEntries(
+        Object.entries(v).filter(([k]) => !k.startsWith("@")).sort(([a], [b]) =>
+          a < b ? -1 : a > b ? 1 : 0
+        ).map(([k, x]) => [k, canonical(x)]),
+      )
+      : v;
+  return JSON.stringify(canonical(clientId ?? null));
+}
+
+/** An attribute that no client describes any more: present, with its value not valid
+ * (Qualifier F), so that a watcher's client drops what it showed. */
+const NO_CLIENT_LEFT: ElementObject = { Qualifier: false };
+
+/**
+ * The presence without what clients said about themselves: the instances of the per-client
+ * attributes whose ClientID is `clientId` (one client gone), or every instance (`"all"`: no
+ * client left). An attribute left without instances becomes `{ Qualifier: F }`.
+ */
+export function withoutClient(
+  presence: PresenceAttributes,
+  clientId: ElementValue | undefined | "all",
+): PresenceAttributes {
+  const gone = clientId === "all" ? undefined : clientKey(clientId);
+  const out: PresenceAttributes = { ...presence };
+  for (const [name, value] of Object.entries(presence)) {
+    if (PRESENCE_SUB_LIST.childByName.get(name)?.repeat !== true) continue;
+    const instances = [value].flat();
+    const kept = gone === undefined ? [] : instances.filter((i) => clientOf(i) !== gone);
+    if (kept.length === instances.length) continue;
+    out[name] = kept.length === 0 ? NO_CLIENT_LEFT : kept.length === 1 ? kept[0] : kept;
+  }
+  return out;
+}
+
+/** Names of the attributes whose values differ between two presences. */
+export function changedAttributes(a: PresenceAttributes, b: PresenceAttributes): string[] {
+  const names = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...names].filter((n) => JSON.stringify(a[n]) !== JSON.stringify(b[n]));
 }
 
 /** The attributes both selections allow. */

@@ -1,12 +1,21 @@
 /**
  * Network (implicit) presence: the server keeps OnlineStatus and UserAvailability in step with
  * the user's sessions — online and available from the first login, offline and not available
- * once the last session ends (logout, expiry, forced disconnect) — and tells the watchers. A new
- * session also receives the authorisation requests still waiting for the user's answer.
+ * once the last session ends (logout, expiry, forced disconnect, or found after a crash), even
+ * if the user published otherwise — and drops what a client published about itself
+ * (ClientInfo, CommCap, …) when its session ends; the watchers are told, here and in other
+ * domains. A new session also receives the authorisation requests still waiting for the user's
+ * answer.
  */
 import type { ServerContext } from "../../session/server_context.ts";
 import type { SessionRecord } from "../../store/sessions.ts";
-import type { PresenceAttributes } from "./attributes.ts";
+import { obj } from "../../session/values.ts";
+import {
+  changedAttributes,
+  clientKey,
+  type PresenceAttributes,
+  withoutClient,
+} from "./attributes.ts";
 import type { Mutation } from "../../store/kv.ts";
 import { forgetSubscriptions } from "./notifications.ts";
 import { askOwner, commitAll } from "./notify.ts";
@@ -22,20 +31,48 @@ const OFFLINE: PresenceAttributes = {
   UserAvailability: { Qualifier: true, PresenceValue: "NOT_AVAILABLE" },
 };
 
-const isOnline = (presence: PresenceAttributes) => {
-  const status = presence.OnlineStatus;
-  return !Array.isArray(status) && typeof status === "object" && status.PresenceValue === "T";
-};
+/** Online: some instance of OnlineStatus (one per client) says T and is valid. */
+const isOnline = (presence: PresenceAttributes) =>
+  [presence.OnlineStatus ?? []].flat().some((instance) => {
+    const o = obj(instance);
+    return o?.PresenceValue === "T" && o.Qualifier !== false;
+  });
 
-function publish(server: ServerContext, user: string, online: boolean): Promise<void> {
+/** At login: online and available, unless another session of the user made it so already (and
+ * may have chosen another availability since). */
+function publishOnline(server: ServerContext, user: string): Promise<void> {
   return publishPresence(server, user, Object.keys(ONLINE), (current) => {
-    if (isOnline(current) === online && current.UserAvailability !== undefined) return undefined;
-    return { ...current, ...(online ? ONLINE : OFFLINE) };
+    if (isOnline(current) && current.UserAvailability !== undefined) return undefined;
+    return { ...current, ...ONLINE };
+  });
+}
+
+/**
+ * When a session ends: what its client said about itself goes (unless another session of the
+ * same client is still there); after the user's last session, every client-specific attribute
+ * goes and the user is offline and not available, whatever the user published.
+ */
+function publishEnd(
+  server: ServerContext,
+  session: SessionRecord,
+  others: readonly SessionRecord[],
+): Promise<void> {
+  const client = clientKey(session.clientId);
+  // Another session of the same client keeps what it said; a session that named no client
+  // cannot tell its instances from those of clients that named none either.
+  const keep = others.length > 0 &&
+    (session.clientId === undefined || others.some((s) => clientKey(s.clientId) === client));
+  if (keep) return Promise.resolve();
+  return publishPresence(server, session.userId, "diff", (current) => {
+    const next = others.length > 0
+      ? withoutClient(current, session.clientId)
+      : { ...withoutClient(current, "all"), ...OFFLINE };
+    return changedAttributes(current, next).length > 0 ? next : undefined;
   });
 }
 
 async function onSessionStart(server: ServerContext, session: SessionRecord): Promise<void> {
-  await publish(server, session.userId, true);
+  await publishOnline(server, session.userId);
   const repo = new PresenceRepo(server.store);
   // The new session hears about everyone the user watches, and is asked what is still waiting.
   const mutations: Mutation[] = [];
@@ -66,8 +103,7 @@ async function onSessionEnd(server: ServerContext, session: SessionRecord): Prom
       repo.removeListener(user, session.userId, session.id)
     ),
   ]);
-  if ((await server.sessions.repo.listByUser(session.userId)).length > 0) return;
-  await publish(server, session.userId, false);
+  await publishEnd(server, session, await server.sessions.repo.listByUser(session.userId));
 }
 
 export function installNetworkPresence(server: ServerContext): void {

@@ -7,7 +7,7 @@
  */
 import type { ServerContext } from "../../session/server_context.ts";
 import type { Store } from "../../store/kv.ts";
-import type { PresenceAttributes } from "./attributes.ts";
+import { changedAttributes, type PresenceAttributes } from "./attributes.ts";
 import { commitAll, notifyWatchers } from "./notify.ts";
 import { PresenceRepo } from "./repo.ts";
 
@@ -29,26 +29,31 @@ function oneAtATime<T>(store: Store, user: string, task: () => Promise<T>): Prom
 
 /**
  * Changes `user`'s presence (`change` answers the new one, or undefined for no change) and
- * queues the notifications for watchers allowed to see one of the `changed` attributes; resolves
- * once both are committed.
+ * queues the notifications for watchers allowed to see one of the `changed` attributes (with
+ * "diff", those whose values the change made different); resolves once both are committed.
  */
 export function publishPresence(
   server: ServerContext,
   user: string,
-  changed: readonly string[],
+  changed: readonly string[] | "diff",
   change: (current: PresenceAttributes) => PresenceAttributes | undefined,
 ): Promise<void> {
   return oneAtATime(server.store, user, async () => {
     const repo = new PresenceRepo(server.store);
-    const presence = await repo.changePresence(user, change);
-    if (presence === undefined) return;
+    let names = changed === "diff" ? [] : changed;
+    const presence = await repo.changePresence(user, (current) => {
+      const next = change(current);
+      if (next !== undefined && changed === "diff") names = changedAttributes(current, next);
+      return next;
+    });
+    if (presence === undefined || names.length === 0) return;
     // The search index's writes (if that element is installed) share the fan-out's commits.
     const [indexed, notes] = await Promise.all([
       server.hooks.presenceChanged?.(user, presence) ?? [],
-      notifyWatchers(server, repo, user, presence, changed),
+      notifyWatchers(server, repo, user, presence, names),
     ]);
     await commitAll(server.store, [...indexed, ...notes]);
-    await server.hooks.remotePresence?.presenceChanged(user, presence, changed);
+    await server.hooks.remotePresence?.presenceChanged(user, presence, names);
   });
 }
 
