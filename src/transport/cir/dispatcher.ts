@@ -59,6 +59,7 @@ export class CirDispatcher implements CirHost, CirService {
   readonly #byUser = new Map<string, Set<string>>();
   readonly #byToken = new Map<string, string>();
   readonly #channels = new Map<string, CirChannel>();
+  #enabled: ReadonlySet<string> = new Set();
   /** Sessions and users told of since the last flush. */
   #dueSessions = new Set<string>();
   #dueUsers = new Set<string>();
@@ -76,13 +77,14 @@ export class CirDispatcher implements CirHost, CirService {
    * outbox and the ends of sessions. */
   async start(channels: CirChannel[]): Promise<void> {
     for (const channel of channels) this.#channels.set(channel.method, channel);
+    this.#enabled = new Set(this.#channels.keys());
     for (const entry of await this.repo.list()) this.#add(entry);
     this.server.outbox.onWaiting((owner, id) => this.#told(owner, id));
     this.server.sessions.onEnd((session) => this.#ended(session));
   }
 
   get enabled(): ReadonlySet<string> {
-    return new Set(this.#channels.keys());
+    return this.#enabled;
   }
 
   get tcpPort(): number | undefined {
