@@ -1,106 +1,126 @@
 /**
- * Operator commands: `deno task admin user add|list|passwd|del`.
- * They open the same store as the server (IMPS_DATA), so the server's settings apply.
+ * Operator commands: `deno task admin user add|list|passwd|del`, `key rotate`, `backup` and
+ * `restore`. They open the same store as the server (IMPS_DATA), so the server's settings apply;
+ * the user commands and backup may run beside the server, key rotate and restore refuse to.
  */
+import { AccountError, credentials, localUserId } from "./accounts.ts";
 import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { SessionLifecycle } from "./session/lifecycle.ts";
+import { claimStoreDomain, StoreDomainMismatch } from "./store/domain.ts";
 import { Store } from "./store/kv.ts";
+import { lockStoreFile, StoreInUse } from "./store/lock.ts";
 import { OutboxRepo } from "./store/outbox.ts";
 import { SessionRepo } from "./store/sessions.ts";
 import {
   createKeyFile,
   describeKey,
+  keyFilePath,
   loadServerKey,
   newKey,
   replaceKeyFile,
+  type ServerKey,
   ServerKeyError,
 } from "./store/server_key.ts";
-import { type UserRecord, UserRepo } from "./store/users.ts";
-import { hashPassword, Sealer } from "./util/crypto.ts";
+import { UserRepo } from "./store/users.ts";
+import { Sealer } from "./util/crypto.ts";
 import { isMsisdn } from "./util/msisdn.ts";
-import { parseUserId } from "./util/userid.ts";
 
-const USAGE = `usage: deno task admin user <command> | key rotate
-  user add <user-id> --password <pw>     create a user (user-id: name or wv:name@domain)
-  user passwd <user-id> --password <pw>  set a new password
-  user del <user-id>                     remove a user and end its sessions
-  user msisdn <user-id> <number|->       set (or clear) the phone number wake-up SMS go to
-  user list                              list users
-  key rotate                             seal every password under a new server key (stop the
-                                         server first; with IMPS_SECRET, the new key comes from
-                                         IMPS_NEW_SECRET)`;
+const USAGE = `usage: deno task admin <command>
+  user add <user-id>       create a user (user-id: name or wv:name@domain)
+  user passwd <user-id>    set a new password
+  user del <user-id>       remove a user and end its sessions
+  user msisdn <user-id> <number|->
+                           set (or, with -, clear) the phone number wake-up SMS go to
+  user list                list users
+  key rotate               seal every password under a new server key (the server must be
+                           stopped; with IMPS_SECRET, the new key comes from IMPS_NEW_SECRET)
+  backup <file>            copy the store (a KV file, and its key file) into a new file, also
+                           while the server runs
+  restore <file>           replace the store with a backup (the server must be stopped)
 
-class UsageError extends Error {}
+The password is asked for at the terminal, or read from the first line of stdin when that is
+not a terminal (printf '%s\\n' "$PW" | deno task admin user add alice). --password <pw> also
+works, but leaves the password in the shell history, the process list and deno task's echo of
+the command line.`;
+
+export class UsageError extends Error {}
+
+/** How the admin command talks to the operator (a terminal, stdin, or a test). */
+export interface AdminIo {
+  /** The password, asked with `prompt` at a terminal (twice for a new one) or read from stdin. */
+  password(prompt: string, confirm: boolean): Promise<string>;
+  warn(message: string): void;
+}
 
 export async function runAdmin(
   args: string[],
   env: Record<string, string | undefined>,
+  io: AdminIo = consoleIo,
 ): Promise<string> {
   const config = loadConfig(env);
   const [area, command, rawId, ...rest] = args;
+  if (area === "backup" && command && !rawId) return await backup(config.dataPath, command);
+  if (area === "restore" && command && !rawId) return await restore(config.dataPath, command);
   if (area === "key" && command === "rotate") return await rotateKey(config, env);
   if (area !== "user" || !command) throw new UsageError(USAGE);
+  if (config.dataPath === ":memory:") {
+    throw new UsageError(
+      "IMPS_DATA is :memory:, which lives inside the server process: the admin command cannot " +
+        "reach it. List the users in a file named by IMPS_USERS instead.",
+    );
+  }
   const key = await loadServerKey(config);
   const store = await Store.open(config.dataPath);
   try {
+    await claimStoreDomain(store, config.dataPath, config.domain);
     const users = new UserRepo(store);
+    const where = config.dataPath;
     if (command === "list") {
       const all = await users.list();
-      return all.map((u) => u.id).join("\n") || "(no users)";
+      return all.map((u) => u.id).join("\n") || `(no users in ${where})`;
     }
     if (!rawId) throw new UsageError(USAGE);
-    const address = parseUserId(rawId, config.domain);
-    if (!address) throw new UsageError(`"${rawId}" is not a valid user id`);
-    if (address.domain !== config.domain) {
-      throw new UsageError(`${address.id} is not in this server's domain ${config.domain}`);
-    }
+    const id = localUserId(rawId, config.domain);
     const sealer = await Sealer.fromSecret(key.secret);
-    const credentials = async (
-      password: string,
-    ): Promise<Pick<UserRecord, "password" | "sealedPassword">> => ({
-      password: await hashPassword(password),
-      sealedPassword: await sealer.seal(password, address.id),
-    });
+    const newPassword = async () => {
+      const password = passwordArg(rest, io) ?? await io.password(`Password for ${id}: `, true);
+      if (password === "") throw new UsageError("the password is empty");
+      return await credentials(password, id, sealer);
+    };
     switch (command) {
       case "add": {
-        const password = passwordArg(rest);
-        const created = await users.create({
-          id: address.id,
-          ...await credentials(password),
-          createdAt: Date.now(),
-        });
-        if (!created) throw new UsageError(`${address.id} already exists`);
-        return `added ${address.id}${key.created ? ` (${describeKey(key)})` : ""}`;
+        if (await users.get(id)) throw new UsageError(`${id} already exists in ${where}`);
+        const created = await users.create({ id, ...await newPassword(), createdAt: Date.now() });
+        if (!created) throw new UsageError(`${id} already exists in ${where}`);
+        return `added ${id} to ${where}${key.created ? ` (${describeKey(key)})` : ""}`;
       }
       case "passwd": {
-        const user = await users.get(address.id);
-        if (!user) throw new UsageError(`no user ${address.id}`);
-        await users.put({ ...user, ...await credentials(passwordArg(rest)) });
-        return `password of ${address.id} changed`;
+        const user = await users.get(id);
+        if (!user) throw new UsageError(`no user ${id} in ${where}`);
+        await users.put({ ...user, ...await newPassword() });
+        return `password of ${id} changed`;
       }
       case "msisdn": {
-        const user = await users.get(address.id);
-        if (!user) throw new UsageError(`no user ${address.id}`);
+        const user = await users.get(id);
+        if (!user) throw new UsageError(`no user ${id} in ${where}`);
         const number = rest[0];
         if (number !== "-" && (number === undefined || !isMsisdn(number))) {
           throw new UsageError("a phone number (digits, a leading + for international) or -");
         }
         await users.put({ ...user, msisdn: number === "-" ? undefined : number });
-        return number === "-"
-          ? `no phone number for ${address.id}`
-          : `phone number of ${address.id} is ${number}`;
+        return number === "-" ? `no phone number for ${id}` : `phone number of ${id} is ${number}`;
       }
       case "del": {
-        if (!await users.get(address.id)) throw new UsageError(`no user ${address.id}`);
-        await users.delete(address.id);
+        if (!await users.get(id)) throw new UsageError(`no user ${id} in ${where}`);
+        await users.delete(id);
         const sessions = new SessionLifecycle(
           config,
           store,
           new SessionRepo(store),
           new OutboxRepo(store),
         );
-        const ended = await sessions.disconnectUser(address.id, 601, "Account removed");
-        return `removed ${address.id}${ended ? ` (${ended} session(s) disconnected)` : ""}`;
+        const ended = await sessions.disconnectUser(id, 601, "Account removed");
+        return `removed ${id}${ended ? ` (${ended} session(s) disconnected)` : ""}`;
       }
       default:
         throw new UsageError(USAGE);
@@ -114,10 +134,23 @@ export async function runAdmin(
  * Seals every stored password under a new key. With the key file, the new key is written beside
  * it first (`<key file>.new`) and moved into place at the end, so a rotation cut short is taken
  * up again by running the command again; a password already sealed under the new key is left
- * as it is.
+ * as it is. Under the server's lock: a running server would keep sealing under the old key.
  */
 async function rotateKey(config: Config, env: Record<string, string | undefined>) {
   const current = await loadServerKey(config);
+  const lock = isFile(config.dataPath) ? await lockAsOperator(config.dataPath) : undefined;
+  try {
+    return await resealUnderNewKey(config, env, current);
+  } finally {
+    lock?.close();
+  }
+}
+
+async function resealUnderNewKey(
+  config: Config,
+  env: Record<string, string | undefined>,
+  current: ServerKey,
+): Promise<string> {
   let next: string;
   let pending: string | undefined;
   if (current.source === "IMPS_SECRET") {
@@ -155,11 +188,138 @@ async function rotateKey(config: Config, env: Record<string, string | undefined>
     (pending ? ` (${current.path})` : "; now start the server with IMPS_SECRET set to it");
 }
 
-function passwordArg(rest: string[]): string {
+/** The server's lock on the store, so that no server starts meanwhile; refused while one runs. */
+async function lockAsOperator(dataPath: string): Promise<Deno.FsFile> {
+  try {
+    return await lockStoreFile(dataPath);
+  } catch (error) {
+    if (error instanceof StoreInUse) throw new UsageError(`${error.message}; stop it first`);
+    throw error;
+  }
+}
+
+/** `--password <pw>` if given (with a warning: the value is seen by others). */
+function passwordArg(rest: string[], io: AdminIo): string | undefined {
   const i = rest.indexOf("--password");
-  const password = i === -1 ? undefined : rest[i + 1];
-  if (!password) throw new UsageError("--password <pw> is required");
+  if (i === -1) return undefined;
+  const password = rest[i + 1];
+  if (!password) throw new UsageError("--password needs a value");
+  io.warn(
+    "warning: --password is visible in the process list, the shell history and deno task's " +
+      "echo of the command; give the password on stdin instead",
+  );
   return password;
+}
+
+/**
+ * A consistent copy of the store: SQLite's online backup, all pages in one step (one read
+ * transaction), so it works while the server writes.
+ */
+async function backup(dataPath: string, target: string): Promise<string> {
+  if (!isFile(dataPath)) throw new UsageError(`backup copies a KV file; IMPS_DATA is ${dataPath}`);
+  if (!await exists(dataPath)) throw new UsageError(`no store at ${dataPath} (IMPS_DATA)`);
+  if (await exists(target)) throw new UsageError(`${target} exists: name a new file`);
+  const dir = target.replace(/[/\\][^/\\]*$/, "");
+  if (dir && dir !== target) await Deno.mkdir(dir, { recursive: true });
+  const sqlite = await import("node:sqlite");
+  const db = new sqlite.DatabaseSync(dataPath, { readOnly: true });
+  try {
+    await sqlite.backup(db, target, { rate: -1 });
+  } finally {
+    db.close();
+  }
+  // The key sealing the passwords for digest login goes with them, where the server looks.
+  const key = keyFilePath(dataPath)!;
+  const withKey = await exists(key);
+  if (withKey) await createKeyFile(keyFilePath(target)!, (await Deno.readTextFile(key)).trim());
+  return `backed up ${dataPath}${withKey ? " and its server key" : ""} to ${target} ` +
+    `(${(await Deno.stat(target)).size} bytes)`;
+}
+
+/**
+ * Puts a backup in the store's place. Under the server's lock, so never while a server runs;
+ * the old store's write-ahead log goes with it (SQLite would apply it to the restored file).
+ */
+async function restore(dataPath: string, source: string): Promise<string> {
+  if (!isFile(dataPath)) {
+    throw new UsageError(`restore replaces a KV file; IMPS_DATA is ${dataPath}`);
+  }
+  if (!await exists(source)) throw new UsageError(`no backup at ${source}`);
+  const dir = dataPath.replace(/[/\\][^/\\]*$/, "");
+  if (dir && dir !== dataPath) await Deno.mkdir(dir, { recursive: true });
+  const lock = await lockAsOperator(dataPath);
+  const sourceKey = keyFilePath(source)!;
+  const withKey = await exists(sourceKey);
+  try {
+    // Copied beside the store, then renamed over it: a failed copy leaves the store as it was.
+    await Deno.copyFile(source, `${dataPath}.restoring`);
+    for (const suffix of ["-wal", "-shm"]) await Deno.remove(dataPath + suffix).catch(() => {});
+    await Deno.rename(`${dataPath}.restoring`, dataPath);
+    if (withKey) {
+      await replaceKeyFile(keyFilePath(dataPath)!, (await Deno.readTextFile(sourceKey)).trim());
+    }
+  } finally {
+    lock.close();
+  }
+  return `restored ${dataPath}${withKey ? " and its server key" : ""} from ${source}`;
+}
+
+const isFile = (dataPath: string) => dataPath !== ":memory:" && !/^https?:\/\//.test(dataPath);
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
+/** Reads a password at the terminal without echo, or the first line of stdin. */
+const consoleIo: AdminIo = {
+  async password(prompt, confirm) {
+    if (!Deno.stdin.isTerminal()) {
+      const text = await new Response(Deno.stdin.readable).text();
+      const line = text.split("\n")[0].replace(/\r$/, "");
+      if (line === "") throw new UsageError("no password: none given on stdin");
+      return line;
+    }
+    const password = await readHidden(prompt);
+    if (confirm && await readHidden("Repeat it: ") !== password) {
+      throw new UsageError("the passwords differ");
+    }
+    return password;
+  },
+  warn: (message) => console.error(message),
+};
+
+/** One line typed at the terminal, not echoed. */
+async function readHidden(prompt: string): Promise<string> {
+  const encoder = new TextEncoder();
+  await Deno.stderr.write(encoder.encode(prompt));
+  Deno.stdin.setRaw(true);
+  const typed: number[] = [];
+  const buffer = new Uint8Array(64);
+  try {
+    for (;;) {
+      const n = await Deno.stdin.read(buffer);
+      if (n === null) break;
+      for (const byte of buffer.subarray(0, n)) {
+        if (byte === 0x0d || byte === 0x0a) return new TextDecoder().decode(new Uint8Array(typed));
+        if (byte === 0x03 || byte === 0x04) throw new UsageError("cancelled");
+        if (byte === 0x7f || byte === 0x08) {
+          // Drops the last character, all of its UTF-8 bytes.
+          let dropped;
+          do dropped = typed.pop(); while (dropped !== undefined && (dropped & 0xc0) === 0x80);
+        } else typed.push(byte);
+      }
+    }
+    return new TextDecoder().decode(new Uint8Array(typed));
+  } finally {
+    Deno.stdin.setRaw(false);
+    await Deno.stderr.write(encoder.encode("\n"));
+  }
 }
 
 if (import.meta.main) {
@@ -167,12 +327,17 @@ if (import.meta.main) {
     console.log(await runAdmin(Deno.args, Deno.env.toObject()));
   } catch (error) {
     if (
-      error instanceof UsageError || error instanceof ConfigError ||
-      error instanceof ServerKeyError
+      error instanceof UsageError || error instanceof AccountError ||
+      error instanceof StoreDomainMismatch || error instanceof ServerKeyError
     ) {
       console.error(error.message);
       Deno.exit(2);
     }
-    throw error;
+    if (error instanceof ConfigError) {
+      console.error(`configuration error: ${error.message}`);
+      Deno.exit(2);
+    }
+    console.error(`cannot run the admin command: ${(error as Error).message}`);
+    Deno.exit(1);
   }
 }

@@ -12,6 +12,8 @@ export interface Config {
   domain: string;
   /** Deno KV path, or `:memory:`. */
   dataPath: string;
+  /** File of users created at start when missing (IMPS_USERS). */
+  usersFile?: string;
   tlsCert?: string;
   tlsKey?: string;
   /** Server key for what is sealed at rest (digest-login passwords). Absent: the key file beside
@@ -129,6 +131,10 @@ export const SETTINGS: readonly Setting[] = [
     default: "localhost",
   },
   { env: "IMPS_DATA", help: "Deno KV path, or :memory:", default: "./data/imps.kv" },
+  {
+    env: "IMPS_USERS",
+    help: "file of users created at start if missing, one '<user-id> <password>' a line",
+  },
   { env: "IMPS_TLS_CERT", help: "PEM certificate file; with IMPS_TLS_KEY serves HTTPS" },
   { env: "IMPS_TLS_KEY", help: "PEM private key file; with IMPS_TLS_CERT serves HTTPS" },
   {
@@ -250,6 +256,7 @@ export function helpText(): string {
   );
   return [
     "IMPS server (OMA IMPS / Wireless Village CSP 1.1-1.3)",
+    "usage: deno task start [--version | --help]",
     "",
     "Configuration is read from the environment:",
     ...lines,
@@ -277,6 +284,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const domain = get("IMPS_DOMAIN")!.toLowerCase();
   if (!DOMAIN_RE.test(domain)) {
     throw new ConfigError(`IMPS_DOMAIN must be a DNS domain name, got "${domain}"`);
+  }
+  const host = get("IMPS_HOST")!;
+  if (!validHost(host)) {
+    throw new ConfigError(`IMPS_HOST must be an IP address or a host name, got "${host}"`);
   }
   const tlsCert = get("IMPS_TLS_CERT");
   const tlsKey = get("IMPS_TLS_KEY");
@@ -341,10 +352,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(`IMPS_SSP_REDIRECT must be an http(s) URL, got "${sspRedirect}"`);
   }
   return {
-    host: get("IMPS_HOST")!,
+    host,
     port: integer("IMPS_PORT", 0, 65_535),
     domain,
     dataPath,
+    usersFile: get("IMPS_USERS"),
     tlsCert,
     tlsKey,
     secret,
@@ -446,6 +458,22 @@ function smsGatewayConfig(get: Getter): SmsGatewayConfig | undefined {
     password: get("IMPS_SMS_PASSWORD"),
     from: get("IMPS_SMS_FROM"),
   };
+}
+
+/** An IPv4 or IPv6 address, or a DNS host name (looked up when the server listens). */
+function validHost(host: string): boolean {
+  if (/^[\d.]+$/.test(host)) {
+    const parts = host.split(".");
+    return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
+  }
+  if (host.includes(":")) {
+    try {
+      return new URL(`http://[${host}]/`).hostname !== "";
+    } catch {
+      return false;
+    }
+  }
+  return DOMAIN_RE.test(host.toLowerCase());
 }
 
 function httpUrl(value: string): boolean {

@@ -1,80 +1,96 @@
-/** Starts the IMPS server: `deno task start` (`--help` lists the settings). */
+/**
+ * Starts the IMPS server: `deno task start` (`--help` lists the settings, `--version` prints the
+ * version). Every way start-up can fail ends in one line on stderr: `configuration error: …`
+ * (exit 2) for a setting to fix, `cannot …: …` (exit 1) for the rest.
+ */
 import { ConfigError, helpText, loadConfig } from "./config.ts";
 import { loadCore } from "./core/mod.ts";
-import { createServer } from "./server.ts";
-import { describeKey, ServerKeyError } from "./store/server_key.ts";
+import type { ImpsServer } from "./server.ts";
+import {
+  describeFailure,
+  listen,
+  openServer,
+  readTls,
+  readUsersFile,
+  startupWarnings,
+} from "./startup.ts";
+import { describeKey } from "./store/server_key.ts";
+import { PRODUCT, VERSION } from "./version.ts";
 
-if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
-  console.log(helpText());
-  Deno.exit(0);
-}
+/** Longest a stop may take (requests in progress, pending commits) before the process exits. */
+const STOP_TIMEOUT_MS = 10_000;
 
-let config;
-try {
-  config = loadConfig(Deno.env.toObject());
-} catch (error) {
-  if (error instanceof ConfigError) {
-    console.error(`configuration error: ${error.message}\n\n${helpText()}`);
-    Deno.exit(2);
+async function start(args: string[]): Promise<void> {
+  if (args.includes("--help") || args.includes("-h")) {
+    console.log(helpText());
+    return;
   }
-  throw error;
-}
-
-async function readPem(setting: string, path: string): Promise<string> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch (error) {
-    console.error(
-      `configuration error: ${setting}: cannot read ${path}: ${(error as Error).message}`,
+  if (args.includes("--version") || args.includes("-V")) {
+    console.log(`${PRODUCT} ${VERSION}`);
+    return;
+  }
+  if (args.length > 0) {
+    throw new ConfigError(
+      `unknown argument "${args[0]}": settings come from the environment (--help lists them)`,
     );
-    Deno.exit(2);
   }
-}
-
-const core = await loadCore(config.core);
-let server;
-try {
-  server = await createServer(config, { parseXml: core.parseXml });
-} catch (error) {
-  if (!(error instanceof ServerKeyError)) throw error;
-  console.error(`configuration error: ${error.message}`);
-  Deno.exit(2);
-}
-console.log(describeKey(server.key));
-if (server.key.warning) console.warn(`warning: ${server.key.warning}`);
-const tls = config.tlsCert && config.tlsKey
-  ? {
-    cert: await readPem("IMPS_TLS_CERT", config.tlsCert),
-    key: await readPem("IMPS_TLS_KEY", config.tlsKey),
-  }
-  : {};
-let http: Deno.HttpServer;
-try {
-  http = Deno.serve({
-    hostname: config.host,
-    port: config.port,
-    ...tls,
-    onListen({ hostname, port }) {
-      const scheme = config.tlsCert ? "https" : "http";
+  const config = loadConfig(Deno.env.toObject());
+  for (const warning of startupWarnings(config)) console.warn(`warning: ${warning}`);
+  const tls = await readTls(config);
+  const listed = await readUsersFile(config);
+  const core = await loadCore(config.core);
+  const server = await openServer(config, core, listed);
+  console.log(describeKey(server.key));
+  if (server.key.warning) console.warn(`warning: ${server.key.warning}`);
+  let http: Deno.HttpServer;
+  try {
+    http = listen(config, tls, server, (url) =>
       console.log(
-        `IMPS server for ${config.domain} on ${scheme}://${hostname}:${port}/csp ` +
+        `${PRODUCT} ${VERSION} for ${config.domain} on ${url} ` +
           `(store ${config.dataPath}, core ${config.core})`,
-      );
-    },
-  }, server.app.fetch);
-} catch (error) {
-  if (!(error instanceof Deno.errors.AddrInUse || error instanceof Deno.errors.PermissionDenied)) {
+      ));
+  } catch (error) {
+    await server.close();
     throw error;
   }
-  console.error(`cannot listen on ${config.host}:${config.port}: ${error.message}`);
-  await server.close();
-  Deno.exit(1);
+  stopOnSignals(http, server);
 }
 
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  Deno.addSignalListener(signal, async () => {
-    await http.shutdown();
-    await server.close();
+/**
+ * Stops cleanly on SIGINT or SIGTERM. A repeated signal changes nothing: Ctrl-C and service
+ * managers signal deno task too, which passes the signal on, so one stop often arrives twice;
+ * the timeout bounds how long the stop may take.
+ */
+function stopOnSignals(http: Deno.HttpServer, server: ImpsServer): void {
+  let stopping = false;
+  const stop = async (why: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`stopping (${why}): finishing requests in progress`);
+    const timer = setTimeout(() => {
+      console.error(`cannot stop cleanly within ${STOP_TIMEOUT_MS / 1000} s: exiting`);
+      Deno.exit(1);
+    }, STOP_TIMEOUT_MS);
+    try {
+      await http.shutdown();
+      await server.close();
+    } catch (error) {
+      console.error(`cannot stop cleanly: ${(error as Error).message}`);
+      Deno.exit(1);
+    }
+    clearTimeout(timer);
+    console.log("stopped");
     Deno.exit(0);
-  });
+  };
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(signal, () => stop(signal));
+  }
+}
+
+try {
+  await start(Deno.args);
+} catch (error) {
+  const { line, code } = describeFailure(error);
+  console.error(line);
+  Deno.exit(code);
 }

@@ -9,6 +9,7 @@ import { serviceElements } from "./services/mod.ts";
 import { SessionLifecycle } from "./session/lifecycle.ts";
 import { Registry } from "./session/registry.ts";
 import type { ServerContext } from "./session/server_context.ts";
+import { claimStoreDomain } from "./store/domain.ts";
 import { Store } from "./store/kv.ts";
 import { OutboxRepo } from "./store/outbox.ts";
 import { SessionRepo } from "./store/sessions.ts";
@@ -17,6 +18,7 @@ import { UserRepo } from "./store/users.ts";
 import { limitBody } from "./transport/body_limit.ts";
 import { type Cir, startCir } from "./transport/cir/mod.ts";
 import { cspHandler } from "./transport/csp_http.ts";
+import { landingRoutes } from "./transport/landing.ts";
 import { Sealer } from "./util/crypto.ts";
 
 export interface ImpsServer {
@@ -38,8 +40,15 @@ export interface ServerOptions {
 }
 
 export async function createServer(config: Config, options: ServerOptions): Promise<ImpsServer> {
-  const key = await loadServerKey(config);
-  const store = await Store.open(config.dataPath);
+  const store = await Store.open(config.dataPath, { lock: true });
+  let key: ServerKey;
+  try {
+    await claimStoreDomain(store, config.dataPath, config.domain);
+    key = await loadServerKey(config);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   const outbox = new OutboxRepo(store);
   const sessions = new SessionLifecycle(config, store, new SessionRepo(store), outbox);
   const registry = new Registry();
@@ -75,6 +84,7 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     }),
     cspHandler({ server: context, parseXml: options.parseXml, limits }),
   );
+  landingRoutes(app, config);
   app.get(
     "/healthz",
     async (c) => await store.healthy() ? c.text("ok") : c.text("store unreachable", 503),

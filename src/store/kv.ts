@@ -4,6 +4,7 @@
  * know their own key spaces; nothing else touches KV keys.
  */
 import { CommitConflict, CommitGrouper, comparable, keyText, type Mutation } from "./commit.ts";
+import { lockStoreFile } from "./lock.ts";
 
 export { CommitConflict };
 export type { Mutation };
@@ -63,14 +64,19 @@ export class Store {
      * it. For `:memory:` it is the same connection.
      */
     readonly reader: Deno.Kv,
+    /** The server's lock on the KV file (see lock.ts), released by close. */
+    private readonly lock?: Deno.FsFile,
   ) {
     this.commits = new CommitGrouper(kv);
     this.commits.onCommit((mutations) => this.#followRecent(mutations));
   }
 
-  /** Opens (creating its directory if needed) the KV database at `path`, `:memory:`, or a remote
-   * KV shared by several instances by its URL (KV Connect). */
-  static async open(path: string): Promise<Store> {
+  /**
+   * Opens (creating its directory if needed) the KV database at `path`, `:memory:`, or a remote
+   * KV shared by several instances by its URL (KV Connect). With `lock`, a KV file is locked for
+   * this process until close (a server; StoreInUse when another holds it).
+   */
+  static async open(path: string, options: { lock?: boolean } = {}): Promise<Store> {
     if (path === ":memory:") {
       const kv = await Deno.openKv(path);
       return new Store(kv, true, kv);
@@ -80,9 +86,28 @@ export class Store {
       return new Store(kv, false, kv);
     }
     const dir = path.replace(/[/\\][^/\\]*$/, "");
-    if (dir && dir !== path) await Deno.mkdir(dir, { recursive: true });
-    const kv = await Deno.openKv(path);
-    return new Store(kv, true, await Deno.openKv(path));
+    if (dir && dir !== path) {
+      await Deno.mkdir(dir, { recursive: true }).catch((error) => {
+        // mkdir's own message ("File exists") does not say which part is in the way.
+        if (error instanceof Deno.errors.AlreadyExists) {
+          throw new Error(`${dir} is not a directory`);
+        }
+        throw error;
+      });
+    }
+    await checkKvFile(path);
+    const lock = options.lock ? await lockStoreFile(path) : undefined;
+    try {
+      const kv = await Deno.openKv(path);
+      const reader = await Deno.openKv(path);
+      // A connection sets the database up at its first use; left to happen beside the first
+      // commit on a new file, that commit can fail with "database is locked".
+      await reader.get(["health"]);
+      return new Store(kv, true, reader, lock);
+    } catch (error) {
+      lock?.close();
+      throw error;
+    }
   }
 
   /** Writes through the grouper: resolves once durable. */
@@ -220,6 +245,33 @@ export class Store {
     await this.commits.drain();
     if (this.reader !== this.kv) this.reader.close();
     this.kv.close();
+    this.lock?.close();
+  }
+}
+
+/**
+ * Refuses a path that is a directory or a file other than an SQLite database, before anything
+ * (a lock file) is made beside it.
+ */
+async function checkKvFile(path: string): Promise<void> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return;
+    throw error;
+  }
+  if (info.isDirectory) throw new Error(`${path} is a directory, not a KV file`);
+  if (!info.isFile || info.size === 0) return;
+  const file = await Deno.open(path);
+  try {
+    const head = new Uint8Array(16);
+    const n = await file.read(head);
+    if (new TextDecoder().decode(head.subarray(0, n ?? 0)) !== "SQLite format 3\0") {
+      throw new Error(`${path} is not a Deno KV file`);
+    }
+  } finally {
+    file.close();
   }
 }
 

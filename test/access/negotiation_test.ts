@@ -1,5 +1,6 @@
 /** Conversations about what client and server agree on: capabilities, services, versions, SP info. */
 import assert from "node:assert/strict";
+import { VERSION } from "../../src/version.ts";
 import type { ElementObject } from "../../src/codec/csp/message.ts";
 import { startServer, VERSIONS } from "../support/harness.ts";
 
@@ -44,6 +45,10 @@ for (const version of VERSIONS) {
 
     assert.equal(reply.primitive.name, "GetSPInfo-Response");
     assert.equal(reply.body.Name, "Example IM");
+    assert.equal(
+      reply.body.Description,
+      `OMA IMPS service for example.com (IMPS server ${VERSION})`,
+    );
     assert.deepEqual(reply.body.ClientID, { URL: "http://c" });
   });
 }

@@ -79,7 +79,10 @@ Deno.test("kill -9 while bob confirms on his polls: nothing confirmed comes back
   const env = { IMPS_DATA: `${dir}/imps.kv`, IMPS_DOMAIN: "example.com", IMPS_CORE: "ts" };
   try {
     for (const name of ["alice", "bob"]) {
-      await runAdmin(["user", "add", name, "--password", "secret"], env);
+      await runAdmin(["user", "add", name], env, {
+        password: () => Promise.resolve("secret"),
+        warn() {},
+      });
     }
     const first = await spawnServer(env);
     const alice = client(`${first.url}/csp`);

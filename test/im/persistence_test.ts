@@ -146,7 +146,10 @@ Deno.test("kill -9 while alice sends: every message answered 200 reaches bob exa
   };
   try {
     for (const name of ["alice", "bob"]) {
-      await runAdmin(["user", "add", name, "--password", "secret"], env);
+      await runAdmin(["user", "add", name], env, {
+        password: () => Promise.resolve("secret"),
+        warn() {},
+      });
     }
     const first = await spawnServer(env);
     const alice = client(`${first.url}/csp`);

@@ -12,8 +12,12 @@ const PERMISSIONS = [
 export interface ServerProcess {
   /** Base URL, e.g. `http://127.0.0.1:40123` (the CSP endpoint is `${url}/csp`). */
   url: string;
-  /** What the server printed up to its banner (the start-up log). */
+  /** The process started (the server, or the command that started it). */
+  pid: number;
+  /** What the server printed up to its banner (the start-up log), stdout and stderr together. */
   banner: string;
+  /** What the server printed so far. */
+  output(): string;
   /** Stops the server: SIGTERM for a clean stop, SIGKILL to simulate a crash. */
   stop(signal?: "SIGTERM" | "SIGKILL"): Promise<void>;
 }
@@ -25,29 +29,54 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
     env: { IMPS_PORT: "0", NO_COLOR: "1", ...env },
     cwd: ROOT,
     stdout: "piped",
-    stderr: "inherit",
+    stderr: "piped",
   }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let banner = "";
-  while (!/:\d+\/csp/.test(banner)) {
-    const { value, done } = await reader.read();
-    if (done) {
-      await child.status;
-      throw new Error(`server exited before listening: ${banner}`);
-    }
-    banner += value;
+  return await serverStarted(child);
+}
+
+/**
+ * Waits for the banner of a server started as `child` (the server itself or a command that
+ * starts it). Its output is read all along, so it never blocks on a full pipe.
+ */
+export async function serverStarted(child: Deno.ChildProcess): Promise<ServerProcess> {
+  let output = "";
+  let listening: (url: string) => void;
+  let ended: (error: Error) => void;
+  const started = new Promise<string>((resolve, reject) => {
+    listening = resolve;
+    ended = reject;
+  });
+  const read = (stream: ReadableStream<Uint8Array>) =>
+    (async () => {
+      for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+        output += text;
+        const url = output.match(/(https?:\/\/\S+?)\/csp\b/)?.[1];
+        if (url) listening(url);
+      }
+    })();
+  const drained = Promise.all([read(child.stdout), read(child.stderr)]);
+  drained.then(() => ended(new Error(`server exited before listening: ${output}`)));
+  let url: string;
+  try {
+    url = await started;
+  } catch (error) {
+    await child.status;
+    throw error;
   }
-  // Keep draining stdout so the server never blocks on a full pipe.
-  const drained = (async () => {
-    while (!(await reader.read()).done);
-  })();
+  const banner = output;
   return {
-    url: banner.match(/(https?:\/\/\S+?)\/csp/)![1],
+    url,
+    pid: child.pid,
     banner,
+    output: () => output,
     async stop(signal = "SIGTERM") {
       child.kill(signal);
       await child.status;
-      await drained;
+      // The output ends when every process holding it has ended: a server the signal did not
+      // reach keeps it open, and the caller finds it still answering.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([drained, new Promise((resolve) => timer = setTimeout(resolve, 5000))]);
+      clearTimeout(timer);
     },
   };
 }
@@ -69,16 +98,23 @@ export async function runAdminProcess(
   return text;
 }
 
-/** Runs `src/main.ts` expecting it to stop at once; returns its exit code and stderr. */
+/** Runs `src/main.ts` expecting it to stop at once; returns its exit code and output. */
 export async function runServerExpectingExit(
   env: Record<string, string>,
-): Promise<{ code: number; stderr: string }> {
+  args: string[] = [],
+): Promise<{ code: number; stderr: string; stdout: string }> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...PERMISSIONS, "src/main.ts"],
+    args: ["run", ...PERMISSIONS, "src/main.ts", ...args],
     env: { NO_COLOR: "1", ...env },
     cwd: ROOT,
     stdout: "piped",
     stderr: "piped",
+    // A server that starts after all would otherwise keep the test waiting for ever.
+    signal: AbortSignal.timeout(30_000),
   }).output();
-  return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
+  return {
+    code: out.code,
+    stderr: new TextDecoder().decode(out.stderr),
+    stdout: new TextDecoder().decode(out.stdout),
+  };
 }

@@ -31,12 +31,22 @@ Deno.test("bad values are refused with a message naming the variable", () => {
     [{ IMPS_SSP_DENY: "not a domain" }, /IMPS_SSP_DENY/],
     [{ IMPS_SSP_REDIRECT: "node2" }, /IMPS_SSP_REDIRECT/],
     [{ IMPS_SSP_PAIRS: "0" }, /IMPS_SSP_PAIRS/],
+    [{ IMPS_HOST: "256.1.1.1" }, /IMPS_HOST/],
+    [{ IMPS_HOST: "1.2.3" }, /IMPS_HOST/],
+    [{ IMPS_HOST: "my host" }, /IMPS_HOST/],
+    [{ IMPS_HOST: "::1::2" }, /IMPS_HOST/],
   ];
   for (const [env, message] of cases) {
     assert.throws(
       () => loadConfig(env),
       (e: unknown) => e instanceof ConfigError && message.test(e.message),
     );
+  }
+});
+
+Deno.test("IMPS_HOST takes IPv4 and IPv6 addresses and host names", () => {
+  for (const host of ["0.0.0.0", "192.168.1.10", "::", "::1", "localhost", "imps.example.com"]) {
+    assert.equal(loadConfig({ IMPS_HOST: host }).host, host);
   }
 });
 

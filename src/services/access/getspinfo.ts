@@ -1,5 +1,6 @@
 /** GetSPInfo-Request: who runs this service; answered without a session. */
 import type { PrimitiveModule } from "../../session/handler.ts";
+import { PRODUCT, VERSION } from "../../version.ts";
 
 export const getSpInfoRequest: PrimitiveModule = {
   name: "GetSPInfo-Request",
@@ -12,7 +13,8 @@ export const getSpInfoRequest: PrimitiveModule = {
       body: {
         ClientID: body.ClientID,
         Name: spName,
-        Description: `OMA IMPS service for ${domain}`,
+        // The schema has no version element: the software and its version close the description.
+        Description: `OMA IMPS service for ${domain} (${PRODUCT} ${VERSION})`,
       },
     });
   },
