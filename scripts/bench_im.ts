@@ -113,6 +113,8 @@ interface Round {
   commits: number;
   writes: number;
   cpuPerMessage: string;
+  /** The same with receivers woken by STCP. */
+  cpuPerStcpMessage: string;
   cpuPerEcho: string;
   threads: string;
 }
@@ -423,7 +425,13 @@ async function main() {
           threadsIm = threadSeconds();
         },
       });
-      const stcp = STCP ? await runClients("im-stcp", imUrl, { start() {}, end() {} }) : undefined;
+      let cpuStcpStart: number | undefined, cpuStcp: number | undefined;
+      const stcp = STCP
+        ? await runClients("im-stcp", imUrl, {
+          start: () => cpuStcpStart = cpuSeconds(),
+          end: () => cpuStcp = cpuSeconds(),
+        })
+        : undefined;
       let cpuEchoStart: number | undefined, cpuEcho: number | undefined;
       const echoed = await runClients("echo", echo.url, {
         start: () => cpuEchoStart = cpuSeconds(echo.pid),
@@ -437,6 +445,7 @@ async function main() {
         commits: after.commits - before.commits,
         writes: after.writes - before.writes,
         cpuPerMessage: cpuPer(cpuStart, cpuIm, PAIRS * MESSAGES),
+        cpuPerStcpMessage: cpuPer(cpuStcpStart, cpuStcp, PAIRS * MESSAGES),
         cpuPerEcho: cpuPer(cpuEchoStart, cpuEcho, ECHO_PASSES * PAIRS * MESSAGES),
         threads: threadBreakdown(threadsStart, threadsIm, PAIRS * MESSAGES),
       });
@@ -463,7 +472,8 @@ async function main() {
         console.log(
           `         woken by STCP: ${r.stcp.rate.toFixed(0)} messages/s (p50 ` +
             `${r.stcp.p50!.toFixed(1)} ms, p99 ${r.stcp.p99!.toFixed(1)} ms, ` +
-            `${r.stcp.perMessage!.toFixed(2)} HTTP requests per message), ` +
+            `${r.stcp.perMessage!.toFixed(2)} HTTP requests per message, server CPU ` +
+            `${r.cpuPerStcpMessage} per message), ` +
             `${(100 * r.stcp.rate / r.im.rate).toFixed(0)}% of the polled rate`,
         );
       }
