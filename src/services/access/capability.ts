@@ -79,6 +79,8 @@ export async function applyCapabilities(
 const UDP_METHODS = ["SUDP", "WAPUDP"];
 const SMS_METHODS = ["WAPSMS", "SSMS"];
 
+/** The CIR methods agreed for the session, in the client's order, with what each needs written
+ * into `agreed`; undefined when none is. */
 async function agreeCir(
   ctx: RequestContext,
   session: SessionRecord,
@@ -87,7 +89,7 @@ async function agreeCir(
 ): Promise<SessionCir | undefined> {
   const cir = ctx.server.cir;
   if (!cir) return undefined;
-  const { config, version } = { config: ctx.server.config, version: ctx.version };
+  const { config } = ctx.server;
   const offered = strs(offer.SupportedCIRMethod).map((m) => m.trim().toUpperCase());
   const wanted = [...new Set(offered)].filter((m) => cir.enabled.has(m));
   const udp = wanted.some((m) => UDP_METHODS.includes(m)) ? udpTarget(ctx, offer) : undefined;
@@ -109,7 +111,7 @@ async function agreeCir(
   }
   if (methods.includes("SHTTP")) {
     const base = config.cir.publicUrl ?? reached?.origin ?? `http://${config.host}:${config.port}`;
-    agreed[version === "1.3" ? "CIRHTTPAddress" : "CIRURL"] = { URL: `${base}/cir/${token}` };
+    agreed[ctx.version === "1.3" ? "CIRHTTPAddress" : "CIRURL"] = { URL: `${base}/cir/${token}` };
   }
   if (udp?.port !== undefined) agreed.UDPPort = udp.port;
   return { methods, token, udp, msisdn };

@@ -8,18 +8,15 @@ import type { CirEntry } from "../../store/cir.ts";
 /** The capability extension a browser offers to be woken over a WebSocket (`GET /cir/ws`). */
 export const WEBSOCKET_METHOD = "X-WEBSOCKET";
 
-/** Every SupportedCIRMethod value this server knows, CSP's and its own extension. */
-export const CIR_METHODS = [
-  "STCP",
-  "SHTTP",
-  "SUDP",
-  "WAPUDP",
-  "WAPSMS",
-  "SSMS",
-  WEBSOCKET_METHOD,
-] as const;
-
-export type CirMethod = (typeof CIR_METHODS)[number];
+/** The SupportedCIRMethod values this server knows, CSP's and its own extension. */
+export type CirMethod =
+  | "STCP"
+  | "SHTTP"
+  | "SUDP"
+  | "WAPUDP"
+  | "WAPSMS"
+  | "SSMS"
+  | typeof WEBSOCKET_METHOD;
 
 /** A session to wake: who, in which version, and the methods and addresses it agreed. */
 export type WakeTarget = CirEntry;

@@ -20,9 +20,6 @@ import { WapSmsChannel } from "./wapsms.ts";
 import { WapUdpChannel } from "./wapudp.ts";
 import { WebSocketChannel } from "./websocket.ts";
 
-export { CIR_METHODS, type CirMethod, WEBSOCKET_METHOD } from "./channel.ts";
-export type { CirDispatcher };
-
 export interface Cir {
   dispatcher: CirDispatcher;
   /** The STCP listener, when STCP is on. */
