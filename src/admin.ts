@@ -5,6 +5,7 @@
  */
 import { AccountError, credentials, localUserId } from "./accounts.ts";
 import { type Config, ConfigError, loadConfig } from "./config.ts";
+import { beginRemoval, removalPending } from "./services/accounts.ts";
 import { SessionLifecycle } from "./session/lifecycle.ts";
 import { claimStoreDomain, StoreDomainMismatch } from "./store/domain.ts";
 import { Store } from "./store/kv.ts";
@@ -89,6 +90,12 @@ export async function runAdmin(
     };
     switch (command) {
       case "add": {
+        if (await removalPending(store, id)) {
+          throw new UsageError(
+            `${id} is still being removed: the running server finishes it within 15 seconds ` +
+              "(or at its next start)",
+          );
+        }
         if (await users.get(id)) throw new UsageError(`${id} already exists in ${where}`);
         const created = await users.create({ id, ...await newPassword(), createdAt: Date.now() });
         if (!created) throw new UsageError(`${id} already exists in ${where}`);
@@ -112,15 +119,15 @@ export async function runAdmin(
       }
       case "del": {
         if (!await users.get(id)) throw new UsageError(`no user ${id} in ${where}`);
-        await users.delete(id);
         const sessions = new SessionLifecycle(
           config,
           store,
           new SessionRepo(store),
           new OutboxRepo(store),
         );
-        const ended = await sessions.disconnectUser(id, 601, "Account removed");
-        return `removed ${id}${ended ? ` (${ended} session(s) disconnected)` : ""}`;
+        const ended = await beginRemoval(store, sessions, id);
+        return `removed ${id}${ended ? ` (${ended} session(s) disconnected)` : ""}; ` +
+          "the server deletes the rest of its data within 15 seconds";
       }
       default:
         throw new UsageError(USAGE);

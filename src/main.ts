@@ -9,6 +9,7 @@ import type { ImpsServer } from "./server.ts";
 import {
   describeFailure,
   listen,
+  type Listening,
   openServer,
   readTls,
   readUsersFile,
@@ -42,7 +43,7 @@ async function start(args: string[]): Promise<void> {
   const server = await openServer(config, core, listed);
   console.log(describeKey(server.key));
   if (server.key.warning) console.warn(`warning: ${server.key.warning}`);
-  let http: Deno.HttpServer;
+  let http: Listening;
   try {
     http = listen(config, tls, server, (url) =>
       console.log(
@@ -61,7 +62,7 @@ async function start(args: string[]): Promise<void> {
  * managers signal deno task too, which passes the signal on, so one stop often arrives twice;
  * the timeout bounds how long the stop may take.
  */
-function stopOnSignals(http: Deno.HttpServer, server: ImpsServer): void {
+function stopOnSignals(http: Listening, server: ImpsServer): void {
   let stopping = false;
   const stop = async (why: string) => {
     if (stopping) return;

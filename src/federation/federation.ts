@@ -12,6 +12,7 @@
  * shared secret is configured for that peer, which a server that merely claims the domain cannot
  * produce.
  */
+import { ValueOutOfBounds } from "../codec/csp/bounds.ts";
 import { createHash, createHmac } from "node:crypto";
 import { Buffer } from "node:buffer";
 import type { Core, CorrelationTable } from "../core/mod.ts";
@@ -289,8 +290,11 @@ export class Federation implements SspReceiver {
       try {
         response = await handler(link.domain, t.primitive);
       } catch (error) {
-        console.error(`SSP ${t.primitive.name} from ${link.domain} failed:`, error);
-        response = status(500, "Internal server error");
+        if (error instanceof ValueOutOfBounds) response = status(402, error.message);
+        else {
+          console.error(`SSP ${t.primitive.name} from ${link.domain} failed:`, error);
+          response = status(500, "Internal server error");
+        }
       }
     }
     if (!response) return;

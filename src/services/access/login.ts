@@ -15,13 +15,14 @@ import { int, obj, str, strs } from "../../session/values.ts";
 import type { SessionRecord } from "../../store/sessions.ts";
 import type { UserRecord } from "../../store/users.ts";
 import {
+  checkPassword,
   constantTimeEqual,
   DIGEST_SCHEMAS,
   fromBase64,
   hashPassword,
   loginDigest,
-  verifyPassword,
 } from "../../util/crypto.ts";
+import { QueueFull } from "../../util/fair_queue.ts";
 import { randomHex } from "../../util/ids.ts";
 import { parseUserId } from "../../util/userid.ts";
 import { agreeCapabilities, applyCapabilities } from "./capability.ts";
@@ -58,7 +59,17 @@ export const loginRequest: PrimitiveModule = {
     const password = str(body.Password);
     const digestBytes = str(body.DigestBytes);
     if (password !== undefined) {
-      const ok = user ? await verifyPassword(password, user.password) : await decoy(password);
+      const client = ctx.clientAddress ?? "";
+      let ok;
+      try {
+        ok = user
+          ? await checkPassword(password, user.password, client)
+          : await decoy(password, client);
+      } catch (error) {
+        // Too many password checks waiting: the server is busy, not the password wrong.
+        if (error instanceof QueueFull) return reply(503, {}, "Too many logins at once");
+        throw error;
+      }
       if (!ok || !user) return reply(409);
       await sealIfNeeded(ctx, user, password);
     } else if (digestBytes !== undefined) {
@@ -88,8 +99,8 @@ export const loginRequest: PrimitiveModule = {
   },
 };
 
-async function decoy(password: string): Promise<false> {
-  await verifyPassword(password, await decoyHash);
+async function decoy(password: string, client: string): Promise<false> {
+  await checkPassword(password, await decoyHash, client);
   return false;
 }
 
