@@ -95,7 +95,8 @@ export interface CirConfig {
     address?: string;
     /** Serve TLS with IMPS_TLS_CERT and IMPS_TLS_KEY. */
     tls: boolean;
-    maxConnections: number;
+    /** Absent: half of what the open-file limit allows (at most 20,000). */
+    maxConnections?: number;
     maxPerAddress: number;
   };
   /** Seconds a new STCP or WebSocket connection has to say HELO. */
@@ -213,8 +214,8 @@ export const SETTINGS: readonly Setting[] = [
   { env: "IMPS_SSP_CA", help: "PEM file of extra CA certificates trusted for https SSP peers" },
   {
     env: "IMPS_MAX_CONNECTIONS",
-    help: "connections held at once (default: what the open-file limit allows, 3 each; " +
-      "0: no bounds nor timeouts, only behind a proxy that has them)",
+    help: "connections held at once (default: what the open-file limit allows, 3 each, half " +
+      "of it with STCP on; 0: no bounds nor timeouts, only behind a proxy that has them)",
   },
   {
     env: "IMPS_MAX_CONNECTIONS_PER_ADDRESS",
@@ -260,7 +261,11 @@ export const SETTINGS: readonly Setting[] = [
   { env: "IMPS_CIR_TCP_HOST", help: "STCP CIR: address to listen on (default IMPS_HOST)" },
   { env: "IMPS_CIR_TCP_ADDRESS", help: "STCP CIR: TCPAddress announced (default: host of /csp)" },
   { env: "IMPS_CIR_TCP_TLS", help: "STCP CIR over TLS (IMPS_TLS_CERT/KEY)", default: "false" },
-  { env: "IMPS_CIR_TCP_MAX", help: "STCP CIR: connections held at most", default: "20000" },
+  {
+    env: "IMPS_CIR_TCP_MAX",
+    help: "STCP CIR: connections held at most (default: half of what the open-file limit " +
+      "allows, at most 20000)",
+  },
   { env: "IMPS_CIR_TCP_PER_IP", help: "STCP CIR: connections per address", default: "100" },
   {
     env: "IMPS_CIR_HELO_TIMEOUT",
@@ -498,13 +503,21 @@ function cirConfig(
       "IMPS_CIR_TCP_TLS needs IMPS_CIR_TCP_PORT, IMPS_TLS_CERT and IMPS_TLS_KEY",
     );
   }
+  const tcpHost = get("IMPS_CIR_TCP_HOST") ?? get("IMPS_HOST")!;
+  if (!validHost(tcpHost)) {
+    throw new ConfigError(
+      `IMPS_CIR_TCP_HOST must be an IP address or a host name, got "${tcpHost}"`,
+    );
+  }
   return {
     tcp: tcpPort === undefined ? undefined : {
-      host: get("IMPS_CIR_TCP_HOST") ?? get("IMPS_HOST")!,
+      host: tcpHost,
       port: integer("IMPS_CIR_TCP_PORT", 0, 65_535),
       address: get("IMPS_CIR_TCP_ADDRESS"),
       tls,
-      maxConnections: integer("IMPS_CIR_TCP_MAX", 1, 1_000_000),
+      maxConnections: get("IMPS_CIR_TCP_MAX") === undefined
+        ? undefined
+        : integer("IMPS_CIR_TCP_MAX", 1, 1_000_000),
       maxPerAddress: integer("IMPS_CIR_TCP_PER_IP", 1, 1_000_000),
     },
     heloTimeoutS: integer("IMPS_CIR_HELO_TIMEOUT", 1, 300),

@@ -72,7 +72,14 @@ export async function createServer(config: Config, options: ServerOptions): Prom
       "digest login at their next password login (or `deno task admin user passwd`); if the " +
       "store had a key before, stop and restore it from the backup instead";
   }
-  const cir = await startCir(config, context);
+  let cir: Cir | undefined;
+  try {
+    cir = await startCir(config, context);
+  } catch (error) {
+    for (const element of serviceElements) await element.close?.(context);
+    await store.close();
+    throw error;
+  }
   context.cir = cir?.dispatcher;
 
   const limits: XmlLimits = { ...DEFAULT_XML_LIMITS, maxBytes: config.maxBodyBytes };

@@ -118,9 +118,13 @@ Deno.test("CIR settings: every channel off by default, each set by its own varia
     port: 56789,
     address: "cir.example.com",
     tls: false,
-    maxConnections: 20000,
+    maxConnections: undefined,
     maxPerAddress: 100,
   });
+  assert.equal(
+    loadConfig({ IMPS_CIR_TCP_PORT: "1", IMPS_CIR_TCP_MAX: "500" }).cir.tcp?.maxConnections,
+    500,
+  );
   assert.equal(config.cir.publicUrl, "https://imps.example.com");
   assert.deepEqual(config.cir.udpNetworks, ["10.0.0.0/8", "192.168.1.0/24"]);
   assert.equal(config.sms?.username, "imps");
@@ -128,6 +132,7 @@ Deno.test("CIR settings: every channel off by default, each set by its own varia
 
   const cases: [Record<string, string>, RegExp][] = [
     [{ IMPS_CIR_TCP_PORT: "70000" }, /IMPS_CIR_TCP_PORT/],
+    [{ IMPS_CIR_TCP_PORT: "1", IMPS_CIR_TCP_HOST: "a b" }, /IMPS_CIR_TCP_HOST must be an IP/],
     [{ IMPS_CIR_TCP_TLS: "true", IMPS_CIR_TCP_PORT: "1" }, /IMPS_CIR_TCP_TLS/],
     [{ IMPS_CIR_HTTP: "yes" }, /IMPS_CIR_HTTP/],
     [{ IMPS_CIR_PUBLIC_URL: "imps.example.com" }, /IMPS_CIR_PUBLIC_URL/],

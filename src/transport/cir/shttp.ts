@@ -8,6 +8,7 @@
  * bounded: one per session (a new one answers the old 204) and MAX_HELD in all.
  */
 import type { Context, Hono } from "hono";
+import type { GuardedInfo } from "../http_listener.ts";
 import type { CirChannel, CirHost, WakeTarget } from "./channel.ts";
 
 export interface ShttpOptions {
@@ -66,8 +67,11 @@ export class ShttpChannel implements CirChannel {
     if (!(wait > 0) || this.#held.size >= MAX_HELD) return c.body(null, 204, headers);
 
     this.#held.get(sessionId)?.(204);
+    const holdMs = Math.min(wait * 1000, this.options.maxWaitMs);
+    // The guarded listener would take a held answer for a slow handler and cut it.
+    (c.env as Partial<GuardedInfo> | undefined)?.holdAnswer?.(holdMs);
     let status = await new Promise<200 | 204 | 404>((resolve) => {
-      const timer = setTimeout(() => answer(204), Math.min(wait * 1000, this.options.maxWaitMs));
+      const timer = setTimeout(() => answer(204), holdMs);
       const answer: Answer = (status) => {
         clearTimeout(timer);
         if (this.#held.get(sessionId) === answer) this.#held.delete(sessionId);
