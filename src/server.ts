@@ -5,6 +5,9 @@
 import { Hono } from "hono";
 import type { Config } from "./config.ts";
 import { DEFAULT_XML_LIMITS, type XmlLimits, type XmlTreeSource } from "./codec/xml/tree.ts";
+import type { WbxmlTreeSource } from "./codec/wbxml/mod.ts";
+import { TsWbxmlTokenizer } from "./core/wbxml_tokenizer_ts.ts";
+import { wbxmlTreeSource } from "./core/wbxml_tree.ts";
 import { finishRemovals } from "./services/accounts.ts";
 import { serviceElements } from "./services/mod.ts";
 import { SessionLifecycle } from "./session/lifecycle.ts";
@@ -16,6 +19,7 @@ import { OutboxRepo } from "./store/outbox.ts";
 import { SessionRepo } from "./store/sessions.ts";
 import { loadServerKey, type ServerKey } from "./store/server_key.ts";
 import { UserRepo } from "./store/users.ts";
+import { routeFor } from "./transport/bindings.ts";
 import { limitBody } from "./transport/body_limit.ts";
 import { type Cir, startCir } from "./transport/cir/mod.ts";
 import { cspHandler } from "./transport/csp_http.ts";
@@ -36,6 +40,8 @@ export interface ImpsServer {
 export interface ServerOptions {
   /** XML reader for CSP bodies (the core chosen by IMPS_CORE). */
   parseXml: XmlTreeSource;
+  /** WBXML reader for CSP bodies (the core chosen by IMPS_CORE); the TypeScript core's if absent. */
+  parseWbxml?: WbxmlTreeSource;
   /** How often expired sessions are swept, ms; 0 turns the sweeper off. */
   sweepIntervalMs?: number;
 }
@@ -84,14 +90,17 @@ export async function createServer(config: Config, options: ServerOptions): Prom
 
   const limits: XmlLimits = { ...DEFAULT_XML_LIMITS, maxBytes: config.maxBodyBytes };
   const app = new Hono();
-  app.post(
-    "/csp",
-    limitBody({
-      maxSize: config.maxBodyBytes,
-      onError: (c) => c.text("Request body too large", 413),
-    }),
-    cspHandler({ server: context, parseXml: options.parseXml, limits }),
-  );
+  const cspLimit = limitBody({
+    maxSize: config.maxBodyBytes,
+    onError: (c) => c.text("Request body too large", 413),
+  });
+  const csp = cspHandler({
+    server: context,
+    parseXml: options.parseXml,
+    parseWbxml: options.parseWbxml ?? wbxmlTreeSource(new TsWbxmlTokenizer()),
+    limits,
+  });
+  app.post("/csp", cspLimit, csp);
   landingRoutes(app, config);
   app.get(
     "/healthz",
@@ -99,6 +108,8 @@ export async function createServer(config: Config, options: ServerOptions): Prom
   );
   for (const element of serviceElements) element.routes?.(app, context);
   cir?.routes(app);
+  // CSP on any other path too, told by its Content-Type (after the elements' own routes).
+  app.post("*", routeFor("csp", cspLimit, csp));
   app.onError((error, c) => {
     console.error("request failed:", error);
     return c.text("Internal server error", 500);

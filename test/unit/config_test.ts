@@ -153,3 +153,16 @@ Deno.test("CIR settings: every channel off by default, each set by its own varia
     assert.match(helpText(), new RegExp(name));
   }
 });
+
+Deno.test("IMPS_PEERS alone turns federation on; with IMPS_FEDERATION=false it is refused", () => {
+  const peers = { IMPS_PEERS: "b.example=http://127.0.0.1:8081/" };
+  assert.equal(loadConfig(peers).federation, true);
+  assert.throws(
+    () => loadConfig({ ...peers, IMPS_FEDERATION: "false" }),
+    /IMPS_PEERS .*IMPS_FEDERATION is false/,
+  );
+  assert.deepEqual(
+    loadConfig({ ...peers, IMPS_SSP_MD5_PEERS: "Baraza.example" }).sspMd5Peers,
+    ["baraza.example"],
+  );
+});
