@@ -24,6 +24,7 @@ import {
 } from "./store/server_key.ts";
 import { UserRepo } from "./store/users.ts";
 import { Sealer } from "./util/crypto.ts";
+import { isMsisdn } from "./util/msisdn.ts";
 
 const USAGE = `usage: deno task admin <command>
   user add <user-id> [--msisdn <number>]
@@ -31,7 +32,8 @@ const USAGE = `usage: deno task admin <command>
                            number its SMS come from
   user passwd <user-id>    set a new password
   user msisdn <user-id> <number|->
-                           set (or, with -, clear) the user's phone number
+                           set (or, with -, clear) the user's phone number: its SMS are the
+                           user's, and wake-up SMS go to it; one user's only
   user del <user-id>       remove a user and end its sessions
   user list                list users
   key rotate               seal every password under a new server key (the server must be
@@ -114,7 +116,7 @@ export async function runAdmin(
       }
       case "msisdn": {
         const number = rest[0];
-        if (number !== "-" && (number === undefined || !MSISDN.test(number))) {
+        if (number !== "-" && (number === undefined || !isMsisdn(number))) {
           throw new UsageError(
             "give a phone number (digits, + first for an international one) or -",
           );
@@ -221,15 +223,11 @@ async function lockAsOperator(dataPath: string): Promise<Deno.FsFile> {
   }
 }
 
-/** `--password <pw>` if given (with a warning: the value is seen by others). */
-/** Digits, with + first for an international number. */
-const MSISDN = /^\+?[0-9]{3,20}$/;
-
 function msisdnArg(rest: string[]): string | undefined {
   const i = rest.indexOf("--msisdn");
   if (i === -1) return undefined;
   const number = rest[i + 1];
-  if (number === undefined || !MSISDN.test(number)) {
+  if (number === undefined || !isMsisdn(number)) {
     throw new UsageError(
       "--msisdn needs a phone number (digits, + first for an international one)",
     );
@@ -237,6 +235,7 @@ function msisdnArg(rest: string[]): string | undefined {
   return number;
 }
 
+/** `--password <pw>` if given (with a warning: the value is seen by others). */
 function passwordArg(rest: string[], io: AdminIo): string | undefined {
   const i = rest.indexOf("--password");
   if (i === -1) return undefined;

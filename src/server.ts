@@ -21,10 +21,11 @@ import { loadServerKey, type ServerKey } from "./store/server_key.ts";
 import { UserRepo } from "./store/users.ts";
 import { routeFor } from "./transport/bindings.ts";
 import { limitBody } from "./transport/body_limit.ts";
+import { type Cir, startCir } from "./transport/cir/mod.ts";
 import { cspHandler } from "./transport/csp_http.ts";
 import { landingRoutes } from "./transport/landing.ts";
 import { SmsGateway } from "./transport/sms/gateway.ts";
-import { KannelSender } from "./transport/sms/sendsms.ts";
+import { KannelClient } from "./transport/sms/kannel.ts";
 import { Sealer } from "./util/crypto.ts";
 
 export interface ImpsServer {
@@ -32,6 +33,8 @@ export interface ImpsServer {
   context: ServerContext;
   /** The key sealing passwords for digest login, and where it is kept. */
   key: ServerKey;
+  /** The CIR channels, when any is enabled. */
+  cir?: Cir;
   /** Stops background work and closes the store once pending writes are committed. */
   close(): Promise<void>;
 }
@@ -77,6 +80,15 @@ export async function createServer(config: Config, options: ServerOptions): Prom
       "digest login at their next password login (or `deno task admin user passwd`); if the " +
       "store had a key before, stop and restore it from the backup instead";
   }
+  let cir: Cir | undefined;
+  try {
+    cir = await startCir(config, context);
+  } catch (error) {
+    for (const element of serviceElements) await element.close?.(context);
+    await store.close();
+    throw error;
+  }
+  context.cir = cir?.dispatcher;
 
   const limits: XmlLimits = { ...DEFAULT_XML_LIMITS, maxBytes: config.maxBodyBytes };
   const app = new Hono();
@@ -97,6 +109,7 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     async (c) => await store.healthy() ? c.text("ok") : c.text("store unreachable", 503),
   );
   for (const element of serviceElements) element.routes?.(app, context);
+  cir?.routes(app);
   const sms = await startSms(context, app);
   // CSP on any other path too, told by its Content-Type (after the elements' own routes).
   app.post("*", routeFor("csp", cspLimit, csp));
@@ -119,9 +132,11 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     app,
     context,
     key,
+    cir,
     async close() {
       if (sweeper !== undefined) clearInterval(sweeper);
       await sms?.close();
+      await cir?.close();
       for (const element of serviceElements) await element.close?.(context);
       await store.close();
     },
@@ -134,7 +149,7 @@ async function startSms(context: ServerContext, app: Hono): Promise<SmsGateway |
   if (!sms || !smsIn) return undefined;
   const gateway = new SmsGateway(
     context,
-    new KannelSender(sms),
+    new KannelClient(sms),
     (msisdn) => context.users.byMsisdn(msisdn),
     smsIn,
   );

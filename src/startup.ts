@@ -8,6 +8,7 @@ import { AccountError, createListedUsers, type ListedUser, parseUsersFile } from
 import { type Config, ConfigError } from "./config.ts";
 import type { Core } from "./core/mod.ts";
 import { createServer, type ImpsServer } from "./server.ts";
+import { CirListenError } from "./transport/cir/mod.ts";
 import { StoreDomainMismatch } from "./store/domain.ts";
 import { StoreInUse } from "./store/lock.ts";
 import { ServerKeyError } from "./store/server_key.ts";
@@ -103,6 +104,7 @@ export async function openServer(
     server = await createServer(config, { parseXml: core.parseXml, parseWbxml: core.parseWbxml });
   } catch (error) {
     if (error instanceof StoreInUse) throw new StartupError(`cannot start: ${error.message}`);
+    if (error instanceof CirListenError) throw new StartupError(error.message);
     if (error instanceof StoreDomainMismatch || error instanceof ServerKeyError) {
       throw new ConfigError(error.message);
     }
@@ -152,7 +154,7 @@ export function listen(
       hostname: config.host,
       port: config.port,
       ...tls,
-      maxConnections: config.maxConnections ?? connectionsForFileLimit(),
+      maxConnections: config.maxConnections ?? connectionsForFileLimit(server.cir?.stcp?.limit),
       maxPerAddress: config.maxConnectionsPerAddress,
       headTimeoutMs: config.headTimeoutS * 1000,
       bodyTimeoutMs: config.bodyTimeoutS * 1000,

@@ -1,5 +1,6 @@
 /** User accounts. */
 import type { PasswordHash, Sealed } from "../util/crypto.ts";
+import { msisdnDigits } from "../util/msisdn.ts";
 import { check, CommitConflict, del, set, type Store } from "./kv.ts";
 
 export interface UserRecord {
@@ -9,16 +10,14 @@ export interface UserRecord {
   /** The password itself, sealed with the server key: only for digest (4-way) login. */
   sealedPassword?: Sealed;
   createdAt: number;
-  /** The user's phone number as the operator set it: SMS from it are the user's. */
+  /** The user's phone number as the operator set it: SMS from it are the user's, and wake-up SMS
+   * go to it. One user's only (the `user_msisdn` index); changed by setMsisdn only. */
   msisdn?: string;
 }
 
 const userKey = (id: string) => ["user", id];
-/** Phone numbers are one user's each; the key is the number's digits (`+44…`, `0044…` and
- * `44…` are the same number to gateways that write it differently). */
+/** Phone numbers are one user's each, known by their digits. */
 export const msisdnKey = (msisdn: string) => ["user_msisdn", msisdnDigits(msisdn)];
-
-export const msisdnDigits = (msisdn: string) => msisdn.trim().replace(/^\+|^00/, "");
 
 /** How long a number's user is believed without a read (each SMS asks). */
 const MSISDN_RECENT_MS = 2_000;

@@ -17,6 +17,7 @@ import { PTS_CONTENT_TYPE } from "../codec/sms/mod.ts";
 import { wbxmlEncoding, type WbxmlTreeSource } from "../codec/wbxml/mod.ts";
 import type { XmlLimits, XmlTreeSource } from "../codec/xml/tree.ts";
 import { dispatch } from "../session/dispatcher.ts";
+import type { RequestOrigin } from "../session/handler.ts";
 import type { ServerContext } from "../session/server_context.ts";
 import { status } from "../session/status.ts";
 import { SmsRepo } from "../store/sms.ts";
@@ -58,7 +59,7 @@ export function cspHandler(options: CspEndpointOptions) {
     // The SMS binding is read into the same tree (codec/sms), but numbers the server's
     // transactions per session on the way: its exchange is its own.
     if (mediaType === PTS_CONTENT_TYPE) {
-      return await ptsOverHttp(c, server, numbers, limits.maxBytes, remoteAddress(c));
+      return await ptsOverHttp(c, server, numbers, limits.maxBytes, remoteAddress(c), originOf(c));
     }
     const encoding = encodings.get(mediaType);
     if (!encoding) {
@@ -82,7 +83,7 @@ export function cspHandler(options: CspEndpointOptions) {
     }
 
     if (request.sessionId) server.hooks.smsSessions?.seenOverHttp(request.sessionId);
-    const reply = await dispatch(server, request, remoteAddress(c));
+    const reply = await dispatch(server, request, remoteAddress(c), originOf(c));
     if (reply === null) return c.body(null, 200, { "content-type": mediaType });
     return c.body(encoding.encode(reply), 200, { "content-type": mediaType });
   };
@@ -92,6 +93,11 @@ export function cspHandler(options: CspEndpointOptions) {
 function remoteAddress(c: Context): string | undefined {
   const info = c.env as { remoteAddr?: { hostname?: string } } | undefined;
   return info?.remoteAddr?.hostname;
+}
+
+/** The URL the request was sent to, and an operator gateway's MSISDN header. */
+function originOf(c: Context): RequestOrigin {
+  return { url: c.req.url, msisdn: c.req.header("msisdn") ?? c.req.header("x-msisdn") };
 }
 
 /**

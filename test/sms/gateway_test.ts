@@ -8,11 +8,8 @@ import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
 import { portUdh } from "../../src/codec/sms/udh.ts";
 import { removeUser } from "../../src/services/accounts.ts";
 import type { IncomingSms } from "../../src/transport/sms/callback.ts";
-import {
-  type OutgoingSms,
-  type SmsBindingConfig,
-  SmsGateway,
-} from "../../src/transport/sms/gateway.ts";
+import { type SmsBindingConfig, SmsGateway } from "../../src/transport/sms/gateway.ts";
+import type { OutgoingSms } from "../../src/transport/sms/kannel.ts";
 import { pollOne, sendOk } from "../im/im_support.ts";
 import { id, subscribeUsers } from "../presence/support.ts";
 import { type Harness, loggedIn, PASSWORD, startServer } from "../support/harness.ts";
@@ -145,6 +142,39 @@ Deno.test("a pure SMS session: PTS over data SMS, split both ways, pushes acknow
   deepStrictEqual(await alice.send("ST", "ST=200", tid), []);
   await network.gateway.sweep();
   deepStrictEqual(network.take(ALICE_PHONE), []);
+});
+
+Deno.test("a session over SMS agrees no CIR method, the same offer over HTTP does", async () => {
+  await using h = await startServer({
+    env: { IMPS_CIR_TCP_PORT: "0", IMPS_SMS_URL: "http://127.0.0.1:9/cgi-bin/sendsms" },
+  });
+  await h.addUser("alice", PASSWORD);
+  equal(await h.server.context.users.setMsisdn(id("alice"), ALICE_PHONE), "ok");
+  const network = new Network(h, new Map([[ALICE_PHONE, id("alice")]]));
+  await network.gateway.start();
+  await using _g = { [Symbol.asyncDispose]: () => network.gateway.close() };
+  // What the Android engine offers on every data channel (SHTTP has no PTS code), and SMS.
+  const offer = "CA=((CT,MP),(ID,P),(MT,1),(PM,30),(SB,HTTP),(SB,SMS),(SC,ST),(SC,SS))";
+  const agreed = async (client: PtsClient) => {
+    equal((await client.login(PASSWORD)).code, 200);
+    const answer = await client.request("CP", offer);
+    const list = answer.body.AgreedCapabilityList as Record<string, unknown>;
+    return {
+      cir: [list.SupportedCIRMethod ?? []].flat(),
+      bearers: [list.SupportedBearer ?? []].flat(),
+    };
+  };
+  const overSms = await agreed(ptsPhone(network, ALICE_PHONE, id("alice")));
+  deepStrictEqual(overSms, { cir: [], bearers: ["HTTP", "SMS"] });
+  equal(h.server.cir!.dispatcher.sessions, 0, "nothing to wake");
+  const overHttp = await agreed(
+    new PtsClient(id("alice"), async (text) => {
+      const answer = await h.transport(text, "application/vnd.wv.csp.sms");
+      return (await answer.text()).split("\n").filter((line) => line !== "");
+    }),
+  );
+  deepStrictEqual(overHttp, { cir: ["STCP", "SSMS"], bearers: ["HTTP"] });
+  equal(h.server.cir!.dispatcher.sessions, 1);
 });
 
 Deno.test("PTS over text SMS, and parts out of order, twice, and missing", async () => {

@@ -11,6 +11,8 @@
 const BEARERBOX = ["/usr/sbin/bearerbox", "/usr/bin/bearerbox"];
 const SMSBOX = ["/usr/sbin/smsbox", "/usr/bin/smsbox"];
 const FAKESMSC = ["/usr/lib/kannel/test/fakesmsc", "/usr/bin/fakesmsc"];
+/** The sender of SMS whose submitter names none. */
+export const GLOBAL_SENDER = "1234";
 
 /** One SMS as it reached the fake SMSC. */
 export interface ReceivedSms {
@@ -142,6 +144,7 @@ bearerbox-host = 127.0.0.1
 bearerbox-port = ${ports.boxes}
 sendsms-port = ${ports.sendsms}
 sendsms-interface = 127.0.0.1
+global-sender = ${GLOBAL_SENDER}
 log-file = ${dir}/smsbox.log
 log-level = 0
 

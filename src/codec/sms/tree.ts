@@ -22,6 +22,7 @@ import {
   valueOfCode,
 } from "./codes.ts";
 import type { PtsValue } from "./syntax.ts";
+import { isMsisdn } from "../../util/msisdn.ts";
 
 /** Parameters that do not make a valid primitive (the message reads, but means nothing). */
 export class PtsContentError extends Error {
@@ -32,7 +33,6 @@ export class PtsContentError extends Error {
 }
 
 const ELEMENT_NAME = /^[A-Za-z][A-Za-z0-9_.-]*$/;
-const MSISDN = /^\+?[0-9]{3,20}$/;
 
 // ---------------------------------------------------------------------------------------------
 // Reading: parameters to elements
@@ -158,7 +158,7 @@ function readClientId(
   ctx: ReadContext,
 ) {
   if (typeof value === "string") {
-    return [element(name, [leaf(MSISDN.test(value) ? "MSISDN" : "URL", value)])];
+    return [element(name, [leaf(isMsisdn(value) ? "MSISDN" : "URL", value)])];
   }
   if (value.length === 2 && value.every((v) => typeof v === "string")) {
     const [url, msisdn] = value as string[];
@@ -545,7 +545,7 @@ function writeClientId(value: ElementValue, model: ElementModel | undefined, pri
   if (keys.every((k) => k === "URL" || k === "MSISDN")) {
     if (url !== undefined && msisdn !== undefined) return [scalarText(url), scalarText(msisdn)];
     // Alone, an MSISDN is told from a URL by its form; a URL that looks like one is paired.
-    if (url !== undefined && !MSISDN.test(scalarText(url))) return scalarText(url);
+    if (url !== undefined && !isMsisdn(scalarText(url))) return scalarText(url);
     if (url !== undefined) return [scalarText(url), ""];
     if (msisdn !== undefined) return scalarText(msisdn);
   }

@@ -37,15 +37,7 @@ import { limitBody } from "../body_limit.ts";
 import { type IncomingSms, readCallback, smsText } from "./callback.ts";
 import { exchangePts, writeAnswer } from "./pts.ts";
 import { HourlyBudget } from "./budget.ts";
-
-/** One SMS to send: text (7-bit GSM, or UCS-2 when `unicode`), or 8-bit data with a header. */
-export type OutgoingSms =
-  | { to: string; text: string; unicode?: boolean }
-  | { to: string; data: Uint8Array; udh: Uint8Array };
-
-export interface SmsSender {
-  send(sms: OutgoingSms): Promise<void>;
-}
+import type { OutgoingSms, SmsSender } from "./kannel.ts";
 
 /** How often waiting parts are timed out and SMS sessions looked at for what they missed. */
 const SWEEP_MS = 5_000;
@@ -215,7 +207,10 @@ export class SmsGateway {
     }
     let exchange;
     try {
-      exchange = await exchangePts(this.server, this.repo, text, undefined, this.#ptsLimits);
+      exchange = await exchangePts(this.server, this.repo, text, {
+        limits: this.#ptsLimits,
+        origin: { bearer: "SMS" },
+      });
     } catch (error) {
       if (!(error instanceof PtsSyntaxError)) throw error;
       return; // no preamble to answer (the assembler saw one, so this cannot happen)

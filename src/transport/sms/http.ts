@@ -5,6 +5,7 @@
  */
 import type { Context } from "hono";
 import { PTS_CONTENT_TYPE, PtsSyntaxError } from "../../codec/sms/mod.ts";
+import type { RequestOrigin } from "../../session/handler.ts";
 import type { ServerContext } from "../../session/server_context.ts";
 import type { SmsRepo } from "../../store/sms.ts";
 import { exchangePts } from "./pts.ts";
@@ -17,6 +18,7 @@ export async function ptsOverHttp(
   numbers: SmsRepo,
   maxBytes: number,
   clientAddress: string | undefined,
+  origin: RequestOrigin,
 ): Promise<Response> {
   const bytes = new Uint8Array(await c.req.arrayBuffer());
   if (bytes.length > maxBytes) return c.text("Request body too large", 413);
@@ -29,10 +31,10 @@ export async function ptsOverHttp(
   try {
     const session = /(?:^| )SI=([^ ]+)/.exec(text)?.[1];
     if (session) server.hooks.smsSessions?.seenOverHttp(session);
-    const { answers } = await exchangePts(server, numbers, text, clientAddress, {
-      maxLength: maxBytes,
-      maxDepth: 16,
-      maxValues: 8192,
+    const { answers } = await exchangePts(server, numbers, text, {
+      clientAddress,
+      limits: { maxLength: maxBytes, maxDepth: 16, maxValues: 8192 },
+      origin,
     });
     const headers = { "content-type": PTS_CONTENT_TYPE };
     if (answers.length === 0) return c.body(null, 200, headers);

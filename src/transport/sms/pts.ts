@@ -20,6 +20,7 @@ import {
   PtsSyntaxError,
 } from "../../codec/sms/mod.ts";
 import { dispatch } from "../../session/dispatcher.ts";
+import type { RequestOrigin } from "../../session/handler.ts";
 import type { ServerContext } from "../../session/server_context.ts";
 import { status } from "../../session/status.ts";
 import type { SmsRepo } from "../../store/sms.ts";
@@ -33,6 +34,14 @@ export interface PtsExchange {
   answers: string[];
 }
 
+export interface PtsExchangeOptions {
+  /** The IP address an HTTP body came from. */
+  clientAddress?: string;
+  limits?: PtsLimits;
+  /** What the bearer knows of the request: an HTTP request's URL and headers, or `SMS`. */
+  origin?: RequestOrigin;
+}
+
 /**
  * Runs one PTS message. Broken text with a readable preamble is answered with a Status for its
  * transaction (505 for a version not spoken); throws PtsSyntaxError when there is no preamble to
@@ -42,9 +51,9 @@ export async function exchangePts(
   server: ServerContext,
   numbers: SmsRepo,
   text: string,
-  clientAddress?: string,
-  limits: PtsLimits = DEFAULT_PTS_LIMITS,
+  options: PtsExchangeOptions = {},
 ): Promise<PtsExchange> {
+  const { clientAddress, limits = DEFAULT_PTS_LIMITS, origin } = options;
   let request: CspMessage;
   try {
     request = decodeCsp(decodePts(text, limits));
@@ -67,7 +76,7 @@ export async function exchangePts(
         tx.transactionId;
     }
   }
-  const reply = await dispatch(server, request, clientAddress);
+  const reply = await dispatch(server, request, clientAddress, origin);
   return { request, reply, answers: reply ? await writeAnswer(numbers, reply) : [] };
 }
 
