@@ -130,9 +130,10 @@ Deno.test("a pure SMS session: PTS over data SMS, split both ways, pushes acknow
   equal(sent.code, 200, sent.text);
   equal((await pollOne(carol, "NewMessage")).primitive.body.ContentData, long);
 
-  // What carol sends is pushed to the phone at once, split over several SMS.
+  // What carol sends is pushed to the phone at once (the outbox wakes the gateway as CIR does),
+  // split over several SMS.
   await sendOk(carol, [id("alice")], "Reply! ".repeat(40));
-  await network.gateway.drain(alice.sessionId!);
+  await network.gateway.idle();
   const parts = network.take(ALICE_PHONE);
   ok(parts.length > 1, `${parts.length} parts`);
   const [pushed] = reassemble(parts);
@@ -140,8 +141,26 @@ Deno.test("a pure SMS session: PTS over data SMS, split both ways, pushes acknow
   // The phone acknowledges by number: nothing is pushed again.
   const tid = /^WV12NM(\d+)/.exec(pushed)![1];
   deepStrictEqual(await alice.send("ST", "ST=200", tid), []);
-  await network.gateway.sweep();
+  await network.gateway.recheck();
   deepStrictEqual(network.take(ALICE_PHONE), []);
+});
+
+Deno.test("what waited for a phone's session while no gateway ran goes out at its recheck", async () => {
+  const [h, network] = await setUp();
+  await using _ = h;
+  const [carol] = await loggedIn(h, "1.2", "carol");
+  const alice = ptsPhone(network, ALICE_PHONE, id("alice"));
+  equal((await alice.login(PASSWORD)).code, 200);
+  await network.gateway.close();
+  await sendOk(carol, [id("alice")], "while you were away");
+  deepStrictEqual(network.take(ALICE_PHONE), [], "a closed gateway sends nothing");
+  // Started again (a restart): the session on the phone is known from KV, and looked at.
+  const again = new Network(h, network.numbers);
+  await again.gateway.start();
+  await using _g = { [Symbol.asyncDispose]: () => again.gateway.close() };
+  await again.gateway.recheck();
+  const [pushed] = reassemble(again.take(ALICE_PHONE));
+  match(pushed, /^WV12NM\d+ SI=\w+ .*CD="while you were away"/);
 });
 
 Deno.test("a session over SMS agrees no CIR method, the same offer over HTTP does", async () => {
@@ -211,7 +230,8 @@ Deno.test("SMS authentication: logged in by SMS, the first HTTP request ends SMS
   network.gateway.seenOverHttp(alice.sessionId!);
   await new Promise((r) => setTimeout(r, 10));
   await sendOk(carol, [id("alice")], "by HTTP please");
-  await network.gateway.sweep();
+  await network.gateway.idle();
+  await network.gateway.recheck();
   deepStrictEqual(network.take(ALICE_PHONE), []);
   const xml = h.client("alice");
   xml.sessionId = alice.sessionId;
@@ -230,7 +250,7 @@ Deno.test("a CLP terminal through the gateway: replies, pushes, and the login it
     "carol: waiting for you",
   ]);
   await carol.send(subscribeUsers("1.2", [id("bob")]));
-  await network.gateway.sweep();
+  await network.gateway.idle();
   deepStrictEqual(network.take(BOB_PHONE), [
     "carol asks to see your status. Y1 to allow, N1 to refuse.",
   ]);

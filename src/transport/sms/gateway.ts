@@ -5,6 +5,14 @@
  * together from its parts and run as one exchange, or a CLP command. Answers, and what the
  * server hands a session living on a phone, go out through the gateway's `sendsms` interface.
  *
+ * A session living on a phone is woken as CIR wakes the others: the outbox tells, after each
+ * commit, which sessions and users got something new (store/outbox.ts `onWaiting`), and what
+ * waits goes out as SMS at once, after any SMS of the same phone being answered. The SMS are the
+ * push itself, so such sessions agree no CIR method (services/access/capability.ts). What the
+ * outbox cannot tell is looked for every RECHECK_MS: what went unacknowledged and is due again,
+ * what an hour's budget or a gateway failure held back, and, on a KV shared with other
+ * instances, what they committed (then every SWEEP_MS, as it is the only way to hear of it).
+ *
  * Bounded: SMS accepted from a number and sent to one per hour, the length of an SMS, PTS parts
  * and messages in progress; numbers no user is registered with get at most one SMS a day, and
  * PTS only where IMPS_SMS_OPEN allows it. Nothing an SMS says can crash the server: every path
@@ -29,9 +37,11 @@ import type { CspMessage } from "../../codec/csp/message.ts";
 import type { SmsBindingConfig } from "../../config.ts";
 import { dispatch } from "../../session/dispatcher.ts";
 import type { ServerContext } from "../../session/server_context.ts";
+import { RESEND_AFTER_MS } from "../../store/outbox.ts";
 import { type SmsBinding, SmsRepo } from "../../store/sms.ts";
 import { AddressList } from "../../util/address_list.ts";
 import { constantTimeEqual } from "../../util/crypto.ts";
+import { isMsisdn } from "../../util/msisdn.ts";
 import { parseUserId } from "../../util/userid.ts";
 import { limitBody } from "../body_limit.ts";
 import { type IncomingSms, readCallback, smsText } from "./callback.ts";
@@ -39,8 +49,11 @@ import { exchangePts, writeAnswer } from "./pts.ts";
 import { HourlyBudget } from "./budget.ts";
 import type { OutgoingSms, SmsSender } from "./kannel.ts";
 
-/** How often waiting parts are timed out and SMS sessions looked at for what they missed. */
+/** How often waiting parts are timed out. */
 const SWEEP_MS = 5_000;
+/** How often sessions on phones are looked at for what no wake-up sent: as often as the outbox
+ * hands out again what went unacknowledged. */
+const RECHECK_MS = RESEND_AFTER_MS;
 /** PTS messages in progress per number and in all. */
 const PARTS_PER_SENDER = 4;
 const PARTS_TOTAL = 10_000;
@@ -71,11 +84,20 @@ export class SmsGateway {
   /** Sessions being drained, and those that got news meanwhile. */
   readonly #draining = new Set<string>();
   readonly #again = new Set<string>();
-  /** Bound sessions, checked on every HTTP request with a session. */
+  /** Bound sessions, checked on every HTTP request with a session, and each user's. */
   readonly #bound = new Map<string, SmsBinding>();
+  readonly #boundOfUser = new Map<string, Set<string>>();
+  /** What the outbox told of since the last flush, and the sessions whose drain is queued. */
+  #dueSessions = new Set<string>();
+  #dueUsers = new Set<string>();
+  #armed = false;
+  readonly #wakeQueued = new Set<string>();
+  #recheckedAt = Date.now();
+  readonly #recheckMs: number;
   readonly #ptsLimits: PtsLimits;
   #sweeper?: ReturnType<typeof setInterval>;
   #work = new Set<Promise<unknown>>();
+  #closed = false;
 
   constructor(
     private readonly server: ServerContext,
@@ -98,16 +120,24 @@ export class SmsGateway {
       maxDepth: 16,
       maxValues: 4096,
     };
+    this.#recheckMs = server.store.exclusive ? RECHECK_MS : SWEEP_MS;
   }
 
-  /** Loads the bindings, and starts timing out parts and looking at SMS sessions. */
+  /** Loads the bindings, follows the outbox, and starts timing out parts. */
   async start(): Promise<void> {
     for (const binding of await this.repo.bindings()) this.#index(binding);
+    this.server.outbox.onWaiting((owner, id) => this.#told(owner, id));
     this.#sweeper = setInterval(() => this.#track(this.sweep()), SWEEP_MS);
   }
 
   async close(): Promise<void> {
     if (this.#sweeper !== undefined) clearInterval(this.#sweeper);
+    this.#closed = true;
+    await this.idle();
+  }
+
+  /** Resolves once every SMS being handled and every wake-up under way is done. */
+  async idle(): Promise<void> {
     while (this.#work.size > 0) await Promise.allSettled([...this.#work]);
   }
 
@@ -143,19 +173,24 @@ export class SmsGateway {
 
   /** Handles one SMS, after those the same number sent before it. */
   receive(sms: IncomingSms): Promise<void> {
-    const previous = this.#queues.get(sms.from) ?? Promise.resolve();
-    const turn = previous.then(() => this.#receive(sms)).catch((error) => {
-      console.error(`sms: an SMS from ${sms.from} failed:`, error);
+    return this.#inTurn(sms.from, () => this.#receive(sms), `an SMS from ${sms.from}`);
+  }
+
+  /** Runs `task` after whatever the number's phone sent or is sent before it. */
+  #inTurn(msisdn: string, task: () => Promise<void>, what: string): Promise<void> {
+    const previous = this.#queues.get(msisdn) ?? Promise.resolve();
+    const turn = previous.then(task).catch((error) => {
+      console.error(`sms: ${what} failed:`, error);
     });
-    this.#queues.set(sms.from, turn);
+    this.#queues.set(msisdn, turn);
     turn.finally(() => {
-      if (this.#queues.get(sms.from) === turn) this.#queues.delete(sms.from);
+      if (this.#queues.get(msisdn) === turn) this.#queues.delete(msisdn);
     });
     return this.#track(turn);
   }
 
   async #receive(sms: IncomingSms): Promise<void> {
-    if (!/^\+?[0-9]{3,20}$/.test(sms.from)) return;
+    if (!isMsisdn(sms.from)) return;
     if (sms.data.length > this.config.maxLength) return;
     if (!this.#incoming.take(sms.from)) return;
     const port = readUdh(sms.udh).destinationPort;
@@ -172,7 +207,7 @@ export class SmsGateway {
         await this.#bind({ sessionId: outcome.sessionId, userId, msisdn: sms.from, kind: "clp" });
       }
       // What waits goes with the answer: at login, all that came meanwhile.
-      await this.drain(outcome.sessionId);
+      await this.#drain(outcome.sessionId);
     }
   }
 
@@ -218,7 +253,7 @@ export class SmsGateway {
     await this.#sendPts(sms.from, asData, exchange.answers);
     await this.#follow(sms.from, asData, exchange.request, exchange.reply);
     const sessionId = exchange.reply?.sessionId;
-    if (sessionId && this.#bound.has(sessionId)) await this.drain(sessionId);
+    if (sessionId && this.#bound.has(sessionId)) await this.#drain(sessionId);
   }
 
   /** A phone registered to a user logs in as that user only. */
@@ -320,11 +355,57 @@ export class SmsGateway {
 
   #index(binding: SmsBinding): void {
     this.#bound.set(binding.sessionId, binding);
+    let sessions = this.#boundOfUser.get(binding.userId);
+    if (!sessions) this.#boundOfUser.set(binding.userId, sessions = new Set());
+    sessions.add(binding.sessionId);
   }
 
   async #unbind(sessionId: string): Promise<void> {
     await this.repo.unbind(sessionId);
+    const binding = this.#bound.get(sessionId);
     this.#bound.delete(sessionId);
+    if (!binding) return;
+    const sessions = this.#boundOfUser.get(binding.userId);
+    sessions?.delete(sessionId);
+    if (sessions?.size === 0) this.#boundOfUser.delete(binding.userId);
+  }
+
+  /** The outbox's news, gathered until the commit's listeners are done: one flush per batch. */
+  #told(owner: "session" | "user", id: string): void {
+    if (owner === "session") {
+      if (!this.#bound.has(id)) return;
+      this.#dueSessions.add(id);
+    } else {
+      if (!this.#boundOfUser.has(id)) return;
+      this.#dueUsers.add(id);
+    }
+    if (!this.#armed) {
+      this.#armed = true;
+      queueMicrotask(() => this.#flush());
+    }
+  }
+
+  #flush(): void {
+    this.#armed = false;
+    const sessions = this.#dueSessions;
+    for (const user of this.#dueUsers) {
+      for (const sessionId of this.#boundOfUser.get(user) ?? []) sessions.add(sessionId);
+    }
+    this.#dueSessions = new Set();
+    this.#dueUsers = new Set();
+    for (const sessionId of sessions) this.#wake(sessionId);
+  }
+
+  /** Sends what waits for the session, after what its phone is being answered; once, however
+   * often it is told of before that turn comes. */
+  #wake(sessionId: string): Promise<void> | undefined {
+    const binding = this.#bound.get(sessionId);
+    if (!binding || this.#closed || this.#wakeQueued.has(sessionId)) return;
+    this.#wakeQueued.add(sessionId);
+    return this.#inTurn(binding.msisdn, () => {
+      this.#wakeQueued.delete(sessionId);
+      return this.#drain(sessionId);
+    }, `handing out to session ${sessionId}`);
   }
 
   /** The session went on over HTTP (Android's "SMS authentication"): no more SMS for it. A
@@ -338,7 +419,7 @@ export class SmsGateway {
    * server-originated transactions its poll would get (it acknowledges them by number). Sent
    * only within the number's hourly budget; what is not sent waits.
    */
-  async drain(sessionId: string): Promise<void> {
+  async #drain(sessionId: string): Promise<void> {
     if (this.#draining.has(sessionId)) {
       this.#again.add(sessionId);
       return;
@@ -396,9 +477,8 @@ export class SmsGateway {
     if (check.state === "disconnect") await this.#unbind(sessionId);
   }
 
-  /** Times out waiting parts (answering their transaction), and drains bound sessions that have
-   * something waiting: what the server hands a phone's session goes out within SWEEP_MS, or at
-   * once after the phone's own next SMS. */
+  /** Times out waiting parts (answering their transaction), and rechecks the sessions on phones
+   * when it is time to. */
   async sweep(): Promise<void> {
     for (const incomplete of this.#assembler.expire()) {
       await this.#ptsError(
@@ -408,10 +488,19 @@ export class SmsGateway {
         `only ${incomplete.received} of ${incomplete.parts} parts came`,
       ).catch((error) => console.error("sms: answering an incomplete message failed:", error));
     }
-    const now = Date.now();
+    if (Date.now() - this.#recheckedAt >= this.#recheckMs) await this.recheck();
+  }
+
+  /** Sends what waits for sessions on phones that no wake-up sent (see the module's doc). */
+  async recheck(): Promise<void> {
+    const now = this.#recheckedAt = Date.now();
+    const wakes: Promise<void>[] = [];
     for (const sessionId of [...this.#bound.keys()]) {
-      if (await this.server.outbox.hasDeliverable(sessionId, now)) await this.drain(sessionId);
+      if (!await this.server.outbox.hasDeliverable(sessionId, now)) continue;
+      const wake = this.#wake(sessionId);
+      if (wake) wakes.push(wake);
     }
+    await Promise.all(wakes);
   }
 
   #track<T>(promise: Promise<T>): Promise<T> {
