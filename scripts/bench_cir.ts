@@ -1,6 +1,6 @@
 /**
  * `deno run -A --v8-flags=--expose-gc scripts/bench_cir.ts [--messages 300] [--connections 10000]
- * [--runs 3] [--pin]`: what waking clients costs and gains.
+ * [--runs 3] [--pin] [--direct]`: what waking clients costs and gains.
  *
  * Wake latency: alice sends bob a message, one after another, `messages` times per method; the
  * time from alice's SendMessage 200 to bob's wake-up (a WVCI line on his STCP socket, the 200 of
@@ -19,11 +19,14 @@
  * connections partly reuse, as in a server that has run a while.
  *
  * `runs` times each, medians printed. `--pin` puts the server on CPU 0 and the clients on CPU 1.
+ * The HTTP port is the guarded listener, as `main.ts` serves it; `--direct` serves it by
+ * `Deno.serve` alone.
  */
 import net from "node:net";
 import { loadConfig } from "../src/config.ts";
 import { loadCore } from "../src/core/mod.ts";
 import { createServer, type ImpsServer } from "../src/server.ts";
+import { connectionsForFileLimit, serveGuarded } from "../src/transport/http_listener.ts";
 import { hashPassword } from "../src/util/crypto.ts";
 
 const DOMAIN = "bench.test";
@@ -461,7 +464,19 @@ async function startBenchServer(dir: string) {
     parseXml: (await loadCore(config.core)).parseXml,
     sweepIntervalMs: 0,
   });
-  const http = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, server.app.fetch);
+  // Served as main.ts serves it, through the guarded listener (long polls and WebSockets through
+  // its relay); `--direct`: by Deno.serve alone.
+  const http = Deno.args.includes("--direct")
+    ? Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, server.app.fetch)
+    : serveGuarded({
+      hostname: "127.0.0.1",
+      port: 0,
+      maxConnections: config.maxConnections ?? connectionsForFileLimit(server.cir?.stcp?.limit),
+      maxPerAddress: config.maxConnectionsPerAddress,
+      headTimeoutMs: config.headTimeoutS * 1000,
+      bodyTimeoutMs: config.bodyTimeoutS * 1000,
+      idleTimeoutMs: config.idleTimeoutS * 1000,
+    }, server.app.fetch);
   return { server, http, url: `http://127.0.0.1:${http.addr.port}` };
 }
 

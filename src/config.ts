@@ -122,10 +122,12 @@ export interface CirConfig {
     address?: string;
     /** Serve TLS with IMPS_TLS_CERT and IMPS_TLS_KEY. */
     tls: boolean;
-    /** Absent: half of what the open-file limit allows (at most 20,000). */
-    maxConnections?: number;
-    maxPerAddress: number;
   };
+  /** STCP connections held at most, and WebSocket ones; absent: half of what the open-file
+   * limit allows (at most 20,000). */
+  maxConnections?: number;
+  /** STCP connections held at most from one address, and WebSocket ones. */
+  maxPerAddress: number;
   /** Seconds a new STCP or WebSocket connection has to say HELO. */
   heloTimeoutS: number;
   /** Seconds an STCP connection may stay silent (no PING) before it is closed. */
@@ -293,10 +295,14 @@ export const SETTINGS: readonly Setting[] = [
   { env: "IMPS_CIR_TCP_TLS", help: "STCP CIR over TLS (IMPS_TLS_CERT/KEY)", default: "false" },
   {
     env: "IMPS_CIR_TCP_MAX",
-    help: "STCP CIR: connections held at most (default: half of what the open-file limit " +
-      "allows, at most 20000)",
+    help: "STCP and WebSocket CIR: connections held at most, each (default: half of what the " +
+      "open-file limit allows, at most 20000)",
   },
-  { env: "IMPS_CIR_TCP_PER_IP", help: "STCP CIR: connections per address", default: "100" },
+  {
+    env: "IMPS_CIR_TCP_PER_IP",
+    help: "STCP and WebSocket CIR: connections per address, each",
+    default: "100",
+  },
   {
     env: "IMPS_CIR_HELO_TIMEOUT",
     help: "CIR: seconds a connection has to say HELO",
@@ -593,11 +599,11 @@ function cirConfig(
       port: integer("IMPS_CIR_TCP_PORT", 0, 65_535),
       address: get("IMPS_CIR_TCP_ADDRESS"),
       tls,
-      maxConnections: get("IMPS_CIR_TCP_MAX") === undefined
-        ? undefined
-        : integer("IMPS_CIR_TCP_MAX", 1, 1_000_000),
-      maxPerAddress: integer("IMPS_CIR_TCP_PER_IP", 1, 1_000_000),
     },
+    maxConnections: get("IMPS_CIR_TCP_MAX") === undefined
+      ? undefined
+      : integer("IMPS_CIR_TCP_MAX", 1, 1_000_000),
+    maxPerAddress: integer("IMPS_CIR_TCP_PER_IP", 1, 1_000_000),
     heloTimeoutS: integer("IMPS_CIR_HELO_TIMEOUT", 1, 300),
     idleTimeoutS: integer("IMPS_CIR_IDLE_TIMEOUT", 1, 86_400),
     http: flag(get, "IMPS_CIR_HTTP"),

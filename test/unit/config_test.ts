@@ -118,13 +118,18 @@ Deno.test("CIR settings: every channel off by default, each set by its own varia
     port: 56789,
     address: "cir.example.com",
     tls: false,
-    maxConnections: undefined,
-    maxPerAddress: 100,
   });
-  assert.equal(
-    loadConfig({ IMPS_CIR_TCP_PORT: "1", IMPS_CIR_TCP_MAX: "500" }).cir.tcp?.maxConnections,
-    500,
-  );
+  assert.equal(config.cir.maxConnections, undefined);
+  assert.equal(config.cir.maxPerAddress, 100);
+  // The bounds hold for WebSocket connections with STCP off too.
+  const websocketOnly = loadConfig({
+    IMPS_CIR_WEBSOCKET: "true",
+    IMPS_CIR_TCP_MAX: "500",
+    IMPS_CIR_TCP_PER_IP: "7",
+  }).cir;
+  assert.equal(websocketOnly.tcp, undefined);
+  assert.equal(websocketOnly.maxConnections, 500);
+  assert.equal(websocketOnly.maxPerAddress, 7);
   assert.equal(config.cir.publicUrl, "https://imps.example.com");
   assert.deepEqual(config.cir.udpNetworks, ["10.0.0.0/8", "192.168.1.0/24"]);
   assert.equal(config.sms?.username, "imps");

@@ -66,8 +66,8 @@ export async function startCir(config: Config, server: ServerContext): Promise<C
         hostname: host,
         port,
         tls,
-        maxConnections: settings.tcp.maxConnections ?? stcpConnectionsForFileLimit(),
-        maxPerAddress: settings.tcp.maxPerAddress,
+        maxConnections: settings.maxConnections ?? connectionsForFileLimit(),
+        maxPerAddress: settings.maxPerAddress,
         heloTimeoutMs: settings.heloTimeoutS * 1000,
         idleTimeoutMs: settings.idleTimeoutS * 1000,
         log: (message) => console.error(`STCP CIR: ${message}`),
@@ -97,8 +97,8 @@ export async function startCir(config: Config, server: ServerContext): Promise<C
   }
   if (settings.websocket) {
     const websocket = new WebSocketChannel(dispatcher, {
-      maxConnections: settings.tcp?.maxConnections ?? 20_000,
-      maxPerAddress: settings.tcp?.maxPerAddress ?? 100,
+      maxConnections: settings.maxConnections ?? connectionsForFileLimit(),
+      maxPerAddress: settings.maxPerAddress,
       heloTimeoutMs: settings.heloTimeoutS * 1000,
       log: (message) => console.error(`WebSocket CIR: ${message}`),
     });
@@ -131,8 +131,9 @@ export async function startCir(config: Config, server: ServerContext): Promise<C
 }
 
 /** The default bound of STCP connections (one descriptor each): half of what the open-file
- * limit leaves for connections, the HTTP listener having the other half; at most 20,000. */
-function stcpConnectionsForFileLimit(): number {
+ * limit leaves for connections, the HTTP listener having the other half; at most 20,000. The
+ * WebSockets, among the HTTP listener's connections, are bounded alike. */
+function connectionsForFileLimit(): number {
   const descriptors = descriptorsForConnections();
   if (descriptors === undefined) return 20_000;
   return Math.max(1, Math.min(20_000, Math.floor(descriptors / 2)));

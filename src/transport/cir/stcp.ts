@@ -15,10 +15,11 @@
  * Deno.Conn holding a read pending, which matters at tens of thousands of idle phones. The
  * runtime's node:net listener (Deno 2.9) stops accepting for good, silently, once an accept
  * fails for want of file descriptors; the listener is therefore checked every few seconds with
- * a connection of its own, and listens again when it takes none.
+ * a connection of its own, and listens again when it takes none. (That connection is a Deno.Conn:
+ * one node:net client socket in the process makes every server socket cost 1.4 KiB more heap.)
  */
 import type { Buffer } from "node:buffer";
-import net, { isIP } from "node:net";
+import net from "node:net";
 import tls from "node:tls";
 import { ConnectionGate } from "../connection_gate.ts";
 import {
@@ -42,6 +43,8 @@ export interface StcpOptions {
   idleTimeoutMs: number;
   /** Where refused connections and failed accepts are reported (rate-limited). */
   log?: (message: string) => void;
+  /** How often the listener is checked to be accepting; 5000 unless told. */
+  checkIntervalMs?: number;
 }
 
 /** One accepted connection. */
@@ -67,8 +70,6 @@ const MAX_UNSENT = 1024;
 const HELO_FAILURES = 10;
 /** How often deadlines are checked. */
 const SWEEP_MS = 1000;
-/** How often the listener is checked to be accepting. */
-const ACCEPT_CHECK_MS = 5000;
 /** How long the check's connection may wait to be taken before the listener is found stuck. */
 const ACCEPT_CHECK_TIMEOUT_MS = 3000;
 
@@ -87,9 +88,12 @@ export class StcpChannel implements CirChannel {
   #accepted = 0;
   /** The check of the listener under way. */
   #checking?: Promise<void>;
+  /** The check under way: where its connection comes from, once known (undefined if it failed
+   * or the check's time is over), and whether the listener took it. */
+  #probe?: { from: Promise<Deno.NetAddr | undefined>; taken: boolean };
   #closed = false;
   readonly #acceptor: Acceptor = {
-    taken: () => this.#accepted++,
+    taken: (socket) => this.#taken(socket),
     accept: (socket) => this.#accept(socket),
   };
 
@@ -108,7 +112,10 @@ export class StcpChannel implements CirChannel {
     channel.#bound = channel.#server.address() as net.AddressInfo;
     channel.#sweeper = setInterval(() => channel.#sweep(Date.now()), SWEEP_MS);
     Deno.unrefTimer(channel.#sweeper);
-    channel.#checker = setInterval(() => channel.#checkAccepting(), ACCEPT_CHECK_MS);
+    channel.#checker = setInterval(
+      () => channel.#checkAccepting(),
+      options.checkIntervalMs ?? 5000,
+    );
     Deno.unrefTimer(channel.#checker);
     return channel;
   }
@@ -156,29 +163,60 @@ export class StcpChannel implements CirChannel {
   }
 
   /**
-   * Connects to the listener and waits for it to take a connection, this one or any other; when
-   * it takes none, the listener is closed and opened again (connections queued on it are lost;
+   * Connects to the listener and waits for it to take that connection; when it takes none at all
+   * meanwhile, the listener is closed and opened again (connections queued on it are lost;
    * held ones stay). Skipped while the listener is full (it then turns connections away unseen);
    * a check that cannot connect at all (out of descriptors itself) tells nothing: the next one
-   * tries again.
+   * tries again. The check's connection is known among those taken by the port it comes from.
    */
   #checkAccepting(): void {
     if (this.#checking || this.#closed || this.#gate.open >= this.options.maxConnections) return;
     this.#checking = (async () => {
       if (!this.#server.listening) return await this.#listenAgain();
       const before = this.#accepted;
-      const probe = net.connect({ ...checkRoute(this.#bound.address), port: this.#bound.port });
-      const closed = new Promise((resolve) => probe.once("close", resolve));
-      let failed = false;
-      probe.on("error", () => failed = true);
       const until = Date.now() + ACCEPT_CHECK_TIMEOUT_MS;
-      while (this.#accepted === before && !failed && !this.#closed && Date.now() < until) {
+      // To a listener that takes nothing, a connect may hang (a full listen queue): it is given
+      // up on at the check's end, and closed whenever it is made.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const connected = Deno.connect({
+        hostname: loopbackFor(this.#bound.address),
+        port: this.#bound.port,
+      }).then((conn) => {
+        const local = conn.localAddr as Deno.NetAddr;
+        conn.close();
+        return local;
+      }, () => null);
+      const known = Promise.race([
+        connected,
+        new Promise<undefined>((resolve) =>
+          timer = setTimeout(() => resolve(undefined), until - Date.now())
+        ),
+      ]);
+      const probe = { from: known.then((local) => local ?? undefined), taken: false };
+      this.#probe = probe;
+      const failed = await known === null;
+      clearTimeout(timer);
+      while (!probe.taken && !failed && !this.#closed && Date.now() < until) {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
-      probe.destroy();
-      await closed;
+      this.#probe = undefined;
       if (this.#accepted === before && !failed && !this.#closed) await this.#listenAgain();
     })().finally(() => this.#checking = undefined);
+  }
+
+  /**
+   * A connection reached the listener (before any TLS handshake): the check's own is closed,
+   * which is all it asks; a client's is served. While a check is under way, a connection taken
+   * before the check's is known waits for it to be (at most the check's time).
+   */
+  async #taken(socket: net.Socket): Promise<void> {
+    this.#accepted++;
+    const probe = this.#probe;
+    const from = probe && await probe.from;
+    if (from && socket.remotePort === from.port && sameHost(socket.remoteAddress, from)) {
+      probe.taken = true;
+      socket.destroy();
+    } else if (!this.options.tls && !socket.destroyed) this.#accept(socket);
   }
 
   async #listenAgain(): Promise<void> {
@@ -306,7 +344,8 @@ export class StcpChannel implements CirChannel {
 /** What a listener hands its connections to. */
 interface Acceptor {
   /** A connection reached the listener (before any TLS handshake). */
-  taken(): void;
+  taken(socket: net.Socket): void;
+  /** Serves a client's connection (once its TLS handshake is done). */
   accept(socket: net.Socket): void;
 }
 
@@ -334,14 +373,7 @@ async function listenOn(
       resolve();
     });
   });
-  server.on("connection", (socket: net.Socket) => {
-    acceptor.taken();
-    if (
-      socket.remoteAddress === CHECK_SOURCE || socket.remoteAddress === `::ffff:${CHECK_SOURCE}`
-    ) {
-      socket.destroy(); // the check's own: taken, which is all it asks
-    } else if (!options.tls) acceptor.accept(socket);
-  });
+  server.on("connection", (socket: net.Socket) => acceptor.taken(socket));
   if (options.tls) server.on("secureConnection", (socket) => acceptor.accept(socket));
   // A failed accept or handshake concerns that connection alone.
   server.on("error", () => {});
@@ -349,15 +381,14 @@ async function listenOn(
   return server;
 }
 
-/** The address the check connects from, one of the loopback network's that nothing else uses,
- * so that its connection is known as it arrives and takes no client's slot. */
-const CHECK_SOURCE = "127.255.255.254";
+/** Whether `address` (as node:net gives a remote one, IPv4 maybe mapped) is `local`'s host. */
+function sameHost(address: string | undefined, local: Deno.NetAddr): boolean {
+  return address === local.hostname || address === `::ffff:${local.hostname}`;
+}
 
-/** Where the check connects to and from, for a listener on `address`. */
-function checkRoute(address: string): { host: string; localAddress?: string } {
-  if (address === "0.0.0.0" || address === "::") {
-    return { host: "127.0.0.1", localAddress: CHECK_SOURCE };
-  }
-  // On an IPv6 address the check's connection comes from it, and is served as any other.
-  return isIP(address) === 4 ? { host: address, localAddress: CHECK_SOURCE } : { host: address };
+/** Where the listener on `address` is reached from this host. */
+function loopbackFor(address: string): string {
+  if (address === "0.0.0.0") return "127.0.0.1";
+  if (address === "::") return "::1";
+  return address;
 }
