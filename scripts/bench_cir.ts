@@ -26,7 +26,8 @@ import net from "node:net";
 import { loadConfig } from "../src/config.ts";
 import { loadCore } from "../src/core/mod.ts";
 import { createServer, type ImpsServer } from "../src/server.ts";
-import { connectionsForFileLimit, serveGuarded } from "../src/transport/http_listener.ts";
+import { listenerBounds } from "../src/startup.ts";
+import { serveGuarded } from "../src/transport/http_listener.ts";
 import { hashPassword } from "../src/util/crypto.ts";
 
 const DOMAIN = "bench.test";
@@ -471,11 +472,7 @@ async function startBenchServer(dir: string) {
     : serveGuarded({
       hostname: "127.0.0.1",
       port: 0,
-      maxConnections: config.maxConnections ?? connectionsForFileLimit(server.cir?.stcp?.limit),
-      maxPerAddress: config.maxConnectionsPerAddress,
-      headTimeoutMs: config.headTimeoutS * 1000,
-      bodyTimeoutMs: config.bodyTimeoutS * 1000,
-      idleTimeoutMs: config.idleTimeoutS * 1000,
+      ...listenerBounds(config, server),
     }, server.app.fetch);
   return { server, http, url: `http://127.0.0.1:${http.addr.port}` };
 }

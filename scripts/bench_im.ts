@@ -47,7 +47,8 @@ import { loadCore } from "../src/core/mod.ts";
 import { TsWbxmlTokenizer } from "../src/core/wbxml_tokenizer_ts.ts";
 import { wbxmlTreeSource } from "../src/core/wbxml_tree.ts";
 import { createServer, type ImpsServer } from "../src/server.ts";
-import { connectionsForFileLimit, serveGuarded } from "../src/transport/http_listener.ts";
+import { listenerBounds } from "../src/startup.ts";
+import { serveGuarded } from "../src/transport/http_listener.ts";
 import { hashPassword } from "../src/util/crypto.ts";
 
 const NS = 'xmlns="http://www.openmobilealliance.org/DTD/WV-CSP1.2"';
@@ -600,11 +601,7 @@ async function main() {
     : serveGuarded({
       hostname: "127.0.0.1",
       port: 0,
-      maxConnections: connectionsForFileLimit(),
-      maxPerAddress: config.maxConnectionsPerAddress,
-      headTimeoutMs: config.headTimeoutS * 1000,
-      bodyTimeoutMs: config.bodyTimeoutS * 1000,
-      idleTimeoutMs: config.idleTimeoutS * 1000,
+      ...listenerBounds(config, server),
     }, server.app.fetch);
   const imUrl = `http://127.0.0.1:${http.addr.port}/csp`;
   const wbxml = Deno.args.includes("--wbxml");

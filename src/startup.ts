@@ -3,7 +3,11 @@
  * socket), each failing with one line that says what could not be done and why: an operator reads
  * `cannot open the store ./data/imps.kv: …`, never a stack trace. `main.ts` runs them in order.
  */
-import { connectionsForFileLimit, serveGuarded } from "./transport/http_listener.ts";
+import {
+  connectionsForFileLimit,
+  type GuardedHttpOptions,
+  serveGuarded,
+} from "./transport/http_listener.ts";
 import { AccountError, createListedUsers, type ListedUser, parseUsersFile } from "./accounts.ts";
 import { type Config, ConfigError } from "./config.ts";
 import type { Core } from "./core/mod.ts";
@@ -122,6 +126,23 @@ export async function openServer(
   return server;
 }
 
+/** The guarded listener's bounds and timeouts, from the settings; benchmarks serve with them too. */
+export function listenerBounds(
+  config: Config,
+  server: ImpsServer,
+): Pick<
+  GuardedHttpOptions,
+  "maxConnections" | "maxPerAddress" | "headTimeoutMs" | "bodyTimeoutMs" | "idleTimeoutMs"
+> {
+  return {
+    maxConnections: config.maxConnections ?? connectionsForFileLimit(server.cir?.stcp?.limit),
+    maxPerAddress: config.maxConnectionsPerAddress,
+    headTimeoutMs: config.headTimeoutS * 1000,
+    bodyTimeoutMs: config.bodyTimeoutS * 1000,
+    idleTimeoutMs: config.idleTimeoutS * 1000,
+  };
+}
+
 /** What serves the app: stopped with `shutdown`. */
 export type Listening = Pick<Deno.HttpServer, "shutdown">;
 
@@ -154,11 +175,7 @@ export function listen(
       hostname: config.host,
       port: config.port,
       ...tls,
-      maxConnections: config.maxConnections ?? connectionsForFileLimit(server.cir?.stcp?.limit),
-      maxPerAddress: config.maxConnectionsPerAddress,
-      headTimeoutMs: config.headTimeoutS * 1000,
-      bodyTimeoutMs: config.bodyTimeoutS * 1000,
-      idleTimeoutMs: config.idleTimeoutS * 1000,
+      ...listenerBounds(config, server),
     }, server.app.fetch);
     announce(http.addr);
     return http;
