@@ -17,7 +17,9 @@
  */
 import type { ServerContext, ServiceElement, UserDataSpec } from "../session/handler.ts";
 import type { SessionLifecycle } from "../session/lifecycle.ts";
+import { clpStateKey } from "../store/clp.ts";
 import { del, set, type Store } from "../store/kv.ts";
+import { msisdnKey, type UserRecord } from "../store/users.ts";
 
 /** Keys deleted per commit: well within KV's 1,000 mutations and 800 KiB per commit. */
 export const REMOVAL_BATCH = 200;
@@ -35,7 +37,13 @@ export async function beginRemoval(
   sessions: SessionLifecycle,
   userId: string,
 ): Promise<number> {
-  await store.write(del(["user", userId]), set(removalKey(userId), { at: Date.now() }));
+  // The phone number goes with the record: an SMS from it is nobody's from then on.
+  const msisdn = (await store.get<UserRecord>(["user", userId]))?.msisdn;
+  await store.write(
+    del(["user", userId]),
+    ...msisdn === undefined ? [] : [del(msisdnKey(msisdn))],
+    set(removalKey(userId), { at: Date.now() }),
+  );
   return await sessions.disconnectUser(userId, 601, "Account removed");
 }
 
@@ -55,7 +63,8 @@ export async function finishRemovals(
         await deleteAll(server.store, spec, userId);
       }
     }
-    await server.store.write(del(key));
+    // What a CLP terminal kept between its SMS.
+    await server.store.write(del(clpStateKey(userId)), del(key));
     finished.push(userId);
   }
   return finished;

@@ -10,7 +10,7 @@ import type { Config } from "../config.ts";
 import type { CspTransaction, CspVersion, ElementObject, Primitive } from "../codec/csp/message.ts";
 import type { Mutation, Store } from "../store/kv.ts";
 import type { OutboxEntry, OutboxRepo } from "../store/outbox.ts";
-import type { SessionRecord } from "../store/sessions.ts";
+import type { SessionCir, SessionRecord } from "../store/sessions.ts";
 import type { UserRepo } from "../store/users.ts";
 import type { Sealer } from "../util/crypto.ts";
 import type { SessionLifecycle } from "./lifecycle.ts";
@@ -25,6 +25,30 @@ export interface ServerContext {
   registry: PrimitiveRegistry;
   /** Seals passwords for digest login with the server key (IMPS_SECRET or the key file). */
   sealer: Sealer;
+  /** Waking clients (src/transport/cir); absent when no CIR method is enabled. */
+  cir?: CirService;
+  /** Sessions on phones through the SMS gateway (src/transport/sms); absent without it. */
+  smsSessions?: SmsSessions;
+}
+
+/** What the CSP bindings tell the SMS gateway of the sessions it serves. */
+export interface SmsSessions {
+  /** The session sent a request over HTTP: it is reachable without SMS for now. */
+  seenOverHttp(sessionId: string): void;
+}
+
+/** The CIR channels as ClientCapability and the session layer see them. */
+export interface CirService {
+  /** The SupportedCIRMethod values this server can use. */
+  readonly enabled: ReadonlySet<string>;
+  /** The port the STCP listener is bound to, when STCP is on. */
+  readonly tcpPort?: number;
+  /** Starts waking the session as its record's `cir` says (replacing the `previous` agreement),
+   * or stops when it has none. */
+  agreed(session: SessionRecord, previous?: SessionCir): Promise<void>;
+  /** The session was answered (it heard of what waits): the 1.3 CIR flag, false while no agreed
+   * method could reach it; undefined for a session without CIR. */
+  answered(sessionId: string): boolean | undefined;
 }
 
 /** The primitives the server answers, found by name (`session/registry.ts`). */
@@ -80,6 +104,19 @@ export interface RequestContext {
   /** Set by a handler that has just looked at what is due for the session (Polling-Request):
    * whether anything is left, which spares the answer's Poll flag a second look. */
   deliverableLeft?: boolean;
+  /** What the transport knows of where the request was sent. */
+  origin?: RequestOrigin;
+}
+
+/** Where a request was sent, as the transport saw it (absent in-process). */
+export interface RequestOrigin {
+  /** The URL the request was sent to: its origin and host are what the client can reach. */
+  url?: string;
+  /** The `MSISDN` header an operator's gateway adds (believed only if configured). */
+  msisdn?: string;
+  /** `SMS`: the request came as SMS through the gateway (the SMS binding), so answers and what
+   * the session is handed go back as SMS; absent: over HTTP. */
+  bearer?: "SMS";
 }
 
 /**

@@ -113,7 +113,11 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   core: ["codec", "util"],
   store: ["util"],
   session: ["store", "codec", "util"],
-  transport: ["session", "codec", "core", "util"],
+  // CLP runs terminals' commands as a client would, through the session layer.
+  clp: ["services/shared", "session", "store", "codec", "util"],
+  // Transports keep their own state (CIR agreements, SMS numbers) and take user ids as the
+  // elements do; the SMS gateway hands CLP terminals' text to CLP.
+  transport: ["clp", "services/shared", "session", "store", "codec", "core", "util"],
   federation: ["transport", "store", "codec", "core", "util"],
   "services/shared": ["session", "store", "codec", "util"],
   element: ["services/shared", "federation", "session", "store", "codec", "core", "util"],

@@ -24,7 +24,7 @@ import {
 import { QueueFull } from "../../util/fair_queue.ts";
 import { randomHex } from "../../util/ids.ts";
 import { parseUserId } from "../shared/ids.ts";
-import { agreeCapabilities } from "./client_capability.ts";
+import { agreeCapabilities, applyCapabilities } from "./client_capability.ts";
 import type { Access } from "./element.ts";
 import { agreeServices } from "./service.ts";
 
@@ -177,8 +177,11 @@ async function resumeOrStart(
   });
   const capabilities = obj(body.CapabilityList);
   if (ctx.version === "1.3" && capabilities) {
-    const agreed = agreeCapabilities(ctx, capabilities);
-    session = await ctx.server.sessions.update(session, agreed.sessionChanges);
+    session = await applyCapabilities(
+      ctx,
+      session,
+      await agreeCapabilities(ctx, session, capabilities),
+    );
   }
   return session;
 }
