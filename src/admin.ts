@@ -13,15 +13,14 @@ import { lockStoreFile, StoreInUse } from "./store/lock.ts";
 import { OutboxRepo } from "./store/outbox.ts";
 import { SessionRepo } from "./store/sessions.ts";
 import {
-  createKeyFile,
   describeKey,
   keyFilePath,
   loadServerKey,
   newKey,
-  replaceKeyFile,
   type ServerKey,
   ServerKeyError,
 } from "./store/server_key.ts";
+import { createKeyFile, replaceKeyFile } from "./store/server_key_file.ts";
 import { UserRepo } from "./store/users.ts";
 import { Sealer } from "./util/crypto.ts";
 

@@ -4,14 +4,19 @@
  */
 
 import type { CoreKind } from "./core/mod.ts";
+import { isSharedStore, PLATFORM_STORE } from "./store/kv.ts";
 
 export interface Config {
   host: string;
   port: number;
   /** The IMPS domain this server serves: users are `wv:name@<domain>`. */
   domain: string;
-  /** Deno KV path, or `:memory:`. */
+  /** Deno KV path, `:memory:`, a KV Connect URL, or PLATFORM_STORE (`Deno.openKv()`). */
   dataPath: string;
+  /** Whether several server processes use the store at once (IMPS_SHARED, or a store that only
+   * exists shared: a URL, the platform's): each then reads what it would otherwise keep in
+   * memory, and a KV file is locked as shared. */
+  shared: boolean;
   /** File of users created at start when missing (IMPS_USERS). */
   usersFile?: string;
   tlsCert?: string;
@@ -95,7 +100,16 @@ export const SETTINGS: readonly Setting[] = [
     help: "the IMPS domain served (users are wv:name@domain)",
     default: "localhost",
   },
-  { env: "IMPS_DATA", help: "Deno KV path, or :memory:", default: "./data/imps.kv" },
+  {
+    env: "IMPS_DATA",
+    help: `Deno KV file, :memory:, a KV Connect URL, or ${PLATFORM_STORE} (Deno.openKv())`,
+    default: "./data/imps.kv",
+  },
+  {
+    env: "IMPS_SHARED",
+    help: "true: several servers use the IMPS_DATA file at once (start each with it)",
+    default: "false",
+  },
   {
     env: "IMPS_USERS",
     help: "file of users created at start if missing, one '<user-id> <password>' a line",
@@ -223,13 +237,43 @@ export function helpText(): string {
 const DOMAIN_RE =
   /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 
+/**
+ * Where the settings are read: `process` for `deno task start` (a process of its own, its own
+ * port and files); `deploy` for the fetch entry (`src/deploy.ts`, Deno Deploy and `deno serve`),
+ * where the host listens and terminates TLS, the store defaults to the platform's, every isolate
+ * is one of several instances, and IMPS_SECRET is required.
+ */
+export type Host = "process" | "deploy";
+
+/** Settings the deploy entry has no use for: the host listens, and terminates TLS. */
+const PROCESS_ONLY = ["IMPS_HOST", "IMPS_PORT", "IMPS_TLS_CERT", "IMPS_TLS_KEY"];
+
 /** Reads and validates the configuration; throws ConfigError naming the bad variable. */
-export function loadConfig(env: Record<string, string | undefined>): Config {
+export function loadConfig(
+  env: Record<string, string | undefined>,
+  runsOn: Host = "process",
+): Config {
   const get = (name: string): string | undefined => {
     const value = env[name];
     if (value !== undefined && value.trim() !== "") return value.trim();
+    if (runsOn === "deploy" && name === "IMPS_DATA") return PLATFORM_STORE;
     return SETTINGS.find((s) => s.env === name)?.default;
   };
+  if (runsOn === "deploy") {
+    const set = PROCESS_ONLY.find((name) => env[name] !== undefined && env[name]!.trim() !== "");
+    if (set) {
+      throw new ConfigError(
+        `${set} has no effect on the deploy entry: the host (Deno Deploy, deno serve) listens ` +
+          "and terminates TLS; unset it",
+      );
+    }
+    if (get("IMPS_SECRET") === undefined) {
+      throw new ConfigError(
+        "IMPS_SECRET is required on the deploy entry: a deployment keeps no key file, and every " +
+          "isolate must seal with the same key",
+      );
+    }
+  }
   const integer = (name: string, min: number, max: number): number => {
     const raw = get(name)!;
     if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
@@ -272,10 +316,22 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(`IMPS_PRESENCE_AUTOGRANT must be "true" or "false", got "${autoGrant}"`);
   }
   const dataPath = get("IMPS_DATA")!;
-  if (/^https?:\/\//.test(dataPath) && secret === undefined) {
+  if (isSharedStore(dataPath) && secret === undefined) {
     throw new ConfigError(
-      "IMPS_SECRET is required with a remote store (IMPS_DATA is a URL): there is no local " +
-        "directory to keep a generated key in, and every instance must use the same key",
+      `IMPS_SECRET is required with a remote store (IMPS_DATA is ${
+        dataPath === PLATFORM_STORE ? PLATFORM_STORE : "a URL"
+      }): there is no local directory to keep a generated key in, and every instance must use ` +
+        "the same key",
+    );
+  }
+  const sharedSetting = get("IMPS_SHARED")!;
+  if (sharedSetting !== "true" && sharedSetting !== "false") {
+    throw new ConfigError(`IMPS_SHARED must be "true" or "false", got "${sharedSetting}"`);
+  }
+  if (sharedSetting === "true" && dataPath === ":memory:") {
+    throw new ConfigError(
+      "IMPS_SHARED=true needs a store several processes can open: a :memory: store lives in " +
+        "one process (give IMPS_DATA a KV file or a URL)",
     );
   }
   const federation = get("IMPS_FEDERATION")!;
@@ -313,6 +369,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     port: integer("IMPS_PORT", 0, 65_535),
     domain,
     dataPath,
+    // Under the deploy entry every isolate is one instance of several (but for :memory:, which
+    // only suits one `deno serve` worker).
+    shared: sharedSetting === "true" || isSharedStore(dataPath) ||
+      (runsOn === "deploy" && dataPath !== ":memory:"),
     usersFile: get("IMPS_USERS"),
     tlsCert,
     tlsKey,

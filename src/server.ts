@@ -29,6 +29,12 @@ export interface ImpsServer {
   context: ServerContext;
   /** The key sealing passwords for digest login, and where it is kept. */
   key: ServerKey;
+  /**
+   * One round of the background work: sessions whose time ran out end (their users go offline),
+   * ends a crash interrupted are finished, removed accounts are deleted. The server runs it on a
+   * timer (`sweepIntervalMs`); where no timer may be relied on (Deno Deploy), `Deno.cron` does.
+   */
+  sweep(): Promise<void>;
   /** Stops background work and closes the store once pending writes are committed. */
   close(): Promise<void>;
 }
@@ -38,12 +44,12 @@ export interface ServerOptions {
   parseXml: XmlTreeSource;
   /** WBXML reader for CSP bodies (the core chosen by IMPS_CORE); the TypeScript core's if absent. */
   parseWbxml?: WbxmlTreeSource;
-  /** How often expired sessions are swept, ms; 0 turns the sweeper off. */
+  /** How often `sweep` runs, ms; 0 turns the timer off (tests, or a host that calls `sweep`). */
   sweepIntervalMs?: number;
 }
 
 export async function createServer(config: Config, options: ServerOptions): Promise<ImpsServer> {
-  const store = await Store.open(config.dataPath, { lock: true });
+  const store = await Store.open(config.dataPath, { lock: true, shared: config.shared });
   let key: ServerKey;
   try {
     await claimStoreDomain(store, config.dataPath, config.domain);
@@ -101,20 +107,20 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     return c.text("Internal server error", 500);
   });
 
+  const sweep = async () => {
+    await sessions.sweep();
+    await finishRemovals(context);
+  };
   const sweepMs = options.sweepIntervalMs ?? 15_000;
   const sweeper = sweepMs > 0
-    ? setInterval(
-      () =>
-        sessions.sweep().then(() => finishRemovals(context))
-          .catch((e) => console.error("session sweep failed:", e)),
-      sweepMs,
-    )
+    ? setInterval(() => sweep().catch((e) => console.error("session sweep failed:", e)), sweepMs)
     : undefined;
 
   return {
     app,
     context,
     key,
+    sweep,
     async close() {
       if (sweeper !== undefined) clearInterval(sweeper);
       for (const element of serviceElements) await element.close?.(context);

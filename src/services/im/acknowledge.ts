@@ -35,7 +35,7 @@ async function delivered(ctx: RequestContext, messageId: string): Promise<boolea
     await dispose(ctx.server, waiting, 200);
     return true;
   }
-  if (mailbox.leftLately(user, messageId)) return true;
+  if (await mailbox.leftLately(user, messageId)) return true;
   // A pushed group copy leaves no record once taken off the queue: a repeat gets 426.
   return await takeGroupCopy(ctx.server, ctx.session!.id, messageId);
 }

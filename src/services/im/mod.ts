@@ -55,6 +55,7 @@ const IM_USER_DATA = [
   "bytes_from",
   "report",
   "block",
+  "gone",
 ];
 
 export const imElement: ServiceElement = {
