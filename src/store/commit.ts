@@ -184,7 +184,7 @@ export class CommitGrouper {
         checks = true;
       }
     }
-    const result = await op.commit();
+    const result = await whileLocked(() => op.commit());
     if (!result.ok) throw checks ? new CommitConflict() : new Error("KV commit was refused");
     this.stats.commits++;
     for (const listener of this.#listeners) {
@@ -194,6 +194,27 @@ export class CommitGrouper {
         console.error("commit listener failed:", error);
       }
     }
+  }
+}
+
+/** How long a commit waits at most for a KV file another process is writing (shared mode). */
+const LOCKED_WAIT_MS = 5_000;
+
+/**
+ * Runs `write`, again while the KV file is locked by another process's write: SQLite lets one
+ * process write at a time, and Deno KV reports the others' attempts as "database is locked"
+ * rather than waiting. Only servers sharing a file (IMPS_SHARED) and the admin command beside a
+ * server meet it.
+ */
+export async function whileLocked<T>(write: () => Promise<T>): Promise<T> {
+  const until = Date.now() + LOCKED_WAIT_MS;
+  for (let pause = 1;; pause = Math.min(pause * 2, 32)) {
+    try {
+      return await write();
+    } catch (error) {
+      if (!/database is locked/.test(String(error)) || Date.now() > until) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, pause * (0.5 + Math.random())));
   }
 }
 

@@ -4,6 +4,7 @@
  * fill up with users nobody can reach: the first server or operator command to use a store
  * records its domain, and later ones with another domain are refused.
  */
+import { whileLocked } from "./commit.ts";
 import type { Store } from "./kv.ts";
 
 const DOMAIN_KEY = ["meta", "domain"];
@@ -26,7 +27,9 @@ export async function claimStoreDomain(store: Store, path: string, domain: strin
     if (recorded.value !== domain) throw new StoreDomainMismatch(path, recorded.value, domain);
     return;
   }
-  const claimed = await store.kv.atomic().check(recorded).set(DOMAIN_KEY, domain).commit();
+  const claimed = await whileLocked(() =>
+    store.kv.atomic().check(recorded).set(DOMAIN_KEY, domain).commit()
+  );
   // Another process recorded a domain meanwhile: judge by what it wrote.
   if (!claimed.ok) await claimStoreDomain(store, path, domain);
 }

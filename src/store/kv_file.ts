@@ -3,6 +3,7 @@
  * server's lock taken. Loaded by `Store.open` only for a file, so a host without a file system
  * (Deno Deploy) never loads it.
  */
+import { whileLocked } from "./commit.ts";
 import { lockStoreFile } from "./lock.ts";
 
 export interface KvFile {
@@ -34,7 +35,7 @@ export async function openKvFile(
     const reader = await Deno.openKv(path);
     // A connection sets the database up at its first use; left to happen beside the first
     // commit on a new file, that commit can fail with "database is locked".
-    await reader.get(["health"]);
+    await whileLocked(() => reader.get(["health"]));
     return { kv, reader, lock };
   } catch (error) {
     lock?.close();

@@ -17,6 +17,7 @@
  *   (un)subscription, so that an update finds everything it needs to notify with one range read
  *   (no session lookup, no subscription read, no coalescing read per watcher).
  */
+import { whileLocked } from "../../store/commit.ts";
 import { del, type Mutation, set, type Store } from "../../store/kv.ts";
 import type { AttributeSelection, PresenceAttributes } from "./attributes.ts";
 import { LIMITS } from "./limits.ts";
@@ -154,8 +155,9 @@ export class PresenceRepo {
       const next = change(entry.value?.attributes ?? {});
       if (next === undefined) return undefined;
       const record: PresenceRecord = { attributes: next, updatedAt: Date.now() };
-      const { ok } = await this.store.kv.atomic().check(entry).set(stateKey(user), record)
-        .commit();
+      const { ok } = await whileLocked(() =>
+        this.store.kv.atomic().check(entry).set(stateKey(user), record).commit()
+      );
       if (ok) return next;
       if (attempt >= LIMITS.presenceChangeAttempts) {
         throw new ProtocolError(503, "Presence is changing too fast; try again");
