@@ -19,6 +19,7 @@ import { OutboxRepo } from "./store/outbox.ts";
 import { SessionRepo } from "./store/sessions.ts";
 import { loadServerKey, type ServerKey } from "./store/server_key.ts";
 import { UserRepo } from "./store/users.ts";
+import { routeFor } from "./transport/bindings.ts";
 import { limitBody } from "./transport/body_limit.ts";
 import { cspHandler } from "./transport/csp_http.ts";
 import { landingRoutes } from "./transport/landing.ts";
@@ -83,25 +84,25 @@ export async function createServer(config: Config, options: ServerOptions): Prom
 
   const limits: XmlLimits = { ...DEFAULT_XML_LIMITS, maxBytes: config.maxBodyBytes };
   const app = new Hono();
-  app.post(
-    "/csp",
-    limitBody({
-      maxSize: config.maxBodyBytes,
-      onError: (c) => c.text("Request body too large", 413),
-    }),
-    cspHandler({
-      server: context,
-      parseXml: options.parseXml,
-      parseWbxml: options.parseWbxml ?? wbxmlTreeSource(new TsWbxmlTokenizer()),
-      limits,
-    }),
-  );
+  const cspLimit = limitBody({
+    maxSize: config.maxBodyBytes,
+    onError: (c) => c.text("Request body too large", 413),
+  });
+  const csp = cspHandler({
+    server: context,
+    parseXml: options.parseXml,
+    parseWbxml: options.parseWbxml ?? wbxmlTreeSource(new TsWbxmlTokenizer()),
+    limits,
+  });
+  app.post("/csp", cspLimit, csp);
   landingRoutes(app, config);
   app.get(
     "/healthz",
     async (c) => await store.healthy() ? c.text("ok") : c.text("store unreachable", 503),
   );
   for (const element of serviceElements) element.routes?.(app, context);
+  // CSP on any other path too, told by its Content-Type (after the elements' own routes).
+  app.post("*", routeFor("csp", cspLimit, csp));
   app.onError((error, c) => {
     console.error("request failed:", error);
     return c.text("Internal server error", 500);
