@@ -17,7 +17,8 @@ export interface RoundRobin extends AsyncDisposable {
 /** How long an instance found unreachable is left out. */
 const DOWN_MS = 1_000;
 
-export function roundRobin(instances: readonly string[]): RoundRobin {
+/** The proxy on `port` (default: a free one) in front of `instances` (base URLs). */
+export function roundRobin(instances: readonly string[], port = 0): RoundRobin {
   let next = 0;
   const downUntil = new Map<string, number>();
   const served = new Map<string, number>(instances.map((url) => [url, 0]));
@@ -60,7 +61,7 @@ export function roundRobin(instances: readonly string[]): RoundRobin {
     return new Response("no instance is up", { status: 502 });
   };
 
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, handler);
+  const server = Deno.serve({ hostname: "127.0.0.1", port, onListen() {} }, handler);
   const close = async () => {
     await server.shutdown();
     client.close();

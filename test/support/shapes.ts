@@ -77,6 +77,8 @@ export async function serveDeployEntry(
 export async function startInstances(
   shape: Exclude<Shape, "one">,
   env: Record<string, string>,
+  /** Where the proxy listens (default: a free port). */
+  port = 0,
 ): Promise<Instances> {
   const processes = shape === "shared"
     ? await Promise.all([0, 1].map(() => spawnServer({ ...env, IMPS_SHARED: "true" })))
@@ -84,7 +86,7 @@ export async function startInstances(
   // One deno serve process with two workers: the proxy's turns alternate between connections,
   // which its workers take in turn.
   const targets = shape === "shared" ? processes.map((p) => p.url) : [processes[0].url];
-  const proxy = roundRobin(targets);
+  const proxy = roundRobin(targets, port);
   const close = async () => {
     await proxy.close();
     await Promise.all(processes.map((p) => p.stop()));
