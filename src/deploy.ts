@@ -13,26 +13,42 @@
  */
 import { openDeployment, SWEEP_EVERY_MS } from "./deployment.ts";
 
+// `deno task serve --port 8092` hands `--port 8092` to this module, not to deno serve, which
+// would listen on its default port: refused, with where the address goes.
+if (Deno.args.length > 0) {
+  throw new Error(
+    `configuration error: "${Deno.args.join(" ")}" reaches the entry, not deno serve: give the ` +
+      "address as DENO_SERVE_ADDRESS=tcp:127.0.0.1:8092 (or deno serve's own flags before the " +
+      "module)",
+  );
+}
 const cron = typeof Deno.cron === "function";
 const deployment = await openDeployment(Deno.env.toObject(), {
   sweeps: cron ? "cron" : "request",
 });
+const stopCron = new AbortController();
 if (cron) {
-  // deno serve stops on SIGINT or SIGTERM once nothing is left to run, and a cron job never
-  // ends by itself: it is stopped on those signals (a host without signals stops isolates itself).
-  const stop = new AbortController();
   Deno.cron(
     "imps background work",
     { minute: { every: SWEEP_EVERY_MS / 60_000 } },
-    { signal: stop.signal },
+    { signal: stopCron.signal },
     deployment.sweep,
   );
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    try {
-      Deno.addSignalListener(signal, () => stop.abort());
-    } catch {
-      // No signals on this host.
-    }
+}
+// deno serve stops on SIGINT or SIGTERM once nothing is left to run, and the cron job and the
+// federation's timers never end by themselves: they stop on those signals, and the store closes
+// once the requests in progress are answered. A host without signals stops isolates itself.
+let stopping = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  try {
+    Deno.addSignalListener(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      stopCron.abort();
+      deployment.close().catch((error) => console.error("cannot stop cleanly:", error));
+    });
+  } catch {
+    // No signals on this host.
   }
 }
 

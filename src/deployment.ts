@@ -19,6 +19,9 @@ import { PRODUCT, VERSION } from "./version.ts";
 /** Deno.cron's finest schedule (once a minute), also the on-request sweeps' least interval. */
 export const SWEEP_EVERY_MS = 60_000;
 
+/** Longest a stop waits for requests in progress. */
+const STOP_WAIT_MS = 10_000;
+
 export interface DeploymentOptions {
   /**
    * `cron`: the host calls `sweep` on a schedule; `request`: a request starts a round when
@@ -35,6 +38,7 @@ export interface Deployment {
   /** One round of the background work (what the host's scheduler calls). */
   sweep(): Promise<void>;
   server: ImpsServer;
+  /** Stops background work and closes the store once the requests in progress are answered. */
   close(): Promise<void>;
 }
 
@@ -82,18 +86,34 @@ export async function openDeployment(
   const every = options.sweepEveryMs ?? SWEEP_EVERY_MS;
   let lastRound = Date.now();
   let round: Promise<void> | undefined;
-  const fetch = (request: Request, info?: Deno.ServeHandlerInfo) => {
+  let inFlight = 0;
+  let idle: (() => void) | undefined;
+  const fetch = async (request: Request, info?: Deno.ServeHandlerInfo) => {
     if (options.sweeps === "request" && !round && Date.now() - lastRound >= every) {
       lastRound = Date.now();
       round = sweep().finally(() => round = undefined);
     }
-    return Promise.resolve(server.app.fetch(request, info));
+    inFlight++;
+    try {
+      return await server.app.fetch(request, info);
+    } finally {
+      if (--inFlight === 0) idle?.();
+    }
   };
   return {
     fetch,
     sweep,
     server,
     async close() {
+      // Requests in progress finish first (the host stops sending new ones), at most STOP_WAIT_MS.
+      if (inFlight > 0) {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await new Promise<void>((resolve) => {
+          idle = resolve;
+          timer = setTimeout(resolve, STOP_WAIT_MS);
+        });
+        clearTimeout(timer);
+      }
       await round;
       await server.close();
     },

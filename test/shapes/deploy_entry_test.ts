@@ -167,3 +167,18 @@ Deno.test("deno serve workers of the deploy entry and a deno task start instance
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("deno task serve --port N is refused with where the address goes, not served on deno serve's default port", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["serve", ...deployPermissions(), "src/deploy.ts", "--port", "8197"],
+    cwd: new URL("../../", import.meta.url),
+    env: { IMPS_DATA: ":memory:", IMPS_SECRET: SECRET, NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.success, false);
+  assert.match(
+    new TextDecoder().decode(out.stderr),
+    /configuration error: "--port 8197" reaches the entry, not deno serve: give the address as DENO_SERVE_ADDRESS=/,
+  );
+});
