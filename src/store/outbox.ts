@@ -338,6 +338,16 @@ export class OutboxRepo {
     return { entry, mutations };
   }
 
+  /**
+   * The mutations that forget the hand-out of `seq` to the session (shared mode), for an
+   * acknowledgement whose commit also ends what the entry presents (a delivered message leaving
+   * its mailbox): nothing can hand it out again, and a mark kept would be read by every later
+   * poll of the session until it expires.
+   */
+  forgetHandOut(sessionId: string, seq: string): Mutation[] {
+    return this.store.exclusive ? [] : [del(markKey(sessionId, seq))];
+  }
+
   /** Removes the entry the client acknowledged; undefined if no such entry is waiting. */
   async ack(sessionId: string, transactionId: string): Promise<OutboxEntry | undefined> {
     const taken = await this.acknowledgement(sessionId, transactionId);

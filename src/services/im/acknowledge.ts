@@ -70,7 +70,12 @@ export const messageAck: AckModule = {
       ? { value: data.stored, versionstamp: data.version }
       : await mailboxOf(ctx.server).message(ctx.session!.userId, data.message);
     if (!waiting) return;
-    return { mutations: await disposal(ctx.server, waiting, 200) };
+    return {
+      mutations: [
+        ...await disposal(ctx.server, waiting, 200),
+        ...ctx.server.outbox.forgetHandOut(ctx.session!.id, entry.seq),
+      ],
+    };
   },
 };
 
