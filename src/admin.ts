@@ -23,10 +23,16 @@ import {
 import { createKeyFile, replaceKeyFile } from "./store/server_key_file.ts";
 import { UserRepo } from "./store/users.ts";
 import { Sealer } from "./util/crypto.ts";
+import { isMsisdn } from "./util/msisdn.ts";
 
 const USAGE = `usage: deno task admin <command>
-  user add <user-id>       create a user (user-id: name or wv:name@domain)
+  user add <user-id> [--msisdn <number>]
+                           create a user (user-id: name or wv:name@domain), with the phone
+                           number its SMS come from
   user passwd <user-id>    set a new password
+  user msisdn <user-id> <number|->
+                           set (or, with -, clear) the user's phone number: its SMS are the
+                           user's, and wake-up SMS go to it; one user's only
   user del <user-id>       remove a user and end its sessions
   user list                list users
   key rotate               seal every password under a new server key (the server must be
@@ -93,9 +99,34 @@ export async function runAdmin(
           );
         }
         if (await users.get(id)) throw new UsageError(`${id} already exists in ${where}`);
-        const created = await users.create({ id, ...await newPassword(), createdAt: Date.now() });
+        const msisdn = msisdnArg(rest);
+        const holder = msisdn === undefined ? undefined : await users.byMsisdn(msisdn);
+        if (holder) throw new UsageError(`${msisdn} is the phone number of ${holder}`);
+        const created = await users.create({
+          id,
+          ...await newPassword(),
+          createdAt: Date.now(),
+          ...msisdn === undefined ? {} : { msisdn },
+        });
         if (!created) throw new UsageError(`${id} already exists in ${where}`);
-        return `added ${id} to ${where}${key.created ? ` (${describeKey(key)})` : ""}`;
+        return `added ${id} to ${where}${msisdn ? ` with phone number ${msisdn}` : ""}${
+          key.created ? ` (${describeKey(key)})` : ""
+        }`;
+      }
+      case "msisdn": {
+        const number = rest[0];
+        if (number !== "-" && (number === undefined || !isMsisdn(number))) {
+          throw new UsageError(
+            "give a phone number (digits, + first for an international one) or -",
+          );
+        }
+        const msisdn = number === "-" ? undefined : number;
+        const outcome = await users.setMsisdn(id, msisdn);
+        if (outcome === "no user") throw new UsageError(`no user ${id} in ${where}`);
+        if (outcome === "taken") {
+          throw new UsageError(`${msisdn} is the phone number of ${await users.byMsisdn(msisdn!)}`);
+        }
+        return msisdn ? `phone number of ${id} is ${msisdn}` : `${id} has no phone number`;
       }
       case "passwd": {
         const user = await users.get(id);
@@ -189,6 +220,18 @@ async function lockAsOperator(dataPath: string): Promise<Deno.FsFile> {
     if (error instanceof StoreInUse) throw new UsageError(`${error.message}; stop it first`);
     throw error;
   }
+}
+
+function msisdnArg(rest: string[]): string | undefined {
+  const i = rest.indexOf("--msisdn");
+  if (i === -1) return undefined;
+  const number = rest[i + 1];
+  if (number === undefined || !isMsisdn(number)) {
+    throw new UsageError(
+      "--msisdn needs a phone number (digits, + first for an international one)",
+    );
+  }
+  return number;
 }
 
 /** `--password <pw>` if given (with a warning: the value is seen by others). */

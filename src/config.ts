@@ -5,6 +5,7 @@
 
 import type { CoreKind } from "./core/mod.ts";
 import { isSharedStore, PLATFORM_STORE } from "./store/kv.ts";
+import { AddressList } from "./util/address_list.ts";
 
 export interface Config {
   host: string;
@@ -85,6 +86,89 @@ export interface Config {
   invitationsPerUser: number;
   /** Searches a session keeps open at once. */
   searchesPerSession: number;
+  /** Waking clients (CIR): which channels are on and their bounds. */
+  cir: CirConfig;
+  /** The SMS gateway (Kannel's sendsms interface); absent: no SMS is sent. */
+  sms?: SmsGatewayConfig;
+  /** SMS from phones (POST /sms): the SMS binding and CLP; absent: not served. */
+  smsIn?: SmsBindingConfig;
+}
+
+/** The SMS binding's settings (IMPS_SMS_*, IMPS_CLP_IDLE). */
+export interface SmsBindingConfig {
+  /** Shared secret Kannel puts in the callback URL (`secret=`). */
+  secret?: string;
+  /** Addresses and networks allowed to call back. */
+  allow: string[];
+  /** The application port PTS data SMS go to (AOSP: 3590). */
+  ptsPort: number;
+  /** SMS accepted from one number, and sent to one, per hour. */
+  perHour: number;
+  /** Bytes of one incoming SMS (as the gateway hands it on, concatenation undone). */
+  maxLength: number;
+  /** Parts of one PTS message, each way (at most 26). */
+  maxParts: number;
+  /** How long the first part of a PTS message waits for the others, seconds. */
+  partsTimeoutS: number;
+  /** Whether numbers no user is registered with may use PTS (logging in by password). */
+  open: boolean;
+  /** How long a CLP session lasts without an SMS from its phone, seconds. */
+  clpIdleS: number;
+}
+
+/** The CIR channels (digest §5.2), all off unless set. */
+export interface CirConfig {
+  /** STCP: the TCP listener clients say HELO on; absent: STCP is off. */
+  tcp?: {
+    host: string;
+    /** 0 picks a free port (the one bound is announced). */
+    port: number;
+    /** Announced as TCPAddress; absent: the host the client reached /csp at. */
+    address?: string;
+    /** Serve TLS with IMPS_TLS_CERT and IMPS_TLS_KEY. */
+    tls: boolean;
+  };
+  /** STCP connections held at most, and WebSocket ones; absent: half of what the open-file
+   * limit allows (at most 20,000). */
+  maxConnections?: number;
+  /** STCP connections held at most from one address, and WebSocket ones. */
+  maxPerAddress: number;
+  /** Seconds a new STCP or WebSocket connection has to say HELO. */
+  heloTimeoutS: number;
+  /** Seconds an STCP connection may stay silent (no PING) before it is closed. */
+  idleTimeoutS: number;
+  /** SHTTP: the per-session URL on the HTTP server. */
+  http: boolean;
+  /** Longest a long poll of the SHTTP URL is held, seconds. */
+  httpWaitS: number;
+  /** Base of announced CIR URLs; absent: the origin the client reached /csp at. */
+  publicUrl?: string;
+  /** SUDP and WAPUDP. */
+  udp: boolean;
+  /** Networks (IPv4 CIDR) inside which a client's own UDPAddress is believed; elsewhere the
+   * datagram goes to the address the client connects from. */
+  udpNetworks: string[];
+  /** Datagrams sent per second at most, by the whole server. */
+  udpRate: number;
+  /** The WebSocket channel for browsers (`GET /cir/ws`, capability `X-WEBSOCKET`). */
+  websocket: boolean;
+  /** Keep-alive time of a session with an agreed CIR method, seconds. */
+  ttlS: number;
+  /** Shortest time between two wake-ups of one session, ms. */
+  minGapMs: number;
+  /** Wake-up SMS (WAPSMS, SSMS) per user per hour at most. */
+  smsPerHour: number;
+  /** Whether the MSISDN a client states (HTTP header, ClientID) is believed. */
+  trustMsisdn: boolean;
+}
+
+/** Kannel's `sendsms` HTTP interface. */
+export interface SmsGatewayConfig {
+  url: string;
+  username?: string;
+  password?: string;
+  /** Sender address of the SMS; absent: the gateway's own. */
+  from?: string;
 }
 
 interface Setting {
@@ -176,8 +260,8 @@ export const SETTINGS: readonly Setting[] = [
   { env: "IMPS_SSP_CA", help: "PEM file of extra CA certificates trusted for https SSP peers" },
   {
     env: "IMPS_MAX_CONNECTIONS",
-    help: "connections held at once (default: what the open-file limit allows, 3 each; " +
-      "0: no bounds nor timeouts, only behind a proxy that has them)",
+    help: "connections held at once (default: what the open-file limit allows, 3 each, half " +
+      "of it with STCP on; 0: no bounds nor timeouts, only behind a proxy that has them)",
   },
   {
     env: "IMPS_MAX_CONNECTIONS_PER_ADDRESS",
@@ -215,6 +299,107 @@ export const SETTINGS: readonly Setting[] = [
     env: "IMPS_SEARCHES_PER_SESSION",
     help: "searches one session keeps open at once",
     default: "8",
+  },
+  {
+    env: "IMPS_CIR_TCP_PORT",
+    help: "STCP CIR: TCP port clients say HELO on (0 picks one; unset: off)",
+  },
+  { env: "IMPS_CIR_TCP_HOST", help: "STCP CIR: address to listen on (default IMPS_HOST)" },
+  { env: "IMPS_CIR_TCP_ADDRESS", help: "STCP CIR: TCPAddress announced (default: host of /csp)" },
+  { env: "IMPS_CIR_TCP_TLS", help: "STCP CIR over TLS (IMPS_TLS_CERT/KEY)", default: "false" },
+  {
+    env: "IMPS_CIR_TCP_MAX",
+    help: "STCP and WebSocket CIR: connections held at most, each (default: half of what the " +
+      "open-file limit allows, at most 20000)",
+  },
+  {
+    env: "IMPS_CIR_TCP_PER_IP",
+    help: "STCP and WebSocket CIR: connections per address, each",
+    default: "100",
+  },
+  {
+    env: "IMPS_CIR_HELO_TIMEOUT",
+    help: "CIR: seconds a connection has to say HELO",
+    default: "10",
+  },
+  {
+    env: "IMPS_CIR_IDLE_TIMEOUT",
+    help: "STCP CIR: seconds without a PING before the connection is closed",
+    default: "1800",
+  },
+  { env: "IMPS_CIR_HTTP", help: "SHTTP CIR: true offers a per-session URL", default: "false" },
+  { env: "IMPS_CIR_HTTP_WAIT", help: "SHTTP CIR: longest long poll, seconds", default: "55" },
+  { env: "IMPS_CIR_PUBLIC_URL", help: "base of announced CIR URLs (default: origin of /csp)" },
+  { env: "IMPS_CIR_UDP", help: "SUDP and WAPUDP CIR: true sends datagrams", default: "false" },
+  { env: "IMPS_CIR_UDP_NETWORKS", help: "IPv4 CIDRs where a client's own UDPAddress is believed" },
+  { env: "IMPS_CIR_UDP_RATE", help: "CIR datagrams per second at most", default: "1000" },
+  {
+    env: "IMPS_CIR_WEBSOCKET",
+    help: "WebSocket CIR (GET /cir/ws) for clients offering X-WEBSOCKET",
+    default: "false",
+  },
+  { env: "IMPS_CIR_TTL", help: "keep-alive time of sessions with a CIR, seconds", default: "7200" },
+  {
+    env: "IMPS_CIR_MIN_GAP_MS",
+    help: "shortest time between wake-ups of a session",
+    default: "250",
+  },
+  { env: "IMPS_CIR_SMS_PER_HOUR", help: "wake-up SMS per user per hour at most", default: "12" },
+  {
+    env: "IMPS_SMS_URL",
+    help: "Kannel sendsms URL SMS go out by: WAPSMS and SSMS CIR, answers to phones (e.g. " +
+      "http://127.0.0.1:13013/cgi-bin/sendsms)",
+  },
+  { env: "IMPS_SMS_USER", help: "Kannel sendsms-user username" },
+  { env: "IMPS_SMS_PASSWORD", help: "Kannel sendsms-user password" },
+  { env: "IMPS_SMS_FROM", help: "sender address of SMS (default: the gateway's)" },
+  {
+    env: "IMPS_SMS_TRUST_MSISDN",
+    help: "true: believe the MSISDN a client states (header, ClientID)",
+    default: "false",
+  },
+  {
+    env: "IMPS_SMS_SECRET",
+    help: "shared secret of Kannel's sms-service callback (POST /sms?secret=...)",
+  },
+  {
+    env: "IMPS_SMS_ALLOW",
+    help: "addresses and networks that may call POST /sms, comma-separated (e.g. 127.0.0.1)",
+  },
+  {
+    env: "IMPS_SMS_PER_HOUR",
+    help: "SMS binding and CLP: SMS taken from one number, and sent to one, per hour",
+    default: "60",
+  },
+  {
+    env: "IMPS_SMS_MAX_LENGTH",
+    help: "bytes of one incoming SMS as the gateway hands it on",
+    default: "1600",
+  },
+  {
+    env: "IMPS_SMS_MAX_PARTS",
+    help: "parts of one PTS message, either way (<= 26)",
+    default: "26",
+  },
+  {
+    env: "IMPS_SMS_PARTS_TIMEOUT",
+    help: "seconds the parts of a PTS message wait for the rest",
+    default: "60",
+  },
+  {
+    env: "IMPS_SMS_PTS_PORT",
+    help: "application port of PTS data SMS (the Android engine's 3590)",
+    default: "3590",
+  },
+  {
+    env: "IMPS_SMS_OPEN",
+    help: "true: numbers no user has may log in by PTS with a password",
+    default: "false",
+  },
+  {
+    env: "IMPS_CLP_IDLE",
+    help: "seconds a CLP session lasts without an SMS from its phone",
+    default: "86400",
   },
 ];
 
@@ -270,6 +455,15 @@ export function loadConfig(
       throw new ConfigError(
         `${set} has no effect on the deploy entry: the host (Deno Deploy, deno serve) listens ` +
           "and terminates TLS; unset it",
+      );
+    }
+    const socketCir = ["IMPS_CIR_TCP_PORT", "IMPS_CIR_UDP"].find((name) =>
+      get(name) !== undefined && get(name) !== "false"
+    );
+    if (socketCir) {
+      throw new ConfigError(
+        `${socketCir} needs sockets of the server's own, which the deploy entry has not: CIR ` +
+          "there is SHTTP (IMPS_CIR_HTTP) or WebSocket (IMPS_CIR_WEBSOCKET)",
       );
     }
     if (get("IMPS_SECRET") === undefined) {
@@ -421,6 +615,125 @@ export function loadConfig(
     sessionsPerUser: integer("IMPS_SESSIONS_PER_USER", 1, 10_000),
     invitationsPerUser: integer("IMPS_INVITATIONS_PER_USER", 1, 100_000),
     searchesPerSession: integer("IMPS_SEARCHES_PER_SESSION", 1, 1000),
+    cir: cirConfig(get, integer, ttlMin),
+    ...smsConfig(get, integer),
+  };
+}
+
+type Getter = (name: string) => string | undefined;
+
+function flag(get: Getter, name: string): boolean {
+  const value = get(name)!;
+  if (value !== "true" && value !== "false") {
+    throw new ConfigError(`${name} must be "true" or "false", got "${value}"`);
+  }
+  return value === "true";
+}
+
+const IPV4_CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+
+function cirConfig(
+  get: Getter,
+  integer: (name: string, min: number, max: number) => number,
+  ttlMin: number,
+): CirConfig {
+  const tcpPort = get("IMPS_CIR_TCP_PORT");
+  const publicUrl = get("IMPS_CIR_PUBLIC_URL");
+  if (publicUrl !== undefined && !httpUrl(publicUrl)) {
+    throw new ConfigError(`IMPS_CIR_PUBLIC_URL must be an http(s) URL, got "${publicUrl}"`);
+  }
+  const udpNetworks = (get("IMPS_CIR_UDP_NETWORKS") ?? "").split(",").map((n) => n.trim())
+    .filter((n) => n !== "");
+  for (const network of udpNetworks) {
+    const m = network.match(IPV4_CIDR);
+    if (!m || m.slice(1, 5).some((b) => Number(b) > 255) || Number(m[5]) > 32) {
+      throw new ConfigError(`IMPS_CIR_UDP_NETWORKS must list IPv4 CIDRs, got "${network}"`);
+    }
+  }
+  const tls = flag(get, "IMPS_CIR_TCP_TLS");
+  if (tls && (get("IMPS_TLS_CERT") === undefined || tcpPort === undefined)) {
+    throw new ConfigError(
+      "IMPS_CIR_TCP_TLS needs IMPS_CIR_TCP_PORT, IMPS_TLS_CERT and IMPS_TLS_KEY",
+    );
+  }
+  const tcpHost = get("IMPS_CIR_TCP_HOST") ?? get("IMPS_HOST")!;
+  if (!validHost(tcpHost)) {
+    throw new ConfigError(
+      `IMPS_CIR_TCP_HOST must be an IP address or a host name, got "${tcpHost}"`,
+    );
+  }
+  return {
+    tcp: tcpPort === undefined ? undefined : {
+      host: tcpHost,
+      port: integer("IMPS_CIR_TCP_PORT", 0, 65_535),
+      address: get("IMPS_CIR_TCP_ADDRESS"),
+      tls,
+    },
+    maxConnections: get("IMPS_CIR_TCP_MAX") === undefined
+      ? undefined
+      : integer("IMPS_CIR_TCP_MAX", 1, 1_000_000),
+    maxPerAddress: integer("IMPS_CIR_TCP_PER_IP", 1, 1_000_000),
+    heloTimeoutS: integer("IMPS_CIR_HELO_TIMEOUT", 1, 300),
+    idleTimeoutS: integer("IMPS_CIR_IDLE_TIMEOUT", 1, 86_400),
+    http: flag(get, "IMPS_CIR_HTTP"),
+    httpWaitS: integer("IMPS_CIR_HTTP_WAIT", 1, 600),
+    publicUrl: publicUrl?.replace(/\/+$/, ""),
+    udp: flag(get, "IMPS_CIR_UDP"),
+    udpNetworks,
+    udpRate: integer("IMPS_CIR_UDP_RATE", 1, 1_000_000),
+    websocket: flag(get, "IMPS_CIR_WEBSOCKET"),
+    ttlS: integer("IMPS_CIR_TTL", ttlMin, 86_400 * 7),
+    minGapMs: integer("IMPS_CIR_MIN_GAP_MS", 0, 60_000),
+    smsPerHour: integer("IMPS_CIR_SMS_PER_HOUR", 0, 3600),
+    trustMsisdn: flag(get, "IMPS_SMS_TRUST_MSISDN"),
+  };
+}
+
+/** The gateway's sendsms settings, and whether (and how) SMS from phones are taken. */
+function smsConfig(
+  get: Getter,
+  integer: (name: string, min: number, max: number) => number,
+): Pick<Config, "sms" | "smsIn"> {
+  const url = get("IMPS_SMS_URL");
+  if (url !== undefined && !httpUrl(url)) {
+    throw new ConfigError(`IMPS_SMS_URL must be an http(s) URL, got "${url}"`);
+  }
+  const sms = url === undefined ? undefined : {
+    url,
+    username: get("IMPS_SMS_USER"),
+    password: get("IMPS_SMS_PASSWORD"),
+    from: get("IMPS_SMS_FROM"),
+  };
+  const secret = get("IMPS_SMS_SECRET");
+  const allow = (get("IMPS_SMS_ALLOW") ?? "").split(",").map((a) => a.trim()).filter(Boolean);
+  try {
+    new AddressList(allow);
+  } catch (error) {
+    throw new ConfigError(`IMPS_SMS_ALLOW: ${(error as Error).message}`);
+  }
+  if (secret === undefined && allow.length === 0) return { sms };
+  if (!sms) {
+    throw new ConfigError(
+      "IMPS_SMS_SECRET or IMPS_SMS_ALLOW takes SMS in, which are answered through IMPS_SMS_URL: " +
+        "set it too",
+    );
+  }
+  if (secret !== undefined && secret.length < 16) {
+    throw new ConfigError("IMPS_SMS_SECRET must be at least 16 characters long");
+  }
+  return {
+    sms,
+    smsIn: {
+      secret,
+      allow,
+      ptsPort: integer("IMPS_SMS_PTS_PORT", 1, 65_535),
+      perHour: integer("IMPS_SMS_PER_HOUR", 1, 100_000),
+      maxLength: integer("IMPS_SMS_MAX_LENGTH", 140, 64 * 1024),
+      maxParts: integer("IMPS_SMS_MAX_PARTS", 1, 26),
+      partsTimeoutS: integer("IMPS_SMS_PARTS_TIMEOUT", 1, 3600),
+      open: flag(get, "IMPS_SMS_OPEN"),
+      clpIdleS: integer("IMPS_CLP_IDLE", 60, 30 * 86_400),
+    },
   };
 }
 

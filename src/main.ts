@@ -43,6 +43,9 @@ async function start(args: string[]): Promise<void> {
   const server = await openServer(config, core, listed);
   console.log(describeKey(server.key));
   if (server.key.warning) console.warn(`warning: ${server.key.warning}`);
+  console.log(
+    `CIR: ${server.cir?.summary ?? "off, clients poll (IMPS_CIR_* settings turn it on)"}`,
+  );
   let http: Listening;
   try {
     http = listen(config, tls, server, (url) =>
@@ -73,6 +76,9 @@ function stopOnSignals(http: Listening, server: ImpsServer): void {
       Deno.exit(1);
     }, STOP_TIMEOUT_MS);
     try {
+      // Held SHTTP GETs would keep the HTTP server from stopping: they are answered first, and
+      // the CIR connections closed (phones say HELO again to the next server).
+      await server.cir?.close();
       await http.shutdown();
       await server.close();
     } catch (error) {

@@ -21,8 +21,11 @@ import { loadServerKey, type ServerKey } from "./store/server_key.ts";
 import { UserRepo } from "./store/users.ts";
 import { routeFor } from "./transport/bindings.ts";
 import { limitBody } from "./transport/body_limit.ts";
+import { type Cir, startCir } from "./transport/cir/mod.ts";
 import { cspHandler } from "./transport/csp_http.ts";
 import { landingRoutes } from "./transport/landing.ts";
+import { SmsGateway } from "./transport/sms/gateway.ts";
+import { KannelClient } from "./transport/sms/kannel.ts";
 import { Sealer } from "./util/crypto.ts";
 
 export interface ImpsServer {
@@ -36,6 +39,8 @@ export interface ImpsServer {
    * timer (`sweepIntervalMs`); where no timer may be relied on (Deno Deploy), `Deno.cron` does.
    */
   sweep(): Promise<void>;
+  /** The CIR channels, when any is enabled. */
+  cir?: Cir;
   /** Stops background work and closes the store once pending writes are committed. */
   close(): Promise<void>;
 }
@@ -81,6 +86,15 @@ export async function createServer(config: Config, options: ServerOptions): Prom
       "digest login at their next password login (or `deno task admin user passwd`); if the " +
       "store had a key before, stop and restore it from the backup instead";
   }
+  let cir: Cir | undefined;
+  try {
+    cir = await startCir(config, context);
+  } catch (error) {
+    for (const element of serviceElements) await element.close?.(context);
+    await store.close();
+    throw error;
+  }
+  context.cir = cir?.dispatcher;
 
   const limits: XmlLimits = { ...DEFAULT_XML_LIMITS, maxBytes: config.maxBodyBytes };
   const app = new Hono();
@@ -101,6 +115,8 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     async (c) => await store.healthy() ? c.text("ok") : c.text("store unreachable", 503),
   );
   for (const element of serviceElements) element.routes?.(app, context);
+  cir?.routes(app);
+  const sms = await startSms(context, app);
   // CSP on any other path too, told by its Content-Type (after the elements' own routes).
   app.post("*", routeFor("csp", cspLimit, csp));
   app.onError((error, c) => {
@@ -122,10 +138,29 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     context,
     key,
     sweep,
+    cir,
     async close() {
       if (sweeper !== undefined) clearInterval(sweeper);
+      await sms?.close();
+      await cir?.close();
       for (const element of serviceElements) await element.close?.(context);
       await store.close();
     },
   };
+}
+
+/** SMS from phones (POST /sms), when configured: the SMS binding and CLP through Kannel. */
+async function startSms(context: ServerContext, app: Hono): Promise<SmsGateway | undefined> {
+  const { sms, smsIn } = context.config;
+  if (!sms || !smsIn) return undefined;
+  const gateway = new SmsGateway(
+    context,
+    new KannelClient(sms),
+    (msisdn) => context.users.byMsisdn(msisdn),
+    smsIn,
+  );
+  await gateway.start();
+  context.hooks.smsSessions = gateway;
+  gateway.routes(app);
+  return gateway;
 }

@@ -6,7 +6,7 @@
 import type { CspMessage, CspTransaction, Primitive } from "../codec/csp/message.ts";
 import { isKnownPrimitive } from "../codec/csp/mod.ts";
 import { CommitConflict, type Mutation, type Store } from "../store/kv.ts";
-import type { HandlerReply, RequestContext } from "./handler.ts";
+import type { HandlerReply, RequestContext, RequestOrigin } from "./handler.ts";
 import { functionKey } from "./registry.ts";
 import type { ServerContext } from "./server_context.ts";
 import { ProtocolError, result, status } from "./status.ts";
@@ -21,6 +21,7 @@ export async function dispatch(
   server: ServerContext,
   msg: CspMessage,
   clientAddress?: string,
+  origin?: RequestOrigin,
 ): Promise<CspMessage | null> {
   const now = Date.now();
   const check = msg.sessionType === "Inband"
@@ -63,6 +64,7 @@ export async function dispatch(
       transactionId: tx.transactionId ?? "",
       clientAddress,
       session: sessionEnded ? undefined : session,
+      origin,
     };
     // Whatever runs after a look may queue something more (an acknowledgement's report).
     deliverableLeft = undefined;
@@ -89,15 +91,19 @@ export async function dispatch(
   }
   if (acks.length > 0) await Promise.all(acks);
 
-  if (out.length === 0) return null;
   const live = !sessionEnded && session !== undefined;
-  return answer(
+  // Whatever the session is answered, it hears of what waits: a wake-up is due again.
+  const cir = live ? server.cir?.answered(session!.id) : undefined;
+  if (out.length === 0) return null;
+  const reply = answer(
     msg,
     out,
     live
       ? deliverableLeft ?? await server.outbox.hasDeliverable(session!.id, Date.now())
       : undefined,
   );
+  if (msg.version === "1.3" && cir !== undefined) reply.cir = cir;
+  return reply;
 }
 
 async function runRequest(

@@ -6,17 +6,22 @@
  *
  * Bad input is answered, never crashed on: a body its encoding cannot read gets HTTP 400; a CSP
  * message whose envelope is wrong gets a CSP Status with the codec's code; too large a body gets
- * 413 and a content type that is not CSP gets 415.
+ * 413 and a content type that is not CSP gets 415. The SMS binding (`application/vnd.wv.csp.sms`)
+ * goes through transport/sms/http.ts.
  */
 import type { Context } from "hono";
 import { CspCodecError, decodeCsp } from "../codec/csp/mod.ts";
 import { type CspEncoding, UnreadableMessage, xmlEncoding } from "../codec/csp/encoding.ts";
 import type { CspMessage } from "../codec/csp/message.ts";
+import { PTS_CONTENT_TYPE } from "../codec/sms/mod.ts";
 import { wbxmlEncoding, type WbxmlTreeSource } from "../codec/wbxml/mod.ts";
 import type { XmlLimits, XmlTreeSource } from "../codec/xml/tree.ts";
 import { dispatch } from "../session/dispatcher.ts";
+import type { RequestOrigin } from "../session/handler.ts";
 import type { ServerContext } from "../session/server_context.ts";
 import { status } from "../session/status.ts";
+import { SmsRepo } from "../store/sms.ts";
+import { ptsOverHttp } from "./sms/http.ts";
 
 export interface CspEndpointOptions {
   server: ServerContext;
@@ -47,14 +52,21 @@ export function cspEncodings(
 export function cspHandler(options: CspEndpointOptions) {
   const { server, limits } = options;
   const encodings = cspEncodings(options.parseXml, options.parseWbxml);
+  const numbers = new SmsRepo(server.store);
   return async (c: Context): Promise<Response> => {
     const contentType = c.req.header("content-type") ?? "";
     const mediaType = contentType.split(";")[0].trim().toLowerCase();
+    // The SMS binding is read into the same tree (codec/sms), but numbers the server's
+    // transactions per session on the way: its exchange is its own.
+    if (mediaType === PTS_CONTENT_TYPE) {
+      return await ptsOverHttp(c, server, numbers, limits.maxBytes, remoteAddress(c), originOf(c));
+    }
     const encoding = encodings.get(mediaType);
     if (!encoding) {
       return c.text(
         `Unsupported content type "${mediaType}": send application/vnd.wv.csp.xml or ` +
-          "application/vnd.wv.csp.wbxml (application/vnd.wv.csp+xml or +wbxml for CSP 1.3)",
+          "application/vnd.wv.csp.wbxml (application/vnd.wv.csp+xml or +wbxml for CSP 1.3), " +
+          `or ${PTS_CONTENT_TYPE} for the SMS binding`,
         415,
       );
     }
@@ -70,7 +82,8 @@ export function cspHandler(options: CspEndpointOptions) {
       throw error;
     }
 
-    const reply = await dispatch(server, request, remoteAddress(c));
+    if (request.sessionId) server.hooks.smsSessions?.seenOverHttp(request.sessionId);
+    const reply = await dispatch(server, request, remoteAddress(c), originOf(c));
     if (reply === null) return c.body(null, 200, { "content-type": mediaType });
     return c.body(encoding.encode(reply), 200, { "content-type": mediaType });
   };
@@ -80,6 +93,11 @@ export function cspHandler(options: CspEndpointOptions) {
 function remoteAddress(c: Context): string | undefined {
   const info = c.env as { remoteAddr?: { hostname?: string } } | undefined;
   return info?.remoteAddr?.hostname;
+}
+
+/** The URL the request was sent to, and an operator gateway's MSISDN header. */
+function originOf(c: Context): RequestOrigin {
+  return { url: c.req.url, msisdn: c.req.header("msisdn") ?? c.req.header("x-msisdn") };
 }
 
 /**

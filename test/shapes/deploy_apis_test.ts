@@ -12,8 +12,12 @@ const ENTRY = "src/deploy.ts";
 /** What Deno Deploy lacks, as it would be called. */
 const MISSING = [
   { api: /\bDeno\.(listen|listenTls|listenDatagram)\b/, why: "the host listens" },
+  {
+    api: /\b(net|tls|http|https|http2)\.createServer\b|["']node:dgram["']/,
+    why: "the host listens; no UDP",
+  },
   { api: /\bDeno\.serve\b/, why: "the host serves the default export" },
-  { api: /\bDeno\.(Command|run|kill)\b/, why: "no child processes" },
+  { api: /\bDeno\.(Command|run|kill)\b|["']node:child_process["']/, why: "no child processes" },
   { api: /\bDeno\.dlopen\b/, why: "no native code" },
   { api: /\bDeno\.exit\b/, why: "an isolate does not end itself" },
   {
@@ -35,6 +39,9 @@ const DYNAMIC: Record<string, string> = {
   "src/store/kv_file.ts": "loaded only when IMPS_DATA names a KV file",
   "src/store/server_key_file.ts":
     "loaded only without IMPS_SECRET, which the deploy entry requires",
+  "src/transport/cir/stcp.ts": "loaded only with IMPS_CIR_TCP_PORT, which the deploy entry refuses",
+  "src/transport/cir/datagram.ts":
+    "loaded only with IMPS_CIR_UDP=true, which the deploy entry refuses",
 };
 
 /** The code of a module without its comments (doc comments name APIs to explain them). */
@@ -93,6 +100,9 @@ Deno.test("the check finds what Deploy lacks in code, not in comments", () => {
   assert.deepEqual(missingIn("x.ts", "// Deno.listen is the host's\nconst a = 1;"), []);
   assert.deepEqual(missingIn("x.ts", "/** Deno.exit() */\nDeno.listenDatagram({ port: 1 });"), [
     "x.ts: Deno.listenDatagram (the host listens)",
+  ]);
+  assert.deepEqual(missingIn("x.ts", 'import dgram from "node:dgram";'), [
+    'x.ts: "node:dgram" (the host listens; no UDP)',
   ]);
   assert.deepEqual(missingIn("x.ts", "await Deno.writeTextFile(p, t);"), [
     "x.ts: Deno.writeTextFile (the file system is read-only)",

@@ -123,6 +123,14 @@ Deno.test("the deploy entry refuses settings it cannot honour, in one line", asy
     /^Error: configuration error: IMPS_PORT has no effect on the deploy entry/,
   );
   await assert.rejects(
+    openDeployment({ ...base, IMPS_SECRET: SECRET, IMPS_CIR_TCP_PORT: "3717" }, { sweeps: "cron" }),
+    /^Error: configuration error: IMPS_CIR_TCP_PORT needs sockets of the server's own/,
+  );
+  await assert.rejects(
+    openDeployment({ ...base, IMPS_SECRET: SECRET, IMPS_CIR_UDP: "true" }, { sweeps: "cron" }),
+    /^Error: configuration error: IMPS_CIR_UDP needs sockets of the server's own/,
+  );
+  await assert.rejects(
     openDeployment(base, { sweeps: "cron" }),
     /^Error: configuration error: IMPS_SECRET is required on the deploy entry/,
   );

@@ -25,7 +25,7 @@ import {
 import { QueueFull } from "../../util/fair_queue.ts";
 import { randomHex } from "../../util/ids.ts";
 import { parseUserId } from "../../util/userid.ts";
-import { agreeCapabilities } from "./capability.ts";
+import { agreeCapabilities, applyCapabilities } from "./capability.ts";
 import { LoginNonces } from "./nonces.ts";
 import { agreeServices } from "./service.ts";
 
@@ -180,8 +180,11 @@ async function resumeOrStart(
   });
   const capabilities = obj(body.CapabilityList);
   if (ctx.version === "1.3" && capabilities) {
-    const agreed = agreeCapabilities(ctx, capabilities);
-    session = await ctx.server.sessions.update(session, agreed.sessionChanges);
+    session = await applyCapabilities(
+      ctx,
+      session,
+      await agreeCapabilities(ctx, session, capabilities),
+    );
   }
   return session;
 }
