@@ -19,8 +19,7 @@ export const PLATFORM_STORE = "deno-kv:default";
 
 /** Whether IMPS_DATA names a store of several instances at once: a KV Connect URL, or the
  * platform's (on Deno Deploy, every isolate of the deployment opens it). */
-export const isSharedStore = (path: string) =>
-  path === PLATFORM_STORE || /^https?:\/\//.test(path);
+export const isSharedStore = (path: string) => path === PLATFORM_STORE || /^https?:\/\//.test(path);
 
 /** Whether IMPS_DATA names a KV file (not `:memory:`, a URL or the platform's store). */
 export const isKvFile = (path: string) => path !== ":memory:" && !isSharedStore(path);

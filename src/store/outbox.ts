@@ -412,7 +412,9 @@ export class OutboxRepo {
       mutations.push(del(e.key));
     }
     if (!this.store.exclusive) {
-      for (const e of await this.store.list(["outbox_handed", sessionId])) mutations.push(del(e.key));
+      for (const e of await this.store.list(["outbox_handed", sessionId])) {
+        mutations.push(del(e.key));
+      }
     }
     return mutations;
   }

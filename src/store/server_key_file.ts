@@ -72,4 +72,3 @@ async function writePrivate(path: string, secret: string): Promise<void> {
   // The mode given at creation passes through the umask; make sure it is exactly owner-only.
   if (Deno.build.os !== "windows") await Deno.chmod(path, 0o600);
 }
-

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import type { CspTransaction } from "../../src/codec/csp/message.ts";
-import { type CspClient, NS, type HarnessOptions, startServer } from "../support/harness.ts";
+import { type CspClient, type HarnessOptions, NS, startServer } from "../support/harness.ts";
 import { ackStatus, infoOf, poll, pollOne, resultCode, sendOk } from "./im_support.ts";
 
 async function everyone(options: HarnessOptions = {}) {

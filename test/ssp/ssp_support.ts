@@ -70,7 +70,9 @@ export async function startNode(domain: string, port: number, options: NodeOptio
   };
   // Over HTTPS a domain stays one server in this process (its test CA is trusted here only).
   const shape = options.tls ? "one" : testShape();
-  const dir = shape !== "one" && env.IMPS_DATA === ":memory:" ? await Deno.makeTempDir() : undefined;
+  const dir = shape !== "one" && env.IMPS_DATA === ":memory:"
+    ? await Deno.makeTempDir()
+    : undefined;
   if (dir) env.IMPS_DATA = `${dir}/imps.kv`;
   const config = loadConfig(shape === "one" ? env : { ...env, IMPS_SHARED: "true" });
   const core = await loadCore(config.core);
