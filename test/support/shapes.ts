@@ -67,8 +67,30 @@ export async function serveDeployEntry(
     stderr: "piped",
   }).spawn();
   // deno serve names where it listens once the entry is loaded.
-  return await serverStarted(child, /Listening on (https?:\/\/\S+?)\/?\s/);
+  const started = await serverStarted(child, /Listening on (https?:\/\/\S+?)\/?\s/);
+  return {
+    ...started,
+    // deno serve --parallel sometimes outlives SIGTERM after serving (its workers stay up): a
+    // stop that has not ended the process in STOP_WAIT_MS ends it with SIGKILL.
+    async stop(signal = "SIGTERM") {
+      const timer = setTimeout(() => {
+        try {
+          child.kill("SIGKILL");
+        } catch {
+          // Ended meanwhile.
+        }
+      }, STOP_WAIT_MS);
+      try {
+        await started.stop(signal);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
 }
+
+/** How long a deploy entry's process may take to end after SIGTERM. */
+const STOP_WAIT_MS = 10_000;
 
 /**
  * Starts the instances of `shape` on the store `env` names (a KV file) behind a round-robin
