@@ -3,7 +3,7 @@
  * version). Every way start-up can fail ends in one line on stderr: `configuration error: …`
  * (exit 2) for a setting to fix, `cannot …: …` (exit 1) for the rest.
  */
-import { ConfigError, helpText, loadConfig } from "./config.ts";
+import { type Config, ConfigError, helpText, loadConfig } from "./config.ts";
 import { loadCore } from "./core/mod.ts";
 import type { ImpsServer } from "./server.ts";
 import {
@@ -14,6 +14,8 @@ import {
   readUsersFile,
   startupWarnings,
 } from "./startup.ts";
+import { log } from "./observe/log.ts";
+import { tracing } from "./observe/tracing.ts";
 import { describeKey } from "./store/server_key.ts";
 import { PRODUCT, VERSION } from "./version.ts";
 
@@ -34,26 +36,46 @@ async function start(args: string[]): Promise<void> {
       `unknown argument "${args[0]}": settings come from the environment (--help lists them)`,
     );
   }
-  const config = loadConfig(Deno.env.toObject());
-  for (const warning of startupWarnings(config)) console.warn(`warning: ${warning}`);
+  const env = Deno.env.toObject();
+  // Lines before the settings are checked follow them where they are valid already.
+  log.configure({
+    format: env.IMPS_LOG_FORMAT?.trim().toLowerCase() === "json" ? "json" : "text",
+    viaConsole: tracing,
+  });
+  const config = loadConfig(env);
+  log.configure({ level: config.logLevel, format: config.logFormat });
+  for (const warning of startupWarnings(config)) log.warn(warning);
   const tls = await readTls(config);
   const listed = await readUsersFile(config);
   const core = await loadCore(config.core);
   const server = await openServer(config, core, listed);
-  console.log(describeKey(server.key));
-  if (server.key.warning) console.warn(`warning: ${server.key.warning}`);
+  log.info(describeKey(server.key));
+  if (server.key.warning) log.warn(server.key.warning);
   let http: Deno.HttpServer;
   try {
-    http = listen(config, tls, server, (url) =>
-      console.log(
-        `${PRODUCT} ${VERSION} for ${config.domain} on ${url} ` +
-          `(store ${config.dataPath}, core ${config.core})`,
-      ));
+    http = listen(config, tls, server, (url) => {
+      log.info(`${PRODUCT} ${VERSION} for ${config.domain} on ${url}`, summary(config));
+    });
   } catch (error) {
     await server.close();
     throw error;
   }
   stopOnSignals(http, server);
+}
+
+/** What the start-up line says besides the address: where things are and what is on. */
+function summary(config: Config) {
+  const peers = Object.keys(config.sspPeers);
+  return {
+    store: config.dataPath,
+    core: config.core,
+    federation: config.federation
+      ? (peers.length > 0 ? `on (peers ${peers.join(",")}; others by DNS SRV)` : "on (DNS SRV)")
+      : "off",
+    admin: config.adminToken ? "/metrics and /admin/ (bearer token)" : "off (no IMPS_ADMIN_TOKEN)",
+    tracing: tracing ? "OpenTelemetry (OTEL_DENO)" : "off",
+    log: `${config.logLevel} ${config.logFormat}`,
+  };
 }
 
 /**
@@ -66,20 +88,20 @@ function stopOnSignals(http: Deno.HttpServer, server: ImpsServer): void {
   const stop = async (why: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`stopping (${why}): finishing requests in progress`);
+    log.info(`stopping (${why}): finishing requests in progress`);
     const timer = setTimeout(() => {
-      console.error(`cannot stop cleanly within ${STOP_TIMEOUT_MS / 1000} s: exiting`);
+      log.error(`cannot stop cleanly within ${STOP_TIMEOUT_MS / 1000} s: exiting`);
       Deno.exit(1);
     }, STOP_TIMEOUT_MS);
     try {
       await http.shutdown();
       await server.close();
     } catch (error) {
-      console.error(`cannot stop cleanly: ${(error as Error).message}`);
+      log.error(`cannot stop cleanly: ${(error as Error).message}`);
       Deno.exit(1);
     }
     clearTimeout(timer);
-    console.log("stopped");
+    log.info("stopped");
     Deno.exit(0);
   };
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -91,6 +113,6 @@ try {
   await start(Deno.args);
 } catch (error) {
   const { line, code } = describeFailure(error);
-  console.error(line);
+  log.error(line);
   Deno.exit(code);
 }

@@ -10,6 +10,7 @@ import { createServer, type ImpsServer } from "./server.ts";
 import { StoreDomainMismatch } from "./store/domain.ts";
 import { StoreInUse } from "./store/lock.ts";
 import { ServerKeyError } from "./store/server_key.ts";
+import { log } from "./observe/log.ts";
 
 /** A start-up step failed; the message is the whole line shown (`cannot …: reason`). */
 export class StartupError extends Error {
@@ -111,7 +112,7 @@ export async function openServer(
   }
   try {
     const created = await createListedUsers(server.context.users, server.context.sealer, listed);
-    if (created.length > 0) console.log(`added ${created.length} user(s) from IMPS_USERS`);
+    if (created.length > 0) log.info(`added ${created.length} user(s) from IMPS_USERS`);
   } catch (error) {
     await server.close();
     throw new StartupError(`cannot add the IMPS_USERS users: ${reason(error)}`);

@@ -12,6 +12,7 @@
  * shared secret is configured for that peer, which a server that merely claims the domain cannot
  * produce.
  */
+import { failure, log } from "../observe/log.ts";
 import { createHash, createHmac } from "node:crypto";
 import { Buffer } from "node:buffer";
 import type { Core, CorrelationTable } from "../core/mod.ts";
@@ -289,7 +290,11 @@ export class Federation implements SspReceiver {
       try {
         response = await handler(link.domain, t.primitive);
       } catch (error) {
-        console.error(`SSP ${t.primitive.name} from ${link.domain} failed:`, error);
+        log.error("SSP request failed", {
+          peer: link.domain,
+          primitive: t.primitive.name,
+          ...failure(error),
+        });
         response = status(500, "Internal server error");
       }
     }
@@ -581,7 +586,7 @@ export class Federation implements SspReceiver {
   #spawn(task: Promise<unknown>): void {
     const tracked = task.catch((error) => {
       if (!(error instanceof ConnectionLost) && !(error instanceof PeerUnavailable)) {
-        console.error("SSP background task failed:", error);
+        log.error("SSP background task failed", failure(error));
       }
     });
     this.#background.add(tracked);

@@ -6,6 +6,7 @@
  * subscriptions, GetPresence, notifications), `invitationRelay` (invitations, answers,
  * cancellations) and `groupRelay` (group primitives, notices, removals) — and serves `POST /ssp`.
  */
+import { failure, log } from "../../observe/log.ts";
 import { isGroupMessage } from "../../codec/ssp/mod.ts";
 import { DEFAULT_XML_LIMITS } from "../../codec/xml/tree.ts";
 import type { XmlElement } from "../../codec/xml/tree.ts";
@@ -61,7 +62,7 @@ export class Relay implements RemoteRelay {
     server.hooks.remotePresence = new PresenceRelay(server, this.federation, this.queue, this.core);
     server.hooks.invitationRelay = new InvitationRelayService(server, this.federation, this.queue);
     this.#scanner = setInterval(() => this.#scanReports(), REPORT_SCAN_MS);
-    this.#started = this.queue.resume().catch((e) => console.error("relay resume failed:", e));
+    this.#started = this.queue.resume().catch((e) => log.error("relay resume failed", failure(e)));
   }
 
   relayMessage(
@@ -117,7 +118,7 @@ export class Relay implements RemoteRelay {
         }),
     )
       .then((peers) => peers.forEach((peer) => this.queue.kick(peer)))
-      .catch((e) => console.error("relay report scan failed:", e))
+      .catch((e) => log.error("relay report scan failed", failure(e)))
       .finally(() => this.#scanning = undefined);
   }
 

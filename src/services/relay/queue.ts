@@ -9,6 +9,7 @@
  * so a flapping user cannot flood a peer, and one key is never in flight twice, so the peer gets
  * them in order.
  */
+import { failure, log } from "../../observe/log.ts";
 import {
   type DeliveryStatus,
   deliveryStatusReport,
@@ -79,7 +80,9 @@ export class RelayQueue {
       this.#again.add(domain);
       return;
     }
-    const run = this.#run(domain).catch((error) => console.error(`relay to ${domain}:`, error))
+    const run = this.#run(domain).catch((error) =>
+      log.error("relay failed", { peer: domain, ...failure(error) })
+    )
       .finally(() => {
         this.#running.delete(domain);
         if (this.#again.delete(domain)) this.kick(domain);
@@ -129,9 +132,11 @@ export class RelayQueue {
         const answer = await this.#federation.request(domain, job.primitive);
         const code = statusCode(answer);
         if (code !== 200 && code !== 201) {
-          console.warn(
-            `relay: ${domain} answered ${job.primitive.name} with ${code ?? "no status"}`,
-          );
+          log.warn("relay: refused by peer", {
+            peer: domain,
+            primitive: job.primitive.name,
+            code: code ?? "none",
+          });
         }
       } else {
         await this.#federation.notify(domain, job.primitive);
@@ -173,9 +178,11 @@ export class RelayQueue {
       for (const r of message.recipients) if (!named.has(r)) await this.#report(message, r, code);
     }
     if (code !== 201 && details.length === 0) {
-      console.warn(
-        `relay: ${message.messageId} refused: ${code} ${statusDescription(answer) ?? ""}`,
-      );
+      log.warn("relay: message refused", {
+        message: message.messageId,
+        code,
+        description: statusDescription(answer),
+      });
     }
   }
 
@@ -186,7 +193,7 @@ export class RelayQueue {
     }
     // Reports, subscriptions and notifications that cannot be sent are lost with their peer.
     if (job.kind !== "message") return;
-    console.warn(`relay: giving up on ${job.message.messageId}: ${description}`);
+    log.warn("relay: giving up", { message: job.message.messageId, reason: description });
     for (const r of job.message.recipients) await this.#report(job.message, r, code);
   }
 

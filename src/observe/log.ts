@@ -1,0 +1,160 @@
+/**
+ * The server's log: one line per event, at a level, as text or JSON lines. Everything the server
+ * says goes through `log` (never `console.*`), so IMPS_LOG_LEVEL and IMPS_LOG_FORMAT apply to all
+ * of it:
+ *
+ *     log.info("relay resumed", { peers: 2 });
+ *     // text: 2026-01-02T03:04:05.678Z info relay resumed peers=2
+ *     // json: {"time":"2026-01-02T03:04:05.678Z","level":"info","msg":"relay resumed","peers":2}
+ *
+ * debug and info go to stdout, warn and error to stderr. Access lines (one per HTTP request) are
+ * gathered and written together at most 50 ms later or once 32 KiB wait, so that a busy server
+ * makes one write call for many of them; any other line writes them first, so the order holds.
+ * With Deno's OpenTelemetry on (OTEL_DENO=true) lines go through the console instead, which Deno
+ * exports as log records beside the traces, tagged with the span they were written in.
+ */
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+export type LogFormat = "text" | "json";
+/** Values of a line's fields; undefined ones are left out. */
+export type LogFields = Record<string, string | number | boolean | undefined | null | unknown>;
+
+export const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
+const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+
+const FLUSH_MS = 50;
+const FLUSH_BYTES = 32 * 1024;
+const encoder = new TextEncoder();
+
+class Logger {
+  #min = RANK.info;
+  #format: LogFormat = "text";
+  #console = false;
+  #pending: string[] = [];
+  #pendingBytes = 0;
+  #timer?: ReturnType<typeof setTimeout>;
+
+  /** Sets the lowest level written and the format; `viaConsole` writes through the console. */
+  configure(options: { level?: LogLevel; format?: LogFormat; viaConsole?: boolean }): void {
+    this.flush();
+    if (options.level) this.#min = RANK[options.level];
+    if (options.format) this.#format = options.format;
+    if (options.viaConsole !== undefined) this.#console = options.viaConsole;
+  }
+
+  /** Whether lines of `level` are written (to skip building fields nobody reads). */
+  enabled(level: LogLevel): boolean {
+    return RANK[level] >= this.#min;
+  }
+
+  debug(msg: string, fields?: LogFields): void {
+    if (this.#min <= RANK.debug) this.#write("debug", msg, fields, false);
+  }
+
+  info(msg: string, fields?: LogFields): void {
+    if (this.#min <= RANK.info) this.#write("info", msg, fields, false);
+  }
+
+  warn(msg: string, fields?: LogFields): void {
+    if (this.#min <= RANK.warn) this.#write("warn", msg, fields, false);
+  }
+
+  error(msg: string, fields?: LogFields): void {
+    this.#write("error", msg, fields, false);
+  }
+
+  /** An access line (info): written with the next batch rather than at once. */
+  access(msg: string, fields: LogFields): void {
+    if (this.#min <= RANK.info) this.#write("info", msg, fields, true);
+  }
+
+  /** Writes the access lines still gathered (before the process exits). */
+  flush(): void {
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    if (this.#pending.length === 0) return;
+    const text = this.#pending.join("");
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    writeAll(Deno.stdout, text);
+  }
+
+  #write(level: LogLevel, msg: string, fields: LogFields | undefined, batched: boolean): void {
+    const line = this.#format === "json"
+      ? jsonLine(level, msg, fields)
+      : textLine(level, msg, fields);
+    if (this.#console) {
+      if (level === "error") console.error(line);
+      else if (level === "warn") console.warn(line);
+      else console.log(line);
+      return;
+    }
+    if (batched) {
+      this.#pending.push(line + "\n");
+      this.#pendingBytes += line.length + 1;
+      if (this.#pendingBytes >= FLUSH_BYTES) this.flush();
+      else if (this.#timer === undefined) {
+        this.#timer = setTimeout(() => {
+          this.#timer = undefined;
+          this.flush();
+        }, FLUSH_MS);
+        Deno.unrefTimer(this.#timer);
+      }
+      return;
+    }
+    this.flush();
+    writeAll(RANK[level] >= RANK.warn ? Deno.stderr : Deno.stdout, line + "\n");
+  }
+}
+
+function writeAll(stream: { writeSync(p: Uint8Array): number }, text: string): void {
+  let bytes = encoder.encode(text);
+  try {
+    while (bytes.length > 0) bytes = bytes.subarray(stream.writeSync(bytes));
+  } catch {
+    // The output is gone (a closed pipe): nothing left to tell it.
+  }
+}
+
+function textLine(level: LogLevel, msg: string, fields: LogFields | undefined): string {
+  let line = `${new Date().toISOString()} ${level} ${msg}`;
+  if (fields) {
+    for (const key in fields) {
+      const value = fields[key];
+      if (value === undefined || value === null) continue;
+      line += ` ${key}=${textValue(value)}`;
+    }
+  }
+  return line;
+}
+
+const PLAIN = /^[^\s"=\\]+$/;
+
+function textValue(value: unknown): string {
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  const text = value instanceof Error ? value.message : String(value);
+  return PLAIN.test(text) ? text : JSON.stringify(text);
+}
+
+function jsonLine(level: LogLevel, msg: string, fields: LogFields | undefined): string {
+  const record: Record<string, unknown> = { time: new Date().toISOString(), level, msg };
+  if (fields) {
+    for (const key in fields) {
+      const value = fields[key];
+      if (value === undefined || value === null) continue;
+      record[key] = value instanceof Error ? value.message : value;
+    }
+  }
+  return JSON.stringify(record);
+}
+
+/** Fields describing a failure: its message and where it was thrown (the first frames). */
+export function failure(error: unknown): LogFields {
+  if (!(error instanceof Error)) return { error: String(error) };
+  return { error: error.message, stack: error.stack?.split("\n").slice(1, 6).join(" | ") };
+}
+
+/** The server's one log. */
+export const log = new Logger();
