@@ -4,6 +4,8 @@
  */
 
 import type { CoreKind } from "./core/mod.ts";
+import { parseUserId } from "./util/userid.ts";
+import { LOG_LEVELS, type LogFormat, type LogLevel } from "./observe/log.ts";
 
 export interface Config {
   host: string;
@@ -57,6 +59,26 @@ export interface Config {
   sspGiveUpS: number;
   /** PEM file of CA certificates trusted for https peers, besides the system's (IMPS_SSP_CA). */
   sspCaFile?: string;
+  /** Lowest level logged, and text or JSON lines. */
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+  /** Bearer token of GET /metrics and /admin/ (both off without it). */
+  adminToken?: string;
+  /** Sender of notices to clients older than CSP 1.3 (they have no SystemMessage). */
+  systemUser: string;
+  /** Login throttling: failures per user, per client address, before a lockout of so long. */
+  loginFailures: number;
+  loginAddressFailures: number;
+  loginLockoutS: number;
+  /** Rate limits (rates.ts): requests/s per session and per user, messages/s, recipients/min,
+   * group creations/hour, searches/min and content uploads/min per user. */
+  rateSessionRequests: number;
+  rateUserRequests: number;
+  rateMessages: number;
+  rateRecipients: number;
+  rateGroups: number;
+  rateSearches: number;
+  rateUploads: number;
 }
 
 interface Setting {
@@ -134,6 +156,39 @@ export const SETTINGS: readonly Setting[] = [
     default: "86400",
   },
   { env: "IMPS_SSP_CA", help: "PEM file of extra CA certificates trusted for https SSP peers" },
+  {
+    env: "IMPS_LOG_LEVEL",
+    help: "lowest level logged: debug, info, warn or error",
+    default: "info",
+  },
+  { env: "IMPS_LOG_FORMAT", help: "log lines as text or json", default: "text" },
+  {
+    env: "IMPS_ADMIN_TOKEN",
+    help: "bearer token (16+ chars) of GET /metrics and the /admin/ API; unset: both are off",
+  },
+  {
+    env: "IMPS_SYSTEM_USER",
+    help: "sender of admin notices to clients older than CSP 1.3",
+    default: "system",
+  },
+  {
+    env: "IMPS_LOGIN_FAILURES",
+    help: "failed logins of one user before a lockout (backoff from half of them)",
+    default: "10",
+  },
+  {
+    env: "IMPS_LOGIN_ADDRESS_FAILURES",
+    help: "failed logins from one client address before a lockout (backoff from half)",
+    default: "100",
+  },
+  { env: "IMPS_LOGIN_LOCKOUT", help: "seconds a lockout lasts", default: "300" },
+  { env: "IMPS_RATE_SESSION_REQUESTS", help: "CSP requests/s per session", default: "500" },
+  { env: "IMPS_RATE_USER_REQUESTS", help: "CSP requests/s per user", default: "1000" },
+  { env: "IMPS_RATE_MESSAGES", help: "messages sent/s per user", default: "300" },
+  { env: "IMPS_RATE_RECIPIENTS", help: "message recipients/min per user", default: "30000" },
+  { env: "IMPS_RATE_GROUPS", help: "groups created/hour per user", default: "100" },
+  { env: "IMPS_RATE_SEARCHES", help: "searches/min per user", default: "600" },
+  { env: "IMPS_RATE_UPLOADS", help: "content uploads/min per user", default: "120" },
 ];
 
 export class ConfigError extends Error {
@@ -241,6 +296,18 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     }
     return out;
   };
+  const logLevel = get("IMPS_LOG_LEVEL")!.toLowerCase() as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(`IMPS_LOG_LEVEL must be ${LOG_LEVELS.join(", ")}, got "${logLevel}"`);
+  }
+  const logFormat = get("IMPS_LOG_FORMAT")!.toLowerCase();
+  if (logFormat !== "text" && logFormat !== "json") {
+    throw new ConfigError(`IMPS_LOG_FORMAT must be "text" or "json", got "${logFormat}"`);
+  }
+  const adminToken = get("IMPS_ADMIN_TOKEN");
+  if (adminToken !== undefined && (adminToken.length < 16 || /\s/.test(adminToken))) {
+    throw new ConfigError("IMPS_ADMIN_TOKEN must be at least 16 characters, without spaces");
+  }
   const sspRedirect = get("IMPS_SSP_REDIRECT");
   if (sspRedirect !== undefined && !httpUrl(sspRedirect)) {
     throw new ConfigError(`IMPS_SSP_REDIRECT must be an http(s) URL, got "${sspRedirect}"`);
@@ -276,7 +343,29 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     sspLoginDelayMs: integer("IMPS_SSP_LOGIN_DELAY_MS", 0, 10_000),
     sspGiveUpS: integer("IMPS_SSP_GIVE_UP", 1, 30 * 86_400),
     sspCaFile: get("IMPS_SSP_CA"),
+    logLevel,
+    logFormat,
+    adminToken,
+    systemUser: systemUser(get("IMPS_SYSTEM_USER")!, domain),
+    loginFailures: integer("IMPS_LOGIN_FAILURES", 1, 1_000_000),
+    loginAddressFailures: integer("IMPS_LOGIN_ADDRESS_FAILURES", 1, 1_000_000),
+    loginLockoutS: integer("IMPS_LOGIN_LOCKOUT", 1, 86_400),
+    rateSessionRequests: integer("IMPS_RATE_SESSION_REQUESTS", 1, 1_000_000),
+    rateUserRequests: integer("IMPS_RATE_USER_REQUESTS", 1, 1_000_000),
+    rateMessages: integer("IMPS_RATE_MESSAGES", 1, 1_000_000),
+    rateRecipients: integer("IMPS_RATE_RECIPIENTS", 1, 100_000_000),
+    rateGroups: integer("IMPS_RATE_GROUPS", 1, 1_000_000),
+    rateSearches: integer("IMPS_RATE_SEARCHES", 1, 1_000_000),
+    rateUploads: integer("IMPS_RATE_UPLOADS", 1, 1_000_000),
   };
+}
+
+function systemUser(raw: string, domain: string): string {
+  const address = parseUserId(raw, domain);
+  if (!address || address.domain !== domain) {
+    throw new ConfigError(`IMPS_SYSTEM_USER must be a user id of ${domain}, got "${raw}"`);
+  }
+  return address.id;
 }
 
 /** An IPv4 or IPv6 address, or a DNS host name (looked up when the server listens). */

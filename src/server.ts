@@ -15,9 +15,14 @@ import { OutboxRepo } from "./store/outbox.ts";
 import { SessionRepo } from "./store/sessions.ts";
 import { loadServerKey, type ServerKey } from "./store/server_key.ts";
 import { UserRepo } from "./store/users.ts";
+import { adminRoutes } from "./admin/api.ts";
+import { failure, log } from "./observe/log.ts";
+import { Metrics } from "./observe/metrics.ts";
+import { RateLimits } from "./session/rates.ts";
 import { limitBody } from "./transport/body_limit.ts";
 import { cspHandler } from "./transport/csp_http.ts";
 import { landingRoutes } from "./transport/landing.ts";
+import { accessLog, metricsRoute } from "./transport/observe_http.ts";
 import { Sealer } from "./util/crypto.ts";
 
 export interface ImpsServer {
@@ -52,6 +57,11 @@ export async function createServer(config: Config, options: ServerOptions): Prom
   for (const element of serviceElements) {
     registry.add(...element.modules).addAck(...element.acks ?? []);
   }
+  const metrics = new Metrics();
+  store.commits.observe((seconds, writes) => {
+    metrics.kvCommitSeconds.observe(seconds);
+    metrics.kvCommitWrites.observe(writes);
+  });
   const context: ServerContext = {
     config,
     store,
@@ -61,7 +71,10 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     registry,
     sealer: await Sealer.fromSecret(key.secret),
     hooks: {},
+    metrics,
+    rates: new RateLimits(config),
   };
+  sessionGauge(context);
   for (const element of serviceElements) element.install?.(context);
   if (key.created && await context.users.any()) {
     key.warning = "a new server key was made for a store that already has users: they gain " +
@@ -71,6 +84,7 @@ export async function createServer(config: Config, options: ServerOptions): Prom
 
   const limits: XmlLimits = { ...DEFAULT_XML_LIMITS, maxBytes: config.maxBodyBytes };
   const app = new Hono();
+  app.use(accessLog(metrics));
   app.post(
     "/csp",
     limitBody({
@@ -85,15 +99,17 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     async (c) => await store.healthy() ? c.text("ok") : c.text("store unreachable", 503),
   );
   for (const element of serviceElements) element.routes?.(app, context);
+  metricsRoute(app, config, metrics);
+  adminRoutes(app, context);
   app.onError((error, c) => {
-    console.error("request failed:", error);
+    log.error("request failed", { path: c.req.path, ...failure(error) });
     return c.text("Internal server error", 500);
   });
 
   const sweepMs = options.sweepIntervalMs ?? 15_000;
   const sweeper = sweepMs > 0
     ? setInterval(
-      () => sessions.sweep().catch((e) => console.error("session sweep failed:", e)),
+      () => sessions.sweep().catch((e) => log.error("session sweep failed", failure(e))),
       sweepMs,
     )
     : undefined;
@@ -108,4 +124,27 @@ export async function createServer(config: Config, options: ServerOptions): Prom
       await store.close();
     },
   };
+}
+
+/** How long a count of the sessions in the store is served before it is made again. */
+const SESSION_COUNT_MS = 10_000;
+
+/** `imps_sessions`: live sessions by CSP version, counted from the store at most every 10 s
+ * (every instance sharing a KV sees them all). */
+function sessionGauge(context: ServerContext): void {
+  let counted:
+    | { at: number; reading: Promise<Array<[Record<string, string>, number]>> }
+    | undefined;
+  context.metrics.gauge(
+    "imps_sessions",
+    "Live CSP sessions in the store, by version",
+    ["version"],
+    () => {
+      const now = Date.now();
+      if (!counted || now - counted.at > SESSION_COUNT_MS) {
+        counted = { at: now, reading: context.sessions.countByKind(now) };
+      }
+      return counted.reading;
+    },
+  );
 }

@@ -128,6 +128,25 @@ export class SessionLifecycle {
     await this.repo.endHandled(session.id);
   }
 
+  /** The live sessions of `userId`, or of everyone. */
+  async list(userId?: string, now = Date.now()): Promise<SessionRecord[]> {
+    if (userId !== undefined) return await this.repo.listByUser(userId);
+    const live = [];
+    for await (const session of this.repo.all()) if (session.expiresAt > now) live.push(session);
+    return live;
+  }
+
+  /** Live sessions counted by CSP version (the imps_sessions gauge). */
+  async countByKind(now = Date.now()): Promise<Array<[Record<string, string>, number]>> {
+    const counts = new Map<string, number>();
+    for await (const session of this.repo.all()) {
+      if (session.expiresAt > now) {
+        counts.set(session.version, (counts.get(session.version) ?? 0) + 1);
+      }
+    }
+    return [...counts].map(([version, count]) => [{ version }, count]);
+  }
+
   /** Marks every session of a user for a forced Disconnect at its next request. */
   async disconnectUser(userId: string, code: number, description: string): Promise<number> {
     const sessions = await this.repo.listByUser(userId);

@@ -5,6 +5,7 @@
  */
 import { CommitConflict, CommitGrouper, comparable, keyText, type Mutation } from "./commit.ts";
 import { lockStoreFile } from "./lock.ts";
+import { traced, tracing } from "../observe/tracing.ts";
 
 export { CommitConflict };
 export type { Mutation };
@@ -112,7 +113,13 @@ export class Store {
 
   /** Writes through the grouper: resolves once durable. */
   write(...mutations: Mutation[]): Promise<void> {
-    return this.commits.write(mutations);
+    if (!tracing) return this.commits.write(mutations);
+    // The span covers the wait for the shared commit too: what the request spent on it.
+    return traced(
+      "kv.commit",
+      { "db.system.name": "deno_kv", "imps.kv.mutations": mutations.length },
+      () => this.commits.write(mutations),
+    );
   }
 
   /** Reads one key. Gets asked in the same tick travel together (see #readTogether). */

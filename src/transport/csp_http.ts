@@ -13,6 +13,7 @@ import { XmlError, type XmlLimits, type XmlTreeSource } from "../codec/xml/tree.
 import { dispatch } from "../session/dispatcher.ts";
 import type { ServerContext } from "../session/server_context.ts";
 import { status } from "../session/status.ts";
+import { clientAddress } from "./observe_http.ts";
 
 export interface CspEndpointOptions {
   server: ServerContext;
@@ -48,16 +49,10 @@ export function cspHandler(options: CspEndpointOptions) {
       throw error;
     }
 
-    const reply = await dispatch(server, request, remoteAddress(c));
+    const reply = await dispatch(server, request, clientAddress(c), c.get("observed"));
     if (reply === null) return c.body(null, 200, { "content-type": mediaType });
     return c.body(encodeCsp(reply), 200, { "content-type": mediaType });
   };
-}
-
-/** The client's IP address, from what Deno.serve hands the app (absent in other hosts). */
-function remoteAddress(c: Context): string | undefined {
-  const info = c.env as { remoteAddr?: { hostname?: string } } | undefined;
-  return info?.remoteAddr?.hostname;
 }
 
 /**

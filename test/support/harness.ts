@@ -15,6 +15,7 @@ import { parseXmlFxp } from "../../src/codec/xml/parse.ts";
 import { loadCore } from "../../src/core/mod.ts";
 import { DEFAULT_XML_LIMITS } from "../../src/codec/xml/tree.ts";
 import { createServer, type ImpsServer } from "../../src/server.ts";
+import { log } from "../../src/observe/log.ts";
 import { type DigestSchema, hashPassword, loginDigest, toBase64 } from "../../src/util/crypto.ts";
 import assert from "node:assert/strict";
 
@@ -67,9 +68,12 @@ export async function startServer(options: HarnessOptions = {}): Promise<Harness
     IMPS_DOMAIN: "example.com",
     IMPS_DATA: ":memory:",
     IMPS_SECRET: "test-secret-0123456789",
+    // Access lines and the like stay out of the tests' output.
+    IMPS_LOG_LEVEL: "warn",
     ...options.env,
   };
   const config = loadConfig(env);
+  log.configure({ level: config.logLevel });
   // The server reads with the configured core, as in production (IMPS_CORE, default wasm).
   const core = await loadCore(config.core);
   const server = await createServer(config, { parseXml: core.parseXml, sweepIntervalMs: 0 });
