@@ -6,6 +6,7 @@
  */
 import type { ServerContext } from "../../session/server_context.ts";
 import type { ServiceElement } from "../mod.ts";
+import { groupAdmin } from "./admin.ts";
 import { createGroupRequest, deleteGroupRequest } from "./create_group.ts";
 import { groupDirectory } from "./directory_service.ts";
 import {
@@ -26,6 +27,7 @@ import { rejectListRequest, subscribeGroupNoticeRequest } from "./reject_list.ts
 function install(server: ServerContext): void {
   server.hooks.groupDirectory = groupDirectory(server);
   server.hooks.groupMessaging = groupMessaging(server);
+  server.hooks.groupAdmin = groupAdmin(server);
   server.sessions.onStart((session) => autoJoin(server, session));
   server.sessions.onEnd((session) => leaveAllGroups(server, session));
 }

@@ -1,0 +1,244 @@
+/**
+ * Account operations shared by the admin API (`/admin/users…`) and `deno task admin user …`:
+ * add, change the password, remove, list, show and import in bulk. They work on the store, so
+ * the command runs them with or without a server running.
+ */
+import { AccountError, credentials, localUserId } from "../accounts.ts";
+import type { Config } from "../config.ts";
+import type { SessionLifecycle } from "../session/lifecycle.ts";
+import type { UserRepo } from "../store/users.ts";
+import type { Sealer } from "../util/crypto.ts";
+
+export interface Accounts {
+  config: Config;
+  users: UserRepo;
+  sessions: SessionLifecycle;
+  sealer: Sealer;
+}
+
+/** An operation refused: the HTTP status the API answers with, and why. */
+export class AdminError extends Error {
+  constructor(readonly status: 400 | 404 | 409, message: string) {
+    super(message);
+    this.name = "AdminError";
+  }
+}
+
+export interface UserSummary {
+  id: string;
+  createdAt: string;
+}
+
+export interface UserDetail extends UserSummary {
+  /** Whether a digest login can be checked (a password sealed under the current key). */
+  digestLogin: boolean;
+  sessions: SessionSummary[];
+}
+
+/** A session as operators see it: `ref` names it without its SessionID (which is a secret). */
+export interface SessionSummary {
+  ref: string;
+  user: string;
+  version: string;
+  createdAt: string;
+  expiresAt: string;
+  client?: string;
+}
+
+/** The id of a user of this domain, or 400. */
+export function userIdOf(accounts: Accounts, raw: string): string {
+  try {
+    return localUserId(raw, accounts.config.domain);
+  } catch (error) {
+    if (error instanceof AccountError) throw new AdminError(400, error.message);
+    throw error;
+  }
+}
+
+export async function addUser(accounts: Accounts, raw: string, password: string): Promise<string> {
+  const id = userIdOf(accounts, raw);
+  if (password === "") throw new AdminError(400, "the password is empty");
+  const created = await accounts.users.create({
+    id,
+    ...await credentials(password, id, accounts.sealer),
+    createdAt: Date.now(),
+  });
+  if (!created) throw new AdminError(409, `${id} already exists`);
+  return id;
+}
+
+export async function setPassword(accounts: Accounts, raw: string, password: string) {
+  const id = userIdOf(accounts, raw);
+  if (password === "") throw new AdminError(400, "the password is empty");
+  const user = await accounts.users.get(id);
+  if (!user) throw new AdminError(404, `no user ${id}`);
+  await accounts.users.put({ ...user, ...await credentials(password, id, accounts.sealer) });
+  return id;
+}
+
+/** Removes the user; its sessions get Disconnect 601. Resolves with how many there were. */
+export async function removeUser(accounts: Accounts, raw: string): Promise<number> {
+  const id = userIdOf(accounts, raw);
+  if (!await accounts.users.get(id)) throw new AdminError(404, `no user ${id}`);
+  await accounts.users.delete(id);
+  return await accounts.sessions.disconnectUser(id, 601, "Account removed");
+}
+
+export async function listUsers(accounts: Accounts): Promise<UserSummary[]> {
+  return (await accounts.users.list()).map((u) => ({
+    id: u.id,
+    createdAt: new Date(u.createdAt).toISOString(),
+  }));
+}
+
+export async function showUser(accounts: Accounts, raw: string): Promise<UserDetail> {
+  const id = userIdOf(accounts, raw);
+  const user = await accounts.users.get(id);
+  if (!user) throw new AdminError(404, `no user ${id}`);
+  const sealed = user.sealedPassword &&
+    await accounts.sealer.open(user.sealedPassword, user.id) !== undefined;
+  return {
+    id,
+    createdAt: new Date(user.createdAt).toISOString(),
+    digestLogin: sealed === true,
+    sessions: await listSessions(accounts.sessions, id),
+  };
+}
+
+/** The live sessions of one user, or of all. */
+export async function listSessions(
+  sessions: SessionLifecycle,
+  userId?: string,
+): Promise<SessionSummary[]> {
+  const out = [];
+  for (const s of await sessions.list(userId)) {
+    const url = (s.clientId as { URL?: unknown } | undefined)?.URL;
+    out.push({
+      ref: await sessionRef(s.id),
+      user: s.userId,
+      version: s.version,
+      createdAt: new Date(s.createdAt).toISOString(),
+      expiresAt: new Date(s.expiresAt).toISOString(),
+      client: typeof url === "string" ? url : undefined,
+    });
+  }
+  return out;
+}
+
+/** What names a session to operators: the first 12 hex digits of its SessionID's SHA-256. */
+export async function sessionRef(sessionId: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(sessionId));
+  return [...new Uint8Array(digest).subarray(0, 6)]
+    .map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Ends a user's sessions with Disconnect 601 at their next request: all of them, or the one
+ * `ref` names. Resolves with how many were marked.
+ */
+export async function kickSessions(
+  accounts: Pick<Accounts, "config" | "sessions">,
+  raw: string,
+  ref?: string,
+): Promise<number> {
+  const id = userIdOf(accounts as Accounts, raw);
+  let kicked = 0;
+  for (const session of await accounts.sessions.list(id)) {
+    if (ref !== undefined && await sessionRef(session.id) !== ref) continue;
+    await accounts.sessions.update(session, {
+      disconnect: { code: 601, description: "Disconnected by the administrator" },
+    });
+    kicked++;
+  }
+  if (kicked === 0) {
+    throw new AdminError(404, ref ? `no session ${ref} of ${id}` : `${id} has no session`);
+  }
+  return kicked;
+}
+
+export interface ImportReport {
+  added: string[];
+  existing: string[];
+  /** Lines that could not be used, with why (never the password). */
+  refused: string[];
+}
+
+interface ImportLine {
+  line: number;
+  id: string;
+  password: string;
+}
+
+/**
+ * Adds the users of a CSV file (`user-id,password` a line; a first line naming the columns,
+ * blank lines and `#` comments are skipped) or of JSON lines (`{"id": …, "password": …}`).
+ * Users that exist are left as they are.
+ */
+export async function importUsers(
+  accounts: Accounts,
+  text: string,
+  format: "csv" | "jsonl",
+): Promise<ImportReport> {
+  const report: ImportReport = { added: [], existing: [], refused: [] };
+  const lines: ImportLine[] = [];
+  text.split("\n").forEach((raw, i) => {
+    const line = raw.replace(/\r$/, "");
+    if (line.trim() === "" || line.trimStart().startsWith("#")) return;
+    const parsed = format === "csv" ? csvLine(line) : jsonLine(line);
+    if (!parsed) {
+      if (!(format === "csv" && i === 0 && /^\s*"?(user|id)/i.test(line))) {
+        report.refused.push(
+          `line ${i + 1}: expected ${
+            format === "csv" ? "user-id,password" : '{"id": …, "password": …}'
+          }`,
+        );
+      }
+      return;
+    }
+    lines.push({ line: i + 1, ...parsed });
+  });
+  for (const { line, id: raw, password } of lines) {
+    try {
+      report.added.push(await addUser(accounts, raw, password));
+    } catch (error) {
+      if (error instanceof AdminError && error.status === 409) report.existing.push(raw);
+      else if (error instanceof AdminError) report.refused.push(`line ${line}: ${error.message}`);
+      else throw error;
+    }
+  }
+  return report;
+}
+
+function csvLine(line: string): { id: string; password: string } | undefined {
+  const fields: string[] = [];
+  let field = "";
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quoted) {
+      if (c === '"' && line[i + 1] === '"') field += line[++i];
+      else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"' && field === "") quoted = true;
+    else if (c === ",") {
+      fields.push(field);
+      field = "";
+    } else field += c;
+  }
+  fields.push(field);
+  const [id, password] = fields.map((f) => f.trim());
+  if (!id || !password || /^(user(-?id)?|id)$/i.test(id)) return undefined;
+  return { id, password };
+}
+
+function jsonLine(line: string): { id: string; password: string } | undefined {
+  try {
+    const value = JSON.parse(line);
+    if (typeof value?.id === "string" && typeof value?.password === "string") {
+      return { id: value.id, password: value.password };
+    }
+  } catch {
+    // refused below
+  }
+  return undefined;
+}
