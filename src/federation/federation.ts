@@ -13,6 +13,7 @@
  * produce.
  */
 import { failure, log } from "../observe/log.ts";
+import { SpanKind, traced, traceparent } from "../observe/tracing.ts";
 import { createHash, createHmac } from "node:crypto";
 import { Buffer } from "node:buffer";
 import type { Core, CorrelationTable } from "../core/mod.ts";
@@ -117,7 +118,16 @@ export class Federation implements SspReceiver {
   }
 
   /** Sends a request to `domain` and resolves with the peer's response primitive. */
-  async request(domain: string, primitive: XmlElement): Promise<XmlElement> {
+  request(domain: string, primitive: XmlElement): Promise<XmlElement> {
+    return traced(
+      `SSP ${primitive.name}`,
+      { "imps.ssp.peer": domain },
+      () => this.#request(domain, primitive),
+      { kind: SpanKind.CLIENT },
+    );
+  }
+
+  async #request(domain: string, primitive: XmlElement): Promise<XmlElement> {
     for (let attempt = 0;; attempt++) {
       const link = await this.#established(domain);
       const tid = randomHex(8);
@@ -157,7 +167,14 @@ export class Federation implements SspReceiver {
     }
     for (const t of message.transactions) {
       if (t.mode === "Response") this.#settle(link.domain, t.transactionId, t.primitive);
-      else this.#spawn(this.#serve(link, t));
+      else {
+        this.#spawn(traced(
+          `SSP ${t.primitive.name}`,
+          { "imps.ssp.peer": link.domain },
+          () => this.#serve(link, t),
+          { kind: SpanKind.SERVER, parent: post.traceparent },
+        ));
+      }
     }
     return undefined;
   }
@@ -420,7 +437,12 @@ export class Federation implements SspReceiver {
       sessionId,
       transactions: [{ mode, transactionId: tid, primitive }],
     });
-    return this.#post(link, body, { transactionId: tid, sessionId }, false);
+    return this.#post(
+      link,
+      body,
+      { transactionId: tid, sessionId, traceparent: traceparent() },
+      false,
+    );
   }
 
   async #post(link: PeerLink, body: string, headers: PostHeaders, redirectable: boolean) {

@@ -10,6 +10,7 @@
  * them in order.
  */
 import { failure, log } from "../../observe/log.ts";
+import { traced, traceparent } from "../../observe/tracing.ts";
 import {
   type DeliveryStatus,
   deliveryStatusReport,
@@ -28,20 +29,24 @@ import { BATCH, RETRY_FIRST_MS, RETRY_MAX_MS } from "./limits.ts";
 import { reportToLocalSender, sentKey, type SentRecord } from "./reports.ts";
 
 export type RelayJob =
-  | { kind: "message"; message: RelayedMessage; giveUpAt: number }
-  | { kind: "report"; report: DeliveryStatus; giveUpAt: number }
-  /**
-   * Any SSP request; its response is only checked for success (logged otherwise). `groupCopy`:
-   * it carries one of our groups' messages to these joined users of the peer's domain.
-   */
-  | {
-    kind: "request";
-    primitive: XmlElement;
-    giveUpAt: number;
-    groupCopy?: { groupId: string; receivers: string[] };
-  }
-  /** Any SSP request the peer sends no response to (a presence notification). */
-  | { kind: "notify"; primitive: XmlElement; giveUpAt: number };
+  & (
+    | { kind: "message"; message: RelayedMessage; giveUpAt: number }
+    | { kind: "report"; report: DeliveryStatus; giveUpAt: number }
+    /**
+     * Any SSP request; its response is only checked for success (logged otherwise). `groupCopy`:
+     * it carries one of our groups' messages to these joined users of the peer's domain.
+     */
+    | {
+      kind: "request";
+      primitive: XmlElement;
+      giveUpAt: number;
+      groupCopy?: { groupId: string; receivers: string[] };
+    }
+    /** Any SSP request the peer sends no response to (a presence notification). */
+    | { kind: "notify"; primitive: XmlElement; giveUpAt: number }
+  )
+  /** The trace context of the request that queued the work (OpenTelemetry on). */
+  & { traceparent?: string };
 
 const outPrefix = ["relay", "out"];
 /** Prefix of coalescing keys: after every sortable (hex) id, so FIFO work goes first. */
@@ -67,9 +72,11 @@ export class RelayQueue {
    * `coalesceKey`, it replaces the job of that key still waiting.
    */
   enqueue(domain: string, job: RelayJob, coalesceKey?: string): Mutation {
+    // The work goes on in the trace of the request that queued it.
+    const trace = traceparent();
     return set(
       [...outPrefix, domain, coalesceKey ? `${COALESCED}${coalesceKey}` : sortableId()],
-      job,
+      trace ? { ...job, traceparent: trace } : job,
     );
   }
 
@@ -104,7 +111,14 @@ export class RelayQueue {
         limit: BATCH,
       });
       if (jobs.length === 0) return;
-      const results = await Promise.all(jobs.map((j) => this.#attempt(domain, j.key, j.value)));
+      const results = await Promise.all(jobs.map((j) =>
+        traced(
+          `relay ${j.value.kind}`,
+          { "imps.ssp.peer": domain },
+          () => this.#attempt(domain, j.key, j.value),
+          { parent: j.value.traceparent },
+        )
+      ));
       if (results.every(Boolean)) {
         pause = RETRY_FIRST_MS;
         continue;
