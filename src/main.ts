@@ -54,7 +54,7 @@ async function start(args: string[]): Promise<void> {
   let http: Deno.HttpServer;
   try {
     http = listen(config, tls, server, (url) => {
-      log.info(`${PRODUCT} ${VERSION} for ${config.domain} on ${url}`, summary(config));
+      log.notice(`${PRODUCT} ${VERSION} for ${config.domain} on ${url}`, summary(config));
     });
   } catch (error) {
     await server.close();
@@ -88,7 +88,7 @@ function stopOnSignals(http: Deno.HttpServer, server: ImpsServer): void {
   const stop = async (why: string) => {
     if (stopping) return;
     stopping = true;
-    log.info(`stopping (${why}): finishing requests in progress`);
+    log.notice(`stopping (${why}): finishing requests in progress`);
     const timer = setTimeout(() => {
       log.error(`cannot stop cleanly within ${STOP_TIMEOUT_MS / 1000} s: exiting`);
       Deno.exit(1);
@@ -101,7 +101,7 @@ function stopOnSignals(http: Deno.HttpServer, server: ImpsServer): void {
       Deno.exit(1);
     }
     clearTimeout(timer);
-    log.info("stopped");
+    log.notice("stopped");
     Deno.exit(0);
   };
   for (const signal of ["SIGINT", "SIGTERM"] as const) {

@@ -55,6 +55,11 @@ class Logger {
     if (this.#min <= RANK.info) this.#write("info", msg, fields, false);
   }
 
+  /** An info line written at every level: where the server listens, what it stops for. */
+  notice(msg: string, fields?: LogFields): void {
+    this.#write("info", msg, fields, false);
+  }
+
   warn(msg: string, fields?: LogFields): void {
     if (this.#min <= RANK.warn) this.#write("warn", msg, fields, false);
   }
@@ -116,6 +121,16 @@ function writeAll(stream: { writeSync(p: Uint8Array): number }, text: string): v
   } catch {
     // The output is gone (a closed pipe): nothing left to tell it.
   }
+}
+
+/** One line of the log, without its newline. */
+export function formatLine(
+  format: LogFormat,
+  level: LogLevel,
+  msg: string,
+  fields?: LogFields,
+): string {
+  return format === "json" ? jsonLine(level, msg, fields) : textLine(level, msg, fields);
 }
 
 function textLine(level: LogLevel, msg: string, fields: LogFields | undefined): string {
