@@ -205,11 +205,30 @@ export function helpText(): string {
   );
   return [
     "IMPS server (OMA IMPS / Wireless Village CSP 1.1-1.3)",
-    "usage: deno task start [--version | --help]",
+    "usage: deno task start [--version | --help | --env-example]",
     "",
-    "Configuration is read from the environment:",
+    "Configuration is read from the environment (or a file: deno task --env-file=FILE start;",
+    "--env-example prints one listing every setting):",
     ...lines,
   ].join("\n");
+}
+
+/**
+ * An example settings file for Deno's `--env-file` (`deno task --env-file=imps.env start`): every
+ * setting with what it means and its default, commented out, to uncomment and change.
+ * `deploy/imps.env.example` is this text (a test keeps them in step).
+ */
+export function envExample(): string {
+  const blocks = SETTINGS.map((s) =>
+    `# ${s.help}\n# ${s.env}=${s.default ?? ""}`
+  );
+  return [
+    "# IMPS server settings, for: deno task --env-file=imps.env start",
+    "# Every setting is listed with its default; uncomment a line to change it. Variables set in",
+    "# the environment itself win over this file. Written by: deno task start --env-example",
+    "",
+    ...blocks.map((b) => b + "\n"),
+  ].join("\n").trimEnd() + "\n";
 }
 
 const DOMAIN_RE =

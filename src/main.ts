@@ -3,7 +3,7 @@
  * version). Every way start-up can fail ends in one line on stderr: `configuration error: …`
  * (exit 2) for a setting to fix, `cannot …: …` (exit 1) for the rest.
  */
-import { type Config, ConfigError, helpText, loadConfig } from "./config.ts";
+import { type Config, ConfigError, envExample, helpText, loadConfig } from "./config.ts";
 import { loadCore } from "./core/mod.ts";
 import type { ImpsServer } from "./server.ts";
 import {
@@ -25,6 +25,10 @@ const STOP_TIMEOUT_MS = 10_000;
 async function start(args: string[]): Promise<void> {
   if (args.includes("--help") || args.includes("-h")) {
     console.log(helpText());
+    return;
+  }
+  if (args.includes("--env-example")) {
+    console.log(envExample().trimEnd());
     return;
   }
   if (args.includes("--version") || args.includes("-V")) {
