@@ -219,9 +219,7 @@ export function helpText(): string {
  * `deploy/imps.env.example` is this text (a test keeps them in step).
  */
 export function envExample(): string {
-  const blocks = SETTINGS.map((s) =>
-    `# ${s.help}\n# ${s.env}=${s.default ?? ""}`
-  );
+  const blocks = SETTINGS.map((s) => `# ${s.help}\n# ${s.env}=${s.default ?? ""}`);
   return [
     "# IMPS server settings, for: deno task --env-file=imps.env start",
     "# Every setting is listed with its default; uncomment a line to change it. Variables set in",

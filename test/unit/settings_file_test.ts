@@ -10,7 +10,11 @@ const EXAMPLE = new URL("../../deploy/imps.env.example", import.meta.url);
 
 Deno.test("deploy/imps.env.example is what --env-example prints: every setting, its default", async () => {
   const file = await Deno.readTextFile(EXAMPLE);
-  assert.equal(file, envExample(), "regenerate: deno task start --env-example > deploy/imps.env.example");
+  assert.equal(
+    file,
+    envExample(),
+    "regenerate: deno task start --env-example > deploy/imps.env.example",
+  );
   const listed = [...file.matchAll(/^# (IMPS_[A-Z_]+)=(.*)$/gm)].map((m) => [m[1], m[2]]);
   assert.deepEqual(listed, SETTINGS.map((s) => [s.env, s.default ?? ""]));
 });
@@ -51,6 +55,9 @@ Deno.test("log, admin and limit settings are checked at start", () => {
     [{ IMPS_RATE_MESSAGES: "fast" }, /IMPS_RATE_MESSAGES/],
   ];
   for (const [env, expected] of cases) {
-    assert.throws(() => loadConfig(env), (e) => e instanceof ConfigError && expected.test(e.message));
+    assert.throws(
+      () => loadConfig(env),
+      (e) => e instanceof ConfigError && expected.test(e.message),
+    );
   }
 });
