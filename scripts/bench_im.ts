@@ -1,7 +1,7 @@
 /**
  * `deno run -A scripts/bench_im.ts [--pairs 50] [--messages 200] [--warmup 20000]
- * [--multi-trans 10] [--poll-interval 10] [--rounds 3] [--memory] [--pin]`: instant messaging over
- * real HTTP, against a Hono POST echo of the same bodies.
+ * [--multi-trans 10] [--poll-interval 10] [--rounds 3] [--memory] [--pin] [--direct]`: instant
+ * messaging over real HTTP, against a Hono POST echo of the same bodies.
  *
  * The server runs in this process on a file KV in a temp directory (`--memory`: an in-memory KV,
  * which shows what the file and its fsyncs cost); the clients run in a child process (the same
@@ -25,11 +25,14 @@
  * idle-then-busy server up to a fifth slower). Each round is printed, then the medians, the
  * ratio being the median of the rounds'.
  * `--pin` puts the server on CPU 0 and the clients on CPU 1 (taskset).
+ * The server is reached through its guarded listener, as `main.ts` serves it; `--direct` serves
+ * it by `Deno.serve` alone (what the guard costs is the difference).
  */
 import { Hono } from "hono";
 import { loadConfig } from "../src/config.ts";
 import { loadCore } from "../src/core/mod.ts";
 import { createServer } from "../src/server.ts";
+import { connectionsForFileLimit, serveGuarded } from "../src/transport/http_listener.ts";
 import { hashPassword } from "../src/util/crypto.ts";
 
 const NS = 'xmlns="http://www.openmobilealliance.org/DTD/WV-CSP1.2"';
@@ -322,7 +325,18 @@ async function main() {
     parseXml: (await loadCore(config.core)).parseXml,
     sweepIntervalMs: 0,
   });
-  const http = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, server.app.fetch);
+  // Served as main.ts serves it, through the guarded listener; `--direct`: by Deno.serve alone.
+  const http = Deno.args.includes("--direct")
+    ? Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, server.app.fetch)
+    : serveGuarded({
+      hostname: "127.0.0.1",
+      port: 0,
+      maxConnections: connectionsForFileLimit(),
+      maxPerAddress: config.maxConnectionsPerAddress,
+      headTimeoutMs: config.headTimeoutS * 1000,
+      bodyTimeoutMs: config.bodyTimeoutS * 1000,
+      idleTimeoutMs: config.idleTimeoutS * 1000,
+    }, server.app.fetch);
   const imUrl = `http://127.0.0.1:${http.addr.port}/csp`;
   const echo = await startEchoServer();
   try {

@@ -95,6 +95,7 @@ export async function runAdmin(
     await claimStoreDomain(store, config.dataPath, config.domain);
     const accounts: Accounts = {
       config,
+      store,
       users: new UserRepo(store),
       sessions: new SessionLifecycle(config, store, new SessionRepo(store), new OutboxRepo(store)),
       sealer: await Sealer.fromSecret(key.secret),
@@ -126,7 +127,8 @@ export async function runAdmin(
       case "del": {
         const id = userIdOf(accounts, rawId);
         const ended = await removeUser(accounts, id);
-        return `removed ${id}${ended ? ` (${ended} session(s) disconnected)` : ""}`;
+        return `removed ${id}${ended ? ` (${ended} session(s) disconnected)` : ""}; ` +
+          "the server deletes the rest of its data within 15 seconds";
       }
       case "show":
         return JSON.stringify(await showUser(accounts, rawId), null, 2);

@@ -59,6 +59,27 @@ export interface Config {
   sspGiveUpS: number;
   /** PEM file of CA certificates trusted for https peers, besides the system's (IMPS_SSP_CA). */
   sspCaFile?: string;
+  /** Connections held at once; absent: as many as the open-file limit allows; 0: no guard
+   * (served by Deno.serve alone, behind a proxy that bounds connections and times them out). */
+  maxConnections?: number;
+  /** Connections held at once from one client address. */
+  maxConnectionsPerAddress: number;
+  /** Seconds a request head may take from its first byte (or from connecting). */
+  headTimeoutS: number;
+  /** Seconds from the end of a request head to the start of its answer (the body arrives). */
+  bodyTimeoutS: number;
+  /** Seconds a connection may stay idle between requests. */
+  idleTimeoutS: number;
+  /** Waiting bytes of message content per user (507 beyond). */
+  mailboxBytes: number;
+  /** Share of a user's mailbox (messages and bytes) one sender may fill, percent (507 beyond). */
+  mailboxSenderShare: number;
+  /** Sessions one user may hold at once. */
+  sessionsPerUser: number;
+  /** Invitations pending for one invitee. */
+  invitationsPerUser: number;
+  /** Searches a session keeps open at once. */
+  searchesPerSession: number;
   /** Lowest level logged, and text or JSON lines. */
   logLevel: LogLevel;
   logFormat: LogFormat;
@@ -156,6 +177,48 @@ export const SETTINGS: readonly Setting[] = [
     default: "86400",
   },
   { env: "IMPS_SSP_CA", help: "PEM file of extra CA certificates trusted for https SSP peers" },
+  {
+    env: "IMPS_MAX_CONNECTIONS",
+    help: "connections held at once (default: what the open-file limit allows, 3 each; " +
+      "0: no bounds nor timeouts, only behind a proxy that has them)",
+  },
+  {
+    env: "IMPS_MAX_CONNECTIONS_PER_ADDRESS",
+    help: "connections held at once from one client address",
+    default: "256",
+  },
+  { env: "IMPS_HEAD_TIMEOUT", help: "seconds a request head may take", default: "10" },
+  {
+    env: "IMPS_BODY_TIMEOUT",
+    help: "seconds from a request head to its answer (the body must arrive)",
+    default: "30",
+  },
+  {
+    env: "IMPS_IDLE_TIMEOUT",
+    help: "seconds a connection may idle between requests",
+    default: "120",
+  },
+  {
+    env: "IMPS_MAILBOX_BYTES",
+    help: "bytes of message content kept waiting per user",
+    default: String(1024 * 1024),
+  },
+  {
+    env: "IMPS_MAILBOX_SENDER_SHARE",
+    help: "percent of a user's mailbox (messages and bytes) one sender may fill",
+    default: "50",
+  },
+  { env: "IMPS_SESSIONS_PER_USER", help: "sessions one user may hold at once", default: "20" },
+  {
+    env: "IMPS_INVITATIONS_PER_USER",
+    help: "invitations pending for one invitee",
+    default: "100",
+  },
+  {
+    env: "IMPS_SEARCHES_PER_SESSION",
+    help: "searches one session keeps open at once",
+    default: "8",
+  },
   {
     env: "IMPS_LOG_LEVEL",
     help: "lowest level logged: debug, info, warn or error",
@@ -360,6 +423,18 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     sspLoginDelayMs: integer("IMPS_SSP_LOGIN_DELAY_MS", 0, 10_000),
     sspGiveUpS: integer("IMPS_SSP_GIVE_UP", 1, 30 * 86_400),
     sspCaFile: get("IMPS_SSP_CA"),
+    maxConnections: get("IMPS_MAX_CONNECTIONS") === undefined
+      ? undefined
+      : integer("IMPS_MAX_CONNECTIONS", 0, 1_000_000),
+    maxConnectionsPerAddress: integer("IMPS_MAX_CONNECTIONS_PER_ADDRESS", 1, 1_000_000),
+    headTimeoutS: integer("IMPS_HEAD_TIMEOUT", 1, 3600),
+    bodyTimeoutS: integer("IMPS_BODY_TIMEOUT", 1, 3600),
+    idleTimeoutS: integer("IMPS_IDLE_TIMEOUT", 1, 86_400),
+    mailboxBytes: integer("IMPS_MAILBOX_BYTES", 1024, 1024 * 1024 * 1024),
+    mailboxSenderShare: integer("IMPS_MAILBOX_SENDER_SHARE", 1, 100),
+    sessionsPerUser: integer("IMPS_SESSIONS_PER_USER", 1, 10_000),
+    invitationsPerUser: integer("IMPS_INVITATIONS_PER_USER", 1, 100_000),
+    searchesPerSession: integer("IMPS_SEARCHES_PER_SESSION", 1, 1000),
     logLevel,
     logFormat,
     adminToken,

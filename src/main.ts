@@ -9,12 +9,14 @@ import type { ImpsServer } from "./server.ts";
 import {
   describeFailure,
   listen,
+  type Listening,
   openServer,
   readTls,
   readUsersFile,
   startupWarnings,
 } from "./startup.ts";
 import { log } from "./observe/log.ts";
+import type { ConnectionGate } from "./transport/connection_gate.ts";
 import { tracing } from "./observe/tracing.ts";
 import { describeKey } from "./store/server_key.ts";
 import { PRODUCT, VERSION } from "./version.ts";
@@ -55,7 +57,7 @@ async function start(args: string[]): Promise<void> {
   const server = await openServer(config, core, listed);
   log.info(describeKey(server.key));
   if (server.key.warning) log.warn(server.key.warning);
-  let http: Deno.HttpServer;
+  let http: Listening;
   try {
     http = listen(config, tls, server, (url) => {
       log.notice(`${PRODUCT} ${VERSION} for ${config.domain} on ${url}`, summary(config));
@@ -64,7 +66,28 @@ async function start(args: string[]): Promise<void> {
     await server.close();
     throw error;
   }
+  if (http.gate) connectionMetrics(server, http.gate);
   stopOnSignals(http, server);
+}
+
+/** The HTTP listener's connections (CSP, SSP, content and admin share it) in the metrics. */
+function connectionMetrics(server: ImpsServer, gate: ConnectionGate): void {
+  const { metrics } = server.context;
+  metrics.gauge(
+    "imps_connections",
+    "Connections held by a listener",
+    ["listener"],
+    () => [[{ listener: "http" }, gate.open]],
+  );
+  metrics.counter(
+    "imps_connections_refused_total",
+    "Connections closed at once: over the total bound or over one address's share",
+    ["listener", "bound"],
+    () => [
+      [{ listener: "http", bound: "total" }, gate.refusedSoFar.total],
+      [{ listener: "http", bound: "address" }, gate.refusedSoFar.address],
+    ],
+  );
 }
 
 /** What the start-up line says besides the address: where things are and what is on. */
@@ -87,7 +110,7 @@ function summary(config: Config) {
  * managers signal deno task too, which passes the signal on, so one stop often arrives twice;
  * the timeout bounds how long the stop may take.
  */
-function stopOnSignals(http: Deno.HttpServer, server: ImpsServer): void {
+function stopOnSignals(http: Listening, server: ImpsServer): void {
   let stopping = false;
   const stop = async (why: string) => {
     if (stopping) return;

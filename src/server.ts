@@ -5,6 +5,7 @@
 import { Hono } from "hono";
 import type { Config } from "./config.ts";
 import { DEFAULT_XML_LIMITS, type XmlLimits, type XmlTreeSource } from "./codec/xml/tree.ts";
+import { finishRemovals } from "./services/accounts.ts";
 import { serviceElements } from "./services/mod.ts";
 import { SessionLifecycle } from "./session/lifecycle.ts";
 import { Registry } from "./session/registry.ts";
@@ -109,7 +110,9 @@ export async function createServer(config: Config, options: ServerOptions): Prom
   const sweepMs = options.sweepIntervalMs ?? 15_000;
   const sweeper = sweepMs > 0
     ? setInterval(
-      () => sessions.sweep().catch((e) => log.error("session sweep failed", failure(e))),
+      () =>
+        sessions.sweep().then(() => finishRemovals(context))
+          .catch((e) => log.error("session sweep failed", failure(e))),
       sweepMs,
     )
     : undefined;

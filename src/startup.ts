@@ -3,6 +3,8 @@
  * socket), each failing with one line that says what could not be done and why: an operator reads
  * `cannot open the store ./data/imps.kv: …`, never a stack trace. `main.ts` runs them in order.
  */
+import type { ConnectionGate } from "./transport/connection_gate.ts";
+import { connectionsForFileLimit, serveGuarded } from "./transport/http_listener.ts";
 import { AccountError, createListedUsers, type ListedUser, parseUsersFile } from "./accounts.ts";
 import { type Config, ConfigError } from "./config.ts";
 import type { Core } from "./core/mod.ts";
@@ -120,24 +122,49 @@ export async function openServer(
   return server;
 }
 
-/** Serves the app on the configured address; `onListen` gets the URL of the CSP endpoint. */
+/** What serves the app: stopped with `shutdown`. */
+export type Listening = Pick<Deno.HttpServer, "shutdown"> & {
+  /** The connection bounds of the guarded listener (absent when Deno.serve serves alone). */
+  gate?: ConnectionGate;
+};
+
+/**
+ * Serves the app on the configured address, through the guarded listener (connection bounds and
+ * timeouts, see `transport/http_listener.ts`), or by Deno.serve alone when IMPS_MAX_CONNECTIONS
+ * is 0; `onListen` gets the URL of the CSP endpoint.
+ */
 export function listen(
   config: Config,
   tls: TlsFiles | undefined,
   server: ImpsServer,
   onListen: (url: string) => void,
-): Deno.HttpServer {
+): Listening {
   const scheme = tls ? "https" : "http";
+  const announce = ({ hostname, port }: Deno.NetAddr) => {
+    const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+    onListen(`${scheme}://${host}:${port}/csp`);
+  };
   try {
-    return Deno.serve({
+    if (config.maxConnections === 0) {
+      return Deno.serve({
+        hostname: config.host,
+        port: config.port,
+        ...tls,
+        onListen: announce,
+      }, server.app.fetch);
+    }
+    const http = serveGuarded({
       hostname: config.host,
       port: config.port,
       ...tls,
-      onListen({ hostname, port }) {
-        const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-        onListen(`${scheme}://${host}:${port}/csp`);
-      },
+      maxConnections: config.maxConnections ?? connectionsForFileLimit(),
+      maxPerAddress: config.maxConnectionsPerAddress,
+      headTimeoutMs: config.headTimeoutS * 1000,
+      bodyTimeoutMs: config.bodyTimeoutS * 1000,
+      idleTimeoutMs: config.idleTimeoutS * 1000,
     }, server.app.fetch);
+    announce(http.addr);
+    return http;
   } catch (error) {
     const where = `${config.host}:${config.port}`;
     // Deno reports a bad certificate or key as InvalidData or as an "unexpected error".

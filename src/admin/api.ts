@@ -18,6 +18,7 @@
  */
 import type { Context, Hono } from "hono";
 import { log } from "../observe/log.ts";
+import { finishRemovals } from "../services/accounts.ts";
 import type { ServerContext } from "../session/server_context.ts";
 import { bearerMatches, unauthorized } from "../transport/observe_http.ts";
 import { broadcast } from "./notices.ts";
@@ -90,6 +91,7 @@ export function adminRoutes(app: Hono, server: ServerContext): void {
     answer(async (c) => {
       const id = userIdOf(accounts, c.req.param("id")!);
       const disconnected = await removeUser(accounts, id);
+      await finishRemovals(server);
       log.info("admin: user removed", { user: id, disconnected });
       return c.json({ id, disconnected });
     }),

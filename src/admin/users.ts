@@ -6,11 +6,14 @@
 import { AccountError, credentials, localUserId } from "../accounts.ts";
 import type { Config } from "../config.ts";
 import type { SessionLifecycle } from "../session/lifecycle.ts";
+import { beginRemoval, removalPending } from "../services/accounts.ts";
+import type { Store } from "../store/kv.ts";
 import type { UserRepo } from "../store/users.ts";
 import type { Sealer } from "../util/crypto.ts";
 
 export interface Accounts {
   config: Config;
+  store: Store;
   users: UserRepo;
   sessions: SessionLifecycle;
   sealer: Sealer;
@@ -58,6 +61,13 @@ export function userIdOf(accounts: Accounts, raw: string): string {
 export async function addUser(accounts: Accounts, raw: string, password: string): Promise<string> {
   const id = userIdOf(accounts, raw);
   if (password === "") throw new AdminError(400, "the password is empty");
+  if (await removalPending(accounts.store, id)) {
+    throw new AdminError(
+      409,
+      `${id} is still being removed: the running server finishes it within 15 seconds (or at ` +
+        "its next start)",
+    );
+  }
   const created = await accounts.users.create({
     id,
     ...await credentials(password, id, accounts.sealer),
@@ -76,12 +86,14 @@ export async function setPassword(accounts: Accounts, raw: string, password: str
   return id;
 }
 
-/** Removes the user; its sessions get Disconnect 601. Resolves with how many there were. */
+/**
+ * Removes the account at once; its sessions get Disconnect 601 (resolves with how many there
+ * were), and the server deletes the rest of its data (services/accounts.ts).
+ */
 export async function removeUser(accounts: Accounts, raw: string): Promise<number> {
   const id = userIdOf(accounts, raw);
   if (!await accounts.users.get(id)) throw new AdminError(404, `no user ${id}`);
-  await accounts.users.delete(id);
-  return await accounts.sessions.disconnectUser(id, 601, "Account removed");
+  return await beginRemoval(accounts.store, accounts.sessions, id);
 }
 
 export async function listUsers(accounts: Accounts): Promise<UserSummary[]> {

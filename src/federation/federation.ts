@@ -12,6 +12,7 @@
  * shared secret is configured for that peer, which a server that merely claims the domain cannot
  * produce.
  */
+import { ValueOutOfBounds } from "../codec/csp/bounds.ts";
 import { failure, log } from "../observe/log.ts";
 import { SpanKind, traced, traceparent } from "../observe/tracing.ts";
 import { createHash, createHmac } from "node:crypto";
@@ -307,12 +308,15 @@ export class Federation implements SspReceiver {
       try {
         response = await handler(link.domain, t.primitive);
       } catch (error) {
-        log.error("SSP request failed", {
-          peer: link.domain,
-          primitive: t.primitive.name,
-          ...failure(error),
-        });
-        response = status(500, "Internal server error");
+        if (error instanceof ValueOutOfBounds) response = status(402, error.message);
+        else {
+          log.error("SSP request failed", {
+            peer: link.domain,
+            primitive: t.primitive.name,
+            ...failure(error),
+          });
+          response = status(500, "Internal server error");
+        }
       }
     }
     if (!response) return;

@@ -121,6 +121,25 @@ export class Metrics {
     });
   }
 
+  /** Registers a counter kept elsewhere (a total some module keeps), read when served. */
+  counter(
+    name: string,
+    help: string,
+    labelNames: readonly string[],
+    read: () => GaugeReading,
+  ): void {
+    new client.Counter({
+      name,
+      help,
+      labelNames,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [labels, value] of read()) if (value > 0) this.inc(labels, value);
+      },
+    });
+  }
+
   /** The Prometheus text format: this server's metrics, then the process's. */
   async text(): Promise<string> {
     return await this.registry.metrics() + "\n" + await processMetrics().metrics();

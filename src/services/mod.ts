@@ -7,6 +7,8 @@
 import type { Hono } from "hono";
 import type { AckModule, PrimitiveModule } from "../session/handler.ts";
 import type { ServerContext } from "../session/server_context.ts";
+import type { Store } from "../store/kv.ts";
+import type { UserDataSpec } from "./accounts.ts";
 import { accessModules } from "./access/mod.ts";
 import { contentElement } from "./content/mod.ts";
 import { groupElement } from "./group/mod.ts";
@@ -24,10 +26,20 @@ export interface ServiceElement {
   routes?(app: Hono, server: ServerContext): void;
   /** Stops the element's background work (connections, timers) before the store closes. */
   close?(server: ServerContext): Promise<void>;
+  /**
+   * Where the element keeps what belongs to a user, for removing the account (see
+   * `accounts.ts`): read from the store alone, in the order to delete, the entries it reads to
+   * find the rest (indexes) last, so that a removal cut short finds the rest again.
+   */
+  userData?(store: Store, userId: string): Promise<UserDataSpec[]>;
 }
 
 export const serviceElements: ServiceElement[] = [
-  { name: "access", modules: accessModules },
+  {
+    name: "access",
+    modules: accessModules,
+    userData: (_store, userId) => Promise.resolve([{ prefix: ["login_nonce", userId] }]),
+  },
   presenceElement,
   imElement,
   groupElement,

@@ -17,6 +17,9 @@ import { ProtocolError, result, status } from "./status.ts";
 /** More transactions than this in one message are refused: bounded work per request. */
 export const MAX_TRANSACTIONS_PER_MESSAGE = 16;
 
+/** Logins one message may carry: each costs a password hash. */
+const MAX_LOGINS_PER_MESSAGE = 1;
+
 /** What a message was, for the access log: its request primitives and whose session it used
  * (never the SessionID). Filled in by `dispatch`. */
 export interface Observed {
@@ -64,6 +67,7 @@ export async function dispatch(
   let acks: Promise<void>[] = [];
   /** Whether anything is due for the session, as the last transaction (a poll) left it. */
   let deliverableLeft: boolean | undefined;
+  let logins = 0;
   for (const tx of msg.transactions) {
     const ctx: RequestContext = {
       server,
@@ -76,13 +80,18 @@ export async function dispatch(
     deliverableLeft = undefined;
     if (tx.mode === "Response") {
       if (ctx.session) acks.push(acknowledge(ctx, tx.primitive));
+      // An acknowledgement on no valid session is refused as a request on it would be, so a
+      // client whose session is gone learns it rather than taking an empty 200 for success.
+      else if (!sessionEnded) out.push(respond(tx, status(check.state === "expired" ? 600 : 604)));
       continue;
     }
     if (acks.length > 0) {
       await Promise.all(acks);
       acks = [];
     }
-    const reply = await observe(ctx, tx, check.state, observed);
+    const reply = tx.primitive.name === "Login-Request" && ++logins > MAX_LOGINS_PER_MESSAGE
+      ? status(400, "One Login-Request per message")
+      : await observe(ctx, tx, check.state, observed);
     deliverableLeft = ctx.deliverableLeft;
     if (ctx.sessionEnded) sessionEnded = true;
     if (ctx.session !== session && ctx.session) session = ctx.session;

@@ -52,9 +52,20 @@ export class SessionLifecycle {
     return Math.min(this.config.ttlMax, Math.max(this.config.ttlMin, Math.floor(requested)));
   }
 
+  /**
+   * Starts a session. A user holds at most IMPS_SESSIONS_PER_USER: the oldest end to make room
+   * (a phone that lost its session logs in again rather than resumes; refusing it would lock the
+   * user out until the lost ones expire).
+   */
   async start(
     fields: Omit<SessionRecord, "id" | "expiresAt" | "createdAt">,
   ): Promise<SessionRecord> {
+    const held = await this.repo.listByUser(fields.userId);
+    const surplus = held.length - this.config.sessionsPerUser + 1;
+    if (surplus > 0) {
+      held.sort((a, b) => a.createdAt - b.createdAt);
+      for (const oldest of held.slice(0, surplus)) await this.end(oldest, "disconnected");
+    }
     const now = Date.now();
     const session: SessionRecord = {
       ...fields,

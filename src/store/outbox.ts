@@ -299,6 +299,16 @@ export class OutboxRepo {
     return taken.entry;
   }
 
+  /**
+   * Whether the session's queue holds fewer than `size` entries: known from its view while the
+   * queue is short, read (its first `size` entries) when it is long.
+   */
+  async hasRoom(sessionId: string, size: number): Promise<boolean> {
+    const queue = await this.#queues.entries(sessionId, Date.now());
+    if (queue.size <= SCAN_LIMIT) return queue.size < size;
+    return (await this.store.list(["outbox", sessionId], { limit: size })).length < size;
+  }
+
   /** Everything still queued for a session, oldest first (used when the session ends). */
   async all(sessionId: string): Promise<OutboxEntry[]> {
     return (await this.store.list<OutboxEntry>(["outbox", sessionId])).map((e) => e.value);

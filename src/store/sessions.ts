@@ -57,7 +57,7 @@ export class SessionRepo {
    * overlapped one is not kept. Cached like the records, or for as long as it is kept on a store
    * this process serves alone: only the server starts sessions, and an id ended elsewhere (the
    * admin command) drops out when its record is read again. */
-  #byUser = new Map<string, { ids: string[]; at: number }>();
+  #byUser = new Map<string, { ids: Set<string>; at: number }>();
   #starts = 0;
 
   constructor(private readonly store: Store) {}
@@ -90,7 +90,7 @@ export class SessionRepo {
       set(expiryKey(record.expiresAt, record.id), record.userId),
     );
     this.#starts++;
-    this.#byUser.delete(record.userId);
+    this.#byUser.get(record.userId)?.ids.add(record.id);
     this.#remember(record, Date.now());
   }
 
@@ -112,7 +112,8 @@ export class SessionRepo {
    */
   endMutations(record: SessionRecord, reason: SessionEnd): Mutation[] {
     this.#cache.delete(record.id);
-    this.#byUser.delete(record.userId);
+    // Kept, less this id: ending each of a user's many sessions must not list them all again.
+    this.#byUser.get(record.userId)?.ids.delete(record.id);
     const ending: EndingRecord = { record, reason, at: Date.now() };
     return [
       set(endingKey(record.id), ending),
@@ -140,20 +141,34 @@ export class SessionRepo {
   }
 
   async listByUser(userId: string): Promise<SessionRecord[]> {
+    const ids = await this.#idsOf(userId);
+    // An ended session's record is gone (or cached as gone), so it drops out here.
+    const records = await Promise.all([...ids].map((id) => this.get(id)));
+    return records.filter((r): r is SessionRecord => r !== undefined);
+  }
+
+  /** Whether the user has a session: reads records only until it finds one, so the end of each
+   * of a user's many sessions costs about the same, not as many reads as sessions are left. */
+  async hasSessions(userId: string): Promise<boolean> {
+    for (const id of [...await this.#idsOf(userId)]) {
+      if (await this.get(id)) return true;
+    }
+    return false;
+  }
+
+  async #idsOf(userId: string): Promise<ReadonlySet<string>> {
     const now = Date.now();
     let ids = this.#byUser.get(userId);
     if (!ids || (!this.store.exclusive && now - ids.at >= CACHE_MS)) {
       const starts = this.#starts;
       const listed = await this.store.list<boolean>(["session_by_user", userId]);
-      ids = { ids: listed.map((e) => String(e.key[2])), at: now };
+      ids = { ids: new Set(listed.map((e) => String(e.key[2]))), at: now };
       if (starts === this.#starts) {
         if (this.#byUser.size >= CACHE_MAX) this.#byUser.clear();
         this.#byUser.set(userId, ids);
       }
     }
-    // An ended session's record is gone (or cached as gone), so it drops out here.
-    const records = await Promise.all(ids.ids.map((id) => this.get(id)));
-    return records.filter((r): r is SessionRecord => r !== undefined);
+    return ids.ids;
   }
 
   /** Every session in the store (admin listings, counts), including ones past their expiry

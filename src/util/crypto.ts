@@ -1,5 +1,6 @@
 import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
+import { FairQueue } from "./fair_queue.ts";
 
 /** Password hashing, sealing at rest and login digests. */
 
@@ -59,6 +60,27 @@ export async function hashPassword(
   const salt = crypto.getRandomValues(new Uint8Array(16));
   const hash = await pbkdf2(password, salt, iterations);
   return { alg: "pbkdf2-sha256", iterations, salt: toBase64(salt), hash: toBase64(hash) };
+}
+
+/**
+ * Password checks of the whole process, one at a time on a machine of two cores (one fewer than
+ * its cores): hashing never takes every core from the requests that need none, and a flood of
+ * logins from one address waits its own turn, not the others' (see FairQueue). An address may
+ * have 2 checks waiting, the process 64; beyond, `checkPassword` throws QueueFull.
+ */
+const passwordChecks = new FairQueue({
+  concurrency: Math.max(1, (navigator.hardwareConcurrency ?? 2) - 1),
+  perLane: 2,
+  total: 64,
+});
+
+/** verifyPassword through the process's queue of password checks, in the lane of `client`. */
+export function checkPassword(
+  password: string,
+  stored: PasswordHash,
+  client: string,
+): Promise<boolean> {
+  return passwordChecks.run(client, () => verifyPassword(password, stored));
 }
 
 export async function verifyPassword(password: string, stored: PasswordHash): Promise<boolean> {

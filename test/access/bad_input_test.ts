@@ -164,3 +164,41 @@ function withBytesAfter(text: string, marker: string, bytes: number[]): Uint8Arr
     ...enc.encode(text.slice(cut)),
   ]);
 }
+
+Deno.test("identifiers past the store's key and value limits get the spec's status, not 500", async () => {
+  await using h = await startServer({ env: { IMPS_MAX_BODY: "262144" } });
+  await h.addUser("alice", "secret");
+  const alice = h.client("alice", "1.2");
+  const long = (n: number) => "a".repeat(n);
+
+  alice.sessionId = long(2_100);
+  const noSession = await alice.send("<KeepAlive-Request/>");
+  assert.equal(noSession.http.status, 200);
+  assert.equal(noSession.code, 604, "a SessionID no session can have");
+  alice.sessionId = undefined;
+
+  assert.equal((await alice.login("secret")).code, 200);
+  const bigUrl = await alice.send(
+    `<Login-Request><UserID>${alice.userId}</UserID><ClientID><URL>${long(70_000)}</URL>` +
+      `</ClientID><Password>secret</Password></Login-Request>`,
+    { outband: true },
+  );
+  assert.equal(bigUrl.code, 402, "a ClientID URL of 70,000 characters");
+  const bigCookie = await alice.send(
+    `<Login-Request><UserID>${alice.userId}</UserID><ClientID><URL>http://c</URL></ClientID>` +
+      `<Password>secret</Password><SessionCookie>${long(70_000)}</SessionCookie></Login-Request>`,
+    { outband: true },
+  );
+  assert.equal(bigCookie.code, 402, "a SessionCookie of 70,000 characters");
+
+  const search = await alice.send(
+    `<Search-Request><SearchID>${long(2_000)}</SearchID><SearchIndex>1</SearchIndex>` +
+      `</Search-Request>`,
+  );
+  assert.equal(search.code, 424, "a SearchID no search can have");
+  assert.match(search.message!.transactions[0].transactionId ?? "", /^alice-/);
+  const wide = await alice.send(
+    `<GetMessage-Request><MessageID>${"\u00e9".repeat(1_100)}</MessageID></GetMessage-Request>`,
+  );
+  assert.equal(wide.code, 426, "a MessageID of 2,200 bytes in 1,100 characters");
+});

@@ -192,3 +192,29 @@ Deno.test("sessions and queued transactions survive a server restart", async () 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("an acknowledgement on a made-up, missing or ended session gets 604, not an empty 200", async () => {
+  await using h = await startServer();
+  await h.addUser("alice", "secret");
+  const alice = h.client("alice", "1.2");
+  await alice.login("secret");
+  const ack = (client: typeof alice) =>
+    client.send("<MessageDelivered><MessageID>m1</MessageID></MessageDelivered>", {
+      mode: "Response",
+      transactionId: "m1",
+    });
+
+  const real = alice.sessionId!;
+  alice.sessionId = "0123456789abcdef0123456789abcdef";
+  const madeUp = await ack(alice);
+  assert.equal(madeUp.primitive.name, "Status");
+  assert.equal(madeUp.code, 604);
+  assert.equal(madeUp.message!.transactions[0].transactionId, "m1");
+
+  alice.sessionId = undefined;
+  assert.equal((await ack(alice)).code, 604, "no SessionID at all");
+
+  alice.sessionId = real;
+  assert.equal((await alice.send("<Logout-Request/>")).code, 200);
+  assert.equal((await ack(alice)).code, 604, "logged out");
+});

@@ -143,6 +143,8 @@ Deno.test("kill -9 while alice sends: every message answered 200 reaches bob exa
     IMPS_DATA: `${dir}/imps.kv`,
     IMPS_DOMAIN: "example.com",
     IMPS_CORE: "ts",
+    // alice alone sends bob more than a sender's share of his mailbox.
+    IMPS_MAILBOX_SENDER_SHARE: "100",
   };
   try {
     for (const name of ["alice", "bob"]) {

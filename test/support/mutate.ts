@@ -16,6 +16,10 @@ const AWKWARD_VALUES = [
   "1e309",
   "NaN",
   "x".repeat(5_000),
+  // Past Deno KV's limits: a key (2 KiB) and a value (64 KiB), in ASCII and in 2-byte UTF-8.
+  "k".repeat(2_100),
+  "\u00e9".repeat(1_100),
+  "v".repeat(70_000),
   "\u00e9\u{1F600}",
   "&amp;&lt;",
   "T",

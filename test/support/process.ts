@@ -20,12 +20,26 @@ export interface ServerProcess {
   output(): string;
   /** Stops the server: SIGTERM for a clean stop, SIGKILL to simulate a crash. */
   stop(signal?: "SIGTERM" | "SIGKILL"): Promise<void>;
+  /** Whether the process is still running. */
+  running(): boolean;
+}
+
+export interface SpawnOptions {
+  /** Runs the server under `ulimit -n` of this many open files. */
+  fileLimit?: number;
 }
 
 /** Starts `src/main.ts` and waits for its banner; `IMPS_PORT` defaults to 0 (a free port). */
-export async function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...PERMISSIONS, "src/main.ts"],
+export async function spawnServer(
+  env: Record<string, string>,
+  options: SpawnOptions = {},
+): Promise<ServerProcess> {
+  const deno = [Deno.execPath(), "run", ...PERMISSIONS, "src/main.ts"];
+  const [command, ...args] = options.fileLimit === undefined
+    ? deno
+    : ["sh", "-c", `ulimit -n ${options.fileLimit} && exec "$@"`, "sh", ...deno];
+  const child = new Deno.Command(command, {
+    args,
     env: { IMPS_PORT: "0", NO_COLOR: "1", ...env },
     cwd: ROOT,
     stdout: "piped",
@@ -64,11 +78,14 @@ export async function serverStarted(child: Deno.ChildProcess): Promise<ServerPro
     throw error;
   }
   const banner = output;
+  let exited = false;
+  child.status.then(() => exited = true);
   return {
     url,
     pid: child.pid,
     banner,
     output: () => output,
+    running: () => !exited,
     async stop(signal = "SIGTERM") {
       child.kill(signal);
       await child.status;

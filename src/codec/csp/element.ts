@@ -2,6 +2,7 @@
 import type { XmlElement } from "../xml/tree.ts";
 import { XmlWriter } from "../xml/write.ts";
 import type { Attributes, CspVersion, ElementObject, ElementValue } from "./message.ts";
+import { bounded } from "./bounds.ts";
 import { type ElementModel, elementModel, type ValueKind } from "./schema.ts";
 
 /** CSP integers are unsigned 32-bit decimals; anything else stays text so nothing is lost. */
@@ -19,7 +20,8 @@ export function decodeElement(
   model: ElementModel | undefined = elementModel(el.name),
 ): ElementValue {
   if (el.children.length === 0 && !hasAttributes(el) && !isStructured(model?.kind)) {
-    return decodeScalar(model?.verbatim ? el.text : el.text.trim(), model?.kind ?? "text");
+    if (model?.verbatim) return decodeScalar(el.text, model.kind);
+    return decodeScalar(bounded(el.name, el.text.trim()), model?.kind ?? "text");
   }
   return decodeObject(el, model);
 }
@@ -32,7 +34,7 @@ export function decodeObject(
   const obj: ElementObject = {};
   if (hasAttributes(el)) obj["@attrs"] = { ...el.attrs };
   const text = el.text.trim();
-  if (text !== "") obj["#text"] = text;
+  if (text !== "") obj["#text"] = bounded(el.name, text);
   for (const child of el.children) {
     const spec = model?.childByName.get(child.name);
     const value = decodeElement(child, spec ? spec.model : elementModel(child.name));

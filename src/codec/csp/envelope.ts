@@ -7,6 +7,7 @@ import {
   type XmlTreeSource,
 } from "../xml/tree.ts";
 import { XmlWriter } from "../xml/write.ts";
+import { bounded, ValueOutOfBounds } from "./bounds.ts";
 import { decodeElement, decodeObject, type EncodeOptions, writeElement } from "./element.ts";
 import type { CspMessage, CspTransaction, CspVersion } from "./message.ts";
 import { elementModel } from "./schema.ts";
@@ -21,7 +22,7 @@ export class CspCodecError extends Error {
   version?: CspVersion;
   transactionId?: string;
 
-  constructor(readonly status: 400 | 505, message: string) {
+  constructor(readonly status: number, message: string) {
     super(message);
     this.name = "CspCodecError";
   }
@@ -81,7 +82,12 @@ function decodeSession(root: XmlElement, version: CspVersion): CspMessage {
   }
   const message: CspMessage = { version, sessionType, transactions: [] };
   const sessionId = optional(descriptor, "SessionID");
-  if (sessionId) message.sessionId = text(sessionId);
+  try {
+    if (sessionId) message.sessionId = bounded("SessionID", text(sessionId));
+  } catch (e) {
+    if (e instanceof ValueOutOfBounds) throw outOfBounds(e, firstTransactionId(session));
+    throw e;
+  }
   for (const child of session.children) {
     if (child.name === "Transaction") message.transactions.push(decodeTransaction(child));
     else if (child.name === "Poll") message.poll = flag(child);
@@ -103,11 +109,23 @@ function decodeTransaction(el: XmlElement): CspTransaction {
     throw new CspCodecError(400, "TransactionContent must hold exactly one primitive");
   }
   const primitiveEl = content.children[0];
-  const transaction: CspTransaction = {
-    mode,
-    primitive: { name: primitiveEl.name, body: decodeObject(primitiveEl) },
-  };
-  if (id) transaction.transactionId = text(id);
+  let transactionId: string | undefined;
+  try {
+    transactionId = id ? bounded("TransactionID", text(id)) : undefined;
+  } catch (e) {
+    if (e instanceof ValueOutOfBounds) throw outOfBounds(e, "");
+    throw e;
+  }
+  let body;
+  try {
+    body = decodeObject(primitiveEl);
+  } catch (e) {
+    // A value out of bounds refuses this transaction: the answer names it.
+    if (e instanceof ValueOutOfBounds) throw outOfBounds(e, transactionId);
+    throw e;
+  }
+  const transaction: CspTransaction = { mode, primitive: { name: primitiveEl.name, body } };
+  if (transactionId !== undefined) transaction.transactionId = transactionId;
   else if (!WITHOUT_TRANSACTION_ID.has(primitiveEl.name)) {
     throw new CspCodecError(400, "missing TransactionID");
   }
@@ -178,6 +196,22 @@ function optional(parent: XmlElement, name: string): XmlElement | undefined {
 }
 
 const text = (el: XmlElement) => el.text.trim();
+
+function outOfBounds(e: ValueOutOfBounds, transactionId: string | undefined): CspCodecError {
+  const error = new CspCodecError(e.status, e.message);
+  error.transactionId = transactionId;
+  return error;
+}
+
+/** The first transaction's id, when within its bound: what an answer to the message names. */
+function firstTransactionId(session: XmlElement): string | undefined {
+  const id = optional(session, "Transaction")?.children.find((c) =>
+    c.name === "TransactionDescriptor"
+  )
+    ?.children.find((c) => c.name === "TransactionID");
+  const value = id ? text(id) : undefined;
+  return value !== undefined && value.length <= 128 ? value : undefined;
+}
 const tf = (value: boolean) => (value ? "T" : "F");
 
 function flag(el: XmlElement): boolean {

@@ -5,7 +5,7 @@
  * with a bare Status.
  */
 import type { XmlElement } from "../xml/tree.ts";
-import { child, children, ID_LIMITS, idAttr, node, textOf } from "./message.ts";
+import { child, children, ID_LIMITS, idAttr, node, TEXT_LIMITS, textOf } from "./message.ts";
 import { metaInfo, readMetaInfo, userIds } from "./transactions.ts";
 
 export interface RelayedInvitation {
@@ -88,6 +88,15 @@ export function readInviteRequest(p: XmlElement): RelayedInvitation | undefined 
     .map((c) => c.name);
   const urls = children(child(p, "ContentIDList"), "ContentID")
     .map((c) => c.attrs.url?.trim()).filter((u): u is string => !!u);
+  const note = textOf(child(p, "InviteNote"));
+  const screenName = readScreenName(p);
+  if (
+    type.length > TEXT_LIMITS.type || urls.length > TEXT_LIMITS.urls ||
+    urls.some((u) => u.length > TEXT_LIMITS.url) || (note?.length ?? 0) > TEXT_LIMITS.note ||
+    (screenName?.name.length ?? 0) > TEXT_LIMITS.name ||
+    [inviter, ...invitees].some((u) => u.length > TEXT_LIMITS.userId) ||
+    (attributes?.length ?? 0) > TEXT_LIMITS.attributes
+  ) return undefined;
   return {
     inviteId,
     type,
@@ -97,8 +106,8 @@ export function readInviteRequest(p: XmlElement): RelayedInvitation | undefined 
     groupId: idAttr(child(p, "GroupID"), "groupID", ID_LIMITS.group),
     attributes: attributes?.length ? attributes : undefined,
     urls: urls.length ? urls : undefined,
-    note: textOf(child(p, "InviteNote")),
-    screenName: readScreenName(p),
+    note,
+    screenName,
   };
 }
 

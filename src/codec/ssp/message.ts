@@ -43,6 +43,17 @@ export const PEER_ID = /^[A-Za-z0-9_@.-]{1,128}$/;
  */
 export const ID_LIMITS = { message: 128, invite: 64, group: 300 } as const;
 
+/** Free text and URLs from peers, bounded as the same values from clients are. */
+export const TEXT_LIMITS = {
+  note: 2_000,
+  url: 1_024,
+  urls: 20,
+  type: 8,
+  name: 50,
+  userId: 400,
+  attributes: 64,
+} as const;
+
 /** An id attribute, trimmed; undefined when absent, empty or longer than `max`. */
 export function idAttr(
   element: XmlElement | undefined,

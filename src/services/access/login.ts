@@ -21,13 +21,14 @@ import { int, obj, str, strs } from "../../session/values.ts";
 import type { SessionRecord } from "../../store/sessions.ts";
 import type { UserRecord } from "../../store/users.ts";
 import {
+  checkPassword,
   constantTimeEqual,
   DIGEST_SCHEMAS,
   fromBase64,
   hashPassword,
   loginDigest,
-  verifyPassword,
 } from "../../util/crypto.ts";
+import { QueueFull } from "../../util/fair_queue.ts";
 import { randomHex } from "../../util/ids.ts";
 import { parseUserId } from "../../util/userid.ts";
 import { agreeCapabilities } from "./capability.ts";
@@ -87,9 +88,19 @@ export const loginRequest: PrimitiveModule = {
     const password = str(body.Password);
     const digestBytes = str(body.DigestBytes);
     if (password !== undefined || digestBytes !== undefined) {
-      const ok = password !== undefined
-        ? (user ? await verifyPassword(password, user.password) : await decoy(password))
-        : user !== undefined && await verifyDigest(ctx, user, digestBytes!);
+      let ok;
+      if (password !== undefined) {
+        const client = ctx.clientAddress ?? "";
+        try {
+          ok = user
+            ? await checkPassword(password, user.password, client)
+            : await decoy(password, client);
+        } catch (error) {
+          // Too many password checks waiting: the server is busy, not the password wrong.
+          if (error instanceof QueueFull) return reply(503, {}, "Too many logins at once");
+          throw error;
+        }
+      } else ok = user !== undefined && await verifyDigest(ctx, user, digestBytes!);
       if (!ok || !user) return failed(ctx, address.id, reply);
       throttle(ctx).succeeded(user.id);
       if (password !== undefined) await sealIfNeeded(ctx, user, password);
@@ -150,8 +161,8 @@ function waitReply(ctx: RequestContext, hold: Hold, reply: Reply): Primitive {
   return primitive;
 }
 
-async function decoy(password: string): Promise<false> {
-  await verifyPassword(password, await decoyHash);
+async function decoy(password: string, client: string): Promise<false> {
+  await checkPassword(password, await decoyHash, client);
   return false;
 }
 

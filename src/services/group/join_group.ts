@@ -104,7 +104,7 @@ export const leaveGroupRequest: PrimitiveModule = {
 
 /** The user's last session ended: they leave every group they were joined to. */
 export async function leaveAllGroups(server: ServerContext, session: SessionRecord) {
-  if ((await server.sessions.repo.listByUser(session.userId)).length > 0) return;
+  if (await server.sessions.repo.hasSessions(session.userId)) return;
   const repo = new GroupRepo(server.store);
   for (const groupId of await repo.joinedBy(session.userId)) {
     await serialised(server.store, groupId, async () => {

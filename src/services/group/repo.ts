@@ -169,21 +169,6 @@ export class GroupRepo {
   }
 }
 
-/**
- * Runs group changes one at a time per group, so two joins cannot take the same screen name nor
- * both pass MaxActiveUsers. Keyed by the store, so servers sharing a process stay apart.
- */
-const queues = new WeakMap<Store, Map<string, Promise<unknown>>>();
-
-export function serialised<T>(store: Store, groupId: string, task: () => Promise<T>): Promise<T> {
-  let perStore = queues.get(store);
-  if (!perStore) queues.set(store, perStore = new Map());
-  const previous = perStore.get(groupId) ?? Promise.resolve();
-  const run = previous.then(task, task);
-  const settled = run.then(() => {}, () => {});
-  perStore.set(groupId, settled);
-  settled.then(() => {
-    if (perStore.get(groupId) === settled) perStore.delete(groupId);
-  });
-  return run;
-}
+/** Group changes run one at a time per group (keyed by its id), so two joins cannot take the
+ * same screen name nor both pass MaxActiveUsers. */
+export { serialised } from "../../store/serialised.ts";

@@ -224,6 +224,27 @@ const OUTCOME_EVENT = {
 } as const;
 
 /**
+ * Whether `user`'s mailbox takes a message of `bytes` from `sender`: within its bounds of
+ * messages (IMPS_MAILBOX_SIZE, see hasRoom) and bytes (IMPS_MAILBOX_BYTES), and within the
+ * sender's share of each (IMPS_MAILBOX_SENDER_SHARE percent), so that one sender's flood leaves
+ * room for everyone else.
+ */
+export async function takesFrom(
+  server: ServerContext,
+  user: string,
+  sender: string,
+  bytes: number,
+): Promise<boolean> {
+  const { mailboxSize, mailboxBytes, mailboxSenderShare } = server.config;
+  const use = await mailboxOf(server).use(user, sender);
+  const share = (bound: number) => Math.max(1, Math.floor(bound * mailboxSenderShare / 100));
+  if (use.fromSender.messages >= share(mailboxSize)) return false;
+  if (use.fromSender.bytes + bytes > Math.max(share(mailboxBytes), bytes)) return false;
+  if (use.bytes + bytes > mailboxBytes && use.messages > 0) return false;
+  return use.messages < mailboxSize || await hasRoom(server, user, mailboxSize);
+}
+
+/**
  * Whether `user`'s mailbox takes another message: by its count, or, when that says full, by
  * what is still live (expired messages are dropped on the way, which may make room).
  */

@@ -9,7 +9,7 @@ import { describe, ProtocolError } from "../../session/status.ts";
 import { parseUserId, type UserAddress } from "../../util/userid.ts";
 import { isBlocked } from "./blocking.ts";
 import type { Addressed, Draft } from "./compose.ts";
-import { hasRoom, mailboxOf, writeGroups } from "./delivery.ts";
+import { mailboxOf, takesFrom, writeGroups } from "./delivery.ts";
 import { MAX_RECIPIENTS, RECENT_MS } from "./limits.ts";
 import {
   type RecipientOutcome,
@@ -54,7 +54,7 @@ export async function distribute(
   const prepared = await Promise.all([...local].map(async ([id, wellFormed]) => {
     if (!wellFormed) return { code: 531, mutations: [] };
     const [code, shared] = await Promise.all([
-      acceptance(server, id, senders),
+      acceptance(server, id, senders, draft),
       shareMutations(server, sharer, content, { users: [id] }),
     ]);
     return {
@@ -85,16 +85,20 @@ export async function distribute(
 
 /** Whether a local user takes the message: 200, or the code saying why not. The checks' reads
  * are independent, so they run together. */
-async function acceptance(server: ServerContext, user: string, senders: string[]) {
-  const { mailboxSize } = server.config;
-  const [known, blocked, counted] = await Promise.all([
+async function acceptance(
+  server: ServerContext,
+  user: string,
+  senders: string[],
+  draft: Draft,
+) {
+  const [known, blocked, room] = await Promise.all([
     server.users.exists(user, RECENT_MS),
     Promise.all(senders.map((sender) => isBlocked(server, user, sender))),
-    mailboxOf(server).count(user),
+    takesFrom(server, user, draft.sender, draft.size),
   ]);
   if (!known) return 531;
   if (blocked.includes(true)) return 532;
-  if (counted >= mailboxSize && !await hasRoom(server, user, mailboxSize)) return 507;
+  if (!room) return 507;
   return 200;
 }
 

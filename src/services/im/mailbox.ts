@@ -9,7 +9,13 @@
 import type { ElementObject } from "../../codec/csp/message.ts";
 import { check, del, type Kept, type Mutation, set, type Store } from "../../store/kv.ts";
 import { RECENT_MS } from "./limits.ts";
-import { PENDING, StoredCounts, TrackedCounts, type WaitingCounts } from "./waiting_counts.ts";
+import {
+  type MailboxUse,
+  PENDING,
+  StoredCounts,
+  TrackedCounts,
+  type WaitingCounts,
+} from "./waiting_counts.ts";
 
 export interface StoredMessage {
   /** MessageID: sortable, so a mailbox lists in sending order. */
@@ -128,6 +134,11 @@ export class MailboxRepo {
     return this.#counts.count(user);
   }
 
+  /** What the user's mailbox holds, in all and from `sender`. */
+  use(user: string, sender: string): Promise<MailboxUse> {
+    return this.#counts.use(user, sender);
+  }
+
   /** A stored message's content: inline, or, for a record of an earlier version, its own key. */
   async content(message: StoredMessage): Promise<string> {
     if (message.content !== undefined) return message.content;
@@ -145,7 +156,7 @@ export class MailboxRepo {
   storeMutations(message: StoredMessage & { content: string }): Mutation[] {
     return [
       set(pendingKey(message.recipient, message.id), message),
-      ...this.#counts.change(message.recipient, 1),
+      ...this.#counts.change(message, 1),
     ];
   }
 
@@ -158,7 +169,7 @@ export class MailboxRepo {
     const key = pendingKey(message.recipient, message.id);
     const mutations: Mutation[] = [
       check(key, versionstamp),
-      ...this.#counts.change(message.recipient, -1),
+      ...this.#counts.change(message, -1),
       del(key),
     ];
     // Only a record of an earlier version has its content under a key of its own.

@@ -47,4 +47,23 @@ function install(server: ServerContext): void {
   });
 }
 
-export const imElement: ServiceElement = { name: "im", modules, acks, install };
+/** The mailbox with its counters, the reports waiting for the user, the block list. */
+const IM_USER_DATA = [
+  "pending",
+  "content",
+  "count",
+  "bytes",
+  "count_from",
+  "bytes_from",
+  "report",
+  "block",
+];
+
+export const imElement: ServiceElement = {
+  name: "im",
+  modules,
+  acks,
+  install,
+  userData: (_store, userId) =>
+    Promise.resolve(IM_USER_DATA.map((kind) => ({ prefix: ["im", kind, userId] }))),
+};

@@ -10,11 +10,11 @@ import { parseUserId, type UserAddress } from "../../util/userid.ts";
 import type { Draft } from "./compose.ts";
 import { type BlockRecord, BlockRepo } from "./blocking.ts";
 import {
-  hasRoom,
   mailboxOf,
   pushedGroupCopy,
   pushedGroupCopyMutations,
   pushesEverywhere,
+  takesFrom,
   writeGroups,
 } from "./delivery.ts";
 import type { PresentedMessage } from "./presentation.ts";
@@ -230,11 +230,14 @@ export async function deliverToGroup(
     }
     const sessions = sessionLists[i];
     if (pushesEverywhere(sessions, prefs, draft.size)) {
-      queuedOnly.push(...sessions);
+      // Each session's queue is bounded as a mailbox is: one that is full misses the copy.
+      const { mailboxSize } = server.config;
+      const room = await Promise.all(sessions.map((s) => server.outbox.hasRoom(s.id, mailboxSize)));
+      queuedOnly.push(...sessions.filter((_, j) => room[j]));
       return [];
     }
     // A full mailbox misses group traffic rather than growing without bound.
-    if (!await hasRoom(server, receiver, server.config.mailboxSize)) return [];
+    if (!await takesFrom(server, receiver, draft.sender, draft.size)) return [];
     const copy: PresentedMessage & { content: string } = {
       ...draft,
       recipient: receiver,

@@ -127,7 +127,9 @@ export const inviteRequest: PrimitiveModule = {
       else if (address.domain !== ctx.server.config.domain) remote.push(address);
       else if (local.includes(address.id)) continue;
       else if (!await ctx.server.users.get(address.id)) fail("UserID", raw, 531, "Unknown user");
-      else local.push(address.id);
+      else if (!await repo.hasRoom(address.id, ctx.server.config.invitationsPerUser)) {
+        fail("UserID", raw, 507, "Too many invitations waiting for this user");
+      } else local.push(address.id);
     }
 
     const mutations = [];

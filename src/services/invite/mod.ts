@@ -17,4 +17,8 @@ export const inviteElement: ServiceElement = {
   install(server) {
     server.sessions.onStart((session) => pickUp(server, session));
   },
+  userData: (_store, userId) =>
+    Promise.resolve(
+      ["inbox", "sent", "notice"].map((kind) => ({ prefix: ["invite", kind, userId] })),
+    ),
 };

@@ -103,6 +103,14 @@ export class InviteRepo {
       .map((e) => e.value);
   }
 
+  /** Whether the invitee has fewer than `max` invitations waiting (IMPS_INVITATIONS_PER_USER). */
+  async hasRoom(invitee: string, max: number, now = Date.now()): Promise<boolean> {
+    const waiting = await this.store.list<ReceivedInvitation>(["invite", "inbox", invitee], {
+      limit: max,
+    });
+    return waiting.filter((e) => e.value.expiresAt > now).length < max;
+  }
+
   putReceived(record: ReceivedInvitation, now = Date.now()): Mutation {
     return setUntil(inboxKey(record.invitee, record.inviteId, record.inviter), record, now);
   }

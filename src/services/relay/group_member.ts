@@ -246,7 +246,7 @@ export class GroupMember {
   /** The user's last session ended: they leave every group of another domain they joined. */
   async leaveAll(session: SessionRecord): Promise<void> {
     const user = session.userId;
-    if ((await this.#server.sessions.repo.listByUser(user)).length > 0) return;
+    if (await this.#server.sessions.repo.hasSessions(user)) return;
     const domains = new Set<string>();
     const mutations: Mutation[] = [];
     for (const { key } of await this.#server.store.list(membershipPrefix(user))) {

@@ -220,6 +220,8 @@ export class InvitationRelayService implements InvitationRelay {
         unknown.push(raw);
         continue;
       }
+      // An invitee with too many waiting misses this one, as from a local inviter.
+      if (!await repo.hasRoom(invitee, this.#server.config.invitationsPerUser)) continue;
       const record: ReceivedInvitation = { ...invitation, invitee, delivered: false };
       mutations.push(repo.putReceived(record), ...await queueInvitation(this.#server, record));
       invited++;

@@ -11,9 +11,9 @@ export const MAX_SEARCH_LIMIT = 100;
 export const MAX_CRITERIA = 8;
 /** Characters of a SearchString. */
 export const MAX_SEARCH_STRING = 100;
-/** How long an unfinished search waits for its next page, and how many one session keeps. */
+/** How long an unfinished search waits for its next page (IMPS_SEARCHES_PER_SESSION: how many
+ * one session keeps). */
 export const SEARCH_TTL_MS = 10 * 60_000;
-export const MAX_OPEN_SEARCHES = 8;
 /** Words of one field that are indexed (each word start is a prefix entry), and their length. */
 export const MAX_TERMS_PER_FIELD = 8;
 export const MAX_TERM_CHARS = 64;

@@ -8,7 +8,7 @@ import type { ServerContext } from "../../session/server_context.ts";
 import type { Mutation } from "../../store/kv.ts";
 import type { ServiceElement } from "../mod.ts";
 import { searchableFields } from "./fields.ts";
-import { searchIndexOf } from "./index.ts";
+import { searchIndexOf, SearchIndexRepo } from "./index.ts";
 import { SearchResultRepo } from "./results.ts";
 import { searchRequest, stopSearchRequest } from "./search.ts";
 
@@ -39,4 +39,9 @@ export const searchElement: ServiceElement = {
   name: "search",
   modules: [searchRequest, stopSearchRequest],
   install,
+  /** The user's entries in the index, as an emptied profile would leave it. */
+  userData: async (store, userId) =>
+    (await new SearchIndexRepo(store).replaceMutations(userId, {})).map((m) => ({
+      prefix: m.key,
+    })),
 };

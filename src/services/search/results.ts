@@ -9,7 +9,8 @@
  * client sends StopSearch.
  */
 import { del, type Mutation, type Store } from "../../store/kv.ts";
-import { MAX_OPEN_SEARCHES, SEARCH_TTL_MS } from "./limits.ts";
+import { serialised } from "../../store/serialised.ts";
+import { SEARCH_TTL_MS } from "./limits.ts";
 
 export interface OpenSearch {
   id: string;
@@ -29,12 +30,27 @@ const pageKey = (session: string, id: string, n: number) => ["search", "page", s
 export class SearchResultRepo {
   constructor(private readonly store: Store) {}
 
-  /** Mutations that keep a new search's results, dropping the session's oldest searches. */
-  async openMutations(session: string, search: OpenSearch, ids: string[]): Promise<Mutation[]> {
+  /**
+   * Keeps a new search's results, dropping the session's oldest searches so that at most `max`
+   * stay open. One session's openings run one at a time: searches sent at once must not each see
+   * room and all stay.
+   */
+  open(session: string, search: OpenSearch, ids: string[], max: number): Promise<void> {
+    return serialised(this.store, `search ${session}`, async () => {
+      await this.store.write(...await this.#openMutations(session, search, ids, max));
+    });
+  }
+
+  async #openMutations(
+    session: string,
+    search: OpenSearch,
+    ids: string[],
+    max: number,
+  ): Promise<Mutation[]> {
     const mutations: Mutation[] = [];
     const open = (await this.store.list<OpenSearch>(["search", "open", session]))
       .map((e) => e.value).sort((a, b) => a.createdAt - b.createdAt);
-    for (const old of open.slice(0, Math.max(0, open.length - MAX_OPEN_SEARCHES + 1))) {
+    for (const old of open.slice(0, Math.max(0, open.length - max + 1))) {
       mutations.push(...this.removeMutations(session, old));
     }
     const expireIn = SEARCH_TTL_MS;

@@ -57,9 +57,7 @@ async function firstPage(ctx: RequestContext, body: ElementObject): Promise<Prim
     createdAt: Date.now(),
   };
   // Kept even when one page holds everything, so that a StopSearch of it is answered 200.
-  await ctx.server.store.write(
-    ...await resultsOf(ctx).openMutations(ctx.session!.id, search, ids),
-  );
+  await resultsOf(ctx).open(ctx.session!.id, search, ids, ctx.server.config.searchesPerSession);
   return await page(ctx, search, 0, ids.slice(0, limit));
 }
 
