@@ -27,10 +27,13 @@
  * `--pin` puts the server on CPU 0 and the clients on CPU 1 (taskset).
  * The server is reached through its guarded listener, as `main.ts` serves it; `--direct` serves
  * it by `Deno.serve` alone (what the guard costs is the difference).
+ * The server logs at `warn` (nothing, in a good run); `--log FILE` logs at `info` into FILE, an
+ * access line per request as in production (`scripts/bench_overhead.ts` compares the two).
  */
 import { Hono } from "hono";
 import { loadConfig } from "../src/config.ts";
 import { loadCore } from "../src/core/mod.ts";
+import { log } from "../src/observe/log.ts";
 import { createServer } from "../src/server.ts";
 import { connectionsForFileLimit, serveGuarded } from "../src/transport/http_listener.ts";
 import { hashPassword } from "../src/util/crypto.ts";
@@ -317,6 +320,13 @@ async function main() {
   }
   const dir = await Deno.makeTempDir();
   const memory = Deno.args.includes("--memory");
+  const logTo = Deno.args.indexOf("--log");
+  log.configure(
+    logTo === -1 ? { level: "warn" } : {
+      level: "info",
+      to: Deno.openSync(Deno.args[logTo + 1], { write: true, create: true, truncate: true }),
+    },
+  );
   const config = loadConfig({
     IMPS_DOMAIN: DOMAIN,
     IMPS_DATA: memory ? ":memory:" : `${dir}/imps.kv`,

@@ -33,13 +33,21 @@ class Logger {
   #pending: string[] = [];
   #pendingBytes = 0;
   #timer?: ReturnType<typeof setTimeout>;
+  #out: Writer = Deno.stdout;
+  #err: Writer = Deno.stderr;
 
-  /** Sets the lowest level written and the format; `viaConsole` writes through the console. */
-  configure(options: { level?: LogLevel; format?: LogFormat; viaConsole?: boolean }): void {
+  /**
+   * Sets the lowest level written and the format; `viaConsole` writes through the console, `to`
+   * writes every line to one file instead of stdout and stderr (benchmarks).
+   */
+  configure(
+    options: { level?: LogLevel; format?: LogFormat; viaConsole?: boolean; to?: Writer },
+  ): void {
     this.flush();
     if (options.level) this.#min = RANK[options.level];
     if (options.format) this.#format = options.format;
     if (options.viaConsole !== undefined) this.#console = options.viaConsole;
+    if (options.to) this.#out = this.#err = options.to;
   }
 
   /** Whether lines of `level` are written (to skip building fields nobody reads). */
@@ -83,7 +91,7 @@ class Logger {
     const text = this.#pending.join("");
     this.#pending = [];
     this.#pendingBytes = 0;
-    writeAll(Deno.stdout, text);
+    writeAll(this.#out, text);
   }
 
   #write(level: LogLevel, msg: string, fields: LogFields | undefined, batched: boolean): void {
@@ -110,11 +118,16 @@ class Logger {
       return;
     }
     this.flush();
-    writeAll(RANK[level] >= RANK.warn ? Deno.stderr : Deno.stdout, line + "\n");
+    writeAll(RANK[level] >= RANK.warn ? this.#err : this.#out, line + "\n");
   }
 }
 
-function writeAll(stream: { writeSync(p: Uint8Array): number }, text: string): void {
+/** Where lines go: stdout, stderr, or a file. */
+export interface Writer {
+  writeSync(p: Uint8Array): number;
+}
+
+function writeAll(stream: Writer, text: string): void {
   let bytes = encoder.encode(text);
   try {
     while (bytes.length > 0) bytes = bytes.subarray(stream.writeSync(bytes));

@@ -95,6 +95,8 @@ scrape_configs:
       assert.match(refused.lastError, /401/);
       const sessions = await query("imps_sessions");
       assert.equal(sessions?.[0]?.value[1], "1");
+      const connections = await query('imps_connections{listener="http"}');
+      assert.equal(connections?.length, 1, "the guarded listener's connections are counted");
     } finally {
       child.kill("SIGTERM");
       await child.status;
