@@ -75,7 +75,7 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     metrics,
     rates: new RateLimits(config),
   };
-  sessionGauge(context);
+  storeGauges(context);
   for (const element of serviceElements) element.install?.(context);
   if (key.created && await context.users.any()) {
     key.warning = "a new server key was made for a store that already has users: they gain " +
@@ -129,25 +129,20 @@ export async function createServer(config: Config, options: ServerOptions): Prom
   };
 }
 
-/** How long a count of the sessions in the store is served before it is made again. */
-const SESSION_COUNT_MS = 10_000;
-
-/** `imps_sessions`: live sessions by CSP version, counted from the store at most every 10 s
- * (every instance sharing a KV sees them all). */
-function sessionGauge(context: ServerContext): void {
-  let counted:
-    | { at: number; reading: Promise<Array<[Record<string, string>, number]>> }
-    | undefined;
-  context.metrics.gauge(
+/** `imps_sessions` (live sessions by CSP version) and `imps_outbox_entries` (server-originated
+ * transactions waiting for sessions), counted from the store (so every instance sharing a KV sees
+ * them all) at most every 15 s. */
+function storeGauges(context: ServerContext): void {
+  context.metrics.storeGauge(
     "imps_sessions",
     "Live CSP sessions in the store, by version",
     ["version"],
-    () => {
-      const now = Date.now();
-      if (!counted || now - counted.at > SESSION_COUNT_MS) {
-        counted = { at: now, reading: context.sessions.countByKind(now) };
-      }
-      return counted.reading;
-    },
+    () => context.sessions.countByKind(),
+  );
+  context.metrics.storeGauge(
+    "imps_outbox_entries",
+    "Server-originated transactions (notifications, reports, invitations) waiting for sessions",
+    [],
+    async () => [[{}, await context.outbox.depth()]],
   );
 }

@@ -121,6 +121,25 @@ export class Metrics {
     });
   }
 
+  /**
+   * Registers a gauge counted from the store: the counts are made at most every `maxAgeMs`
+   * (a scrape every few seconds must not read a large queue each time).
+   */
+  storeGauge(
+    name: string,
+    help: string,
+    labelNames: readonly string[],
+    read: () => Promise<GaugeReading>,
+    maxAgeMs = 15_000,
+  ): void {
+    let made: { at: number; reading: Promise<GaugeReading> } | undefined;
+    this.gauge(name, help, labelNames, () => {
+      const now = Date.now();
+      if (!made || now - made.at > maxAgeMs) made = { at: now, reading: read() };
+      return made.reading;
+    });
+  }
+
   /** Registers a counter kept elsewhere (a total some module keeps), read when served. */
   counter(
     name: string,

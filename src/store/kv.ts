@@ -238,6 +238,19 @@ export class Store {
     return out;
   }
 
+  /**
+   * How many keys lie under `prefix`, grouped by the key part at `groupBy` when given (metrics:
+   * queue depths). Reads every entry once, so callers keep the answer a while.
+   */
+  async count(prefix: Deno.KvKey, groupBy?: number): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    for await (const { key } of this.reader.list({ prefix }, { batchSize: 1000 })) {
+      const group = groupBy === undefined ? "" : String(key[groupBy]);
+      counts.set(group, (counts.get(group) ?? 0) + 1);
+    }
+    return counts;
+  }
+
   /** True when the store answers a read. */
   async healthy(): Promise<boolean> {
     try {

@@ -46,6 +46,18 @@ export class Relay implements RemoteRelay {
     const caCerts = caFile ? [Deno.readTextFileSync(caFile)] : undefined;
     this.federation = new Federation(federationConfig(server.config, caCerts), this.core);
     this.queue = new RelayQueue(server, this.federation);
+    server.metrics.storeGauge(
+      "imps_relay_queue_jobs",
+      "SSP work queued for peer domains (messages, reports, notifications, requests)",
+      [],
+      async () => [[{}, await this.queue.depth()]],
+    );
+    server.metrics.counter(
+      "imps_relay_retries_total",
+      "Relayed jobs that found their peer unreachable and wait to be tried again",
+      [],
+      () => [[{}, this.queue.retries]],
+    );
     this.#groups = new GroupRelayService(server, this.federation, this.queue);
     server.hooks.groupRelay = this.#groups;
     this.queue.onGroupCopyLost = (domain, groupId, receivers) =>

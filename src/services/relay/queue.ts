@@ -59,6 +59,8 @@ export class RelayQueue {
   readonly #again = new Set<string>();
   readonly #sleeps = new Set<{ timer: ReturnType<typeof setTimeout>; wake(): void }>();
   #closed = false;
+  /** Jobs tried and found their peer unreachable, to be tried again (metrics). */
+  retries = 0;
   /** Told of a group message copy given up: its receivers' server is gone or refused. */
   onGroupCopyLost?: (domain: string, groupId: string, receivers: string[]) => Promise<void>;
 
@@ -78,6 +80,11 @@ export class RelayQueue {
       [...outPrefix, domain, coalesceKey ? `${COALESCED}${coalesceKey}` : sortableId()],
       trace ? { ...job, traceparent: trace } : job,
     );
+  }
+
+  /** Jobs waiting over all peers (a whole scan: for metrics, now and then). */
+  async depth(): Promise<number> {
+    return (await this.#server.store.count(outPrefix)).get("") ?? 0;
   }
 
   /** Makes sure the domain's queue is being worked. */
@@ -123,6 +130,7 @@ export class RelayQueue {
         pause = RETRY_FIRST_MS;
         continue;
       }
+      this.retries += results.filter((ok) => !ok).length;
       await this.#sleep(pause);
       pause = Math.min(pause * 2, RETRY_MAX_MS);
     }
