@@ -1,11 +1,13 @@
 /**
  * `deno task bench`: the WASM core against the TS core and the baselines it replaces
- * (fast-xml-parser via parseXmlFxp, a Headers-object head parser, a Map of objects). Prints
- * medians and ratios, writes bench/results.json. Each figure is the median of RUNS timed runs.
+ * (fast-xml-parser via parseXmlFxp, a Headers-object head parser, a Map of objects), and WBXML
+ * decoding against the XML tokenizer on the same messages. Prints medians and ratios, writes
+ * bench/results.json. Each figure is the median of RUNS timed runs.
  */
 import { parseXmlFxp } from "../src/codec/xml/parse.ts";
 import { DEFAULT_XML_LIMITS } from "../src/codec/xml/tree.ts";
 import { loadCore } from "../src/core/mod.ts";
+import { encodeWbxmlTree } from "../src/codec/wbxml/mod.ts";
 import type { CorrelationTable } from "../src/core/correlation_table.ts";
 import { headsWithHeadersObject, largeGetListResponse, sspRequestHead } from "./bench_inputs.ts";
 
@@ -92,6 +94,100 @@ try {
 if (specExamples.length) xmlCase(`${specExamples.length} spec examples`, specExamples);
 const large = largeGetListResponse(500);
 xmlCase(`GetList-Response, 500 contacts (${(large.length / 1024).toFixed(0)} KiB)`, [large]);
+
+// ---- WBXML ----------------------------------------------------------------------------------
+
+/**
+ * Median ns per call of each of `fns`, timed in turns (a short batch of each, round after round),
+ * so that a busy machine's changing speed falls on every implementation alike.
+ */
+function timeInTurns(fns: (() => void)[]): number[] {
+  const batches = fns.map((fn) => {
+    let n = 1;
+    const start = performance.now();
+    for (; performance.now() - start < 10; n *= 2) {
+      for (let i = 0; i < n; i++) fn(); // warm-up and calibration
+    }
+    return Math.max(1, Math.round(n * 20 / 10));
+  });
+  const samples: number[][] = fns.map(() => []);
+  for (let round = 0; round < 6 * RUNS; round++) {
+    fns.forEach((fn, f) => {
+      const t0 = performance.now();
+      for (let i = 0; i < batches[f]; i++) fn();
+      samples[f].push((performance.now() - t0) * 1e6 / batches[f]);
+    });
+  }
+  return samples.map(median);
+}
+
+/** WBXML messages, and the same messages in XML: the XML tokenizer on them is the baseline. */
+function wbxmlCase(name: string, messages: Uint8Array[], sameInXml: Uint8Array[]): void {
+  const bytes = messages.reduce((sum, m) => sum + m.length, 0);
+  const xmlBytes = sameInXml.reduce((sum, m) => sum + m.length, 0);
+  const each = (list: Uint8Array[], f: (m: Uint8Array) => unknown) => () => {
+    for (const m of list) f(m);
+  };
+  const impls: [string, () => void, number][] = [
+    [
+      "wasm tokenize",
+      each(messages, (m) => wasm.wbxmlTokenizer.tokenize(m, LIMITS.maxDepth, LIMITS.maxElements)),
+      bytes,
+    ],
+    [
+      "ts tokenize",
+      each(messages, (m) => ts.wbxmlTokenizer.tokenize(m, LIMITS.maxDepth, LIMITS.maxElements)),
+      bytes,
+    ],
+    ["wasm tree", each(messages, (m) => wasm.parseWbxml(m, LIMITS)), bytes],
+    ["ts tree", each(messages, (m) => ts.parseWbxml(m, LIMITS)), bytes],
+    [
+      "xml wasm tokenize (same messages)",
+      each(sameInXml, (m) => wasm.tokenizer.tokenize(m, LIMITS.maxDepth, LIMITS.maxElements)),
+      xmlBytes,
+    ],
+    ["xml wasm tree (same messages)", each(sameInXml, (m) => wasm.parseXml(m, LIMITS)), xmlBytes],
+  ];
+  progress(`wbxml ${name}: ${impls.map(([impl]) => impl).join(", ")}, in turns`);
+  const times = timeInTurns(impls.map(([, fn]) => fn));
+  impls.forEach(([impl, , size], i) => {
+    rows.push({
+      group: "wbxml",
+      case: name,
+      impl,
+      ns: times[i] / messages.length,
+      mbPerS: size / times[i] * 1e3,
+    });
+  });
+}
+
+const libwbxmlDir = new URL(
+  "../../shared/fixtures/csp11-spec-examples/wbxml-libwbxml/",
+  import.meta.url,
+);
+let specWbxml: { wbxml: Uint8Array; xml: Uint8Array }[] = [];
+try {
+  specWbxml = [...Deno.readDirSync(libwbxmlDir)].filter((e) => e.name.endsWith(".wbxml"))
+    .map((e) => ({
+      wbxml: Deno.readFileSync(new URL(e.name, libwbxmlDir)),
+      xml: Deno.readFileSync(new URL(e.name.replace(/\.wbxml$/, ".xml"), specDir)),
+    }));
+} catch {
+  console.error("NOTE: libwbxml's spec example encodings not found; that case is skipped");
+}
+if (specWbxml.length) {
+  wbxmlCase(
+    `${specWbxml.length} spec examples (libwbxml's encodings)`,
+    specWbxml.map((s) => s.wbxml),
+    specWbxml.map((s) => s.xml),
+  );
+}
+const largeWbxml = encodeWbxmlTree(parseXmlFxp(large, LIMITS), "1.2");
+wbxmlCase(
+  `GetList-Response, 500 contacts (${(largeWbxml.length / 1024).toFixed(0)} KiB)`,
+  [largeWbxml],
+  [large],
+);
 
 // ---- HTTP heads ---------------------------------------------------------------------------
 
@@ -278,6 +374,20 @@ for (const c of new Set(rows.filter((r) => r.group === "xml").map((r) => r.case)
     {
       what: `xml ${c}: wasm tokenize vs ts tokenize`,
       measured: ratio("xml", c, "wasm tokenize", "ts tokenize"),
+      goal: 2,
+    },
+  );
+}
+for (const c of new Set(rows.filter((r) => r.group === "wbxml").map((r) => r.case))) {
+  targets.push(
+    {
+      what: `wbxml ${c}: wasm tokenize vs the XML tokenizer on the same messages`,
+      measured: ratio("wbxml", c, "wasm tokenize", "xml wasm tokenize (same messages)"),
+      goal: 1,
+    },
+    {
+      what: `wbxml ${c}: wasm tokenize vs ts tokenize`,
+      measured: ratio("wbxml", c, "wasm tokenize", "ts tokenize"),
       goal: 2,
     },
   );

@@ -1,7 +1,7 @@
 /**
  * `deno run -A scripts/bench_im.ts [--pairs 50] [--messages 200] [--warmup 20000]
- * [--multi-trans 10] [--poll-interval 10] [--rounds 3] [--memory] [--pin] [--direct]`: instant
- * messaging over real HTTP, against a Hono POST echo of the same bodies.
+ * [--multi-trans 10] [--poll-interval 10] [--rounds 3] [--memory] [--pin] [--direct] [--wbxml]`:
+ * instant * messaging over real HTTP, against a Hono POST echo of the same bodies.
  *
  * The server runs in this process on a file KV in a temp directory (`--memory`: an in-memory KV,
  * which shows what the file and its fsyncs cost); the clients run in a child process (the same
@@ -27,20 +27,29 @@
  * `--pin` puts the server on CPU 0 and the clients on CPU 1 (taskset).
  * The server is reached through its guarded listener, as `main.ts` serves it; `--direct` serves
  * it by `Deno.serve` alone (what the guard costs is the difference).
+ * `--wbxml` measures the same IM run in WBXML against XML instead of against the echo: each round
+ * runs it once in each encoding (the order alternating from round to round), and the ratio is
+ * WBXML's rate to XML's.
  * The server logs at `warn` (nothing, in a good run); `--log FILE` logs at `info` into FILE, an
  * access line per request as in production (`scripts/bench_overhead.ts` compares the two).
  */
 import { Hono } from "hono";
+import { decodeCsp } from "../src/codec/csp/mod.ts";
+import { WbxmlWriter } from "../src/codec/wbxml/mod.ts";
+import { DEFAULT_XML_LIMITS } from "../src/codec/xml/tree.ts";
 import { loadConfig } from "../src/config.ts";
 import { loadCore } from "../src/core/mod.ts";
+import { TsWbxmlTokenizer } from "../src/core/wbxml_tokenizer_ts.ts";
+import { wbxmlTreeSource } from "../src/core/wbxml_tree.ts";
+import { createServer, type ImpsServer } from "../src/server.ts";
 import { log } from "../src/observe/log.ts";
-import { createServer } from "../src/server.ts";
 import { connectionsForFileLimit, serveGuarded } from "../src/transport/http_listener.ts";
 import { hashPassword } from "../src/util/crypto.ts";
 
 const NS = 'xmlns="http://www.openmobilealliance.org/DTD/WV-CSP1.2"';
 const TRC = 'xmlns="http://www.openmobilealliance.org/DTD/WV-TRC1.2"';
 const TYPE = { "content-type": "application/vnd.wv.csp.xml" };
+const WBXML_TYPE = { "content-type": "application/vnd.wv.csp.wbxml" };
 const TEXT = "Benchmark message of a typical chat length, about eighty bytes of text.";
 const DOMAIN = "bench.test";
 /** What the clients print once logged in, before the timed part, and right after it. */
@@ -90,24 +99,166 @@ const sendBody = (to: string, n: number) =>
   `<UserID>wv:${to}@${DOMAIN}</UserID></User></Recipient></MessageInfo><ContentData>${n} ${TEXT}` +
   `</ContentData></SendMessage-Request>`;
 
+/** What the clients send, as they would write it: a primitive per transaction. */
+type Primitive =
+  | { kind: "login"; name: string }
+  | { kind: "capability" }
+  | { kind: "send"; to: string; n: number }
+  | { kind: "poll" }
+  | { kind: "delivered"; messageId: string }
+  | { kind: "logout" };
+
+interface Outgoing {
+  mode?: "Request" | "Response";
+  tid: string;
+  primitive: Primitive;
+}
+
+/** What the clients read from an answer. */
+interface Answer {
+  sessionId?: string;
+  code?: number;
+  poll: boolean;
+  /** Server-originated transactions handed out: TransactionID, MessageID, message number. */
+  messages: { tid: string; messageId: string; n: number }[];
+}
+
+/** A client's wire: one encoding's envelope writing and answer reading. */
+interface Wire {
+  post(url: string, sessionId: string | undefined, transactions: Outgoing[]): Promise<Answer>;
+}
+
+function xmlPrimitive(p: Primitive): string {
+  switch (p.kind) {
+    case "login":
+      return `<Login-Request><UserID>wv:${p.name}@${DOMAIN}</UserID><ClientID><URL>http://b` +
+        `</URL></ClientID><Password>secret</Password><TimeToLive>3600</TimeToLive>` +
+        `</Login-Request>`;
+    case "capability":
+      return `<ClientCapability-Request><CapabilityList><MultiTrans>${MULTI_TRANS}` +
+        `</MultiTrans></CapabilityList></ClientCapability-Request>`;
+    case "send":
+      return sendBody(p.to, p.n);
+    case "poll":
+      return "<Polling-Request/>";
+    case "delivered":
+      return `<MessageDelivered><MessageID>${p.messageId}</MessageID></MessageDelivered>`;
+    case "logout":
+      return "<Logout-Request/>";
+  }
+}
+
+/** XML read with patterns, as before WBXML: the figures stay comparable with earlier runs. */
+const xmlWire: Wire = {
+  async post(url, sessionId, transactions) {
+    const body = envelope(
+      sessionId,
+      transactions.map((t) => ({ mode: t.mode, tid: t.tid, body: xmlPrimitive(t.primitive) })),
+    );
+    requests++;
+    const text = await (await fetch(url, { method: "POST", body, headers: TYPE })).text();
+    const code = text.match(/<Code>(\d+)<\/Code>/)?.[1];
+    return {
+      sessionId: text.match(/<SessionID>([0-9a-f]+)<\/SessionID>/)?.[1],
+      code: code === undefined ? undefined : Number(code),
+      poll: text.includes("<Poll>T</Poll>"),
+      messages: text.split("<Transaction>").slice(1).flatMap((tx) => {
+        const n = tx.match(/<ContentData>(\d+) /);
+        if (!n) return [];
+        return [{
+          tid: tx.match(/<TransactionID>([0-9a-f]+)<\/TransactionID>/)![1],
+          messageId: tx.match(/<MessageID>([0-9a-f]+)<\/MessageID>/)![1],
+          n: Number(n[1]),
+        }];
+      }),
+    };
+  },
+};
+
+const readWbxml = wbxmlTreeSource(new TsWbxmlTokenizer());
+
+/** WBXML written element by element and read with the codec, as a phone's engine would. */
+const wbxmlWire: Wire = {
+  async post(url, sessionId, transactions) {
+    const w = new WbxmlWriter("1.2");
+    w.open("WV-CSP-Message", { xmlns: "http://www.openmobilealliance.org/DTD/WV-CSP1.2" });
+    w.open("Session").open("SessionDescriptor");
+    w.leaf("SessionType", sessionId ? "Inband" : "Outband");
+    if (sessionId) w.leaf("SessionID", sessionId);
+    w.close("SessionDescriptor");
+    for (const t of transactions) {
+      w.open("Transaction").open("TransactionDescriptor");
+      w.leaf("TransactionMode", t.mode ?? "Request").leaf("TransactionID", t.tid);
+      w.close("TransactionDescriptor");
+      w.open("TransactionContent", { xmlns: "http://www.openmobilealliance.org/DTD/WV-TRC1.2" });
+      writePrimitive(w, t.primitive);
+      w.close("TransactionContent").close("Transaction");
+    }
+    w.close("Session").close("WV-CSP-Message");
+    requests++;
+    const response = await fetch(url, { method: "POST", body: w.finish(), headers: WBXML_TYPE });
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    if (bytes.length === 0) return { poll: false, messages: [] };
+    const message = decodeCsp(readWbxml(bytes, DEFAULT_XML_LIMITS));
+    const first = message.transactions[0].primitive.body;
+    const result = first.Result as { Code?: number } | undefined;
+    return {
+      sessionId: typeof first.SessionID === "string" ? first.SessionID : undefined,
+      code: result?.Code,
+      poll: message.poll === true,
+      messages: message.transactions.flatMap((tx) => {
+        if (tx.primitive.name !== "NewMessage") return [];
+        const info = tx.primitive.body.MessageInfo as { MessageID: string };
+        const n = Number(String(tx.primitive.body.ContentData).split(" ", 1)[0]);
+        return [{ tid: tx.transactionId!, messageId: info.MessageID, n }];
+      }),
+    };
+  },
+};
+
+function writePrimitive(w: WbxmlWriter, p: Primitive): void {
+  switch (p.kind) {
+    case "login":
+      w.open("Login-Request").leaf("UserID", `wv:${p.name}@${DOMAIN}`);
+      w.open("ClientID").leaf("URL", "http://b").close("ClientID");
+      w.leaf("Password", "secret").leaf("TimeToLive", "3600").close("Login-Request");
+      return;
+    case "capability":
+      w.open("ClientCapability-Request").open("CapabilityList");
+      w.leaf("MultiTrans", String(MULTI_TRANS)).close("CapabilityList");
+      w.close("ClientCapability-Request");
+      return;
+    case "send":
+      w.open("SendMessage-Request").leaf("DeliveryReport", "F").open("MessageInfo");
+      w.open("Recipient").open("User").leaf("UserID", `wv:${p.to}@${DOMAIN}`).close("User");
+      w.close("Recipient").close("MessageInfo");
+      w.leaf("ContentData", `${p.n} ${TEXT}`).close("SendMessage-Request");
+      return;
+    case "poll":
+      w.empty("Polling-Request");
+      return;
+    case "delivered":
+      w.open("MessageDelivered").leaf("MessageID", p.messageId).close("MessageDelivered");
+      return;
+    case "logout":
+      w.empty("Logout-Request");
+  }
+}
+
 const percentile = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
 
 let requests = 0;
+/** The echo's clients post XML text. */
 const post = async (url: string, body: string) => {
   requests++;
   return await (await fetch(url, { method: "POST", body, headers: TYPE })).text();
 };
 
-interface Round {
-  im: LoadResult;
+interface Round extends ImRun {
   echo: number;
   ratio: number;
-  commits: number;
-  writes: number;
-  cpuPerMessage: string;
   cpuPerEcho: string;
-  threads: string;
 }
 
 /** The middle value; for an even count, the mean of the two in the middle (an even number of
@@ -126,48 +277,32 @@ interface LoadResult {
   perMessage?: number;
 }
 
-/** The clients' side of the IM run. */
-async function loadIm(url: string): Promise<LoadResult> {
-  const login = async (name: string) => {
-    const answer = await post(
-      url,
-      envelope(undefined, [{
-        tid: "1",
-        body: `<Login-Request><UserID>wv:${name}@${DOMAIN}</UserID><ClientID><URL>http://b` +
-          `</URL></ClientID><Password>secret</Password><TimeToLive>3600</TimeToLive>` +
-          `</Login-Request>`,
-      }]),
-    );
-    return answer.match(/<SessionID>([0-9a-f]+)<\/SessionID>/)![1];
-  };
+/** The clients' side of the IM run, speaking through `wire`. */
+async function loadIm(url: string, wire: Wire): Promise<LoadResult> {
+  const login = async (name: string) =>
+    (await wire.post(url, undefined, [{ tid: "1", primitive: { kind: "login", name } }]))
+      .sessionId!;
   const pairs = [];
   for (let i = 0; i < PAIRS; i++) {
     const receiver = await login(`r${i}`);
-    await post(
-      url,
-      envelope(receiver, [{
-        tid: "2",
-        body: `<ClientCapability-Request><CapabilityList><MultiTrans>${MULTI_TRANS}` +
-          `</MultiTrans></CapabilityList></ClientCapability-Request>`,
-      }]),
-    );
+    await wire.post(url, receiver, [{ tid: "2", primitive: { kind: "capability" } }]);
     pairs.push({ sender: await login(`s${i}`), receiver, to: `r${i}` });
   }
 
   // Untimed first, as the echo has a warm-up round: V8 optimizes the server's many hot functions
   // only after some ten thousand requests.
-  await exchange(url, pairs, Math.ceil(WARMUP / PAIRS));
+  await exchange(url, wire, pairs, Math.ceil(WARMUP / PAIRS));
   console.log(READY);
   const requestsBefore = requests;
   const start = performance.now();
-  const latencies = await exchange(url, pairs, MESSAGES);
+  const latencies = await exchange(url, wire, pairs, MESSAGES);
   const seconds = (performance.now() - start) / 1000;
   const perMessage = (requests - requestsBefore) / (PAIRS * MESSAGES);
   console.log(DONE);
   // The next round logs in afresh: these sessions must not linger beside its own.
-  const logout = { tid: "9", body: "<Logout-Request/>" };
+  const logout: Outgoing = { tid: "9", primitive: { kind: "logout" } };
   await Promise.all(
-    pairs.flatMap((p) => [p.sender, p.receiver]).map((id) => post(url, envelope(id, [logout]))),
+    pairs.flatMap((p) => [p.sender, p.receiver]).map((id) => wire.post(url, id, [logout])),
   );
   return {
     rate: (PAIRS * MESSAGES) / seconds,
@@ -181,6 +316,7 @@ async function loadIm(url: string): Promise<LoadResult> {
  * last acknowledgement is answered, with each message's send-to-receipt latency, ms. */
 async function exchange(
   url: string,
+  wire: Wire,
   pairs: { sender: string; receiver: string; to: string }[],
   messages: number,
 ): Promise<number[]> {
@@ -190,33 +326,30 @@ async function exchange(
     (async () => {
       for (let n = 0; n < messages; n++) {
         sentAt.set(`${p}:${n}`, performance.now());
-        const answer = await post(url, envelope(sender, [{ tid: `m${n}`, body: sendBody(to, n) }]));
-        if (!answer.includes("<Code>200</Code>")) throw new Error(`send failed: ${answer}`);
+        const answer = await wire.post(url, sender, [{
+          tid: `m${n}`,
+          primitive: { kind: "send", to, n },
+        }]);
+        if (answer.code !== 200) throw new Error(`send failed: ${JSON.stringify(answer)}`);
       }
     })(),
     (async () => {
-      let acks: Transaction[] = [];
+      let acks: Outgoing[] = [];
       for (let received = 0; received < messages;) {
         const polledAt = performance.now();
-        const poll = { tid: "", body: "<Polling-Request/>" };
-        const answer = await post(url, envelope(receiver, [...acks, poll]));
+        const poll: Outgoing = { tid: "", primitive: { kind: "poll" } };
+        const answer = await wire.post(url, receiver, [...acks, poll]);
         acks = [];
-        for (const tx of answer.split("<Transaction>").slice(1)) {
-          const n = tx.match(/<ContentData>(\d+) /)![1];
+        for (const { tid, messageId, n } of answer.messages) {
           latencies.push(performance.now() - sentAt.get(`${p}:${n}`)!);
-          const tid = tx.match(/<TransactionID>([0-9a-f]+)<\/TransactionID>/)![1];
-          const id = tx.match(/<MessageID>([0-9a-f]+)<\/MessageID>/)![1];
-          const body = `<MessageDelivered><MessageID>${id}</MessageID></MessageDelivered>`;
-          acks.push({ mode: "Response", tid, body });
+          acks.push({ mode: "Response", tid, primitive: { kind: "delivered", messageId } });
           received++;
         }
         // Unless more is said to be waiting, the next poll comes a polling interval later.
         const wait = POLL_INTERVAL_MS - (performance.now() - polledAt);
-        if (wait > 0 && !answer.includes("<Poll>T</Poll>")) {
-          await new Promise((r) => setTimeout(r, wait));
-        }
+        if (wait > 0 && !answer.poll) await new Promise((r) => setTimeout(r, wait));
       }
-      if (acks.length > 0) await post(url, envelope(receiver, acks));
+      if (acks.length > 0) await wire.post(url, receiver, acks);
     })(),
   ]));
   return latencies;
@@ -294,7 +427,7 @@ function runSelf(args: string[], cpu: number): Deno.ChildProcess {
 /** Runs this script's client side in a child process (pinned to CPU 1 with `--pin`); `timed`
  * hears when the clients start and end the timed part. */
 async function runClients(
-  kind: "im" | "echo",
+  kind: "im" | "im-wbxml" | "echo",
   url: string,
   timed: { start(): void; end(): void },
 ): Promise<LoadResult> {
@@ -312,6 +445,50 @@ async function runClients(
   if (!(await child.status).success) throw new Error(`${kind} clients failed`);
   return JSON.parse(output);
 }
+
+/** One IM run: the clients' result, and the server's commits and CPU over its timed part. */
+interface ImRun {
+  im: LoadResult;
+  commits: number;
+  writes: number;
+  cpuPerMessage: string;
+  threads: string;
+}
+
+async function measureIm(
+  server: ImpsServer,
+  kind: "im" | "im-wbxml",
+  url: string,
+): Promise<ImRun> {
+  let before = { ...server.context.store.commits.stats };
+  let after = before;
+  let cpuStart: number | undefined, cpuIm: number | undefined;
+  let threadsStart = new Map<string, number>(), threadsIm = threadsStart;
+  const im = await runClients(kind, url, {
+    start() {
+      before = { ...server.context.store.commits.stats };
+      cpuStart = cpuSeconds();
+      threadsStart = threadSeconds();
+    },
+    end() {
+      after = { ...server.context.store.commits.stats };
+      cpuIm = cpuSeconds();
+      threadsIm = threadSeconds();
+    },
+  });
+  return {
+    im,
+    commits: after.commits - before.commits,
+    writes: after.writes - before.writes,
+    cpuPerMessage: cpuPer(cpuStart, cpuIm, PAIRS * MESSAGES),
+    threads: threadBreakdown(threadsStart, threadsIm, PAIRS * MESSAGES),
+  };
+}
+
+const describeIm = (run: ImRun) =>
+  `${run.im.rate.toFixed(0)} messages/s (p50 ${run.im.p50!.toFixed(1)} ms, p99 ` +
+  `${run.im.p99!.toFixed(1)} ms, ${run.im.perMessage!.toFixed(2)} HTTP requests per message, ` +
+  `${run.commits} commits carrying ${run.writes} writes)`;
 
 async function main() {
   if (Deno.args.includes("--pin")) {
@@ -331,8 +508,10 @@ async function main() {
     IMPS_DOMAIN: DOMAIN,
     IMPS_DATA: memory ? ":memory:" : `${dir}/imps.kv`,
   });
+  const core = await loadCore(config.core);
   const server = await createServer(config, {
-    parseXml: (await loadCore(config.core)).parseXml,
+    parseXml: core.parseXml,
+    parseWbxml: core.parseWbxml,
     sweepIntervalMs: 0,
   });
   // Served as main.ts serves it, through the guarded listener; `--direct`: by Deno.serve alone.
@@ -348,7 +527,8 @@ async function main() {
       idleTimeoutMs: config.idleTimeoutS * 1000,
     }, server.app.fetch);
   const imUrl = `http://127.0.0.1:${http.addr.port}/csp`;
-  const echo = await startEchoServer();
+  const wbxml = Deno.args.includes("--wbxml");
+  const echo = wbxml ? undefined : await startEchoServer();
   try {
     const password = await hashPassword("secret");
     for (let i = 0; i < PAIRS; i++) {
@@ -360,72 +540,90 @@ async function main() {
         });
       }
     }
-    const rounds: Round[] = [];
-    for (let r = 0; r < ROUNDS; r++) {
-      let before = { ...server.context.store.commits.stats };
-      let after = before;
-      let cpuStart: number | undefined, cpuIm: number | undefined;
-      let threadsStart = new Map<string, number>(), threadsIm = threadsStart;
-      const im = await runClients("im", imUrl, {
-        start() {
-          before = { ...server.context.store.commits.stats };
-          cpuStart = cpuSeconds();
-          threadsStart = threadSeconds();
-        },
-        end() {
-          after = { ...server.context.store.commits.stats };
-          cpuIm = cpuSeconds();
-          threadsIm = threadSeconds();
-        },
-      });
-      let cpuEchoStart: number | undefined, cpuEcho: number | undefined;
-      const echoed = await runClients("echo", echo.url, {
-        start: () => cpuEchoStart = cpuSeconds(echo.pid),
-        end: () => cpuEcho = cpuSeconds(echo.pid),
-      });
-      rounds.push({
-        im,
-        echo: echoed.rate,
-        ratio: im.rate / echoed.rate,
-        commits: after.commits - before.commits,
-        writes: after.writes - before.writes,
-        cpuPerMessage: cpuPer(cpuStart, cpuIm, PAIRS * MESSAGES),
-        cpuPerEcho: cpuPer(cpuEchoStart, cpuEcho, ECHO_PASSES * PAIRS * MESSAGES),
-        threads: threadBreakdown(threadsStart, threadsIm, PAIRS * MESSAGES),
-      });
-    }
-
-    console.log(
-      `${PAIRS} pairs x ${MESSAGES} messages, delivered by polling (MultiTrans ${MULTI_TRANS})` +
-        (Deno.args.includes("--pin") ? ", server on CPU 0, clients on CPU 1" : "") +
-        (memory ? ", in-memory KV" : "") +
-        `; ${ROUNDS} rounds, each IM then echo`,
-    );
-    for (const [i, r] of rounds.entries()) {
-      console.log(
-        `round ${i + 1}: IM ${r.im.rate.toFixed(0)} messages/s (p50 ${r.im.p50!.toFixed(1)} ms, ` +
-          `p99 ${r.im.p99!.toFixed(1)} ms, ${r.im.perMessage!.toFixed(2)} HTTP requests per ` +
-          `message, ${r.commits} commits carrying ${r.writes} writes), echo ${r.echo.toFixed(0)} ` +
-          `requests/s, ratio ${(100 * r.ratio).toFixed(0)}%`,
-      );
-      console.log(
-        `         server CPU ${r.cpuPerMessage} per message (${r.threads || "no breakdown"}), ` +
-          `${r.cpuPerEcho} per echo request`,
-      );
-    }
-    const mid = (pick: (r: Round) => number) => median(rounds.map(pick));
-    console.log(
-      `median: IM ${mid((r) => r.im.rate).toFixed(0)} messages/s, p50 ` +
-        `${mid((r) => r.im.p50!).toFixed(1)} ms, p99 ${mid((r) => r.im.p99!).toFixed(1)} ms; ` +
-        `echo ${mid((r) => r.echo).toFixed(0)} requests/s (same bodies, same connections)`,
-    );
-    console.log(`ratio: ${(100 * mid((r) => r.ratio)).toFixed(0)}% of echo (goal >= 33%)`);
+    const setup = `${PAIRS} pairs x ${MESSAGES} messages, delivered by polling (MultiTrans ` +
+      `${MULTI_TRANS})` +
+      (Deno.args.includes("--pin") ? ", server on CPU 0, clients on CPU 1" : "") +
+      (memory ? ", in-memory KV" : "");
+    if (wbxml) await compareWbxml(server, imUrl, setup);
+    else await compareEcho(server, imUrl, echo!, setup);
   } finally {
     await http.shutdown();
-    await echo.stop();
+    await echo?.stop();
     await server.close();
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+/** IM against the echo of the same bodies, in turns. */
+async function compareEcho(
+  server: ImpsServer,
+  imUrl: string,
+  echo: { url: string; pid: number },
+  setup: string,
+): Promise<void> {
+  const rounds: Round[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const run = await measureIm(server, "im", imUrl);
+    let cpuEchoStart: number | undefined, cpuEcho: number | undefined;
+    const echoed = await runClients("echo", echo.url, {
+      start: () => cpuEchoStart = cpuSeconds(echo.pid),
+      end: () => cpuEcho = cpuSeconds(echo.pid),
+    });
+    rounds.push({
+      ...run,
+      echo: echoed.rate,
+      ratio: run.im.rate / echoed.rate,
+      cpuPerEcho: cpuPer(cpuEchoStart, cpuEcho, ECHO_PASSES * PAIRS * MESSAGES),
+    });
+  }
+  console.log(`${setup}; ${ROUNDS} rounds, each IM then echo`);
+  for (const [i, r] of rounds.entries()) {
+    console.log(
+      `round ${i + 1}: IM ${describeIm(r)}, echo ${r.echo.toFixed(0)} requests/s, ` +
+        `ratio ${(100 * r.ratio).toFixed(0)}%`,
+    );
+    console.log(
+      `         server CPU ${r.cpuPerMessage} per message (${r.threads || "no breakdown"}), ` +
+        `${r.cpuPerEcho} per echo request`,
+    );
+  }
+  const mid = (pick: (r: Round) => number) => median(rounds.map(pick));
+  console.log(
+    `median: IM ${mid((r) => r.im.rate).toFixed(0)} messages/s, p50 ` +
+      `${mid((r) => r.im.p50!).toFixed(1)} ms, p99 ${mid((r) => r.im.p99!).toFixed(1)} ms; ` +
+      `echo ${mid((r) => r.echo).toFixed(0)} requests/s (same bodies, same connections)`,
+  );
+  console.log(`ratio: ${(100 * mid((r) => r.ratio)).toFixed(0)}% of echo (goal >= 33%)`);
+}
+
+/** The IM run in WBXML against the same in XML, in turns (the order alternating by round). */
+async function compareWbxml(server: ImpsServer, imUrl: string, setup: string): Promise<void> {
+  const rounds: { xml: ImRun; wbxml: ImRun; ratio: number }[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    let xml: ImRun, wbxml: ImRun;
+    if (r % 2 === 0) {
+      xml = await measureIm(server, "im", imUrl);
+      wbxml = await measureIm(server, "im-wbxml", imUrl);
+    } else {
+      wbxml = await measureIm(server, "im-wbxml", imUrl);
+      xml = await measureIm(server, "im", imUrl);
+    }
+    rounds.push({ xml, wbxml, ratio: wbxml.im.rate / xml.im.rate });
+  }
+  console.log(`${setup}; ${ROUNDS} rounds, each IM in XML and in WBXML (order alternating)`);
+  for (const [i, r] of rounds.entries()) {
+    console.log(`round ${i + 1}: XML ${describeIm(r.xml)}`);
+    console.log(`         WBXML ${describeIm(r.wbxml)}, ratio ${(100 * r.ratio).toFixed(0)}%`);
+    console.log(
+      `         server CPU per message: XML ${r.xml.cpuPerMessage}, WBXML ${r.wbxml.cpuPerMessage}`,
+    );
+  }
+  const mid = (pick: (r: (typeof rounds)[number]) => number) => median(rounds.map(pick));
+  console.log(
+    `median: XML ${mid((r) => r.xml.im.rate).toFixed(0)} messages/s, WBXML ` +
+      `${mid((r) => r.wbxml.im.rate).toFixed(0)} messages/s`,
+  );
+  console.log(`ratio: WBXML ${(100 * mid((r) => r.ratio)).toFixed(0)}% of XML (goal >= 90%)`);
 }
 
 /** The echo, served by a process of its own (this script with `--echo-server`) on the server's
@@ -465,6 +663,8 @@ if (Deno.args.includes("--echo-server")) serveEcho();
 else if (load === -1) await main();
 else {
   const [kind, url] = Deno.args.slice(load + 1);
-  const result = kind === "im" ? await loadIm(url) : await loadEcho(url);
+  const result = kind === "echo"
+    ? await loadEcho(url)
+    : await loadIm(url, kind === "im-wbxml" ? wbxmlWire : xmlWire);
   console.log(JSON.stringify(result));
 }

@@ -5,6 +5,9 @@
 import { Hono } from "hono";
 import type { Config } from "./config.ts";
 import { DEFAULT_XML_LIMITS, type XmlLimits, type XmlTreeSource } from "./codec/xml/tree.ts";
+import type { WbxmlTreeSource } from "./codec/wbxml/mod.ts";
+import { TsWbxmlTokenizer } from "./core/wbxml_tokenizer_ts.ts";
+import { wbxmlTreeSource } from "./core/wbxml_tree.ts";
 import { finishRemovals } from "./services/accounts.ts";
 import { serviceElements } from "./services/mod.ts";
 import { SessionLifecycle } from "./session/lifecycle.ts";
@@ -38,6 +41,8 @@ export interface ImpsServer {
 export interface ServerOptions {
   /** XML reader for CSP bodies (the core chosen by IMPS_CORE). */
   parseXml: XmlTreeSource;
+  /** WBXML reader for CSP bodies (the core chosen by IMPS_CORE); the TypeScript core's if absent. */
+  parseWbxml?: WbxmlTreeSource;
   /** How often expired sessions are swept, ms; 0 turns the sweeper off. */
   sweepIntervalMs?: number;
 }
@@ -92,7 +97,12 @@ export async function createServer(config: Config, options: ServerOptions): Prom
       maxSize: config.maxBodyBytes,
       onError: (c) => c.text("Request body too large", 413),
     }),
-    cspHandler({ server: context, parseXml: options.parseXml, limits }),
+    cspHandler({
+      server: context,
+      parseXml: options.parseXml,
+      parseWbxml: options.parseWbxml ?? wbxmlTreeSource(new TsWbxmlTokenizer()),
+      limits,
+    }),
   );
   landingRoutes(app, config);
   app.get(

@@ -102,7 +102,7 @@ export async function openServer(
 ): Promise<ImpsServer> {
   let server: ImpsServer;
   try {
-    server = await createServer(config, { parseXml: core.parseXml });
+    server = await createServer(config, { parseXml: core.parseXml, parseWbxml: core.parseWbxml });
   } catch (error) {
     if (error instanceof StoreInUse) throw new StartupError(`cannot start: ${error.message}`);
     if (error instanceof StoreDomainMismatch || error instanceof ServerKeyError) {

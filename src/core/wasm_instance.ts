@@ -20,6 +20,7 @@ interface CoreExports {
     maxMessages: number,
   ): number;
   tokenizeXml(length: number, maxDepth: number, maxElements: number): number;
+  tokenizeWbxml(length: number, maxDepth: number, maxElements: number): number;
   seedNames(seed: number): void;
   tableCreate(seed: number): number;
   tableFree(table: number): void;
@@ -57,9 +58,10 @@ export class WasmCore {
     this.results = this.exports.resultsPtr() >> 2;
   }
 
-  /** Call after anything that may have grown memory. */
+  /** Call after anything that may have grown memory. Growing detaches the old buffer, which
+   * leaves the views empty: checking that is cheaper than asking the memory for its buffer. */
   refresh(): void {
-    if (this.exports.memory.buffer !== this.buffer) {
+    if (this.u8.byteLength === 0) {
       this.buffer = this.exports.memory.buffer;
       this.makeViews();
     }

@@ -57,6 +57,13 @@ export class Metrics {
     labelNames: ["route", "status"] as const,
     registers: [this.registry],
   });
+  /** CSP messages read, by encoding (XML, WBXML, SMS) and version. */
+  readonly cspMessages = new client.Counter({
+    name: "imps_csp_messages_total",
+    help: "CSP messages read from clients, by encoding and version",
+    labelNames: ["encoding", "version"] as const,
+    registers: [this.registry],
+  });
   /** CSP transactions (client requests) by primitive and the status code answered. */
   readonly transactions = new client.Counter({
     name: "imps_csp_transactions_total",

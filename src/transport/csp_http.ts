@@ -1,15 +1,19 @@
 /**
  * The CSP HTTP binding (digest §5.1): one CSP message per POST, the answer in the HTTP response
- * body with the request's content type, an empty 200 when there is nothing to say.
+ * body in the request's encoding and content type, an empty 200 when there is nothing to say.
+ * The content type chooses the encoding (cspEncodings); the encoding reads the body into the
+ * element tree the CSP codec decodes, and writes the answer.
  *
- * Bad input is answered, never crashed on: a body that is not XML gets HTTP 400; a CSP message
- * whose envelope is wrong gets a CSP Status with the codec's code; too large a body gets 413 and
- * a content type that is not CSP XML gets 415.
+ * Bad input is answered, never crashed on: a body its encoding cannot read gets HTTP 400; a CSP
+ * message whose envelope is wrong gets a CSP Status with the codec's code; too large a body gets
+ * 413 and a content type that is not CSP gets 415.
  */
 import type { Context } from "hono";
-import { CspCodecError, decodeCsp, encodeCsp } from "../codec/csp/mod.ts";
+import { CspCodecError, decodeCsp } from "../codec/csp/mod.ts";
+import { type CspEncoding, UnreadableMessage, xmlEncoding } from "../codec/csp/encoding.ts";
 import type { CspMessage } from "../codec/csp/message.ts";
-import { XmlError, type XmlLimits, type XmlTreeSource } from "../codec/xml/tree.ts";
+import { wbxmlEncoding, type WbxmlTreeSource } from "../codec/wbxml/mod.ts";
+import type { XmlLimits, XmlTreeSource } from "../codec/xml/tree.ts";
 import { dispatch } from "../session/dispatcher.ts";
 import type { ServerContext } from "../session/server_context.ts";
 import { status } from "../session/status.ts";
@@ -18,20 +22,40 @@ import { clientAddress } from "./observe_http.ts";
 export interface CspEndpointOptions {
   server: ServerContext;
   parseXml: XmlTreeSource;
+  parseWbxml: WbxmlTreeSource;
   limits: XmlLimits;
 }
 
-const CSP_XML_TYPES = new Set(["application/vnd.wv.csp.xml", "application/vnd.wv.csp+xml"]);
+/**
+ * The CSP encodings by media type (lower case, without parameters): every version's spelling of
+ * XML and WBXML (digest §5.1). A WBXML document that names no version (neither public id nor
+ * xmlns) is taken to be of its content type's: 1.3 for `+wbxml`, else 1.2 (the version AOSP's
+ * and Baraza's default to).
+ */
+export function cspEncodings(
+  parseXml: XmlTreeSource,
+  parseWbxml: WbxmlTreeSource,
+): ReadonlyMap<string, CspEncoding> {
+  const xml = xmlEncoding(parseXml);
+  return new Map([
+    ["application/vnd.wv.csp.xml", xml],
+    ["application/vnd.wv.csp+xml", xml],
+    ["application/vnd.wv.csp.wbxml", wbxmlEncoding(parseWbxml, "1.2")],
+    ["application/vnd.wv.csp+wbxml", wbxmlEncoding(parseWbxml, "1.3")],
+  ]);
+}
 
 export function cspHandler(options: CspEndpointOptions) {
-  const { server, parseXml, limits } = options;
+  const { server, limits } = options;
+  const encodings = cspEncodings(options.parseXml, options.parseWbxml);
   return async (c: Context): Promise<Response> => {
     const contentType = c.req.header("content-type") ?? "";
     const mediaType = contentType.split(";")[0].trim().toLowerCase();
-    if (!CSP_XML_TYPES.has(mediaType)) {
+    const encoding = encodings.get(mediaType);
+    if (!encoding) {
       return c.text(
-        `Unsupported content type "${mediaType}": send application/vnd.wv.csp.xml ` +
-          "(or application/vnd.wv.csp+xml for CSP 1.3)",
+        `Unsupported content type "${mediaType}": send application/vnd.wv.csp.xml or ` +
+          "application/vnd.wv.csp.wbxml (application/vnd.wv.csp+xml or +wbxml for CSP 1.3)",
         415,
       );
     }
@@ -40,18 +64,17 @@ export function cspHandler(options: CspEndpointOptions) {
 
     let request: CspMessage;
     try {
-      request = decodeCsp(parseXml(bytes, limits));
+      request = decodeCsp(encoding.decode(bytes, limits));
     } catch (error) {
-      if (error instanceof XmlError) {
-        return c.text(`Malformed XML at byte ${error.offset}: ${error.message}`, 400);
-      }
-      if (error instanceof CspCodecError) return cspError(c, mediaType, error);
+      if (error instanceof UnreadableMessage) return c.text(error.message, 400);
+      if (error instanceof CspCodecError) return cspError(c, mediaType, encoding, error);
       throw error;
     }
 
+    server.metrics.cspMessages.inc({ encoding: encoding.name, version: request.version });
     const reply = await dispatch(server, request, clientAddress(c), c.get("observed"));
     if (reply === null) return c.body(null, 200, { "content-type": mediaType });
-    return c.body(encodeCsp(reply), 200, { "content-type": mediaType });
+    return c.body(encoding.encode(reply), 200, { "content-type": mediaType });
   };
 }
 
@@ -59,7 +82,12 @@ export function cspHandler(options: CspEndpointOptions) {
  * An envelope the codec refused: answered as a CSP Status. A message of an unsupported version
  * is answered in 1.2, the version most clients and servers speak.
  */
-function cspError(c: Context, mediaType: string, error: CspCodecError): Response {
+function cspError(
+  c: Context,
+  mediaType: string,
+  encoding: CspEncoding,
+  error: CspCodecError,
+): Response {
   const version = error.version ?? (error.status === 505 ? "1.2" : undefined);
   if (!version) return c.text(`Not a CSP message: ${error.message}`, 400);
   const message: CspMessage = {
@@ -71,5 +99,5 @@ function cspError(c: Context, mediaType: string, error: CspCodecError): Response
       primitive: status(error.status, error.message),
     }],
   };
-  return c.body(encodeCsp(message), 200, { "content-type": mediaType });
+  return c.body(encoding.encode(message), 200, { "content-type": mediaType });
 }

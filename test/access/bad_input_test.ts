@@ -1,5 +1,7 @@
 /** Hostile and broken requests: each gets a clear 4xx or CSP status, never a 5xx. */
 import assert from "node:assert/strict";
+import { encodeWbxmlTree } from "../../src/codec/wbxml/mod.ts";
+import { parse } from "../codec/fixtures.ts";
 import { NS, startServer } from "../support/harness.ts";
 
 const TYPE = NS["1.2"].type;
@@ -17,7 +19,8 @@ Deno.test("broken bodies get HTTP 400, a wrong content type 415, an oversized bo
     ["truncated XML", login.slice(0, login.length / 2), TYPE, 400],
     ["mismatched tags", "<WV-CSP-Message><Session></Sessio></WV-CSP-Message>", TYPE, 400],
     ["wrong content type", login, "text/plain", 415],
-    ["WBXML (not yet)", login, "application/vnd.wv.csp.wbxml", 415],
+    ["XML labelled WBXML", new TextEncoder().encode(login), "application/vnd.wv.csp.wbxml", 400],
+    ["WBXML labelled XML", new Uint8Array([3, 0x11, 0x6a, 0, 0x49, 1]), TYPE, 400],
     ["oversized", `${login}${" ".repeat(5000)}`, TYPE, 413],
     ["deep nesting", `${"<a>".repeat(200)}${"</a>".repeat(200)}`, TYPE, 400],
     [
@@ -164,6 +167,41 @@ function withBytesAfter(text: string, marker: string, bytes: number[]): Uint8Arr
     ...enc.encode(text.slice(cut)),
   ]);
 }
+
+Deno.test("broken WBXML gets HTTP 400 saying what is wrong and where, at once", async () => {
+  await using h = await startServer();
+  const guest = h.client("guest", "1.2", "wbxml");
+  const valid = [...encodeWbxmlTree(
+    parse(guest.envelope("<GetSPInfo-Request/>", { transactionId: "t1", outband: true })),
+    "1.2",
+  )];
+  const header = [0x03, 0x11, 0x6a, 0x00];
+  const cases: [string, number[], RegExp][] = [
+    ["truncated", valid.slice(0, valid.length - 3), /unclosed element/],
+    ["mb_u_int32 over 5 bytes", [0x03, 0x81, 0x81, 0x81, 0x81, 0x81, 0x01], /longer than 5 bytes/],
+    ["mb_u_int32 past 32 bits", [0x03, 0x9f, 0xff, 0xff, 0xff, 0x7f], /larger than 32 bits/],
+    ["string table past the end", [0x03, 0x11, 0x6a, 0x7f, 0x49, 0x01], /string table longer/],
+    ["table offset out of range", [...header, 0x49, 0x83, 0x05, 0x01], /reference out of range/],
+    ["unterminated string", [...header, 0x49, 0x03, 0x41, 0x42], /unterminated string/],
+    ["unknown code page", [...header, 0x49, 0x00, 0x42, 0x05, 0x01], /code page 0x42/],
+    ["END without a start", [...header, 0x49, 0x01, 0x01], /END without a start/],
+    ["nested too deep", [...header, ...new Array(60).fill(0x6d)], /deeper than maxDepth/],
+    ["OPAQUE past the end", [...header, 0x49, 0xc3, 0x7f, 0x00, 0x01], /OPAQUE data runs past/],
+    ["invalid UTF-8", [...header, 0x49, 0x03, 0xc3, 0x28, 0x00, 0x01], /not valid UTF-8/],
+    ["nothing at all", [], /unexpected end/],
+  ];
+  for (const [what, bytes, reason] of cases) {
+    const start = performance.now();
+    const reply = await guest.post(Uint8Array.from(bytes), "application/vnd.wv.csp.wbxml");
+    assert.equal(reply.http.status, 400, `${what}: got ${reply.http.status} ${reply.text}`);
+    assert.match(reply.text, /^Malformed WBXML at byte \d+: /, what);
+    assert.match(reply.text, reason, what);
+    assert.ok(performance.now() - start < 1_000, `${what} took too long`);
+  }
+  // The unbroken request is answered, in WBXML.
+  const answer = await guest.post(Uint8Array.from(valid), "application/vnd.wv.csp.wbxml");
+  assert.equal(answer.primitive.name, "GetSPInfo-Response");
+});
 
 Deno.test("identifiers past the store's key and value limits get the spec's status, not 500", async () => {
   await using h = await startServer({ env: { IMPS_MAX_BODY: "262144" } });

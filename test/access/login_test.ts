@@ -1,7 +1,7 @@
 /** Conversations about logging in: 2-way and 4-way, in every CSP version, and the ways it fails. */
 import assert from "node:assert/strict";
 import { loginDigest, toBase64 } from "../../src/util/crypto.ts";
-import { startServer, VERSIONS } from "../support/harness.ts";
+import { startServer, VERSIONS, WBXML_TYPES } from "../support/harness.ts";
 
 for (const version of VERSIONS) {
   Deno.test(`${version}: alice logs in with her password and gets a session`, async () => {
@@ -146,7 +146,10 @@ Deno.test("1.3: a Login carrying capabilities and functions agrees them at once"
   const agreed = reply.body.AgreedCapabilityList as Record<string, unknown>;
   assert.equal(agreed.MultiTrans, 3);
   assert.equal(agreed.SupportedCIRMethod, undefined, "no CIR channel is offered: the client polls");
-  assert.equal(reply.http.headers.get("content-type"), "application/vnd.wv.csp+xml");
+  assert.equal(
+    reply.http.headers.get("content-type"),
+    alice.encoding === "wbxml" ? WBXML_TYPES["1.3"] : "application/vnd.wv.csp+xml",
+  );
 });
 
 Deno.test("a Login carrying a still-valid SessionID of the same user resumes that session", async () => {

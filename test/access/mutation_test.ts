@@ -2,12 +2,21 @@
  * Hostile variants of real requests, sent by logged-in users of each CSP version: every
  * single-point mutation of our own requests below (one of each service element), and random
  * mutations (fixed seed) of every request of the CSP spec's examples and Baraza's captures when the
- * shared fixtures are beside the checkout. Whatever the damage,
- * the answer is a CSP status or an HTTP 4xx, never a 5xx.
+ * shared fixtures are beside the checkout; the same in WBXML, with byte-level damage besides.
+ * Whatever the damage, the answer is a CSP status or an HTTP 4xx, never a 5xx.
  */
 import assert from "node:assert/strict";
 import { haveShared, readFixtures } from "../codec/fixtures.ts";
-import { loggedIn, PASSWORD, startServer, VERSIONS } from "../support/harness.ts";
+import { encodeWbxmlTree } from "../../src/codec/wbxml/mod.ts";
+import { parse } from "../codec/fixtures.ts";
+import {
+  type CspClient,
+  loggedIn,
+  PASSWORD,
+  startServer,
+  VERSIONS,
+  WBXML_TYPES,
+} from "../support/harness.ts";
 import { Mutator } from "../support/mutate.ts";
 
 const G = "wv:alice/chat@example.com";
@@ -99,4 +108,60 @@ Deno.test("mutated requests of every service get a CSP status or a 4xx, never a 
     if (mutator.random() < 0.1) await client.send("<Polling-Request/>");
   }
   assert.deepEqual(failures, []);
+});
+
+/** A request envelope of `client`'s in WBXML; undefined when the XML is not well-formed. */
+function wbxmlRequest(client: CspClient, xml: string, mode: "Request" | "Response") {
+  try {
+    const envelope = client.envelope(xml, { mode, transactionId: `${client.name}-w` });
+    return encodeWbxmlTree(parse(envelope), client.version);
+  } catch {
+    return undefined;
+  }
+}
+
+Deno.test("mutated WBXML requests of every service get a CSP status or a 4xx, never a 5xx", async () => {
+  const requests = [
+    ...OWN_REQUESTS.map((xml) => ({ xml, mode: "Request" as const })),
+    ...fixtureRequests(),
+  ];
+  await using h = await startServer();
+  await loggedIn(h, "1.2", "bob");
+  const clients = VERSIONS.map((v) => h.client("alice", v, "wbxml"));
+  await h.addUser("alice", PASSWORD);
+  for (const c of clients) assert.equal((await c.login(PASSWORD)).code, 200);
+  const mutator = new Mutator(20261207, requests.map((r) => r.xml));
+  // Structural damage (every single-point mutation of our own requests, random ones of the
+  // fixtures) written as WBXML, then byte-level damage to every request's WBXML.
+  const structural = [
+    ...requests,
+    ...OWN_REQUESTS.flatMap((xml) =>
+      [...mutator.variants(xml)].map((v) => ({ xml: v, mode: "Request" as const }))
+    ),
+    ...requests.map((r) => ({ ...r, xml: mutator.mutate(r.xml) })),
+  ];
+  const failures: string[] = [];
+  let sent = 0;
+  const post = async (client: CspClient, body: Uint8Array<ArrayBuffer>, what: string) => {
+    const reply = await client.post(body, WBXML_TYPES[client.version]);
+    sent++;
+    if (reply.http.status >= 500) failures.push(`${reply.http.status} for ${what}`);
+  };
+  for (const { xml, mode } of structural) {
+    const client = mutator.pick(clients);
+    const wbxml = wbxmlRequest(client, xml, mode);
+    if (wbxml) await post(client, wbxml, xml.slice(0, 300));
+  }
+  for (let round = 0; round < 3; round++) {
+    for (const { xml, mode } of requests) {
+      const client = mutator.pick(clients);
+      const wbxml = wbxmlRequest(client, xml, mode);
+      if (!wbxml) continue;
+      const damaged = mutator.mutateBytes(wbxml);
+      await post(client, damaged, Array.from(damaged, (b) => b.toString(16)).join(" "));
+      if (mutator.random() < 0.1) await client.send("<Polling-Request/>");
+    }
+  }
+  assert.deepEqual(failures, []);
+  assert.ok(sent > 1_000, `only ${sent} requests`);
 });

@@ -1,10 +1,11 @@
 /**
- * How a handset profile puts its messages on the wire. Each profile names the encoding its
- * engine uses; until the server speaks that encoding, the profile sends the same messages as
- * XML, and switches by itself once an encoding of that name is listed here.
+ * How a handset profile puts its messages on the wire: each profile speaks the encoding its
+ * engine uses. A profile writes its messages as XML text; a WBXML profile sends them encoded
+ * with the WBXML codec's tree encoder (held byte for byte to libwbxml and Baraza by its own
+ * suites) and reads the server's WBXML answers back as XML.
  */
 import type { CspVersion } from "../../src/codec/csp/message.ts";
-import { NS } from "../support/harness.ts";
+import { NS, WBXML_TYPES, wbxmlOfXml, xmlOfWbxml } from "../support/harness.ts";
 
 export type EncodingName = "xml" | "wbxml";
 
@@ -25,10 +26,16 @@ export const XML: Encoding = {
   decode: (body) => new TextDecoder().decode(body),
 };
 
-/** The encodings the server speaks today. WBXML joins when the server has it. */
-const AVAILABLE: Partial<Record<EncodingName, Encoding>> = { xml: XML };
+export const WBXML: Encoding = {
+  name: "wbxml",
+  contentType: (version) => WBXML_TYPES[version],
+  encode: (xml, version) => wbxmlOfXml(xml, version),
+  decode: (body) => xmlOfWbxml(body),
+};
 
-/** The encoding a profile uses: its engine's own, or XML while the server lacks that one. */
+const ENCODINGS: Record<EncodingName, Encoding> = { xml: XML, wbxml: WBXML };
+
+/** The encoding a profile uses: its engine's own. */
 export function encodingFor(native: EncodingName): Encoding {
-  return AVAILABLE[native] ?? XML;
+  return ENCODINGS[native];
 }

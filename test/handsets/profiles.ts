@@ -26,7 +26,7 @@ export interface HandsetProfile {
   id: string;
   engine: string;
   version: CspVersion;
-  /** The encoding the engine uses (it may send XML here until the server speaks it). */
+  /** The encoding the engine uses, and the profile speaks. */
   nativeEncoding: EncodingName;
   login: string;
   /** CIR methods the engine offers in ClientCapability, in its order. */

@@ -57,6 +57,7 @@ Deno.test("/metrics answers 401 without the token and counts alice's conversatio
       /^imps_kv_commit_writes_bucket\{le="1"\} \d+$/m,
       /^imps_sessions\{version="1\.2"\} 2$/m,
       /^imps_outbox_entries 0$/m,
+      /^imps_csp_messages_total\{encoding="XML",version="1\.2"\} \d+$/m,
       /^imps_mailbox_messages 0$/m,
       /^imps_http_requests_total\{route="\/csp",status="200"\} \d+$/m,
       /^imps_http_requests_total\{route="\/metrics",status="401"\} 2$/m,

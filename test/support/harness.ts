@@ -1,7 +1,10 @@
 /**
  * Test harness: a server on an in-memory store, driven in-process (`app.request`) or over a real
  * port, and CSP clients that speak to it in hand-written XML, so the tests do not lean on the
- * server's own encoder for what they send.
+ * server's own encoder for what they send. A client may speak WBXML instead (`encoding`): its
+ * XML is then read by fast-xml-parser and written as WBXML by the WBXML codec's tree encoder
+ * (itself held byte for byte to libwbxml and Baraza), and WBXML answers are read back into the
+ * same Reply, `text` being their XML form.
  */
 import { type Config, loadConfig } from "../../src/config.ts";
 import { decodeCsp } from "../../src/codec/csp/mod.ts";
@@ -13,7 +16,11 @@ import type {
 } from "../../src/codec/csp/message.ts";
 import { parseXmlFxp } from "../../src/codec/xml/parse.ts";
 import { loadCore } from "../../src/core/mod.ts";
-import { DEFAULT_XML_LIMITS } from "../../src/codec/xml/tree.ts";
+import { DEFAULT_XML_LIMITS, type XmlElement } from "../../src/codec/xml/tree.ts";
+import { XmlWriter } from "../../src/codec/xml/write.ts";
+import { encodeWbxmlTree } from "../../src/codec/wbxml/mod.ts";
+import { TsWbxmlTokenizer } from "../../src/core/wbxml_tokenizer_ts.ts";
+import { wbxmlTreeSource } from "../../src/core/wbxml_tree.ts";
 import { createServer, type ImpsServer } from "../../src/server.ts";
 import { log } from "../../src/observe/log.ts";
 import { type DigestSchema, hashPassword, loginDigest, toBase64 } from "../../src/util/crypto.ts";
@@ -39,6 +46,22 @@ export const NS: Record<CspVersion, { csp: string; trc: string; type: string }> 
 
 export const VERSIONS: CspVersion[] = ["1.1", "1.2", "1.3"];
 
+/** What a client speaks: CSP in XML or in WBXML. */
+export type Encoding = "xml" | "wbxml";
+
+/** What clients speak when the test does not say: `CSP_TEST_ENCODING=wbxml` runs the
+ * conversation suites with WBXML clients. */
+function defaultEncoding(): Encoding {
+  return Deno.env.get("CSP_TEST_ENCODING") === "wbxml" ? "wbxml" : "xml";
+}
+
+/** The WBXML content type of each version (digest §5.1). */
+export const WBXML_TYPES: Record<CspVersion, string> = {
+  "1.1": "application/vnd.wv.csp.wbxml",
+  "1.2": "application/vnd.wv.csp.wbxml",
+  "1.3": "application/vnd.wv.csp+wbxml",
+};
+
 /** Sends raw bytes to the server and returns its HTTP response. */
 export type Transport = (
   body: string | Uint8Array<ArrayBuffer>,
@@ -52,7 +75,8 @@ export interface Harness extends AsyncDisposable {
   config: Config;
   transport: Transport;
   addUser(name: string, password: string): Promise<void>;
-  client(name: string, version?: CspVersion): CspClient;
+  /** A client of `version` (1.2) speaking `encoding` (the harness's, XML unless set). */
+  client(name: string, version?: CspVersion, encoding?: Encoding): CspClient;
   close(): Promise<void>;
 }
 
@@ -60,6 +84,8 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   /** Serve on a real loopback port and talk HTTP to it. */
   overHttp?: boolean;
+  /** What clients speak unless told otherwise (XML, or as CSP_TEST_ENCODING says). */
+  encoding?: Encoding;
 }
 
 export async function startServer(options: HarnessOptions = {}): Promise<Harness> {
@@ -76,7 +102,11 @@ export async function startServer(options: HarnessOptions = {}): Promise<Harness
   log.configure({ level: config.logLevel });
   // The server reads with the configured core, as in production (IMPS_CORE, default wasm).
   const core = await loadCore(config.core);
-  const server = await createServer(config, { parseXml: core.parseXml, sweepIntervalMs: 0 });
+  const server = await createServer(config, {
+    parseXml: core.parseXml,
+    parseWbxml: core.parseWbxml,
+    sweepIntervalMs: 0,
+  });
   let transport: Transport;
   let http: Deno.HttpServer | undefined;
   if (options.overHttp) {
@@ -104,7 +134,8 @@ export async function startServer(options: HarnessOptions = {}): Promise<Harness
     config,
     transport,
     addUser: (name, password) => addUser(server, name, password),
-    client: (name, version = "1.2") => new CspClient(name, version, transport, config.domain),
+    client: (name, version = "1.2", encoding = options.encoding ?? defaultEncoding()) =>
+      new CspClient(name, version, transport, config.domain, encoding),
     close,
     [Symbol.asyncDispose]: close,
   };
@@ -125,7 +156,8 @@ async function addUser(server: ImpsServer, name: string, password: string): Prom
 /** The password `loggedIn` gives every user. */
 export const PASSWORD = "pw";
 
-/** Adds the users (password `PASSWORD`) and logs each one in with the given version. */
+/** Adds the users (password `PASSWORD`) and logs each one in with the given version (and the
+ * harness's encoding). */
 export async function loggedIn(
   h: Harness,
   version: CspVersion,
@@ -145,6 +177,7 @@ export async function loggedIn(
 export class Reply {
   constructor(
     readonly http: Response,
+    /** The answer as XML: as sent, or the XML form of a WBXML answer. */
     readonly text: string,
     readonly message: CspMessage | null,
   ) {}
@@ -186,6 +219,7 @@ export class CspClient {
     readonly version: CspVersion,
     private readonly transport: Transport,
     readonly domain: string,
+    readonly encoding: Encoding = "xml",
   ) {}
 
   get userId(): string {
@@ -225,16 +259,26 @@ export class CspClient {
 </WV-CSP-Message>`;
   }
 
+  /** Posts a message: XML text is sent as WBXML when this client speaks WBXML (unless
+   * `contentType` says otherwise); bytes are sent as they are. */
   async post(
     xml: string | Uint8Array<ArrayBuffer>,
-    contentType = NS[this.version].type,
+    contentType = this.encoding === "wbxml" ? WBXML_TYPES[this.version] : NS[this.version].type,
   ): Promise<Reply> {
-    const http = await this.transport(xml, contentType, this.address);
-    const text = await http.text();
-    const message = http.status === 200 && text.length > 0
-      ? decodeCsp(parseXmlFxp(new TextEncoder().encode(text), DEFAULT_XML_LIMITS))
-      : null;
-    return new Reply(http, text, message);
+    const wbxml = contentType.includes("wbxml");
+    const body = wbxml && typeof xml === "string" ? wbxmlOfXml(xml, this.version) : xml;
+    const http = await this.transport(body, contentType, this.address);
+    const bytes = new Uint8Array(await http.arrayBuffer());
+    const answeredWbxml = (http.headers.get("content-type") ?? "").includes("wbxml");
+    if (http.status !== 200 || bytes.length === 0 || !answeredWbxml) {
+      const text = new TextDecoder().decode(bytes);
+      const message = http.status === 200 && text.length > 0
+        ? decodeCsp(parseXmlFxp(bytes, DEFAULT_XML_LIMITS))
+        : null;
+      return new Reply(http, text, message);
+    }
+    const tree = readWbxml(bytes, DEFAULT_XML_LIMITS);
+    return new Reply(http, xmlOf(tree), decodeCsp(tree));
   }
 
   /** 2-way login; remembers the session. */
@@ -272,4 +316,32 @@ export class CspClient {
     if (typeof sessionId === "string") this.sessionId = sessionId;
     return reply;
   }
+}
+
+const readWbxml = wbxmlTreeSource(new TsWbxmlTokenizer());
+
+/** XML text as a WBXML client of `version` would send it. */
+export function wbxmlOfXml(xml: string, version: CspVersion): Uint8Array<ArrayBuffer> {
+  return encodeWbxmlTree(parseXmlFxp(new TextEncoder().encode(xml), DEFAULT_XML_LIMITS), version);
+}
+
+/** The XML text of a WBXML message. */
+export function xmlOfWbxml(bytes: Uint8Array): string {
+  return xmlOf(readWbxml(bytes, DEFAULT_XML_LIMITS));
+}
+
+/** A tree as XML text, attributes and all. */
+export function xmlOf(tree: XmlElement): string {
+  const writer = new XmlWriter();
+  const write = (el: XmlElement) => {
+    if (el.children.length === 0) {
+      writer.leaf(el.name, el.text, el.attrs);
+      return;
+    }
+    writer.open(el.name, el.attrs).text(el.text);
+    for (const child of el.children) write(child);
+    writer.close(el.name);
+  };
+  write(tree);
+  return writer.toString();
 }

@@ -2,7 +2,8 @@
  * Structural mutations of XML messages, for tests that send hostile variants of real requests:
  * elements dropped, doubled, renamed, moved in from other messages, values and attributes replaced
  * by awkward ones. Either every single-point mutation of a message, or random ones from a seed (the
- * same seed gives the same messages, so a failure can be replayed).
+ * same seed gives the same messages, so a failure can be replayed). Binary (WBXML) messages get
+ * byte-level damage and the constructs that break WBXML readers.
  */
 
 /** Values that have broken servers: empty, huge, out of range, of another type, other domains. */
@@ -46,6 +47,33 @@ interface Span {
   innerEnd: number;
   end: number;
 }
+
+/**
+ * WBXML pieces that have broken readers: mb_u_int32 longer than 5 bytes or past 32 bits, OPAQUE
+ * and string-table references past the end, an unknown code page and value token, an invalid
+ * ENTITY, a LITERAL name, an unterminated string, deep nesting, END with nothing open.
+ */
+const HOSTILE_WBXML: number[][] = [
+  [0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01],
+  [0xc3, 0x8f, 0xff, 0xff, 0xff, 0x7f],
+  [0xc3, 0x90, 0x80, 0x80, 0x80, 0x00],
+  [0x83, 0x8f, 0xff, 0xff, 0xff, 0x7f],
+  [0x83, 0x00],
+  [0x00, 0x0c, 0x45, 0x01],
+  [0x00, 0xff],
+  [0x80, 0x81, 0x12],
+  [0x80, 0x8f, 0xff, 0xff, 0xff, 0x7f],
+  [0x02, 0x00],
+  [0x02, 0x8f, 0xff, 0xff, 0xff, 0x7f],
+  [0x44, 0x00, 0x01],
+  [0x03, 0x41, 0x42],
+  [0xc3, 0x06, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+  [0xc3, 0x05, 0x01, 0x02, 0x03, 0x04, 0x05],
+  new Array(200).fill(0x6d),
+  [0x01, 0x01, 0x01],
+  [0x43, 0x05, 0x01],
+  [0xc4, 0x00, 0x05, 0x01, 0x01],
+];
 
 /** Where each element of a simple document (no comments, CDATA or `>` in attributes) lies. */
 function elements(xml: string): Span[] {
@@ -102,6 +130,33 @@ export class Mutator {
         yield `${xml.slice(0, a.index)}${a[1]}="${value}"${xml.slice(a.index + a[0].length)}`;
       }
     }
+  }
+
+  /** One to three kinds of damage to a binary message: bytes changed, cut, inserted or dropped,
+   * hostile WBXML constructs put in. */
+  mutateBytes(input: Uint8Array): Uint8Array<ArrayBuffer> {
+    let bytes = [...input];
+    const count = 1 + Math.floor(this.random() * 3);
+    for (let i = 0; i < count && bytes.length > 0; i++) {
+      const at = Math.floor(this.random() * bytes.length);
+      switch (Math.floor(this.random() * 5)) {
+        case 0:
+          bytes[at] = Math.floor(this.random() * 256);
+          break;
+        case 1:
+          bytes = bytes.slice(0, at);
+          break;
+        case 2:
+          bytes.splice(at, 1);
+          break;
+        case 3:
+          bytes.splice(at, 0, Math.floor(this.random() * 256));
+          break;
+        default:
+          bytes.splice(at, 0, ...this.pick(HOSTILE_WBXML));
+      }
+    }
+    return Uint8Array.from(bytes);
   }
 
   /** One to three mutations of `xml`; the result may be malformed, as hostile input may. */

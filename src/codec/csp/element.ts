@@ -1,6 +1,6 @@
 /** Schema-driven conversion between XmlElement trees and typed element values. */
 import type { XmlElement } from "../xml/tree.ts";
-import { XmlWriter } from "../xml/write.ts";
+import { type ElementWriter, XmlWriter } from "../xml/write.ts";
 import type { Attributes, CspVersion, ElementObject, ElementValue } from "./message.ts";
 import { bounded } from "./bounds.ts";
 import { type ElementModel, elementModel, type ValueKind } from "./schema.ts";
@@ -63,7 +63,7 @@ export function encodeElement(
 
 /** Like encodeElement, appending to a writer; an array writes one element per item. */
 export function writeElement(
-  writer: XmlWriter,
+  writer: ElementWriter,
   name: string,
   value: ElementValue | ElementValue[],
   model: ElementModel | undefined,
@@ -88,7 +88,7 @@ export function writeElement(
 }
 
 function writeObject(
-  writer: XmlWriter,
+  writer: ElementWriter,
   name: string,
   obj: ElementObject,
   model: ElementModel | undefined,

@@ -6,7 +6,7 @@ import {
   type XmlLimits,
   type XmlTreeSource,
 } from "../xml/tree.ts";
-import { XmlWriter } from "../xml/write.ts";
+import { type ElementWriter, XmlWriter } from "../xml/write.ts";
 import { bounded, ValueOutOfBounds } from "./bounds.ts";
 import { decodeElement, decodeObject, type EncodeOptions, writeElement } from "./element.ts";
 import type { CspMessage, CspTransaction, CspVersion } from "./message.ts";
@@ -139,14 +139,21 @@ function decodeTransaction(el: XmlElement): CspTransaction {
   return transaction;
 }
 
-/**
- * Serialises a message with the namespaces of its version. `message.poll` goes where the version
- * wants it: last in Session (1.2, 1.3) or in each TransactionDescriptor that has none (1.1).
- */
+/** Serialises a message as XML (see writeCsp). */
 export function encodeCsp(message: CspMessage): string {
+  const w = new XmlWriter().declaration();
+  writeCsp(w, message);
+  return w.toString();
+}
+
+/**
+ * Writes a message with the namespaces of its version, in any encoding. `message.poll` goes
+ * where the version wants it: last in Session (1.2, 1.3) or in each TransactionDescriptor that
+ * has none (1.1).
+ */
+export function writeCsp(w: ElementWriter, message: CspMessage): void {
   const namespaces = NAMESPACES[message.version];
   const options: EncodeOptions = { version: message.version, presenceNamespace: namespaces.pa };
-  const w = new XmlWriter().declaration();
   w.open("WV-CSP-Message", { xmlns: namespaces.csp }).open("Session");
   w.open("SessionDescriptor").leaf("SessionType", message.sessionType);
   if (message.sessionId !== undefined) w.leaf("SessionID", message.sessionId);
@@ -157,11 +164,11 @@ export function encodeCsp(message: CspMessage): string {
   }
   if (message.version !== "1.1" && message.poll !== undefined) w.leaf("Poll", tf(message.poll));
   if (message.cir !== undefined) w.leaf("CIR", tf(message.cir));
-  return w.close("Session").close("WV-CSP-Message").toString();
+  w.close("Session").close("WV-CSP-Message");
 }
 
 function writeTransaction(
-  w: XmlWriter,
+  w: ElementWriter,
   transaction: CspTransaction,
   version: CspVersion,
   defaultPoll: boolean | undefined,

@@ -26,8 +26,23 @@ export function escapeAttr(value: string): string {
   return ATTR_SPECIAL.test(value) ? value.replace(ATTR_SPECIAL_ALL, escapeChar) : value;
 }
 
+/**
+ * What the CSP encoder writes a message through, element by element: XML text (XmlWriter) or
+ * WBXML (`codec/wbxml`), so that one encoder serves every encoding.
+ */
+export interface ElementWriter {
+  open(name: string, attrs?: Record<string, string>): this;
+  close(name: string): this;
+  /** An element without content. */
+  empty(name: string, attrs?: Record<string, string>): this;
+  /** Character data of the element last opened. */
+  text(text: string): this;
+  /** An element holding only `text`; without content when the text is empty. */
+  leaf(name: string, text: string, attrs?: Record<string, string>): this;
+}
+
 /** Appends markup to one string; element names are trusted (they come from code or a parsed tree). */
-export class XmlWriter {
+export class XmlWriter implements ElementWriter {
   private out = "";
 
   declaration(): this {
