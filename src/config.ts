@@ -49,6 +49,8 @@ export interface Config {
   /** Shared SSP secret of every peer without its own (IMPS_SSP_PEER_SECRETS). */
   sspSecret?: string;
   sspPeerSecrets: Record<string, string>;
+  /** Peers proving MD5(token) (Baraza's way) even where a shared secret is set. */
+  sspMd5Peers: string[];
   /** Endpoint a peer's first SendSecretToken is redirected to, spreading load. */
   sspRedirect?: string;
   /** Connection pairs per peer at most. */
@@ -153,8 +155,7 @@ export const SETTINGS: readonly Setting[] = [
   { env: "IMPS_MAILBOX_SIZE", help: "messages kept waiting per user", default: "100" },
   {
     env: "IMPS_FEDERATION",
-    help: "true: reach users of other domains over SSP (POST /ssp)",
-    default: "false",
+    help: "true: reach users of other domains over SSP (default: true when IMPS_PEERS is set)",
   },
   {
     env: "IMPS_PEERS",
@@ -164,6 +165,10 @@ export const SETTINGS: readonly Setting[] = [
   { env: "IMPS_SSP_DENY", help: "comma-separated peer domains refused" },
   { env: "IMPS_SSP_SECRET", help: "shared SSP secret of every peer without its own" },
   { env: "IMPS_SSP_PEER_SECRETS", help: "shared SSP secrets per peer, domain=secret,..." },
+  {
+    env: "IMPS_SSP_MD5_PEERS",
+    help: "peers proving MD5(token) as Baraza does, not HMAC-MD5 with a secret",
+  },
   { env: "IMPS_SSP_REDIRECT", help: "URL a peer's first SendSecretToken is redirected to" },
   { env: "IMPS_SSP_PAIRS", help: "SSP connection pairs per peer at most", default: "2" },
   {
@@ -350,9 +355,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         "directory to keep a generated key in, and every instance must use the same key",
     );
   }
-  const federation = get("IMPS_FEDERATION")!;
+  // Static peers mean federation: IMPS_PEERS alone turns it on, and contradicting it is refused.
+  const federation = get("IMPS_FEDERATION") ?? (get("IMPS_PEERS") ? "true" : "false");
   if (federation !== "true" && federation !== "false") {
     throw new ConfigError(`IMPS_FEDERATION must be "true" or "false", got "${federation}"`);
+  }
+  if (federation === "false" && get("IMPS_PEERS")) {
+    throw new ConfigError("IMPS_PEERS names SSP peers but IMPS_FEDERATION is false");
   }
   const domainList = (name: string): string[] =>
     (get(name) ?? "").split(",").map((d) => d.trim().toLowerCase()).filter((d) => {
@@ -418,6 +427,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     sspDeny: domainList("IMPS_SSP_DENY"),
     sspSecret: get("IMPS_SSP_SECRET"),
     sspPeerSecrets: domainMap("IMPS_SSP_PEER_SECRETS", false),
+    sspMd5Peers: domainList("IMPS_SSP_MD5_PEERS"),
     sspRedirect,
     sspPairs: integer("IMPS_SSP_PAIRS", 1, 16),
     sspLoginDelayMs: integer("IMPS_SSP_LOGIN_DELAY_MS", 0, 10_000),

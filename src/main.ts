@@ -46,7 +46,7 @@ async function start(args: string[]): Promise<void> {
   // Lines before the settings are checked follow them where they are valid already.
   log.configure({
     format: env.IMPS_LOG_FORMAT?.trim().toLowerCase() === "json" ? "json" : "text",
-    viaConsole: tracing,
+    batched: !tracing,
   });
   const config = loadConfig(env);
   log.configure({ level: config.logLevel, format: config.logFormat });

@@ -23,6 +23,7 @@ import { adminRoutes } from "./admin/api.ts";
 import { failure, log } from "./observe/log.ts";
 import { Metrics } from "./observe/metrics.ts";
 import { RateLimits } from "./session/rates.ts";
+import { routeFor } from "./transport/bindings.ts";
 import { limitBody } from "./transport/body_limit.ts";
 import { cspHandler } from "./transport/csp_http.ts";
 import { landingRoutes } from "./transport/landing.ts";
@@ -91,19 +92,17 @@ export async function createServer(config: Config, options: ServerOptions): Prom
   const limits: XmlLimits = { ...DEFAULT_XML_LIMITS, maxBytes: config.maxBodyBytes };
   const app = new Hono();
   app.use(accessLog(metrics));
-  app.post(
-    "/csp",
-    limitBody({
-      maxSize: config.maxBodyBytes,
-      onError: (c) => c.text("Request body too large", 413),
-    }),
-    cspHandler({
-      server: context,
-      parseXml: options.parseXml,
-      parseWbxml: options.parseWbxml ?? wbxmlTreeSource(new TsWbxmlTokenizer()),
-      limits,
-    }),
-  );
+  const cspLimit = limitBody({
+    maxSize: config.maxBodyBytes,
+    onError: (c) => c.text("Request body too large", 413),
+  });
+  const csp = cspHandler({
+    server: context,
+    parseXml: options.parseXml,
+    parseWbxml: options.parseWbxml ?? wbxmlTreeSource(new TsWbxmlTokenizer()),
+    limits,
+  });
+  app.post("/csp", cspLimit, csp);
   landingRoutes(app, config);
   app.get(
     "/healthz",
@@ -112,6 +111,8 @@ export async function createServer(config: Config, options: ServerOptions): Prom
   for (const element of serviceElements) element.routes?.(app, context);
   metricsRoute(app, config, metrics);
   adminRoutes(app, context);
+  // CSP on any other path too, told by its Content-Type (after the elements' own routes).
+  app.post("*", routeFor("csp", cspLimit, csp));
   app.onError((error, c) => {
     log.error("request failed", { path: c.req.path, ...failure(error) });
     return c.text("Internal server error", 500);

@@ -39,8 +39,9 @@ import {
   type PostHeaders,
 } from "../transport/ssp/pipeline_client.ts";
 import { randomHex } from "../util/ids.ts";
-import { deferred, PeerLink } from "./link.ts";
+import { deferred, type PeerHealth, PeerLink } from "./link.ts";
 import {
+  BARAZA_LOGIN_DELAY_MS,
   CONNECT_TIMEOUT_MS,
   HANDSHAKE_STEP_TIMEOUT_MS,
   MAX_REDIRECTS,
@@ -52,6 +53,7 @@ import {
   TOKEN_BYTES,
 } from "./limits.ts";
 import { PeerDirectory, type SrvResolver } from "./peers.ts";
+import type { SessionStore, StoredSession } from "./sessions.ts";
 import type { FederationConfig } from "./settings.ts";
 
 /** Serves one kind of SSP request of a peer; returns the response primitive, if it has one. */
@@ -62,10 +64,17 @@ export type RequestHandler = (
 
 /** The peer cannot be reached or refused us; the work may be retried later. */
 export class PeerUnavailable extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = "PeerUnavailable";
   }
+}
+
+/** What operators see of one peer domain (GET /ssp/peers). */
+export interface PeerState extends PeerHealth {
+  domain: string;
+  /** Whether an SSP session with it is up right now. */
+  session: boolean;
 }
 
 /** We do not federate with that domain: retrying will not help. */
@@ -91,6 +100,7 @@ export class Federation implements SspReceiver {
   maxDepth = 0;
   readonly #config: FederationConfig;
   readonly #core: Promise<Core>;
+  readonly #store: SessionStore;
   #table?: CorrelationTable;
   readonly #waiters = new Map<number, Waiter>();
   #nextSlot = 1;
@@ -102,9 +112,15 @@ export class Federation implements SspReceiver {
   readonly #sweeper: ReturnType<typeof setInterval>;
   #closed = false;
 
-  constructor(config: FederationConfig, core: Promise<Core>, srv?: SrvResolver) {
+  constructor(
+    config: FederationConfig,
+    core: Promise<Core>,
+    store: SessionStore,
+    srv?: SrvResolver,
+  ) {
     this.#config = config;
     this.#core = core;
+    this.#store = store;
     this.peers = new PeerDirectory(config, srv);
     this.#sweeper = setInterval(() => this.#sweep(), SWEEP_INTERVAL_MS);
   }
@@ -156,14 +172,29 @@ export class Federation implements SspReceiver {
     return this.#links.get(domain)?.established ?? false;
   }
 
+  /** Every peer domain this server has dealt with since it started, and how it stands. */
+  peerStates(): PeerState[] {
+    return [...this.#links.values()].map((link) => ({
+      domain: link.domain,
+      session: link.established,
+      ...link.health,
+    }));
+  }
+
+  /** Relayed work for `domain` was given up: said once, until the peer is reached again. */
+  gaveUp(domain: string, reason: string): void {
+    this.#setHealth(this.#link(domain), "down", "give-up", reason);
+  }
+
   // ---- Inbound ---------------------------------------------------------------------------------
 
-  accept(post: InboundPost): Refusal | undefined {
+  async accept(post: InboundPost): Promise<Refusal | undefined> {
     if (this.#closed) return { status: 503, reason: "Server is shutting down" };
     const message = post.message;
     if (message.kind === "setup") return this.#acceptSetup(message.transaction);
-    const link = this.#sessions.get(post.sessionId ?? "");
-    if (!link || this.#sessions.get(message.sessionId) !== link || !link.established) {
+    const link = await this.#sessionLink(post.sessionId ?? "");
+    if (!link || await this.#sessionLink(message.sessionId) !== link) {
+      // The peer's cue to set up a new session (our own client does on a 403 to a session post).
       return { status: 403, reason: "Unknown SSP session" };
     }
     for (const t of message.transactions) {
@@ -183,9 +214,9 @@ export class Federation implements SspReceiver {
   #acceptSetup(t: SspTransaction): Refusal | undefined {
     const p = t.primitive;
     if (t.mode === "Response") {
-      const link = this.#setups.get(t.transactionId);
+      const link = this.#setups.get(t.transactionId) ?? this.#initiatorFor(p);
       if (!link) return { status: 403, reason: "Unknown SetupTransaction" };
-      this.#settle(link.domain, `S${t.transactionId}`, p);
+      this.#settle(link.domain, `S${link.setupTid}`, p);
       return undefined;
     }
     if (p.name === "SendSecretToken") {
@@ -222,6 +253,7 @@ export class Federation implements SspReceiver {
         return { status: 400, reason: "Bad LoginRequest" };
       }
       if (!this.#digestMatches(link, proof.digest)) {
+        this.#setHealth(link, "down", "wrong secret", this.#wrongDigest(link, proof.digest));
         // Checked before the dummy reply, so nothing can log in to this half-open session again.
         this.#setups.delete(t.transactionId);
         link.setupTid = undefined;
@@ -235,6 +267,7 @@ export class Federation implements SspReceiver {
       const result = readLoginResponse(p);
       if (!result?.sessionId || !PEER_ID.test(result.sessionId) || result.code !== 200) {
         this.#fail(link, new PeerUnavailable("bad LoginResponse"));
+        this.#setHealth(link, "down", "handshake refused", `LoginResponse ${result?.code ?? "?"}`);
         return { status: 400, reason: "Bad LoginResponse" };
       }
       this.#spawn(this.#completeAsResponder(link, t.transactionId, result));
@@ -284,9 +317,9 @@ export class Federation implements SspReceiver {
     result: { sessionId?: string; timeToLive?: number },
   ): Promise<void> {
     try {
-      const own = randomHex(16);
+      const own = this.#newSessionId();
       const ttl = Math.min(result.timeToLive ?? SESSION_TTL_S, SESSION_TTL_S);
-      this.#establish(link, own, result.sessionId!, ttl);
+      await this.#establish(link, own, result.sessionId!, ttl);
       await this.#postSetup(
         link,
         "Response",
@@ -334,6 +367,13 @@ export class Federation implements SspReceiver {
     if (!this.peers.allowed(domain)) throw new PeerRefused(`${domain} is not federated with`);
     const link = this.#link(domain);
     if (link.established) return link;
+    if (!link.waiting && link.state !== "handshaking") {
+      // A session set up before a restart, or by another instance on a shared store.
+      const stored = await this.#store.get(domain);
+      // Another sender may have begun a handshake or taken a session meanwhile.
+      if (stored && !link.established && !link.busy) this.#adopt(link, stored);
+      if (link.established) return link;
+    }
     if (!link.waiting) {
       link.waiting = deferred();
       this.#spawn(this.#initiate(link));
@@ -356,20 +396,47 @@ export class Federation implements SspReceiver {
       const offer = readSendSecretToken(token);
       if (!offer || offer.domain !== link.domain) throw new PeerUnavailable("bad SendSecretToken");
       link.peerToken = offer.token;
-      if (this.#config.loginDelayMs > 0) await sleep(this.#config.loginDelayMs);
-      const proof = await this.#setupStep(
-        link,
-        tid,
-        loginRequest(this.domain, SESSION_TTL_S, this.#digest(link.domain, offer.token)),
-      );
+      const delay = Math.max(this.#config.loginDelayMs, link.loginDelayMs);
+      if (delay > 0) await sleep(delay);
+      let proof: XmlElement;
+      try {
+        proof = await this.#setupStep(
+          link,
+          tid,
+          loginRequest(this.domain, SESSION_TTL_S, this.#digest(link.domain, offer.token)),
+        );
+      } catch (error) {
+        // Baraza commits its half of the session only after its SendSecretToken was taken, and
+        // drops a LoginRequest that comes sooner (digest §12): the next handshake waits.
+        if (error instanceof PeerUnavailable && error.cause instanceof ConnectionLost) {
+          link.loginDelayMs = BARAZA_LOGIN_DELAY_MS;
+        }
+        throw error;
+      }
       const login = readLoginRequest(proof);
       if (!login || login.domain !== link.domain || !this.#digestMatches(link, login.digest)) {
         const refused = readLoginResponse(proof);
+        if (refused) {
+          this.#setHealth(
+            link,
+            "down",
+            refused.code === WRONG_DIGEST ? "wrong secret" : "handshake refused",
+            `${link.domain} refused our LoginRequest (${refused.code})` +
+              (refused.code !== WRONG_DIGEST
+                ? ""
+                : this.#usesHmac(link.domain)
+                ? ": it has another secret, or proves MD5(token) as Baraza does and wants the " +
+                  "same of us (then list it in IMPS_SSP_MD5_PEERS)"
+                : ": it wants HMAC-MD5 with a shared secret (IMPS_SSP_PEER_SECRETS)"),
+          );
+        } else if (login) {
+          this.#setHealth(link, "down", "wrong secret", this.#wrongDigest(link, login.digest));
+        }
         throw new PeerUnavailable(
           refused ? `peer refused our login (${refused.code})` : "peer's digest is wrong",
         );
       }
-      const own = randomHex(16);
+      const own = this.#newSessionId();
       const answer = readLoginResponse(
         await this.#setupStep(
           link,
@@ -380,11 +447,14 @@ export class Federation implements SspReceiver {
       if (!answer?.sessionId || !PEER_ID.test(answer.sessionId) || answer.code !== 200) {
         throw new PeerUnavailable("peer did not confirm the session");
       }
-      this.#establish(link, own, answer.sessionId, answer.timeToLive ?? SESSION_TTL_S);
+      await this.#establish(link, own, answer.sessionId, answer.timeToLive ?? SESSION_TTL_S);
       link.waiting?.resolve();
       link.waiting = undefined;
     } catch (error) {
       if (superseded()) return;
+      if (!link.health || link.health.state !== "down") {
+        this.#setHealth(link, "down", "unreachable", (error as Error).message);
+      }
       this.#fail(link, error as Error);
     }
   }
@@ -401,18 +471,105 @@ export class Federation implements SspReceiver {
     return await answer.promise;
   }
 
-  #establish(link: PeerLink, own: string, peer: string, ttlS: number): void {
-    link.state = "established";
-    link.ownSessionId = own;
-    link.peerSessionId = peer;
-    link.expiresAt = Date.now() + ttlS * 1000;
+  /** The session is up: kept in storage before it is used, so any instance can serve it. */
+  async #establish(link: PeerLink, own: string, peer: string, ttlS: number): Promise<void> {
+    const expiresAt = Date.now() + ttlS * 1000;
+    await this.#store.put({
+      domain: link.domain,
+      ownSessionId: own,
+      peerSessionId: peer,
+      expiresAt,
+      ...(link.url ? { url: link.url.href } : {}),
+    });
     if (link.setupTid) this.#setups.delete(link.setupTid);
-    this.#sessions.set(own, link);
-    this.#sessions.set(peer, link);
+    this.#adopt(link, { domain: link.domain, ownSessionId: own, peerSessionId: peer, expiresAt });
+  }
+
+  /** Makes `session` the link's session (set up here, before a restart, or by another instance). */
+  #adopt(link: PeerLink, session: StoredSession): void {
+    if (link.ownSessionId) this.#sessions.delete(link.ownSessionId);
+    if (link.peerSessionId) this.#sessions.delete(link.peerSessionId);
+    link.state = "established";
+    link.ownSessionId = session.ownSessionId;
+    link.peerSessionId = session.peerSessionId;
+    link.expiresAt = session.expiresAt;
+    link.silentCloses = 0;
+    if (session.url && !link.url) link.url = new URL(session.url);
+    this.#sessions.set(session.ownSessionId, link);
+    this.#sessions.set(session.peerSessionId, link);
+    this.#setHealth(link, "up", "session up", `SSP session ${session.ownSessionId}`);
+  }
+
+  /** The link a session id belongs to: in memory, else from storage. */
+  async #sessionLink(sessionId: string): Promise<PeerLink | undefined> {
+    const known = this.#sessions.get(sessionId);
+    if (known?.established) return known;
+    if (!PEER_ID.test(sessionId)) return undefined;
+    const stored = await this.#store.byId(sessionId);
+    if (!stored) return undefined;
+    const link = this.#link(stored.domain);
+    if (link.state === "handshaking") return undefined;
+    this.#adopt(link, stored);
+    return link;
+  }
+
+  /** Ids peers can find us by: Baraza reads the domain after the `@` (digest §9.1). */
+  #newSessionId(): string {
+    return `${randomHex(16)}@${this.domain}`;
+  }
+
+  /** A handshake response whose transaction id is the peer's own (Baraza's SendSecretToken):
+   * the handshake we began with the domain it names. */
+  #initiatorFor(p: XmlElement): PeerLink | undefined {
+    const domain = p.name === "SendSecretToken"
+      ? readSendSecretToken(p)?.domain
+      : p.name === "LoginRequest"
+      ? readLoginRequest(p)?.domain
+      : undefined;
+    const link = domain === undefined ? undefined : this.#links.get(domain);
+    return link?.state === "handshaking" && link.role === "initiator" ? link : undefined;
+  }
+
+  /**
+   * Records the peer's state; logged once per change of state or kind of reason, so a peer that
+   * stays down fills no log.
+   */
+  #setHealth(link: PeerLink, state: PeerHealth["state"], kind: string, reason: string): void {
+    const before = link.health;
+    link.health = { state, kind, reason, since: Date.now() };
+    if (before && before.state === state && before.kind === kind) {
+      link.health.since = before.since;
+      return;
+    }
+    const text = `SSP peer ${link.domain}: ${state} (${kind}): ${reason}`;
+    if (state === "up") log.info(text);
+    else log.warn(text);
+  }
+
+  /** Why a peer's digest does not match, with the likely cause. */
+  #wrongDigest(link: PeerLink, digest: string): string {
+    const plain = createHash("md5").update(Buffer.from(link.ownToken ?? "", "utf8")).digest(
+      "base64",
+    );
+    const hmac = this.#usesHmac(link.domain);
+    if (hmac && digest === plain) {
+      return `${link.domain} proves MD5(token), as Baraza does, where we expect HMAC-MD5 with ` +
+        `our shared secret: list it in IMPS_SSP_MD5_PEERS, or give it our secret`;
+    }
+    return hmac
+      ? `${link.domain}'s digest is not HMAC-MD5 with our shared secret for it`
+      : `${link.domain}'s digest is not MD5(token): it may use a shared secret we do not have`;
+  }
+
+  #usesHmac(domain: string): boolean {
+    if (this.#config.md5Peers.some((d) => d === domain)) return false;
+    return (this.#config.secrets[domain] ?? this.#config.secret) !== undefined;
   }
 
   #digest(domain: string, token: string): string {
-    const secret = this.#config.secrets[domain] ?? this.#config.secret;
+    const secret = this.#usesHmac(domain)
+      ? this.#config.secrets[domain] ?? this.#config.secret
+      : undefined;
     const hash = secret ? createHmac("md5", secret) : createHash("md5");
     return hash.update(Buffer.from(token, "utf8")).digest("base64");
   }
@@ -456,8 +613,22 @@ export class Federation implements SspReceiver {
       // POSTs in flight and spill over to another connection of the pair set.
       const conn = this.#reusable(link, fresh) ?? await this.#connection(link, fresh);
       const first = conn.posts === 0;
-      const answer = await conn.post(body, headers, POST_TIMEOUT_MS);
+      let answer;
+      try {
+        answer = await conn.post(body, headers, POST_TIMEOUT_MS);
+      } catch (error) {
+        if (!(error instanceof ConnectionLost)) throw error;
+        // Baraza closes the connection, without a reply, on a post for a session it does not
+        // know: on two connections in a row (the POSTs pipelined on one fail together), and the
+        // session is set up anew.
+        if (headers.sessionId && link.lastSilentClose !== conn) {
+          link.lastSilentClose = conn;
+          if (++link.silentCloses >= 2) await this.#forget(link);
+        }
+        throw new PeerUnavailable(`${link.domain}: ${error.message}`, { cause: error });
+      }
       this.maxDepth = Math.max(this.maxDepth, conn.inFlight + 1);
+      if (headers.sessionId) link.silentCloses = 0;
       if (answer.status === 200) return;
       if (answer.status >= 300 && answer.status < 400) {
         conn.close();
@@ -469,8 +640,18 @@ export class Federation implements SspReceiver {
         continue;
       }
       if (answer.status === 403 && headers.sessionId) {
-        this.#reset(link, true);
+        await this.#forget(link);
         throw new SessionUnknown(`${link.domain} does not know our session`);
+      }
+      if (!headers.sessionId) {
+        this.#setHealth(
+          link,
+          "down",
+          "handshake refused",
+          `${link.domain} answered HTTP ${answer.status} to ${
+            headers.transactionId ? "our SendSecretToken" : "a handshake step"
+          }`,
+        );
       }
       throw new PeerUnavailable(`${link.domain} answered HTTP ${answer.status}`);
     }
@@ -509,7 +690,10 @@ export class Federation implements SspReceiver {
   async #open(link: PeerLink): Promise<PipelinedConnection> {
     const core = await this.#core;
     const candidates = link.url ? [link.url] : await this.peers.endpoints(link.domain);
-    if (candidates.length === 0) throw new PeerUnavailable(`no SSP endpoint for ${link.domain}`);
+    if (candidates.length === 0) {
+      this.#setHealth(link, "down", "no endpoint", `no SSP endpoint is known for ${link.domain}`);
+      throw new PeerUnavailable(`no SSP endpoint for ${link.domain}`);
+    }
     let lastError: Error | undefined;
     for (const url of candidates) {
       try {
@@ -525,6 +709,12 @@ export class Federation implements SspReceiver {
         lastError = error as Error;
       }
     }
+    this.#setHealth(
+      link,
+      "down",
+      "connection refused",
+      lastError?.message ?? `cannot connect to ${link.domain}`,
+    );
     throw new PeerUnavailable(lastError?.message ?? "cannot connect");
   }
 
@@ -532,7 +722,10 @@ export class Federation implements SspReceiver {
 
   /** Registers interest in the response (peer, transaction) before the request goes out. */
   async #expect(domain: string, tid: string, timeoutMs: number) {
+    // Once closed nothing sweeps or rejects waiters: a handshake still under way stops here.
+    if (this.#closed) throw new PeerUnavailable("server is shutting down");
     const table = await this.#correlation();
+    if (this.#closed) throw new PeerUnavailable("server is shutting down");
     const slot = this.#nextSlot++ >>> 0;
     const key = [encoder.encode(domain), encoder.encode(tid)] as const;
     const promise = new Promise<XmlElement>((resolve, reject) => {
@@ -581,6 +774,15 @@ export class Federation implements SspReceiver {
     let link = this.#links.get(domain);
     if (!link) this.#links.set(domain, link = new PeerLink(domain));
     return link;
+  }
+
+  /** The peer no longer knows our session: it goes here and in storage, to be set up anew. */
+  async #forget(link: PeerLink): Promise<void> {
+    const { ownSessionId, peerSessionId } = link;
+    this.#reset(link, true);
+    if (ownSessionId && peerSessionId) {
+      await this.#store.remove({ domain: link.domain, ownSessionId, peerSessionId, expiresAt: 0 });
+    }
   }
 
   /** Forgets the session (and with `closeConnections`, drops the connections). */

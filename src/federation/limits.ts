@@ -18,3 +18,5 @@ export const MAX_REDIRECTS = 3;
 export const PIPELINE_DEPTH = 64;
 /** Length in bytes of the secret token each side sends (hex: twice as many characters). */
 export const TOKEN_BYTES = 16;
+/** Pause before our LoginRequest once a peer dropped one sent sooner (Baraza's race), ms. */
+export const BARAZA_LOGIN_DELAY_MS = 1_000;

@@ -3,6 +3,17 @@ import type { PipelinedConnection } from "../transport/ssp/pipeline_client.ts";
 
 export type LinkState = "idle" | "handshaking" | "established";
 
+/** How a peer stood when last dealt with, and why (logged on every change). */
+export interface PeerHealth {
+  state?: "up" | "down";
+  /** The kind of reason: "session up", "no endpoint", "connection refused", "handshake
+   * refused", "wrong secret", "unreachable", "give-up". */
+  kind?: string;
+  reason?: string;
+  /** Epoch ms since which it stands so. */
+  since?: number;
+}
+
 export interface Deferred {
   promise: Promise<void>;
   resolve(): void;
@@ -41,8 +52,19 @@ export class PeerLink {
   readonly connections: PipelinedConnection[] = [];
   /** Connections being opened, so concurrent senders share them. */
   opening?: Promise<PipelinedConnection>;
+  health?: PeerHealth;
+  /** Pause before our LoginRequest learned from this peer (see BARAZA_LOGIN_DELAY_MS), ms. */
+  loginDelayMs = 0;
+  /** Connections in a row that closed without replying to a session post, the last of them. */
+  silentCloses = 0;
+  lastSilentClose?: PipelinedConnection;
 
   constructor(readonly domain: string) {}
+
+  /** A handshake is under way, whichever side began it. */
+  get busy(): boolean {
+    return this.waiting !== undefined || this.state === "handshaking";
+  }
 
   get established(): boolean {
     return this.state === "established" && Date.now() < this.expiresAt;

@@ -11,6 +11,8 @@ export interface FederationConfig {
   /** Shared secret per peer domain, else the server-wide one, else none (Baraza-compatible). */
   secrets: Record<string, string>;
   secret?: string;
+  /** Peers that prove MD5(token), Baraza's way, whatever secret is configured. */
+  md5Peers: string[];
   /** Redirect a peer's first SendSecretToken to this node (seed §5.5), to spread load. */
   redirect?: string;
   /** Connection pairs opened at most per peer (seed §5.3). */
@@ -29,6 +31,7 @@ export function federationConfig(config: Config, caCerts?: string[]): Federation
     deny: config.sspDeny,
     secrets: config.sspPeerSecrets,
     secret: config.sspSecret,
+    md5Peers: config.sspMd5Peers,
     redirect: config.sspRedirect,
     pairs: config.sspPairs,
     loginDelayMs: config.sspLoginDelayMs,

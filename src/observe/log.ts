@@ -7,11 +7,11 @@
  *     // text: 2026-01-02T03:04:05.678Z info relay resumed peers=2
  *     // json: {"time":"2026-01-02T03:04:05.678Z","level":"info","msg":"relay resumed","peers":2}
  *
- * debug and info go to stdout, warn and error to stderr. Access lines (one per HTTP request) are
- * gathered and written together at most 50 ms later or once 32 KiB wait, so that a busy server
- * makes one write call for many of them; any other line writes them first, so the order holds.
- * With Deno's OpenTelemetry on (OTEL_DENO=true) lines go through the console instead, which Deno
- * exports as log records beside the traces, tagged with the span they were written in.
+ * Lines go out through the console, debug and info to stdout, warn and error to stderr (so that
+ * Deno's OpenTelemetry, with OTEL_DENO=true, exports them as log records tagged with the span
+ * they were written in). Access lines (one per HTTP request) are gathered and written together at
+ * most 50 ms later or once 32 KiB wait, so that a busy server makes one write for many of them;
+ * any other line writes them first, so the order holds.
  */
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -29,25 +29,25 @@ const encoder = new TextEncoder();
 class Logger {
   #min = RANK.info;
   #format: LogFormat = "text";
-  #console = false;
+  #batched = true;
+  #to?: Writer;
   #pending: string[] = [];
   #pendingBytes = 0;
   #timer?: ReturnType<typeof setTimeout>;
-  #out: Writer = Deno.stdout;
-  #err: Writer = Deno.stderr;
 
   /**
-   * Sets the lowest level written and the format; `viaConsole` writes through the console, `to`
-   * writes every line to one file instead of stdout and stderr (benchmarks).
+   * Sets the lowest level written and the format; `batched: false` writes access lines one by
+   * one (for OpenTelemetry, which exports each console call as a record); `to` writes every line
+   * to one file instead of the console (benchmarks).
    */
   configure(
-    options: { level?: LogLevel; format?: LogFormat; viaConsole?: boolean; to?: Writer },
+    options: { level?: LogLevel; format?: LogFormat; batched?: boolean; to?: Writer },
   ): void {
     this.flush();
     if (options.level) this.#min = RANK[options.level];
     if (options.format) this.#format = options.format;
-    if (options.viaConsole !== undefined) this.#console = options.viaConsole;
-    if (options.to) this.#out = this.#err = options.to;
+    if (options.batched !== undefined) this.#batched = options.batched;
+    if (options.to) this.#to = options.to;
   }
 
   /** Whether lines of `level` are written (to skip building fields nobody reads). */
@@ -78,7 +78,7 @@ class Logger {
 
   /** An access line (info): written with the next batch rather than at once. */
   access(msg: string, fields: LogFields): void {
-    if (this.#min <= RANK.info) this.#write("info", msg, fields, true);
+    if (this.#min <= RANK.info) this.#write("info", msg, fields, this.#batched);
   }
 
   /** Writes the access lines still gathered (before the process exits). */
@@ -88,24 +88,16 @@ class Logger {
       this.#timer = undefined;
     }
     if (this.#pending.length === 0) return;
-    const text = this.#pending.join("");
+    const text = this.#pending.join("\n");
     this.#pending = [];
     this.#pendingBytes = 0;
-    writeAll(this.#out, text);
+    this.#emit("info", text);
   }
 
   #write(level: LogLevel, msg: string, fields: LogFields | undefined, batched: boolean): void {
-    const line = this.#format === "json"
-      ? jsonLine(level, msg, fields)
-      : textLine(level, msg, fields);
-    if (this.#console) {
-      if (level === "error") console.error(line);
-      else if (level === "warn") console.warn(line);
-      else console.log(line);
-      return;
-    }
+    const line = formatLine(this.#format, level, msg, fields);
     if (batched) {
-      this.#pending.push(line + "\n");
+      this.#pending.push(line);
       this.#pendingBytes += line.length + 1;
       if (this.#pendingBytes >= FLUSH_BYTES) this.flush();
       else if (this.#timer === undefined) {
@@ -118,7 +110,16 @@ class Logger {
       return;
     }
     this.flush();
-    writeAll(RANK[level] >= RANK.warn ? this.#err : this.#out, line + "\n");
+    this.#emit(level, line);
+  }
+
+  /** One write: lines (without their last newline) at a level. */
+  #emit(level: LogLevel, text: string): void {
+    if (this.#to) return writeAll(this.#to, text + "\n");
+    if (level === "error") console.error(text);
+    else if (level === "warn") console.warn(text);
+    else if (level === "info") console.info(text);
+    else console.debug(text);
   }
 }
 

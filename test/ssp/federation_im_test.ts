@@ -2,39 +2,41 @@
 import assert from "node:assert/strict";
 import { obj, str } from "../../src/session/values.ts";
 import { sendOk } from "../im/im_support.ts";
-import { freePort, pollFor, startDomains, startNode } from "./ssp_support.ts";
+import { freePort, PEER_WIRES, pollFor, startDomains, startNode } from "./ssp_support.ts";
 
-Deno.test("alice@a.test writes to bob@b.test and bob answers: both arrive, reports go back", async () => {
-  const [a, b] = await startDomains(["a.test", "b.test"]);
-  try {
-    const [alice] = await a.login("alice");
-    const [bob] = await b.login("bob");
+for (const wire of PEER_WIRES) {
+  Deno.test(`alice@a.test writes to bob@b.test and bob answers: both arrive, reports go back (${wire} peer)`, async () => {
+    const [a, b] = await startDomains(["a.test", "b.test"], {}, wire);
+    try {
+      const [alice] = await a.login("alice");
+      const [bob] = await b.login("bob");
 
-    // alice's 200 means the message is stored for relaying on a.test.
-    const id = await sendOk(alice, ["wv:bob@b.test"], "Hi Bob at B!", { report: true });
-    const incoming = await pollFor(bob, "NewMessage");
-    assert.equal(str(incoming.primitive.body.ContentData), "Hi Bob at B!");
-    const info = obj(incoming.primitive.body.MessageInfo)!;
-    assert.equal(str(obj(obj(info.Sender)?.User)?.UserID), "wv:alice@a.test");
+      // alice's 200 means the message is stored for relaying on a.test.
+      const id = await sendOk(alice, ["wv:bob@b.test"], "Hi Bob at B!", { report: true });
+      const incoming = await pollFor(bob, "NewMessage");
+      assert.equal(str(incoming.primitive.body.ContentData), "Hi Bob at B!");
+      const info = obj(incoming.primitive.body.MessageInfo)!;
+      assert.equal(str(obj(obj(info.Sender)?.User)?.UserID), "wv:alice@a.test");
 
-    // bob confirms; the report crosses back and alice polls it like a local one.
-    await bob.send(
-      `<MessageDelivered><MessageID>${str(info.MessageID)}</MessageID></MessageDelivered>`,
-      { mode: "Response", transactionId: incoming.transactionId },
-    );
-    const report = await pollFor(alice, "DeliveryReport-Request");
-    const reportInfo = obj(report.primitive.body.MessageInfo)!;
-    assert.equal(str(reportInfo.MessageID), id);
-    assert.equal(Number(obj(report.primitive.body.Result)?.Code), 200);
+      // bob confirms; the report crosses back and alice polls it like a local one.
+      await bob.send(
+        `<MessageDelivered><MessageID>${str(info.MessageID)}</MessageID></MessageDelivered>`,
+        { mode: "Response", transactionId: incoming.transactionId },
+      );
+      const report = await pollFor(alice, "DeliveryReport-Request");
+      const reportInfo = obj(report.primitive.body.MessageInfo)!;
+      assert.equal(str(reportInfo.MessageID), id);
+      assert.equal(Number(obj(report.primitive.body.Result)?.Code), 200);
 
-    await sendOk(bob, ["wv:alice@a.test"], "Hello from B");
-    const back = await pollFor(alice, "NewMessage");
-    assert.equal(str(back.primitive.body.ContentData), "Hello from B");
-  } finally {
-    await a.close();
-    await b.close();
-  }
-});
+      await sendOk(bob, ["wv:alice@a.test"], "Hello from B");
+      const back = await pollFor(alice, "NewMessage");
+      assert.equal(str(back.primitive.body.ContentData), "Hello from B");
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+}
 
 Deno.test("three domains: one message from a.test reaches b.test and c.test", async () => {
   const [a, b, c] = await startDomains(["a.test", "b.test", "c.test"]);

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import type { ElementObject } from "../../src/codec/csp/message.ts";
 import { obj, str } from "../../src/session/values.ts";
 import type { CspClient } from "../support/harness.ts";
-import { freePort, pollFor, startDomains, startNode } from "./ssp_support.ts";
+import { freePort, PEER_WIRES, pollFor, startDomains, startNode } from "./ssp_support.ts";
 
 const BOB = "wv:bob@b.test";
 const ALICE = "wv:alice@a.test";
@@ -57,97 +57,107 @@ async function eventually(check: () => Promise<boolean>, what: string): Promise<
   }
 }
 
-Deno.test("alice@a.test subscribes to bob@b.test; bob grants; his updates reach her; she unsubscribes", async () => {
-  const [a, b] = await startDomains(["a.test", "b.test"]);
-  try {
-    const [alice, carol] = await a.login("alice", "carol");
-    const [bob] = await b.login("bob");
+for (const wire of PEER_WIRES) {
+  Deno.test(`alice@a.test subscribes to bob@b.test; bob grants; his updates reach her; she unsubscribes (${wire} peer)`, async () => {
+    const [a, b] = await startDomains(["a.test", "b.test"], {}, wire);
+    try {
+      const [alice, carol] = await a.login("alice", "carol");
+      const [bob] = await b.login("bob");
 
-    // Answered at once on a.test: the subscription is stored there and queued for b.test.
-    assert.equal((await alice.send(subscribe(BOB))).code, 200);
-    assert.equal((await carol.send(subscribe(BOB))).code, 200);
+      // Answered at once on a.test: the subscription is stored there and queued for b.test.
+      assert.equal((await alice.send(subscribe(BOB))).code, 200);
+      assert.equal((await carol.send(subscribe(BOB))).code, 200);
 
-    // On b.test alice is a watcher like any other: bob is asked about her, and grants.
-    const asked = await pollFor(bob, "PresenceAuth-Request");
-    const askedFor = str(asked.primitive.body.UserID);
-    assert.ok(askedFor === ALICE || askedFor === "wv:carol@a.test", askedFor);
-    for (const watcher of [ALICE, "wv:carol@a.test"]) {
-      const granted = await bob.send(
-        `<PresenceAuth-User><UserID>${watcher}</UserID><Acceptance>T</Acceptance></PresenceAuth-User>`,
+      // On b.test alice is a watcher like any other: bob is asked about her, and grants.
+      const asked = await pollFor(bob, "PresenceAuth-Request");
+      const askedFor = str(asked.primitive.body.UserID);
+      assert.ok(askedFor === ALICE || askedFor === "wv:carol@a.test", askedFor);
+      for (const watcher of [ALICE, "wv:carol@a.test"]) {
+        const granted = await bob.send(
+          `<PresenceAuth-User><UserID>${watcher}</UserID><Acceptance>T</Acceptance></PresenceAuth-User>`,
+        );
+        assert.equal(granted.code, 200);
+      }
+      assert.deepEqual((await watchersOf(bob)).sort(), [ALICE, "wv:carol@a.test"]);
+
+      // The grant sends what bob shows now: online (from his login), only what alice asked for.
+      const first = await nextPresence(alice, BOB);
+      assert.equal(valueOf(first, "OnlineStatus"), "T");
+      assert.equal(first.UserAvailability, undefined, "not subscribed to");
+
+      assert.equal((await bob.send(statusText("at lunch"))).code, 200);
+      assert.equal(valueOf(await nextPresence(alice, BOB), "StatusText"), "at lunch");
+
+      // GetPresence crosses too, cut to what bob lets her see.
+      const got = await alice.send(getPresence(BOB));
+      assert.equal(got.code, 200);
+      const presence = [got.body.Presence].flat()[0] as ElementObject;
+      assert.equal(str(presence.UserID), BOB);
+      assert.equal(valueOf(obj(presence.PresenceSubList)!, "StatusText"), "at lunch");
+
+      // alice leaves: b.test forgets her, and bob's next update reaches only carol.
+      assert.equal((await alice.send(unsubscribe(BOB))).code, 200);
+      await eventually(
+        async () => !(await watchersOf(bob)).includes(ALICE),
+        "b.test drops alice as a watcher",
       );
-      assert.equal(granted.code, 200);
+      assert.equal((await bob.send(statusText("back"))).code, 200);
+      let carolSees: string | undefined;
+      while (carolSees !== "back") {
+        carolSees = valueOf(await nextPresence(carol, BOB), "StatusText");
+      }
+      const reply = await alice.send("<Polling-Request/>", { transactionId: "" });
+      assert.ok(reply.empty, `alice got nothing more: ${reply.text}`);
+    } finally {
+      await a.close();
+      await b.close();
     }
-    assert.deepEqual((await watchersOf(bob)).sort(), [ALICE, "wv:carol@a.test"]);
+  });
+}
 
-    // The grant sends what bob shows now: online (from his login), only what alice asked for.
-    const first = await nextPresence(alice, BOB);
-    assert.equal(valueOf(first, "OnlineStatus"), "T");
-    assert.equal(first.UserAvailability, undefined, "not subscribed to");
-
-    assert.equal((await bob.send(statusText("at lunch"))).code, 200);
-    assert.equal(valueOf(await nextPresence(alice, BOB), "StatusText"), "at lunch");
-
-    // GetPresence crosses too, cut to what bob lets her see.
-    const got = await alice.send(getPresence(BOB));
-    assert.equal(got.code, 200);
-    const presence = [got.body.Presence].flat()[0] as ElementObject;
-    assert.equal(str(presence.UserID), BOB);
-    assert.equal(valueOf(obj(presence.PresenceSubList)!, "StatusText"), "at lunch");
-
-    // alice leaves: b.test forgets her, and bob's next update reaches only carol.
-    assert.equal((await alice.send(unsubscribe(BOB))).code, 200);
-    await eventually(
-      async () => !(await watchersOf(bob)).includes(ALICE),
-      "b.test drops alice as a watcher",
+for (const wire of PEER_WIRES) {
+  Deno.test(`auto-grant on b.test: the subscription alone shows bob's presence; blocking hides it (${wire} peer)`, async () => {
+    const [a, b] = await startDomains(
+      ["a.test", "b.test"],
+      { IMPS_PRESENCE_AUTOGRANT: "true" },
+      wire,
     );
-    assert.equal((await bob.send(statusText("back"))).code, 200);
-    let carolSees: string | undefined;
-    while (carolSees !== "back") carolSees = valueOf(await nextPresence(carol, BOB), "StatusText");
-    const reply = await alice.send("<Polling-Request/>", { transactionId: "" });
-    assert.ok(reply.empty, `alice got nothing more: ${reply.text}`);
-  } finally {
-    await a.close();
-    await b.close();
-  }
-});
+    try {
+      const [alice] = await a.login("alice");
+      const [bob] = await b.login("bob");
+      assert.equal((await bob.send(statusText("hello world"))).code, 200);
+      assert.equal((await alice.send(subscribe(BOB))).code, 200);
+      assert.equal(valueOf(await nextPresence(alice, BOB), "StatusText"), "hello world");
 
-Deno.test("auto-grant on b.test: the subscription alone shows bob's presence; blocking hides it", async () => {
-  const [a, b] = await startDomains(["a.test", "b.test"], { IMPS_PRESENCE_AUTOGRANT: "true" });
-  try {
-    const [alice] = await a.login("alice");
-    const [bob] = await b.login("bob");
-    assert.equal((await bob.send(statusText("hello world"))).code, 200);
-    assert.equal((await alice.send(subscribe(BOB))).code, 200);
-    assert.equal(valueOf(await nextPresence(alice, BOB), "StatusText"), "hello world");
+      const blocked = await bob.send(
+        `<BlockEntity-Request><BlockList><InUse>T</InUse><AddList><UserID>${ALICE}</UserID>` +
+          `</AddList></BlockList></BlockEntity-Request>`,
+      );
+      assert.equal(blocked.code, 200);
+      const got = await alice.send(getPresence(BOB));
+      assert.equal(got.code, 200);
+      const presence = [got.body.Presence].flat()[0] as ElementObject;
+      assert.equal(str(presence.UserID), BOB);
+      assert.deepEqual(
+        Object.keys(obj(presence.PresenceSubList) ?? {}).filter((k) => !k.startsWith("@")),
+        [],
+        "a blocked watcher sees nothing, as an unknown user would",
+      );
 
-    const blocked = await bob.send(
-      `<BlockEntity-Request><BlockList><InUse>T</InUse><AddList><UserID>${ALICE}</UserID>` +
-        `</AddList></BlockList></BlockEntity-Request>`,
-    );
-    assert.equal(blocked.code, 200);
-    const got = await alice.send(getPresence(BOB));
-    assert.equal(got.code, 200);
-    const presence = [got.body.Presence].flat()[0] as ElementObject;
-    assert.equal(str(presence.UserID), BOB);
-    assert.deepEqual(
-      Object.keys(obj(presence.PresenceSubList) ?? {}).filter((k) => !k.startsWith("@")),
-      [],
-      "a blocked watcher sees nothing, as an unknown user would",
-    );
-
-    // An unknown user of b.test looks the same.
-    const unknown = await alice.send(getPresence("wv:nobody@b.test"));
-    assert.equal(unknown.code, 200);
-    const none = [unknown.body.Presence].flat()[0] as ElementObject;
-    assert.deepEqual(
-      Object.keys(obj(none.PresenceSubList) ?? {}).filter((k) => !k.startsWith("@")),
-      [],
-    );
-  } finally {
-    await a.close();
-    await b.close();
-  }
-});
+      // An unknown user of b.test looks the same.
+      const unknown = await alice.send(getPresence("wv:nobody@b.test"));
+      assert.equal(unknown.code, 200);
+      const none = [unknown.body.Presence].flat()[0] as ElementObject;
+      assert.deepEqual(
+        Object.keys(obj(none.PresenceSubList) ?? {}).filter((k) => !k.startsWith("@")),
+        [],
+      );
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+}
 
 Deno.test("presence of denied and unreachable domains: 516 at once, 503 when no answer comes", async () => {
   const a = await startNode("a.test", await freePort(), {

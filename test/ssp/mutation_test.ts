@@ -66,6 +66,40 @@ const OWN_TRANSACTIONS: { mode: "Request" | "Response"; xml: string }[] = [
   },
   {
     mode: "Request",
+    xml: `<CreateGroupRequest groupID="wv:walt/den@s.test" joinGroup="Yes" subscribeNotif="No">` +
+      `${META}<GroupProperties><Property><Name>Name</Name><Value>Den</Value></Property>` +
+      `</GroupProperties><ScreenName groupID="wv:walt/den@s.test">Walt</ScreenName>` +
+      `</CreateGroupRequest>`,
+  },
+  {
+    mode: "Request",
+    xml: `<AddGroupMemberRequest groupID="${G}">${META}<AddUsers><User userID="wv:bob@s.test"/>` +
+      `<User userID="wv:walt@w.test"/></AddUsers></AddGroupMemberRequest>`,
+  },
+  {
+    mode: "Request",
+    xml: `<MemberAccessRequest groupID="${G}">${META}<Admins><User userID="wv:walt@w.test"/>` +
+      `</Admins><Moderators/><OrdinaryUsers><User userID="wv:bob@s.test"/></OrdinaryUsers>` +
+      `</MemberAccessRequest>`,
+  },
+  {
+    mode: "Request",
+    xml: `<RejectListRequest groupID="${G}">${META}<AddList><User userID="wv:eve@w.test"/>` +
+      `</AddList><RemoveList><User userID="wv:bob@s.test"/></RemoveList></RejectListRequest>`,
+  },
+  {
+    mode: "Request",
+    xml: `<SendMessageRequest deliveryReport="No"><MetaInfo clientOriginated="Yes"><Requestor ` +
+      `serviceID="wv:@w.test"><User userID="${W}"/></Requestor></MetaInfo><MessageInfo ` +
+      `messageID="wc1" contentType="text/plain"><Recipient><User userID="wv:bob@s.test"/>` +
+      `</Recipient><Sender><GroupID groupID="${W}"/><SenderDisplay><ScreenName groupID="${W}">` +
+      `Walt</ScreenName></SenderDisplay></Sender></MessageInfo><ContentData ` +
+      `contentType="text/plain" encoding="base64">${
+        btoa("copy")
+      }</ContentData></SendMessageRequest>`,
+  },
+  {
+    mode: "Request",
     xml: `<GroupChangeNotice groupID="${W}">${META}<User userID="wv:bob@s.test"/><Joined><Name>` +
       `Walt</Name></Joined><Left><Name>Old</Name></Left></GroupChangeNotice>`,
   },

@@ -10,6 +10,7 @@ import { createServer, type ImpsServer } from "../../src/server.ts";
 import { hashPassword } from "../../src/util/crypto.ts";
 import type { CspTransaction, ElementObject } from "../../src/codec/csp/message.ts";
 import { CspClient, PASSWORD } from "../support/harness.ts";
+import { startBarazaWire } from "./baraza_wire.ts";
 
 /** Ports this process has handed out: a test asking for three must never get one twice. */
 const handedOut = new Set<number>();
@@ -113,11 +114,21 @@ export async function startNode(domain: string, port: number, options: NodeOptio
   };
 }
 
+/**
+ * How the second domain of a pair talks: as an instance of ours, or as Baraza does on the wire
+ * (an instance of ours behind the proxies of baraza_wire.ts). The conversation suites run against
+ * both.
+ */
+export type PeerWire = "ours" | "baraza";
+export const PEER_WIRES: readonly PeerWire[] = ["ours", "baraza"];
+
 /** Starts one server per domain, each knowing all the others. */
 export async function startDomains(
   domains: string[],
   env: Record<string, string> = {},
+  wire: PeerWire = "ours",
 ): Promise<Node[]> {
+  if (wire === "baraza") return await startBarazaPair(domains, env);
   const ports = await Promise.all(domains.map(() => freePort()));
   const nodes = [];
   for (const [i, domain] of domains.entries()) {
@@ -126,6 +137,35 @@ export async function startDomains(
     nodes.push(await startNode(domain, ports[i], { peers, env }));
   }
   return nodes;
+}
+
+/**
+ * Two domains: the first ours, the second Baraza-like on the wire. Ours waits before its
+ * LoginRequest (IMPS_SSP_LOGIN_DELAY_MS, as the README advises for Baraza peers) longer than the
+ * peer's handshake race lasts, and the peer's front end redirects each new connection once.
+ */
+async function startBarazaPair(domains: string[], env: Record<string, string>): Promise<Node[]> {
+  assert.equal(domains.length, 2, "a Baraza-like peer is the second of two domains");
+  const [ours, theirs] = [await freePort(), await freePort()];
+  const proxies = startBarazaWire({
+    backendPort: theirs,
+    targetPort: ours,
+    redirectFirst: true,
+    raceMs: 50,
+  });
+  const a = await startNode(domains[0], ours, {
+    peers: { [domains[1]]: proxies.inboundUrl },
+    env: { IMPS_SSP_LOGIN_DELAY_MS: "150", ...env },
+  });
+  const b = await startNode(domains[1], theirs, {
+    peers: { [domains[0]]: proxies.outboundUrl },
+    env,
+  });
+  const close = async () => {
+    await b.close();
+    proxies.close();
+  };
+  return [a, { ...b, close, [Symbol.asyncDispose]: close }];
 }
 
 /** Polls until a transaction of `name` arrives (relayed work takes a moment); returns it. */

@@ -56,10 +56,14 @@ Deno.test("wire: a peer's user joins a group of ours, Baraza-style, and gets its
     assert.equal((await sendToGroup(sam, GROUP, "Hi Walt")).code, 200);
     const copy = await received(peer.in);
     assert.match(copy.body, /<SendMessageRequest deliveryReport="No">/);
+    // In a shape Baraza's parser serves: a requesting user (the group stands in), and no group
+    // among the recipients, which Baraza would send back to the group's server.
     assert.match(
       copy.body,
-      /<Recipient><User userID="wv:walt@w.test"\/><GroupID groupID="wv:sam\/room@s.test"\/><\/Recipient>/,
+      /<MetaInfo clientOriginated="Yes"><Requestor serviceID="wv:@s.test"><User userID="wv:sam\/room@s.test"\/>/,
     );
+    assert.match(copy.body, /<Recipient><User userID="wv:walt@w.test"\/><\/Recipient>/);
+    assert.match(copy.body, /<Sender><GroupID groupID="wv:sam\/room@s.test"\/>/);
     assert.match(
       copy.body,
       /<SenderDisplay><ScreenName groupID="wv:sam\/room@s.test">Sam<\/ScreenName>/,

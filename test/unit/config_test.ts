@@ -91,3 +91,16 @@ Deno.test("federation settings: static peers, allow and deny lists, secrets per 
   assert.equal(config.sspPairs, 2);
   assert.equal(loadConfig({}).federation, false);
 });
+
+Deno.test("IMPS_PEERS alone turns federation on; with IMPS_FEDERATION=false it is refused", () => {
+  const peers = { IMPS_PEERS: "b.example=http://127.0.0.1:8081/" };
+  assert.equal(loadConfig(peers).federation, true);
+  assert.throws(
+    () => loadConfig({ ...peers, IMPS_FEDERATION: "false" }),
+    /IMPS_PEERS .*IMPS_FEDERATION is false/,
+  );
+  assert.deepEqual(
+    loadConfig({ ...peers, IMPS_SSP_MD5_PEERS: "Baraza.example" }).sspMd5Peers,
+    ["baraza.example"],
+  );
+});

@@ -35,6 +35,12 @@ export const GROUP_REQUESTS = [
   "SubscribeGroupChangeRequest",
   "UnsubscribeGroupChangeRequest",
   "GetGroupSubStatusRequest",
+  "AddGroupMemberRequest",
+  "RemoveGroupMemberRequest",
+  "MemberAccessRequest",
+  "RejectListRequest",
+  "DeleteGroupRequest",
+  "CreateGroupRequest",
 ] as const;
 
 export type GroupRequestName = typeof GROUP_REQUESTS[number];
@@ -70,7 +76,22 @@ export interface GroupRequestFields {
   groupProperties?: GroupProperty[];
   welcomeNote?: WelcomeNoteData;
   ownProperties?: GroupProperty[];
+  /** AddGroupMemberRequest (`AddUsers`), RemoveGroupMemberRequest (`RemoveUsers`). */
+  users?: string[];
+  /** MemberAccessRequest: the roles given, as GetGroupMemberResponse lists them. */
+  roles?: MemberLists;
+  /** RejectListRequest: users put on the reject list (`AddList`) and taken off (`RemoveList`). */
+  rejectAdd?: string[];
+  rejectRemove?: string[];
+  /** CreateGroupRequest: the creator joins at once (`joinGroup`). */
+  join?: boolean;
 }
+
+/** The element of a request's user list, by request. */
+const USERS_ELEMENT: Partial<Record<GroupRequestName, string>> = {
+  AddGroupMemberRequest: "AddUsers",
+  RemoveGroupMemberRequest: "RemoveUsers",
+};
 
 // ---- Requests ---------------------------------------------------------------------------------
 
@@ -87,6 +108,10 @@ export function groupRequest(
     attrs.joinedListRequest = fields.joinedList ? "Yes" : "No";
     attrs.subscribeNotif = fields.subscribe ? "Yes" : "No";
   }
+  if (name === "CreateGroupRequest") {
+    attrs.joinGroup = fields.join ? "Yes" : "No";
+    attrs.subscribeNotif = fields.subscribe ? "Yes" : "No";
+  }
   const content: XmlElement[] = [metaInfo(domain, user)];
   if (fields.screenName !== undefined) {
     content.push(node("ScreenName", { groupID: groupId }, [], fields.screenName));
@@ -98,6 +123,17 @@ export function groupRequest(
     }
   }
   if (fields.ownProperties) content.push(propertiesElement("OwnProperties", fields.ownProperties));
+  const usersElement = USERS_ELEMENT[name];
+  if (usersElement && fields.users) content.push(userIdList(usersElement, fields.users));
+  if (fields.roles) {
+    content.push(
+      userIdList("Admins", fields.roles.admins),
+      userIdList("Moderators", fields.roles.moderators),
+      userIdList("OrdinaryUsers", fields.roles.users),
+    );
+  }
+  if (fields.rejectAdd) content.push(userIdList("AddList", fields.rejectAdd));
+  if (fields.rejectRemove) content.push(userIdList("RemoveList", fields.rejectRemove));
   return node(name, attrs, content);
 }
 
@@ -110,6 +146,11 @@ export function readGroupRequestHead(p: XmlElement): GroupRequestHead | undefine
 export function readGroupRequestFields(p: XmlElement): GroupRequestFields {
   const groupProperties = child(p, "GroupProperties");
   const own = child(p, "OwnProperties");
+  const usersElement = child(p, "AddUsers") ?? child(p, "RemoveUsers");
+  const roles = ["Admins", "Moderators", "OrdinaryUsers"].some((n) => child(p, n))
+    ? readGetGroupMemberResponse(p)
+    : undefined;
+  const listed = (name: string) => child(p, name) && userIds(child(p, name));
   return {
     screenName: textOf(child(p, "ScreenName")),
     joinedList: yes(p.attrs.joinedListRequest),
@@ -117,6 +158,11 @@ export function readGroupRequestFields(p: XmlElement): GroupRequestFields {
     groupProperties: groupProperties && readProperties(groupProperties),
     welcomeNote: readWelcomeNote(child(groupProperties, "WelcomeNote")),
     ownProperties: own && readProperties(own),
+    ...(usersElement ? { users: userIds(usersElement) } : {}),
+    ...(roles ? { roles } : {}),
+    ...(child(p, "AddList") ? { rejectAdd: listed("AddList") } : {}),
+    ...(child(p, "RemoveList") ? { rejectRemove: listed("RemoveList") } : {}),
+    ...(p.name === "CreateGroupRequest" ? { join: yes(p.attrs.joinGroup) } : {}),
   };
 }
 
@@ -245,6 +291,13 @@ export function readGetGroupPropsResponse(p: XmlElement): GroupPropsAnswer {
   };
 }
 
+/** RejectListResponse: the reject list as it stands after the request. */
+export function rejectListResponse(users: string[]): XmlElement {
+  return node("RejectListResponse", {}, [status(200), userIdList("UserList", users)]);
+}
+
+export const readRejectListResponse = (p: XmlElement): string[] => userIds(child(p, "UserList"));
+
 export function getGroupSubStatusResponse(groupId: string, subscribed: boolean): XmlElement {
   return node("GetGroupSubStatusResponse", {
     groupID: groupId,
@@ -356,17 +409,33 @@ export function groupMessageRequest(domain: string, m: RelayedGroupMessage): Xml
   const target = m.recipientName !== undefined
     ? node("ScreenName", { groupID: m.groupId }, [], m.recipientName)
     : node("GroupID", { groupID: m.groupId });
-  const sender = m.sender !== undefined ? [node("User", { userID: m.sender })] : [
-    node("GroupID", { groupID: m.groupId }),
-    node("SenderDisplay", {}, [
-      node("ScreenName", { groupID: m.groupId }, [], m.senderName ?? ""),
-    ]),
-  ];
+  if (m.sender !== undefined) {
+    return node("SendMessageRequest", { deliveryReport: "No" }, [
+      metaInfo(domain, m.sender),
+      messageInfo(m, [
+        node("Recipient", {}, [target]),
+        node("Sender", {}, [node("User", { userID: m.sender })]),
+      ]),
+      contentData(m),
+    ]);
+  }
+  // A copy for a domain's members. Baraza serves a SendMessageRequest as its requesting user's
+  // own send and crashes without one, so the group stands in as that user; a group among the
+  // recipients it would send back to the group's server, so the receivers are named alone (a
+  // private message's screen name aside) and the group travels in Sender (digest §9.3).
   return node("SendMessageRequest", { deliveryReport: "No" }, [
-    metaInfo(domain, m.sender),
+    metaInfo(domain, m.groupId),
     messageInfo(m, [
-      node("Recipient", {}, [...recipientsOf(m.receivers ?? []), target]),
-      node("Sender", {}, sender),
+      node("Recipient", {}, [
+        ...recipientsOf(m.receivers ?? []),
+        ...(m.recipientName !== undefined ? [target] : []),
+      ]),
+      node("Sender", {}, [
+        node("GroupID", { groupID: m.groupId }),
+        node("SenderDisplay", {}, [
+          node("ScreenName", { groupID: m.groupId }, [], m.senderName ?? ""),
+        ]),
+      ]),
     ]),
     contentData(m),
   ]);
@@ -391,10 +460,11 @@ export function readGroupMessageRequest(
   }
   const recipients = children(info, "Recipient");
   const screenName = recipients.map((r) => child(r, "ScreenName")).find((s) => s);
-  const groupId = idAttr(screenName, "groupID", ID_LIMITS.group) ??
-    idAttr(recipients.map((r) => child(r, "GroupID")).find((g) => g), "groupID", ID_LIMITS.group);
-  if (!groupId) return { code: 400, description: "Recipient names no group" };
   const senderElement = child(info, "Sender");
+  const groupId = idAttr(screenName, "groupID", ID_LIMITS.group) ??
+    idAttr(recipients.map((r) => child(r, "GroupID")).find((g) => g), "groupID", ID_LIMITS.group) ??
+    idAttr(child(senderElement, "GroupID"), "groupID", ID_LIMITS.group);
+  if (!groupId) return { code: 400, description: "Recipient names no group" };
   const sender = userIds(senderElement)[0];
   const senderName = textOf(child(child(senderElement, "SenderDisplay"), "ScreenName"));
   if (!sender && !senderName) return { code: 400, description: "Sender missing" };

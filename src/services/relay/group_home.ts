@@ -23,6 +23,7 @@ import {
   leaveGroupIndication,
   readGroupRequestFields,
   readGroupRequestHead,
+  rejectListResponse,
   type RelayedGroupMessage,
   sendMessageResponse,
   status,
@@ -56,6 +57,12 @@ const SERVED_BY: Record<GroupRequestName, { primitive: string; subscribeType?: s
   SubscribeGroupChangeRequest: { primitive: "SubscribeGroupNotice-Request", subscribeType: "S" },
   UnsubscribeGroupChangeRequest: { primitive: "SubscribeGroupNotice-Request", subscribeType: "U" },
   GetGroupSubStatusRequest: { primitive: "SubscribeGroupNotice-Request", subscribeType: "G" },
+  AddGroupMemberRequest: { primitive: "AddGroupMembers-Request" },
+  RemoveGroupMemberRequest: { primitive: "RemoveGroupMembers-Request" },
+  MemberAccessRequest: { primitive: "MemberAccess-Request" },
+  RejectListRequest: { primitive: "RejectList-Request" },
+  DeleteGroupRequest: { primitive: "DeleteGroup-Request" },
+  CreateGroupRequest: { primitive: "CreateGroup-Request" },
 };
 
 /** The version the group primitives run in for a peer: its answers carry the most. */
@@ -93,7 +100,16 @@ export class GroupHome {
     }
     const refusal = this.#notOurGroup(head.groupId);
     if (refusal) return refusal;
-    const groupId = parseGroupId(head.groupId, this.#server.config.domain)!.id;
+    const address = parseGroupId(head.groupId, this.#server.config.domain)!;
+    const groupId = address.id;
+    // A group is named after its creator's user part: here that part belongs to our own user of
+    // that name, so a user of another domain cannot take it.
+    if (
+      name === "CreateGroupRequest" &&
+      await this.#server.users.get(`wv:${address.owner}@${this.#server.config.domain}`)
+    ) {
+      return status(806, `wv:${address.owner}@${this.#server.config.domain} names groups here`);
+    }
     const served = SERVED_BY[name];
     const module = this.#server.registry.primitive(served.primitive, PEER_VERSION);
     if (!module) return status(405, `${name} is not supported`);
@@ -316,8 +332,19 @@ function cspRequest(
     body.GroupProperties = group;
   }
   if (f.ownProperties) body.OwnProperties = cspProperties(f.ownProperties);
+  if (f.users) body.UserList = userListOf(f.users);
+  if (f.roles) {
+    body.Admin = { UserList: userListOf(f.roles.admins) };
+    body.Mod = { UserList: userListOf(f.roles.moderators) };
+    body.UserList = userListOf(f.roles.users);
+  }
+  if (f.rejectAdd) body.AddList = { UserList: userListOf(f.rejectAdd) };
+  if (f.rejectRemove) body.RemoveList = { UserList: userListOf(f.rejectRemove) };
+  if (f.join !== undefined) body.JoinGroup = f.join;
   return body;
 }
+
+const userListOf = (users: string[]) => ({ User: users.map((id) => ({ UserID: id })) });
 
 // ---- CSP answer → SSP answer -------------------------------------------------------------------
 
@@ -360,11 +387,18 @@ function sspAnswer(groupId: string, reply: HandlerReply): XmlElement {
     }
     case "SubscribeGroupNotice-Response":
       return getGroupSubStatusResponse(groupId, str(body.Value) === "T");
+    case "RejectList-Response":
+      return rejectListResponse(userIdsOf(obj(body.UserList)));
     default: {
-      // Status, LeaveGroup-Response: only the result travels.
+      // Status, LeaveGroup-Response: only the result travels, with the users it names.
       const result = obj(body.Result);
       const code = int(result?.Code) ?? 200;
-      return status(code, str(result?.Description) ?? describe(code));
+      const details = all(result?.DetailedResult).map((d) => ({
+        code: int(obj(d)?.Code) ?? 500,
+        description: str(obj(d)?.Description),
+        userIds: all(obj(d)?.UserID).map((u) => str(u)).filter((u): u is string => !!u),
+      }));
+      return status(code, str(result?.Description) ?? describe(code), details);
     }
   }
 }

@@ -6,10 +6,13 @@
  * groups our users joined reaches them, that their messages to it can be answered at once, and
  * that they leave it when their last session ends (as a local group would take them out).
  * Messages, GroupChangeNotices and removals from the group's server are delivered to our users'
- * sessions exactly as a local group's.
+ * sessions exactly as a local group's. A remote group set to AutoJoin
+ * (["relay", "group", "autojoin", user, groupId]) is joined again, through the queue, at the
+ * user's next login.
  */
 import type { ElementObject, Primitive } from "../../codec/csp/message.ts";
 import {
+  detailedResults,
   groupMessageRequest,
   groupRequest,
   type GroupRequestFields,
@@ -21,6 +24,7 @@ import {
   readGroupChangeNotice,
   readJoinGroupResponse,
   readLeaveGroupIndication,
+  readRejectListResponse,
   readSubscribed,
   type RelayedGroupMessage,
   sendMessageResponse,
@@ -52,7 +56,12 @@ import {
 import { welcomeNoteElement } from "../group/properties.ts";
 import type { Draft } from "../im/compose.ts";
 import { deliverToGroup, type GroupRecipient, type RecipientOutcome } from "../im/seams.ts";
-import { GROUP_NOTICE_TARGETS, GROUP_REQUEST_TIMEOUT_MS, SEEN_REMEMBERED_MS } from "./limits.ts";
+import {
+  AUTO_JOIN_GIVE_UP_MS,
+  GROUP_NOTICE_TARGETS,
+  GROUP_REQUEST_TIMEOUT_MS,
+  SEEN_REMEMBERED_MS,
+} from "./limits.ts";
 import type { RelayQueue } from "./queue.ts";
 import { relayedContent, relayedDraft } from "./relayed_content.ts";
 
@@ -76,7 +85,21 @@ const ASKED_AS: Record<string, GroupRequestName> = {
   "SubscribeGroupNotice-Request/S": "SubscribeGroupChangeRequest",
   "SubscribeGroupNotice-Request/U": "UnsubscribeGroupChangeRequest",
   "SubscribeGroupNotice-Request/G": "GetGroupSubStatusRequest",
+  "AddGroupMembers-Request": "AddGroupMemberRequest",
+  "RemoveGroupMembers-Request": "RemoveGroupMemberRequest",
+  "MemberAccess-Request": "MemberAccessRequest",
+  "RejectList-Request": "RejectListRequest",
+  "DeleteGroup-Request": "DeleteGroupRequest",
+  "CreateGroup-Request": "CreateGroupRequest",
 };
+
+/** A group of another domain the user rejoins at each login (own property AutoJoin T). */
+interface AutoJoin {
+  screenName: string;
+}
+
+const autoJoinPrefix = (user: string) => ["relay", "group", "autojoin", user];
+const autoJoinKey = (user: string, groupId: string) => [...autoJoinPrefix(user), groupId];
 
 export class GroupMember {
   readonly #server: ServerContext;
@@ -98,9 +121,6 @@ export class GroupMember {
     }
     const user = ctx.session!.userId;
     const body = request.body;
-    if (request.name === "CreateGroup-Request") {
-      throw new ProtocolError(806, "A group is created in its owner's own domain");
-    }
     // Leaving a group joined through here needs no answer: the group's server is told (queued,
     // so also while it is down) and the user is out at once.
     if (request.name === "LeaveGroup-Request" && await this.#membership(user, groupId)) {
@@ -112,7 +132,13 @@ export class GroupMember {
     const name = ASKED_AS[type ? `${request.name}/${type}` : request.name];
     if (!name) return status(405, `${request.name} is not relayed to other domains`);
 
-    const primitive = groupRequest(name, this.#server.config.domain, user, groupId, fields(body));
+    const primitive = groupRequest(
+      name,
+      this.#server.config.domain,
+      user,
+      groupId,
+      fields(request.name, body),
+    );
     let answer: XmlElement;
     try {
       answer = await withTimeout(this.#federation.request(domain, primitive), domain);
@@ -139,7 +165,22 @@ export class GroupMember {
   ): Promise<HandlerReply> {
     const user = ctx.session!.userId;
     const body = request.body;
+    await this.#keepAutoJoin(user, groupId, request, answer);
     switch (request.name) {
+      case "CreateGroup-Request": {
+        if (bool(body.JoinGroup)) {
+          const screenName = str(obj(body.ScreenName)?.SName)?.trim() ?? defaultScreenName(user);
+          await this.#server.store.write(
+            set(membershipKey(user, groupId), { screenName, joinedAt: Date.now() }),
+          );
+        }
+        return status(200);
+      }
+      case "RejectList-Request":
+        return {
+          name: "RejectList-Response",
+          body: { UserList: userList(readRejectListResponse(answer)) },
+        };
       case "JoinGroup-Request": {
         const a = readJoinGroupResponse(answer);
         const screenName = a.screenName ?? str(obj(body.ScreenName)?.SName)?.trim() ??
@@ -201,8 +242,67 @@ export class GroupMember {
             body: { Value: readSubscribed(answer) ? "T" : "F" },
           };
         }
-        return status(200);
+        return peerStatus(answer);
     }
+  }
+
+  /**
+   * Remembers, or forgets, a remote group the user set AutoJoin for (in a JoinGroup or
+   * SetGroupProps the group's server took), as the group element does for local groups.
+   */
+  async #keepAutoJoin(user: string, groupId: string, request: Primitive, answer: XmlElement) {
+    if (request.name !== "JoinGroup-Request" && request.name !== "SetGroupProps-Request") return;
+    const own = properties(obj(request.body.OwnProperties) ?? {});
+    const autoJoin = own.find((p) => p.name === "AutoJoin")?.value.toUpperCase();
+    if (autoJoin !== "T" && autoJoin !== "F") return;
+    if (autoJoin === "F") return await this.#server.store.write(del(autoJoinKey(user, groupId)));
+    const screenName = readJoinGroupResponse(answer).screenName ??
+      (await this.#membership(user, groupId))?.screenName ??
+      str(obj(request.body.ScreenName)?.SName)?.trim() ?? defaultScreenName(user);
+    await this.#server.store.write(set(autoJoinKey(user, groupId), { screenName }));
+  }
+
+  /** A new session: the user rejoins the remote groups set to AutoJoin (queued, so also while
+   * their servers are down; joined once a server says yes). */
+  async autoJoin(session: SessionRecord): Promise<void> {
+    const user = session.userId;
+    const mutations: Mutation[] = [];
+    const domains = new Set<string>();
+    for (const { key, value } of await this.#server.store.list<AutoJoin>(autoJoinPrefix(user))) {
+      const groupId = String(key[key.length - 1]);
+      const domain = parseGroupId(groupId, this.#server.config.domain)?.domain;
+      if (!domain || await this.#membership(user, groupId)) continue;
+      const primitive = groupRequest(
+        "JoinGroupRequest",
+        this.#server.config.domain,
+        user,
+        groupId,
+        {
+          screenName: value.screenName,
+        },
+      );
+      mutations.push(this.#queue.enqueue(domain, {
+        kind: "request",
+        primitive,
+        giveUpAt: Date.now() + AUTO_JOIN_GIVE_UP_MS,
+        joins: { user, groupId, screenName: value.screenName },
+      }));
+      domains.add(domain);
+    }
+    if (mutations.length === 0) return;
+    await commitChunked(this.#server, mutations);
+    for (const domain of domains) this.#queue.kick(domain);
+  }
+
+  /** The group's server took a queued join (AutoJoin): the user is in. */
+  async joined(join: { user: string; groupId: string; screenName: string }): Promise<void> {
+    if ((await this.#server.sessions.repo.listByUser(join.user)).length === 0) return;
+    await this.#server.store.write(
+      set(membershipKey(join.user, join.groupId), {
+        screenName: join.screenName,
+        joinedAt: Date.now(),
+      }),
+    );
   }
 
   /**
@@ -401,11 +501,27 @@ export class GroupMember {
 }
 
 /** What a CSP group request carries that its SSP request does too. */
-function fields(body: ElementObject): GroupRequestFields {
+function fields(name: string, body: ElementObject): GroupRequestFields {
   const group = obj(body.GroupProperties);
   const own = obj(body.OwnProperties);
   const note = obj(group?.WelcomeNote);
   return {
+    ...(name === "AddGroupMembers-Request" || name === "RemoveGroupMembers-Request"
+      ? { users: idsIn(body) }
+      : {}),
+    ...(name === "MemberAccess-Request"
+      ? {
+        roles: {
+          admins: idsIn(obj(body.Admin)),
+          moderators: idsIn(obj(body.Mod)),
+          users: idsIn({ UserList: body.UserList }),
+        },
+      }
+      : {}),
+    ...(name === "RejectList-Request"
+      ? { rejectAdd: idsIn(obj(body.AddList)), rejectRemove: idsIn(obj(body.RemoveList)) }
+      : {}),
+    ...(name === "CreateGroup-Request" ? { join: bool(body.JoinGroup) ?? false } : {}),
     screenName: str(obj(body.ScreenName)?.SName)?.trim(),
     joinedList: bool(body.JoinedRequest) ?? false,
     subscribe: bool(body.SubscribeNotification) ?? false,
@@ -420,6 +536,37 @@ function fields(body: ElementObject): GroupRequestFields {
       }
       : {}),
     ...(own ? { ownProperties: properties(own) } : {}),
+  };
+}
+
+/** The UserIDs a CSP element lists (`UserList{User{UserID}}`, `UserIDList`, bare `UserID`). */
+const idsIn = (element: ElementObject | undefined): string[] =>
+  element
+    ? [
+      ...all(obj(element.UserList)?.User).map((u) => str(obj(u)?.UserID)?.trim()),
+      ...all(obj(element.UserIDList)?.UserID).map((u) => str(u)?.trim()),
+      ...all(element.UserID).map((u) => str(u)?.trim()),
+    ].filter((id): id is string => !!id)
+    : [];
+
+/** A peer's Status as the client's Status, with the users its DetailedResults name. */
+function peerStatus(answer: XmlElement): Primitive {
+  const code = peerCode(statusCode(answer));
+  // Bounded as any peer's input: the client gets at most what a local answer could name.
+  const details = detailedResults(answer).slice(0, 16).map((d) => ({
+    Code: peerCode(d.code),
+    ...(d.description ? { Description: d.description.slice(0, 200) } : {}),
+    ...(d.userIds?.length ? { UserID: d.userIds.slice(0, GROUP_NOTICE_TARGETS) } : {}),
+  }));
+  return {
+    name: "Status",
+    body: {
+      Result: {
+        Code: code,
+        Description: statusDescription(answer)?.slice(0, 200) || describe(code),
+        ...(details.length ? { DetailedResult: details } : {}),
+      },
+    },
   };
 }
 

@@ -40,6 +40,8 @@ export class GroupRelayService implements GroupRelay {
     federation.handle("GroupChangeNotice", (peer, p) => this.#member.noticed(peer, p));
     federation.handle("LeaveGroupIndication", (peer, p) => this.#member.removed(peer, p));
     server.sessions.onEnd((session) => this.#member.leaveAll(session));
+    server.sessions.onStart((session) => this.#member.autoJoin(session));
+    queue.onJoined = (join) => this.#member.joined(join);
   }
 
   forward(ctx: RequestContext, groupId: string, request: Primitive): Promise<HandlerReply> {

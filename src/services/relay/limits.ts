@@ -19,3 +19,5 @@ export const INVITE_TARGETS = 50;
 export const GROUP_REQUEST_TIMEOUT_MS = 10_000;
 /** Most users one group message copy, GroupChangeNotice or LeaveGroupIndication may name. */
 export const GROUP_NOTICE_TARGETS = 1000;
+/** How long a queued AutoJoin to a group of another domain is tried, ms. */
+export const AUTO_JOIN_GIVE_UP_MS = 10 * 60_000;

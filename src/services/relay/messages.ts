@@ -51,6 +51,16 @@ export async function relayMessage(
       });
       continue;
     }
+    if (!byDomain.has(r.domain) && !await federation.peers.exists(r.domain)) {
+      // Nothing to queue for: no server will ever take it, so the sender hears it now.
+      outcomes.push({
+        kind: "UserID",
+        id: r.id,
+        code: 516,
+        description: `Domain ${r.domain} has no IMPS server (no _imps-server._tcp SRV record)`,
+      });
+      continue;
+    }
     if (!byDomain.has(r.domain)) byDomain.set(r.domain, []);
     byDomain.get(r.domain)!.push(r.id);
     outcomes.push({ kind: "UserID", id: r.id, code: 200 });

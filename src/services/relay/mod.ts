@@ -4,15 +4,19 @@
  * installs the hooks the other elements hand their remote users to — `sspRelay` (IM messages,
  * group messages and delivery reports; any SSP request), `remotePresence` (presence
  * subscriptions, GetPresence, notifications), `invitationRelay` (invitations, answers,
- * cancellations) and `groupRelay` (group primitives, notices, removals) — and serves `POST /ssp`.
+ * cancellations) and `groupRelay` (group primitives, notices, removals) — and serves the SSP
+ * binding (any path, by content type) and GET /ssp/peers.
  */
 import { failure, log } from "../../observe/log.ts";
+import type { Context } from "hono";
+import { getConnInfo } from "hono/deno";
 import { isGroupMessage } from "../../codec/ssp/mod.ts";
 import { DEFAULT_XML_LIMITS } from "../../codec/xml/tree.ts";
 import type { XmlElement } from "../../codec/xml/tree.ts";
 import { type Core, loadCore } from "../../core/mod.ts";
 import { Federation, type RequestHandler } from "../../federation/federation.ts";
-import { federationConfig } from "../../federation/settings.ts";
+import { type FederationConfig, federationConfig } from "../../federation/settings.ts";
+import { KvSessionStore } from "../../federation/sessions.ts";
 import type { ServerContext } from "../../session/server_context.ts";
 import { registerSspRoute } from "../../transport/ssp/inbound.ts";
 import type { UserAddress } from "../../util/userid.ts";
@@ -44,13 +48,40 @@ export class Relay implements RemoteRelay {
     // Read once at start, so a wrong path stops the server before it serves anyone.
     const caFile = server.config.sspCaFile;
     const caCerts = caFile ? [Deno.readTextFileSync(caFile)] : undefined;
-    this.federation = new Federation(federationConfig(server.config, caCerts), this.core);
+    const config = federationConfig(server.config, caCerts);
+    this.federation = new Federation(config, this.core, new KvSessionStore(server.store));
+    for (const line of startupNote(config)) log.info(line);
     this.queue = new RelayQueue(server, this.federation);
     server.metrics.storeGauge(
       "imps_relay_queue_jobs",
       "SSP work queued for peer domains (messages, reports, notifications, requests)",
       [],
       async () => [[{}, await this.queue.depth()]],
+    );
+    server.metrics.gauge(
+      "imps_ssp_peers",
+      "Peer domains dealt with since start, by state (unknown: not tried yet)",
+      ["state"],
+      () => {
+        const counts = new Map<string, number>([["up", 0], ["down", 0], ["unknown", 0]]);
+        for (const p of this.federation.peerStates()) {
+          const state = p.state ?? "unknown";
+          counts.set(state, counts.get(state)! + 1);
+        }
+        return [...counts].map(([state, n]) => [{ state }, n]);
+      },
+    );
+    // One series per peer only for the peers the operator listed: any domain a user names
+    // becomes a peer, and labels must stay bounded.
+    const listed = Object.keys(server.config.sspPeers);
+    server.metrics.gauge(
+      "imps_ssp_peer_up",
+      "1 while an IMPS_PEERS peer is up (reached, session set up), 0 while down or not tried",
+      ["peer"],
+      () => {
+        const states = new Map(this.federation.peerStates().map((p) => [p.domain, p.state]));
+        return listed.map((peer) => [{ peer }, states.get(peer) === "up" ? 1 : 0]);
+      },
     );
     server.metrics.counter(
       "imps_relay_retries_total",
@@ -138,13 +169,67 @@ export class Relay implements RemoteRelay {
     clearInterval(this.#scanner);
     await this.#started;
     await this.#scanning;
-    await this.queue.close();
+    // Connections and awaited answers go first, so that no queue loop waits out a timeout.
+    const queue = this.queue.close();
     await this.federation.close();
+    await queue;
   }
+}
+
+/**
+ * What federation does, said once at start: where peers are found and how each proves it got
+ * our token (HMAC-MD5 with a shared secret, or MD5(token) as Baraza does: the two never match).
+ */
+function startupNote(config: FederationConfig): string[] {
+  const peers = Object.keys(config.peers);
+  const hmac = (d: string) =>
+    !config.md5Peers.includes(d) && (config.secrets[d] ?? config.secret) !== undefined;
+  const md5 = [...new Set([...peers, ...Object.keys(config.secrets), ...config.md5Peers])]
+    .filter((d) => !hmac(d));
+  const lines = [
+    `SSP federation on for ${config.domain}` +
+    (peers.length
+      ? ` (IMPS_PEERS: ${peers.join(", ")}; others by DNS SRV)`
+      : " (peers by DNS SRV)"),
+    config.secret
+      ? `SSP digest: HMAC-MD5 with IMPS_SSP_SECRET for every peer not listed otherwise` +
+        (md5.length ? `; MD5(token), Baraza's way, for ${md5.join(", ")}` : "") +
+        " (a Baraza peer proves MD5(token): list it in IMPS_SSP_MD5_PEERS)"
+      : `SSP digest: MD5(token), Baraza's way, for every peer without IMPS_SSP_PEER_SECRETS` +
+        (Object.keys(config.secrets).length
+          ? `; HMAC-MD5 with a shared secret for ${
+            Object.keys(config.secrets).filter(hmac).join(", ")
+          }`
+          : ""),
+  ];
+  return lines;
 }
 
 function install(server: ServerContext): void {
   if (server.config.federation) server.hooks.sspRelay = new Relay(server);
+}
+
+/**
+ * GET /ssp/peers: every peer domain dealt with since start, whether a session is up, its state
+ * and why, and how much work waits for it (JSON, for operators and a metrics exporter). Only
+ * asked from the machine itself: it tells which domains this server talks to.
+ */
+async function peersReport(c: Context, relay: Relay): Promise<Response> {
+  let local = true;
+  try {
+    const address = getConnInfo(c).remote.address;
+    local = address === undefined || /^(127\.|::1$|::ffff:127\.)/.test(address);
+  } catch {
+    // In-process requests (app.request) have no connection.
+  }
+  if (!local) return c.text("Forbidden", 403);
+  const peers = await Promise.all(
+    relay.federation.peerStates().map(async (p) => ({
+      ...p,
+      queued: await relay.queue.waiting(p.domain),
+    })),
+  );
+  return c.json({ domain: relay.federation.domain, peers });
 }
 
 export const relayElement: ServiceElement = {
@@ -159,6 +244,7 @@ export const relayElement: ServiceElement = {
       limits: { ...DEFAULT_XML_LIMITS, maxBytes: server.config.maxBodyBytes },
       receiver: relay.federation,
     });
+    app.get("/ssp/peers", (c) => peersReport(c, relay));
   },
   async close(server) {
     const relay = server.hooks.sspRelay;

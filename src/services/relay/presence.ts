@@ -175,7 +175,9 @@ export class PresenceRelay implements RemotePresence {
         const shown = new Map<string, PresenceAttributes>();
         for (const value of readPresenceValues(answer)) {
           const owner = parseUserId(value.userId, peer);
-          const presence = owner && ids.includes(owner.id) ? readPresence(value.list) : undefined;
+          const presence = owner && ids.includes(owner.id)
+            ? readPresence(value.list, peer)
+            : undefined;
           if (presence) shown.set(owner!.id, visiblePart(presence, attributes));
         }
         // A user the peer did not answer for looks like one whose presence is hidden.
@@ -202,7 +204,7 @@ export class PresenceRelay implements RemotePresence {
     const mutations: Mutation[] = [];
     for (const value of readPresenceValues(p)) {
       const owner = parseUserId(value.userId, peer);
-      const presence = owner?.domain === peer ? readPresence(value.list) : undefined;
+      const presence = owner?.domain === peer ? readPresence(value.list, peer) : undefined;
       if (!presence) continue;
       for (const watcher of recipients) {
         const subscription = await this.#server.store.get<RemoteSubscription>(

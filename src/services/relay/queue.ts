@@ -41,12 +41,20 @@ export type RelayJob =
       primitive: XmlElement;
       giveUpAt: number;
       groupCopy?: { groupId: string; receivers: string[] };
+      /** A JoinGroupRequest made for AutoJoin: the user is in once the group's server says yes. */
+      joins?: GroupJoin;
     }
     /** Any SSP request the peer sends no response to (a presence notification). */
     | { kind: "notify"; primitive: XmlElement; giveUpAt: number }
   )
   /** The trace context of the request that queued the work (OpenTelemetry on). */
   & { traceparent?: string };
+
+export interface GroupJoin {
+  user: string;
+  groupId: string;
+  screenName: string;
+}
 
 const outPrefix = ["relay", "out"];
 /** Prefix of coalescing keys: after every sortable (hex) id, so FIFO work goes first. */
@@ -63,6 +71,8 @@ export class RelayQueue {
   retries = 0;
   /** Told of a group message copy given up: its receivers' server is gone or refused. */
   onGroupCopyLost?: (domain: string, groupId: string, receivers: string[]) => Promise<void>;
+  /** Told of a queued JoinGroupRequest the group's server took. */
+  onJoined?: (join: GroupJoin) => Promise<void>;
 
   constructor(server: ServerContext, federation: Federation) {
     this.#server = server;
@@ -102,6 +112,11 @@ export class RelayQueue {
         if (this.#again.delete(domain)) this.kick(domain);
       });
     this.#running.set(domain, run);
+  }
+
+  /** How many jobs wait for `domain` (counted up to 10,000). */
+  async waiting(domain: string): Promise<number> {
+    return (await this.#server.store.list([...outPrefix, domain], { limit: 10_000 })).length;
   }
 
   /** Restarts the queues of every domain with work left (after a restart). */
@@ -153,6 +168,7 @@ export class RelayQueue {
       } else if (job.kind === "request") {
         const answer = await this.#federation.request(domain, job.primitive);
         const code = statusCode(answer);
+        if (job.joins && code === 200) await this.onJoined?.(job.joins);
         if (code !== 200 && code !== 201) {
           log.warn("relay: refused by peer", {
             peer: domain,
@@ -166,10 +182,16 @@ export class RelayQueue {
     } catch (error) {
       if (error instanceof PeerRefused) {
         await this.#failed(domain, job, 516, error.message);
-      } else if (error instanceof PeerUnavailable) {
+      } else {
+        // Any other failure of a POST (unreachable, connection closed without a reply, no
+        // answer in time) is retried with backoff until the work's give-up time.
+        if (!(error instanceof PeerUnavailable)) {
+          log.warn(`relay to ${domain}: ${(error as Error).message}`);
+        }
         if (Date.now() < job.giveUpAt) return false;
-        await this.#failed(domain, job, 542, `Not delivered: ${error.message}`);
-      } else throw error;
+        this.#federation.gaveUp(domain, `relayed work given up: ${(error as Error).message}`);
+        await this.#failed(domain, job, 542, `Not delivered: ${(error as Error).message}`);
+      }
     }
     await this.#done(key, job);
     return true;

@@ -1,5 +1,6 @@
 /**
- * The inbound half of an SSP connection pair: `POST /ssp` on the server's HTTP listener, which
+ * The inbound half of an SSP connection pair: a POST of type `application/vnd.wv.ssp+xml` on any
+ * path of the server's HTTP listener (`/ssp`, or `/` where Baraza posts), which
  * keeps connections alive and answers pipelined requests in order. Every POST is checked — the
  * content type, the x-wv-* headers (read with the core's head scanner, so dispatching never waits
  * for XML), the size and the envelope — and then answered at once with an empty 200, the "dummy
@@ -12,6 +13,7 @@ import { decodeSsp } from "../../codec/ssp/decode.ts";
 import { PEER_ID, SSP_CONTENT_TYPE, SspError, type SspMessage } from "../../codec/ssp/message.ts";
 import { XmlError, type XmlLimits } from "../../codec/xml/tree.ts";
 import { limitBody } from "../body_limit.ts";
+import { routeFor } from "../bindings.ts";
 
 export interface InboundPost {
   /** The W3C trace context of the sender's span (from another server of ours), when sent. */
@@ -32,7 +34,7 @@ export interface Refusal {
 
 export interface SspReceiver {
   /** Takes the POST (undefined: answer the dummy 200) or refuses it; never throws. */
-  accept(post: InboundPost): Refusal | undefined;
+  accept(post: InboundPost): Promise<Refusal | undefined>;
 }
 
 export interface InboundOptions {
@@ -41,17 +43,14 @@ export interface InboundOptions {
   receiver: SspReceiver;
 }
 
-export const SSP_PATH = "/ssp";
-
 export function registerSspRoute(app: Hono, options: InboundOptions): void {
-  app.post(
-    SSP_PATH,
-    limitBody({
-      maxSize: options.limits.maxBytes,
-      onError: (c) => c.text("SSP message too large", 413),
-    }),
-    (c) => handle(c, options),
-  );
+  const limit = limitBody({
+    maxSize: options.limits.maxBytes,
+    onError: (c) => c.text("SSP message too large", 413),
+  });
+  // `/ssp` is SSP's own path whatever the type (a wrong one gets 415); elsewhere the type tells.
+  app.post("/ssp", limit, (c) => handle(c, options));
+  app.post("*", routeFor("ssp", limit, (c) => handle(c, options)));
 }
 
 async function handle(c: Context, options: InboundOptions): Promise<Response> {
@@ -80,7 +79,7 @@ async function handle(c: Context, options: InboundOptions): Promise<Response> {
   if (mismatch) return c.text(mismatch, 400);
 
   const traceparent = c.req.header("traceparent");
-  const refusal = receiver.accept({ ...headers, message, traceparent });
+  const refusal = await receiver.accept({ ...headers, message, traceparent });
   if (refusal) {
     if (refusal.location) c.header("Location", refusal.location);
     return c.text(refusal.reason, refusal.status);
