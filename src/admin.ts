@@ -401,11 +401,12 @@ const consoleIo: AdminIo = {
 /** One line typed at the terminal, not echoed. */
 async function readHidden(prompt: string): Promise<string> {
   const encoder = new TextEncoder();
-  await Deno.stderr.write(encoder.encode(prompt));
+  // Echo goes off before the prompt shows: what is typed as soon as it shows is not echoed.
   Deno.stdin.setRaw(true);
   const typed: number[] = [];
   const buffer = new Uint8Array(64);
   try {
+    await Deno.stderr.write(encoder.encode(prompt));
     for (;;) {
       const n = await Deno.stdin.read(buffer);
       if (n === null) break;
