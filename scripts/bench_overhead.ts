@@ -84,6 +84,15 @@ try {
         `${m(which, (r) => r.ratio)}% of echo, server CPU ${m(which, (r) => r.cpu)} µs per message`,
     );
   }
+  // Runs next to each other share the machine's state best: each run's pair compared too.
+  const paired = (pick: (r: Result) => number) =>
+    median(results.observed.map((o, i) => pick(o) / pick(results.base[i])));
+  console.log(
+    `paired (median of each run's observed/base): throughput ` +
+      `${(100 * (1 - paired((r) => r.rate))).toFixed(1)}% lower, ratio to echo ` +
+      `${(100 * (1 - paired((r) => r.ratio))).toFixed(1)}% lower, CPU per message ` +
+      `${(100 * (paired((r) => r.cpu) - 1)).toFixed(1)}% higher`,
+  );
   /** How much less (throughput) or more (CPU) the observed checkout has, in per cent. */
   const less = (pick: (r: Result) => number) =>
     `${(100 * (1 - m("observed", pick) / m("base", pick))).toFixed(1)}%`;

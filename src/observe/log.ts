@@ -137,6 +137,18 @@ function writeAll(stream: Writer, text: string): void {
   }
 }
 
+/** The time of a line, made once per millisecond: a busy server writes many lines in one. */
+let stampedAt = 0;
+let stamp = "";
+function now(): string {
+  const ms = Date.now();
+  if (ms !== stampedAt) {
+    stampedAt = ms;
+    stamp = new Date(ms).toISOString();
+  }
+  return stamp;
+}
+
 /** One line of the log, without its newline. */
 export function formatLine(
   format: LogFormat,
@@ -148,7 +160,7 @@ export function formatLine(
 }
 
 function textLine(level: LogLevel, msg: string, fields: LogFields | undefined): string {
-  let line = `${new Date().toISOString()} ${level} ${msg}`;
+  let line = `${now()} ${level} ${msg}`;
   if (fields) {
     for (const key in fields) {
       const value = fields[key];
@@ -168,7 +180,7 @@ function textValue(value: unknown): string {
 }
 
 function jsonLine(level: LogLevel, msg: string, fields: LogFields | undefined): string {
-  const record: Record<string, unknown> = { time: new Date().toISOString(), level, msg };
+  const record: Record<string, unknown> = { time: now(), level, msg };
   if (fields) {
     for (const key in fields) {
       const value = fields[key];

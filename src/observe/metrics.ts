@@ -29,6 +29,21 @@ const LATENCY_BUCKETS = [
 const COMMIT_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5];
 const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000];
 
+/**
+ * Counts by label values through children kept per key, so the hot path builds no label object
+ * and prom-client hashes no labels: `bound.get(key, labels)` makes a child once per key.
+ */
+class Children<T> {
+  readonly #children = new Map<string, T>();
+  constructor(private readonly make: (values: string[]) => T) {}
+
+  get(key: string, values: () => string[]): T {
+    let child = this.#children.get(key);
+    if (!child) this.#children.set(key, child = this.make(values()));
+    return child;
+  }
+}
+
 /** A gauge's values at scrape time: one per label set (an empty object for none). */
 export type GaugeReading = Array<[labels: Record<string, string>, value: number]>;
 
@@ -108,6 +123,27 @@ export class Metrics {
     labelNames: ["limit"] as const,
     registers: [this.registry],
   });
+
+  readonly #httpChildren = new Children((v) => this.httpRequests.labels(...v));
+  readonly #transactionChildren = new Children((v) => this.transactions.labels(...v));
+  readonly #durationChildren = new Children((v) => this.transactionSeconds.labels(...v));
+  readonly #messageChildren = new Children((v) => this.cspMessages.labels(...v));
+
+  /** Counts a CSP message read (the hot path's way to `cspMessages`). */
+  cspMessage(encoding: string, version: string): void {
+    this.#messageChildren.get(encoding + version, () => [encoding, version]).inc();
+  }
+
+  /** Counts an HTTP request (the hot path's way to `httpRequests`). */
+  httpRequest(route: string, status: number): void {
+    this.#httpChildren.get(route + status, () => [route, String(status)]).inc();
+  }
+
+  /** Counts a CSP transaction and its duration (the hot path's way). */
+  transaction(primitive: string, code: number, seconds: number): void {
+    this.#transactionChildren.get(primitive + code, () => [primitive, String(code)]).inc();
+    this.#durationChildren.get(primitive, () => [primitive]).observe(seconds);
+  }
 
   /** Registers a gauge whose values are read when metrics are served. */
   gauge(

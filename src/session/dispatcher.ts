@@ -133,8 +133,7 @@ async function observe(
     },
   );
   const { metrics } = ctx.server;
-  metrics.transactions.inc({ primitive: known, code: resultCode(reply) });
-  metrics.transactionSeconds.observe({ primitive: known }, (performance.now() - started) / 1000);
+  metrics.transaction(known, resultCode(reply), (performance.now() - started) / 1000);
   if (observed && !observed.user && ctx.session) observed.user = ctx.session.userId;
   return reply;
 }

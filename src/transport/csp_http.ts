@@ -71,7 +71,7 @@ export function cspHandler(options: CspEndpointOptions) {
       throw error;
     }
 
-    server.metrics.cspMessages.inc({ encoding: encoding.name, version: request.version });
+    server.metrics.cspMessage(encoding.name, request.version);
     const reply = await dispatch(server, request, clientAddress(c), c.get("observed"));
     if (reply === null) return c.body(null, 200, { "content-type": mediaType });
     return c.body(encoding.encode(reply), 200, { "content-type": mediaType });

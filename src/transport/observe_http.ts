@@ -41,7 +41,7 @@ export function accessLog(metrics: Metrics): MiddlewareHandler {
     c.set("observed", observed);
     await next();
     const path = c.req.path;
-    metrics.httpRequests.inc({ route: routeOf(path), status: c.res.status });
+    metrics.httpRequest(routeOf(path), c.res.status);
     if (!log.enabled("info")) return;
     log.access(`${c.req.method} ${path.slice(0, MAX_LOGGED_PATH)}`, {
       status: c.res.status,
