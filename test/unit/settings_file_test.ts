@@ -15,14 +15,17 @@ Deno.test("deploy/imps.env.example is what --env-example prints: every setting, 
     envExample(),
     "regenerate: deno task start --env-example > deploy/imps.env.example",
   );
-  const listed = [...file.matchAll(/^# (IMPS_[A-Z_]+)=(.*)$/gm)].map((m) => [m[1], m[2]]);
+  const listed = [...file.matchAll(/^# (IMPS_[A-Z0-9_]+)=(.*)$/gm)].map((m) => [m[1], m[2]]);
   assert.deepEqual(listed, SETTINGS.map((s) => [s.env, s.default ?? ""]));
 });
 
 Deno.test("the example, uncommented, is read by Deno's --env-file into the defaults", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const uncommented = (await Deno.readTextFile(EXAMPLE)).replace(/^# (IMPS_[A-Z_]+=.+)$/gm, "$1");
+    const uncommented = (await Deno.readTextFile(EXAMPLE)).replace(
+      /^# (IMPS_[A-Z0-9_]+=.+)$/gm,
+      "$1",
+    );
     await Deno.writeTextFile(`${dir}/imps.env`, uncommented);
     await Deno.writeTextFile(
       `${dir}/read.ts`,
