@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { TokenBuckets } from "../../src/session/rates.ts";
+import { contentApi, randomBytes, statusOf } from "../content/support.ts";
 import { loggedIn, startServer } from "../support/harness.ts";
 
 const message = (to: string[], text = "hi") =>
@@ -81,4 +82,20 @@ Deno.test("group creations and searches have limits of their own", async () => {
     );
   assert.notEqual((await search()).code, 503);
   assert.equal((await search()).code, 503);
+});
+
+Deno.test("content uploads past the user's limit get 429 with Retry-After, over all sessions", async () => {
+  await using h = await startServer({ env: { IMPS_RATE_UPLOADS: "2" } });
+  const [alice, bob] = await loggedIn(h, "1.2", "alice", "bob");
+  await using api = contentApi(h);
+  const statuses = [];
+  for (let i = 0; i < 2; i++) statuses.push(await statusOf(api.upload(alice, randomBytes(16))));
+  assert.deepEqual(statuses, [201, 201]);
+  const second = h.client("alice", "1.2");
+  assert.equal((await second.login("pw")).code, 200);
+  const refused = await api.upload(second, randomBytes(16));
+  assert.equal(refused.status, 429, "the same user in another session");
+  assert.match(await refused.text(), /Too many uploads: try again in \d+ s/);
+  assert.ok(Number(refused.headers.get("retry-after")) >= 1);
+  assert.equal(await statusOf(api.upload(bob, randomBytes(16))), 201, "bob is not held back");
 });
