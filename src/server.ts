@@ -66,8 +66,7 @@ export async function createServer(config: Config, options: ServerOptions): Prom
   }
   const metrics = new Metrics();
   store.commits.observe((seconds, writes) => {
-    metrics.kvCommitSeconds.observe(seconds);
-    metrics.kvCommitWrites.observe(writes);
+    metrics.kvCommit(seconds, writes);
   });
   const context: ServerContext = {
     config,

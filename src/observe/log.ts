@@ -26,7 +26,7 @@ const FLUSH_MS = 50;
 const FLUSH_BYTES = 32 * 1024;
 const encoder = new TextEncoder();
 
-class Logger {
+export class Logger {
   #min = RANK.info;
   #format: LogFormat = "text";
   #batched = true;
@@ -76,9 +76,25 @@ class Logger {
     this.#write("error", msg, fields, false);
   }
 
-  /** An access line (info): written with the next batch rather than at once. */
-  access(msg: string, fields: LogFields): void {
-    if (this.#min <= RANK.info) this.#write("info", msg, fields, this.#batched);
+  /** An access line (info): written with the next batch rather than at once. Made without the
+   * generic fields' walk: one is written for every request. */
+  access(msg: string, fields: AccessFields): void {
+    if (this.#min > RANK.info) return;
+    let line: string;
+    if (this.#format === "json") line = jsonLine("info", msg, fields);
+    else {
+      const { status, primitive, user, ms, addr } = fields;
+      line = `${now()} info ${msg} status=${status}`;
+      if (primitive !== undefined) line += ` primitive=${primitive}`;
+      if (user !== undefined) line += ` user=${textValue(user)}`;
+      line += ` ms=${ms}`;
+      if (addr !== undefined) line += ` addr=${addr}`;
+    }
+    if (this.#batched) this.#gather(line);
+    else {
+      this.flush();
+      this.#emit("info", line);
+    }
   }
 
   /** Writes the access lines still gathered (before the process exits). */
@@ -94,23 +110,25 @@ class Logger {
     this.#emit("info", text);
   }
 
-  #write(level: LogLevel, msg: string, fields: LogFields | undefined, batched: boolean): void {
+  #write(level: LogLevel, msg: string, fields: LogFields | undefined, batched = false): void {
     const line = formatLine(this.#format, level, msg, fields);
-    if (batched) {
-      this.#pending.push(line);
-      this.#pendingBytes += line.length + 1;
-      if (this.#pendingBytes >= FLUSH_BYTES) this.flush();
-      else if (this.#timer === undefined) {
-        this.#timer = setTimeout(() => {
-          this.#timer = undefined;
-          this.flush();
-        }, FLUSH_MS);
-        Deno.unrefTimer(this.#timer);
-      }
-      return;
-    }
+    if (batched) return this.#gather(line);
     this.flush();
     this.#emit(level, line);
+  }
+
+  /** Keeps a line for the next batch, which goes 50 ms after its first line or at 32 KiB. */
+  #gather(line: string): void {
+    this.#pending.push(line);
+    this.#pendingBytes += line.length + 1;
+    if (this.#pendingBytes >= FLUSH_BYTES) this.flush();
+    else if (this.#timer === undefined) {
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        this.flush();
+      }, FLUSH_MS);
+      Deno.unrefTimer(this.#timer);
+    }
   }
 
   /** One write: lines (without their last newline) at a level. */
@@ -122,6 +140,17 @@ class Logger {
     else console.debug(text);
   }
 }
+
+/** What an access line says of a request: the primitives (comma-separated) and user of a CSP
+ * message, its duration and the client's address (IP addresses and primitive names need no
+ * quoting in a text line). */
+export type AccessFields = {
+  status: number;
+  primitive?: string;
+  user?: string;
+  ms: number;
+  addr?: string;
+};
 
 /** Where lines go: stdout, stderr, or a file. */
 export interface Writer {

@@ -4,7 +4,7 @@
  * a password, digest, session id or message body.
  */
 import assert from "node:assert/strict";
-import { formatLine } from "../../src/observe/log.ts";
+import { formatLine, Logger } from "../../src/observe/log.ts";
 import { CspClient, PASSWORD, type Transport } from "../support/harness.ts";
 import { spawnServer } from "../support/process.ts";
 
@@ -24,6 +24,48 @@ Deno.test("a text line quotes what has spaces or quotes; a JSON line keeps the t
     n: 3,
   });
   assert.equal(formatLine("text", "error", "x\ny", {}).split("\n").length, 2, "msg is ours");
+});
+
+Deno.test("access lines are gathered and written in one batch, as text or JSON", async () => {
+  const file = await Deno.makeTempFile();
+  try {
+    const logger = new Logger();
+    using out = await Deno.open(file, { write: true });
+    logger.configure({ level: "info", to: out });
+    logger.access("POST /csp", {
+      status: 200,
+      primitive: "Polling-Request,SendMessage-Request",
+      user: "wv:al ice@x",
+      ms: 1.25,
+      addr: "::1",
+    });
+    logger.access("GET /healthz", { status: 200, ms: 0.1 });
+    assert.equal(await Deno.readTextFile(file), "", "not yet written");
+    logger.configure({ format: "json" }); // writes what was gathered
+    logger.access("GET /", { status: 404, ms: 2, addr: "10.0.0.1" });
+    logger.flush();
+    const lines = (await Deno.readTextFile(file)).trimEnd().split("\n");
+    assert.match(
+      lines[0],
+      /^\S+Z info POST \/csp status=200 primitive=Polling-Request,SendMessage-Request user="wv:al ice@x" ms=1\.25 addr=::1$/,
+    );
+    assert.match(lines[1], /^\S+Z info GET \/healthz status=200 ms=0\.1$/);
+    const json = JSON.parse(lines[2]);
+    assert.deepEqual({ ...json, time: undefined }, {
+      time: undefined,
+      level: "info",
+      msg: "GET /",
+      status: 404,
+      ms: 2,
+      addr: "10.0.0.1",
+    });
+    logger.configure({ level: "warn" });
+    logger.access("GET /", { status: 200, ms: 1 });
+    logger.flush();
+    assert.equal((await Deno.readTextFile(file)).trimEnd().split("\n").length, 3, "none at warn");
+  } finally {
+    await Deno.remove(file);
+  }
 });
 
 const transport = (url: string): Transport => (body, type) =>

@@ -4,9 +4,40 @@
  * commits, sessions, limits, process figures).
  */
 import assert from "node:assert/strict";
+import { Metrics } from "../../src/observe/metrics.ts";
 import { loggedIn, startServer } from "../support/harness.ts";
 
 const TOKEN = "metrics-token-0123456789";
+
+Deno.test("counters and histograms kept in plain numbers come out as Prometheus series", async () => {
+  const metrics = new Metrics();
+  metrics.transaction("SendMessage-Request", 200, 0.003);
+  metrics.transaction("SendMessage-Request", 200, 0.004);
+  metrics.transaction("SendMessage-Request", 404, 0.2);
+  metrics.transaction("Polling-Request", 200, 20);
+  metrics.message("accepted", 5);
+  metrics.message("accepted");
+  const text = await metrics.text();
+  for (
+    const line of [
+      'imps_csp_transactions_total{primitive="SendMessage-Request",code="200"} 2',
+      'imps_csp_transactions_total{primitive="SendMessage-Request",code="404"} 1',
+      'imps_csp_transaction_duration_seconds_bucket{primitive="SendMessage-Request",le="0.0025"} 0',
+      'imps_csp_transaction_duration_seconds_bucket{primitive="SendMessage-Request",le="0.005"} 2',
+      'imps_csp_transaction_duration_seconds_bucket{primitive="SendMessage-Request",le="0.25"} 3',
+      'imps_csp_transaction_duration_seconds_bucket{primitive="SendMessage-Request",le="+Inf"} 3',
+      'imps_csp_transaction_duration_seconds_count{primitive="SendMessage-Request"} 3',
+      'imps_csp_transaction_duration_seconds_bucket{primitive="Polling-Request",le="10"} 0',
+      'imps_csp_transaction_duration_seconds_bucket{primitive="Polling-Request",le="+Inf"} 1',
+      'imps_messages_total{event="accepted"} 6',
+    ]
+  ) assert.ok(text.split("\n").includes(line), `${line} in\n${text}`);
+  assert.match(text, /^# TYPE imps_csp_transaction_duration_seconds histogram$/m);
+  assert.match(
+    text,
+    /^imps_csp_transaction_duration_seconds_sum\{primitive="SendMessage-Request"\} 0\.20700/m,
+  );
+});
 
 Deno.test("without IMPS_ADMIN_TOKEN there is no /metrics and no /admin/", async () => {
   await using h = await startServer();

@@ -212,7 +212,7 @@ export async function dispose(
     if (error instanceof CommitConflict) return false;
     throw error;
   }
-  server.metrics.messages.inc({ event: OUTCOME_EVENT[outcome] });
+  server.metrics.message(OUTCOME_EVENT[outcome]);
   return true;
 }
 

@@ -79,7 +79,7 @@ export async function distribute(
 
   const accepted = prepared.filter((p) => p.code === 200);
   await writeGroups(server.store, accepted.map((p) => p.mutations));
-  if (accepted.length > 0) server.metrics.messages.inc({ event: "accepted" }, accepted.length);
+  if (accepted.length > 0) server.metrics.message("accepted", accepted.length);
   return outcomes;
 }
 

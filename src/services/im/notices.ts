@@ -35,7 +35,7 @@ export function systemNotices(server: ServerContext): SystemNotices {
           content: text,
         }),
       );
-      server.metrics.messages.inc({ event: "accepted" });
+      server.metrics.message("accepted");
     },
   };
 }
