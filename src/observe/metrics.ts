@@ -33,16 +33,26 @@ const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000];
 
 type Labels = Record<string, string>;
 
+interface Series {
+  labels: Labels;
+  value: number;
+}
+
 /**
- * A counter kept in plain numbers, one per label set found by a key the caller builds (no label
- * object and no hashing per update: prom-client's own `inc` hashes the labels every time), read
- * into a prom-client counter when metrics are served.
+ * A counter kept in plain numbers, one per label set, found by its label values in nested maps:
+ * an update makes no label object, key or closure (prom-client's own `inc` hashes the labels
+ * every time). Read into a prom-client counter when metrics are served.
  */
 class HotCounter {
-  readonly #series = new Map<string, { labels: Labels; value: number }>();
+  readonly #series = new Map<string, Map<string | number, Series>>();
 
-  constructor(registry: client.Registry, name: string, help: string, labelNames: string[]) {
-    const series = this.#series;
+  constructor(
+    registry: client.Registry,
+    name: string,
+    help: string,
+    readonly labelNames: readonly [string] | readonly [string, string],
+  ) {
+    const all = this.#series;
     new client.Counter({
       name,
       help,
@@ -50,16 +60,25 @@ class HotCounter {
       registers: [registry],
       collect() {
         this.reset();
-        for (const { labels, value } of series.values()) this.inc(labels, value);
+        for (const inner of all.values()) {
+          for (const { labels, value } of inner.values()) this.inc(labels, value);
+        }
       },
     });
   }
 
-  /** Adds `by` to the series of `key`; `labels` makes its label set the first time. */
-  inc(key: string, labels: () => Labels, by = 1): void {
-    const series = this.#series.get(key);
+  /** Adds `by` to the series of label values `a` (and `b`, for a counter of two labels). */
+  inc(a: string, b: string | number = "", by = 1): void {
+    let inner = this.#series.get(a);
+    if (!inner) this.#series.set(a, inner = new Map());
+    const series = inner.get(b);
     if (series) series.value += by;
-    else this.#series.set(key, { labels: labels(), value: by });
+    else inner.set(b, { labels: this.#labels(a, b), value: by });
+  }
+
+  #labels(a: string, b: string | number): Labels {
+    const [first, second] = this.labelNames;
+    return second === undefined ? { [first]: a } : { [first]: a, [second]: String(b) };
   }
 }
 
@@ -72,8 +91,9 @@ interface HistogramSeries {
 }
 
 /**
- * A histogram kept in plain numbers, as HotCounter, registered with prom-client's registry as a
- * metric of its own (prom-client's histograms hash their labels on every observation).
+ * A histogram of at most one label kept in plain numbers, as HotCounter, registered with
+ * prom-client's registry as a metric of its own (prom-client's histograms hash their labels on
+ * every observation).
  */
 class HotHistogram {
   readonly #series = new Map<string, HistogramSeries>();
@@ -83,6 +103,7 @@ class HotHistogram {
     readonly name: string,
     readonly help: string,
     readonly bounds: readonly number[],
+    readonly labelName?: string,
   ) {
     registry.registerMetric(this as unknown as client.Metric);
   }
@@ -90,16 +111,17 @@ class HotHistogram {
   readonly type = "histogram";
   readonly aggregator = "sum";
 
-  observe(key: string, labels: () => Labels, value: number): void {
-    let series = this.#series.get(key);
+  /** Counts `value` in the series of label value `label` ("" without a label). */
+  observe(label: string, value: number): void {
+    let series = this.#series.get(label);
     if (!series) {
       series = {
-        labels: labels(),
+        labels: this.labelName === undefined ? {} : { [this.labelName]: label },
         counts: new Array(this.bounds.length + 1).fill(0),
         sum: 0,
         count: 0,
       };
-      this.#series.set(key, series);
+      this.#series.set(label, series);
     }
     let bucket = 0;
     while (bucket < this.bounds.length && value > this.bounds[bucket]) bucket++;
@@ -186,6 +208,7 @@ export class Metrics {
     "imps_csp_transaction_duration_seconds",
     "Time to answer a CSP client request, by primitive",
     LATENCY_BUCKETS,
+    "primitive",
   );
   readonly #messages = new HotCounter(
     this.registry,
@@ -220,29 +243,29 @@ export class Metrics {
 
   /** Counts a CSP message read, by encoding and version. */
   cspMessage(encoding: string, version: string): void {
-    this.#cspMessages.inc(encoding + version, () => ({ encoding, version }));
+    this.#cspMessages.inc(encoding, version);
   }
 
   /** Counts an HTTP request by route and status. */
   httpRequest(route: string, status: number): void {
-    this.#httpRequests.inc(route + status, () => ({ route, status: String(status) }));
+    this.#httpRequests.inc(route, status);
   }
 
   /** Counts a CSP transaction by primitive and result code, and its duration. */
   transaction(primitive: string, code: number, seconds: number): void {
-    this.#transactions.inc(primitive + code, () => ({ primitive, code: String(code) }));
-    this.#transactionSeconds.observe(primitive, () => ({ primitive }), seconds);
+    this.#transactions.inc(primitive, code);
+    this.#transactionSeconds.observe(primitive, seconds);
   }
 
   /** Counts `count` messages accepted into mailboxes, or leaving one (`event`). */
   message(event: MessageEvent, count = 1): void {
-    this.#messages.inc(event, () => ({ event }), count);
+    this.#messages.inc(event, "", count);
   }
 
   /** Records one KV commit: its duration and the writes it carried. */
   kvCommit(seconds: number, writes: number): void {
-    this.#kvCommitSeconds.observe("", () => ({}), seconds);
-    this.#kvCommitWrites.observe("", () => ({}), writes);
+    this.#kvCommitSeconds.observe("", seconds);
+    this.#kvCommitWrites.observe("", writes);
   }
 
   /** Registers a gauge whose values are read when metrics are served. */

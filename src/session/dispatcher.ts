@@ -23,7 +23,8 @@ const MAX_LOGINS_PER_MESSAGE = 1;
 /** What a message was, for the access log: its request primitives and whose session it used
  * (never the SessionID). Filled in by `dispatch`. */
 export interface Observed {
-  primitives: string[];
+  /** The request primitives, comma-separated. */
+  primitive?: string;
   user?: string;
 }
 
@@ -120,7 +121,7 @@ async function observe(
   observed: Observed | undefined,
 ): Promise<HandlerReply> {
   const known = isKnownPrimitive(tx.primitive.name) ? tx.primitive.name : "other";
-  observed?.primitives.push(known);
+  if (observed) observed.primitive = observed.primitive ? `${observed.primitive},${known}` : known;
   const started = performance.now();
   // Without tracing, no span's attributes nor closure are made for each transaction.
   const reply = !tracing ? await runRequest(ctx, tx, sessionState) : await traced(
@@ -189,22 +190,29 @@ function overLimit(
   session: SessionRecord,
   charges: readonly RateCharge[],
 ): Primitive | undefined {
-  const { rates, metrics } = ctx.server;
   const now = Date.now();
-  const check = (kind: RateKind, key: string, cost: number) => {
-    const wait = rates.take(kind, key, cost, now);
-    if (wait === 0) return undefined;
-    metrics.limited.inc({ limit: kind });
-    const answer = status(503, `Rate limit (${kind.replace("_", " ")}): try again in ${wait} s`);
-    if (ctx.version === "1.3") (answer.body.Result as ElementObject).TryAgainTimeout = wait;
-    return answer;
-  };
-  return check("session_requests", session.id, 1) ??
-    check("user_requests", session.userId, 1) ??
-    charges.reduce<Primitive | undefined>(
-      (refused, c) => refused ?? check(c.kind, session.userId, c.cost),
-      undefined,
-    );
+  let refused = overRate(ctx, "session_requests", session.id, 1, now) ??
+    overRate(ctx, "user_requests", session.userId, 1, now);
+  for (let i = 0; i < charges.length && !refused; i++) {
+    refused = overRate(ctx, charges[i].kind, session.userId, charges[i].cost, now);
+  }
+  return refused;
+}
+
+/** One rate limit's charge: the 503 to answer when it is over. */
+function overRate(
+  ctx: RequestContext,
+  kind: RateKind,
+  key: string,
+  cost: number,
+  now: number,
+): Primitive | undefined {
+  const wait = ctx.server.rates.take(kind, key, cost, now);
+  if (wait === 0) return undefined;
+  ctx.server.metrics.limited.inc({ limit: kind });
+  const answer = status(503, `Rate limit (${kind.replace("_", " ")}): try again in ${wait} s`);
+  if (ctx.version === "1.3") (answer.body.Result as ElementObject).TryAgainTimeout = wait;
+  return answer;
 }
 
 /**

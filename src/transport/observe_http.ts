@@ -38,7 +38,7 @@ export function clientAddress(c: Context): string | undefined {
 export function accessLog(metrics: Metrics): MiddlewareHandler {
   return async (c, next) => {
     const started = performance.now();
-    const observed: Observed = { primitives: [] };
+    const observed: Observed = {};
     c.set("observed", observed);
     await next();
     const path = c.req.path;
@@ -46,7 +46,7 @@ export function accessLog(metrics: Metrics): MiddlewareHandler {
     if (!log.enabled("info")) return;
     log.access(`${c.req.method} ${path.slice(0, MAX_LOGGED_PATH)}`, {
       status: c.res.status,
-      primitive: observed.primitives.length > 0 ? observed.primitives.join(",") : undefined,
+      primitive: observed.primitive,
       user: observed.user,
       ms: Math.round((performance.now() - started) * 100) / 100,
       addr: clientAddress(c),
