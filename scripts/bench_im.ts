@@ -1,7 +1,8 @@
 /**
  * `deno run -A scripts/bench_im.ts [--pairs 50] [--messages 200] [--warmup 20000]
- * [--multi-trans 10] [--poll-interval 10] [--rounds 3] [--memory] [--pin] [--direct] [--wbxml]`:
- * instant * messaging over real HTTP, against a Hono POST echo of the same bodies.
+ * [--multi-trans 10] [--poll-interval 10] [--rounds 3] [--memory] [--pin] [--direct] [--wbxml]
+ * [--stcp] [--wake-gap 250]`: instant messaging over real HTTP, against a Hono POST echo of the
+ * same bodies.
  *
  * The server runs in this process on a file KV in a temp directory (`--memory`: an in-memory KV,
  * which shows what the file and its fsyncs cost); the clients run in a child process (the same
@@ -30,6 +31,12 @@
  * `--wbxml` measures the same IM run in WBXML against XML instead of against the echo: each round
  * runs it once in each encoding (the order alternating from round to round), and the ratio is
  * WBXML's rate to XML's.
+ * `--stcp` adds, to each round against the echo, the same IM run with receivers woken by STCP
+ * instead: each agrees STCP in its ClientCapability, says HELO on its own TCP connection, and
+ * polls when a WVCI line comes (and at once while its answers say Poll T), never on a timer;
+ * printed beside the polled run, with HTTP requests per message for both. `--wake-gap <ms>` sets
+ * the server's shortest time between two wake-ups of one session (IMPS_CIR_MIN_GAP_MS, default
+ * 250).
  * The server logs at `warn` (nothing, in a good run); `--log FILE` logs at `info` into FILE, an
  * access line per request as in production (`scripts/bench_overhead.ts` compares the two).
  */
@@ -43,7 +50,8 @@ import { TsWbxmlTokenizer } from "../src/core/wbxml_tokenizer_ts.ts";
 import { wbxmlTreeSource } from "../src/core/wbxml_tree.ts";
 import { createServer, type ImpsServer } from "../src/server.ts";
 import { log } from "../src/observe/log.ts";
-import { connectionsForFileLimit, serveGuarded } from "../src/transport/http_listener.ts";
+import { listenerBounds } from "../src/startup.ts";
+import { serveGuarded } from "../src/transport/http_listener.ts";
 import { hashPassword } from "../src/util/crypto.ts";
 
 const NS = 'xmlns="http://www.openmobilealliance.org/DTD/WV-CSP1.2"';
@@ -74,6 +82,10 @@ const ECHO_PASSES = 5;
 /** IM and echo measured in turn this many times; the medians are reported, since a busy
  * machine's speed drifts over seconds and one pair of measurements can land apart. */
 const ROUNDS = option("rounds", 3);
+/** Whether each round also runs the IM clients with receivers woken by STCP. */
+const STCP = Deno.args.includes("--stcp");
+/** The server's shortest time between two wake-ups of a session, ms (IMPS_CIR_MIN_GAP_MS). */
+const WAKE_GAP_MS = option("wake-gap", 250);
 
 interface Transaction {
   mode?: "Request" | "Response";
@@ -102,7 +114,7 @@ const sendBody = (to: string, n: number) =>
 /** What the clients send, as they would write it: a primitive per transaction. */
 type Primitive =
   | { kind: "login"; name: string }
-  | { kind: "capability" }
+  | { kind: "capability"; stcp?: boolean }
   | { kind: "send"; to: string; n: number }
   | { kind: "poll" }
   | { kind: "delivered"; messageId: string }
@@ -121,6 +133,8 @@ interface Answer {
   poll: boolean;
   /** Server-originated transactions handed out: TransactionID, MessageID, message number. */
   messages: { tid: string; messageId: string; n: number }[];
+  /** The TCPPort a ClientCapability agreed for STCP. */
+  tcpPort?: number;
 }
 
 /** A client's wire: one encoding's envelope writing and answer reading. */
@@ -136,7 +150,8 @@ function xmlPrimitive(p: Primitive): string {
         `</Login-Request>`;
     case "capability":
       return `<ClientCapability-Request><CapabilityList><MultiTrans>${MULTI_TRANS}` +
-        `</MultiTrans></CapabilityList></ClientCapability-Request>`;
+        `</MultiTrans>${p.stcp ? "<SupportedCIRMethod>STCP</SupportedCIRMethod>" : ""}` +
+        `</CapabilityList></ClientCapability-Request>`;
     case "send":
       return sendBody(p.to, p.n);
     case "poll":
@@ -158,7 +173,9 @@ const xmlWire: Wire = {
     requests++;
     const text = await (await fetch(url, { method: "POST", body, headers: TYPE })).text();
     const code = text.match(/<Code>(\d+)<\/Code>/)?.[1];
+    const tcpPort = text.match(/<TCPPort>(\d+)<\/TCPPort>/)?.[1];
     return {
+      tcpPort: tcpPort === undefined ? undefined : Number(tcpPort),
       sessionId: text.match(/<SessionID>([0-9a-f]+)<\/SessionID>/)?.[1],
       code: code === undefined ? undefined : Number(code),
       poll: text.includes("<Poll>T</Poll>"),
@@ -202,7 +219,9 @@ const wbxmlWire: Wire = {
     const message = decodeCsp(readWbxml(bytes, DEFAULT_XML_LIMITS));
     const first = message.transactions[0].primitive.body;
     const result = first.Result as { Code?: number } | undefined;
+    const agreed = first.AgreedCapabilityList as { TCPPort?: number } | undefined;
     return {
+      tcpPort: agreed?.TCPPort === undefined ? undefined : Number(agreed.TCPPort),
       sessionId: typeof first.SessionID === "string" ? first.SessionID : undefined,
       code: result?.Code,
       poll: message.poll === true,
@@ -225,7 +244,9 @@ function writePrimitive(w: WbxmlWriter, p: Primitive): void {
       return;
     case "capability":
       w.open("ClientCapability-Request").open("CapabilityList");
-      w.leaf("MultiTrans", String(MULTI_TRANS)).close("CapabilityList");
+      w.leaf("MultiTrans", String(MULTI_TRANS));
+      if (p.stcp) w.leaf("SupportedCIRMethod", "STCP");
+      w.close("CapabilityList");
       w.close("ClientCapability-Request");
       return;
     case "send":
@@ -256,6 +277,8 @@ const post = async (url: string, body: string) => {
 };
 
 interface Round extends ImRun {
+  /** The same with receivers woken by STCP (`--stcp`). */
+  stcp?: ImRun;
   echo: number;
   ratio: number;
   cpuPerEcho: string;
@@ -277,16 +300,21 @@ interface LoadResult {
   perMessage?: number;
 }
 
-/** The clients' side of the IM run, speaking through `wire`. */
-async function loadIm(url: string, wire: Wire): Promise<LoadResult> {
+/** The clients' side of the IM run, speaking through `wire`; `stcp`: receivers are woken by
+ * STCP rather than polling on a timer. */
+async function loadIm(url: string, wire: Wire, stcp = false): Promise<LoadResult> {
   const login = async (name: string) =>
     (await wire.post(url, undefined, [{ tid: "1", primitive: { kind: "login", name } }]))
       .sessionId!;
-  const pairs = [];
+  const pairs: Pair[] = [];
   for (let i = 0; i < PAIRS; i++) {
     const receiver = await login(`r${i}`);
-    await wire.post(url, receiver, [{ tid: "2", primitive: { kind: "capability" } }]);
-    pairs.push({ sender: await login(`s${i}`), receiver, to: `r${i}` });
+    const agreed = await wire.post(url, receiver, [{
+      tid: "2",
+      primitive: { kind: "capability", stcp },
+    }]);
+    const wake = stcp ? await helo(agreed.tcpPort!, receiver) : undefined;
+    pairs.push({ sender: await login(`s${i}`), receiver, to: `r${i}`, wake });
   }
 
   // Untimed first, as the echo has a warm-up round: V8 optimizes the server's many hot functions
@@ -299,6 +327,7 @@ async function loadIm(url: string, wire: Wire): Promise<LoadResult> {
   const seconds = (performance.now() - start) / 1000;
   const perMessage = (requests - requestsBefore) / (PAIRS * MESSAGES);
   console.log(DONE);
+  for (const pair of pairs) pair.wake?.close();
   // The next round logs in afresh: these sessions must not linger beside its own.
   const logout: Outgoing = { tid: "9", primitive: { kind: "logout" } };
   await Promise.all(
@@ -312,17 +341,63 @@ async function loadIm(url: string, wire: Wire): Promise<LoadResult> {
   };
 }
 
+interface Pair {
+  sender: string;
+  receiver: string;
+  to: string;
+  /** The receiver's STCP connection, when it is woken rather than polling on a timer. */
+  wake?: StcpWake;
+}
+
+/** A receiver's STCP connection: `woken` resolves once a WVCI has come since it was last
+ * called. */
+interface StcpWake {
+  woken(): Promise<void>;
+  close(): void;
+}
+
+/** Connects to the agreed TCPPort and says HELO; resolves once answered OK. */
+async function helo(port: number, session: string): Promise<StcpWake> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  await conn.write(new TextEncoder().encode(`HELO ${session}\r\n`));
+  let told = false;
+  let notify: (() => void) | undefined;
+  let answered = () => {};
+  const ok = new Promise<void>((resolve) => answered = resolve);
+  (async () => {
+    const buffer = new Uint8Array(1024);
+    for (;;) {
+      const n = await conn.read(buffer).catch(() => null);
+      if (n === null) return;
+      const text = new TextDecoder().decode(buffer.subarray(0, n));
+      if (text.includes("OK")) answered();
+      if (text.includes("WVCI")) {
+        told = true;
+        notify?.();
+      }
+    }
+  })();
+  await ok;
+  return {
+    async woken() {
+      while (!told) await new Promise<void>((resolve) => notify = resolve);
+      told = false;
+    },
+    close: () => conn.close(),
+  };
+}
+
 /** Each sender sends `messages` messages to its receiver, which polls them in; resolves when the
  * last acknowledgement is answered, with each message's send-to-receipt latency, ms. */
 async function exchange(
   url: string,
   wire: Wire,
-  pairs: { sender: string; receiver: string; to: string }[],
+  pairs: Pair[],
   messages: number,
 ): Promise<number[]> {
   const sentAt = new Map<string, number>();
   const latencies: number[] = [];
-  await Promise.all(pairs.flatMap(({ sender, receiver, to }, p) => [
+  await Promise.all(pairs.flatMap(({ sender, receiver, to, wake }, p) => [
     (async () => {
       for (let n = 0; n < messages; n++) {
         sentAt.set(`${p}:${n}`, performance.now());
@@ -335,7 +410,10 @@ async function exchange(
     })(),
     (async () => {
       let acks: Outgoing[] = [];
+      let more = false;
       for (let received = 0; received < messages;) {
+        // Woken by STCP: a poll only when told, or while the last answer said Poll T.
+        if (wake && !more) await wake.woken();
         const polledAt = performance.now();
         const poll: Outgoing = { tid: "", primitive: { kind: "poll" } };
         const answer = await wire.post(url, receiver, [...acks, poll]);
@@ -345,9 +423,10 @@ async function exchange(
           acks.push({ mode: "Response", tid, primitive: { kind: "delivered", messageId } });
           received++;
         }
+        more = answer.poll;
         // Unless more is said to be waiting, the next poll comes a polling interval later.
         const wait = POLL_INTERVAL_MS - (performance.now() - polledAt);
-        if (wait > 0 && !answer.poll) await new Promise((r) => setTimeout(r, wait));
+        if (!wake && wait > 0 && !more) await new Promise((r) => setTimeout(r, wait));
       }
       if (acks.length > 0) await wire.post(url, receiver, acks);
     })(),
@@ -427,7 +506,7 @@ function runSelf(args: string[], cpu: number): Deno.ChildProcess {
 /** Runs this script's client side in a child process (pinned to CPU 1 with `--pin`); `timed`
  * hears when the clients start and end the timed part. */
 async function runClients(
-  kind: "im" | "im-wbxml" | "echo",
+  kind: ClientKind,
   url: string,
   timed: { start(): void; end(): void },
 ): Promise<LoadResult> {
@@ -455,9 +534,13 @@ interface ImRun {
   threads: string;
 }
 
+/** What the clients of a run are: IM in XML, IM in WBXML, IM with receivers woken by STCP, or
+ * the echo's. */
+type ClientKind = "im" | "im-wbxml" | "im-stcp" | "echo";
+
 async function measureIm(
   server: ImpsServer,
-  kind: "im" | "im-wbxml",
+  kind: Exclude<ClientKind, "echo">,
   url: string,
 ): Promise<ImRun> {
   let before = { ...server.context.store.commits.stats };
@@ -507,6 +590,14 @@ async function main() {
   const config = loadConfig({
     IMPS_DOMAIN: DOMAIN,
     IMPS_DATA: memory ? ":memory:" : `${dir}/imps.kv`,
+    // Only --stcp receivers agree it; the polled ones are served as without it.
+    ...(STCP
+      ? {
+        IMPS_CIR_TCP_PORT: "0",
+        IMPS_CIR_TCP_PER_IP: String(PAIRS + 10),
+        IMPS_CIR_MIN_GAP_MS: String(WAKE_GAP_MS),
+      }
+      : {}),
   });
   const core = await loadCore(config.core);
   const server = await createServer(config, {
@@ -520,11 +611,7 @@ async function main() {
     : serveGuarded({
       hostname: "127.0.0.1",
       port: 0,
-      maxConnections: connectionsForFileLimit(),
-      maxPerAddress: config.maxConnectionsPerAddress,
-      headTimeoutMs: config.headTimeoutS * 1000,
-      bodyTimeoutMs: config.bodyTimeoutS * 1000,
-      idleTimeoutMs: config.idleTimeoutS * 1000,
+      ...listenerBounds(config, server),
     }, server.app.fetch);
   const imUrl = `http://127.0.0.1:${http.addr.port}/csp`;
   const wbxml = Deno.args.includes("--wbxml");
@@ -564,6 +651,7 @@ async function compareEcho(
   const rounds: Round[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     const run = await measureIm(server, "im", imUrl);
+    const stcp = STCP ? await measureIm(server, "im-stcp", imUrl) : undefined;
     let cpuEchoStart: number | undefined, cpuEcho: number | undefined;
     const echoed = await runClients("echo", echo.url, {
       start: () => cpuEchoStart = cpuSeconds(echo.pid),
@@ -571,6 +659,7 @@ async function compareEcho(
     });
     rounds.push({
       ...run,
+      stcp,
       echo: echoed.rate,
       ratio: run.im.rate / echoed.rate,
       cpuPerEcho: cpuPer(cpuEchoStart, cpuEcho, ECHO_PASSES * PAIRS * MESSAGES),
@@ -586,6 +675,12 @@ async function compareEcho(
       `         server CPU ${r.cpuPerMessage} per message (${r.threads || "no breakdown"}), ` +
         `${r.cpuPerEcho} per echo request`,
     );
+    if (r.stcp) {
+      console.log(
+        `         woken by STCP: ${describeIm(r.stcp)}, server CPU ${r.stcp.cpuPerMessage} ` +
+          `per message, ${(100 * r.stcp.im.rate / r.im.rate).toFixed(0)}% of the polled rate`,
+      );
+    }
   }
   const mid = (pick: (r: Round) => number) => median(rounds.map(pick));
   console.log(
@@ -594,6 +689,14 @@ async function compareEcho(
       `echo ${mid((r) => r.echo).toFixed(0)} requests/s (same bodies, same connections)`,
   );
   console.log(`ratio: ${(100 * mid((r) => r.ratio)).toFixed(0)}% of echo (goal >= 33%)`);
+  if (STCP) {
+    console.log(
+      `woken by STCP: ${mid((r) => r.stcp!.im.rate).toFixed(0)} messages/s, ` +
+        `${mid((r) => r.stcp!.im.perMessage!).toFixed(2)} HTTP requests per message against ` +
+        `${mid((r) => r.im.perMessage!).toFixed(2)} polled every ${POLL_INTERVAL_MS} ms; ` +
+        `${(100 * mid((r) => r.stcp!.im.rate / r.im.rate)).toFixed(0)}% of the polled rate`,
+    );
+  }
 }
 
 /** The IM run in WBXML against the same in XML, in turns (the order alternating by round). */
@@ -665,6 +768,6 @@ else {
   const [kind, url] = Deno.args.slice(load + 1);
   const result = kind === "echo"
     ? await loadEcho(url)
-    : await loadIm(url, kind === "im-wbxml" ? wbxmlWire : xmlWire);
+    : await loadIm(url, kind === "im-wbxml" ? wbxmlWire : xmlWire, kind === "im-stcp");
   console.log(JSON.stringify(result));
 }

@@ -35,11 +35,14 @@ import {
 } from "./store/server_key.ts";
 import { UserRepo } from "./store/users.ts";
 import { Sealer } from "./util/crypto.ts";
+import { isMsisdn } from "./util/msisdn.ts";
 
 const USAGE = `usage: deno task admin <command>
   user add <user-id>       create a user (user-id: name or wv:name@domain)
   user passwd <user-id>    set a new password
   user del <user-id>       remove a user and end its sessions
+  user msisdn <user-id> <number|->
+                           set (or, with -, clear) the phone number wake-up SMS go to
   user list                list users
   user show <user-id>      a user and their sessions, as JSON
   user import <file>       add the users of a CSV file (user-id,password a line) or of JSON
@@ -123,6 +126,16 @@ export async function runAdmin(
         if (!await accounts.users.get(id)) throw new UsageError(`no user ${id} in ${where}`);
         await setPassword(accounts, id, await newPassword(id));
         return `password of ${id} changed`;
+      }
+      case "msisdn": {
+        const user = await users.get(id);
+        if (!user) throw new UsageError(`no user ${id} in ${where}`);
+        const number = rest[0];
+        if (number !== "-" && (number === undefined || !isMsisdn(number))) {
+          throw new UsageError("a phone number (digits, a leading + for international) or -");
+        }
+        await users.put({ ...user, msisdn: number === "-" ? undefined : number });
+        return number === "-" ? `no phone number for ${id}` : `phone number of ${id} is ${number}`;
       }
       case "del": {
         const id = userIdOf(accounts, rawId);

@@ -102,6 +102,65 @@ export interface Config {
   rateGroups: number;
   rateSearches: number;
   rateUploads: number;
+  /** Waking clients (CIR): which channels are on and their bounds. */
+  cir: CirConfig;
+  /** The SMS gateway (Kannel's sendsms interface); absent: no SMS is sent. */
+  sms?: SmsGatewayConfig;
+}
+
+/** The CIR channels (digest §5.2), all off unless set. */
+export interface CirConfig {
+  /** STCP: the TCP listener clients say HELO on; absent: STCP is off. */
+  tcp?: {
+    host: string;
+    /** 0 picks a free port (the one bound is announced). */
+    port: number;
+    /** Announced as TCPAddress; absent: the host the client reached /csp at. */
+    address?: string;
+    /** Serve TLS with IMPS_TLS_CERT and IMPS_TLS_KEY. */
+    tls: boolean;
+  };
+  /** STCP connections held at most, and WebSocket ones; absent: half of what the open-file
+   * limit allows (at most 20,000). */
+  maxConnections?: number;
+  /** STCP connections held at most from one address, and WebSocket ones. */
+  maxPerAddress: number;
+  /** Seconds a new STCP or WebSocket connection has to say HELO. */
+  heloTimeoutS: number;
+  /** Seconds an STCP connection may stay silent (no PING) before it is closed. */
+  idleTimeoutS: number;
+  /** SHTTP: the per-session URL on the HTTP server. */
+  http: boolean;
+  /** Longest a long poll of the SHTTP URL is held, seconds. */
+  httpWaitS: number;
+  /** Base of announced CIR URLs; absent: the origin the client reached /csp at. */
+  publicUrl?: string;
+  /** SUDP and WAPUDP. */
+  udp: boolean;
+  /** Networks (IPv4 CIDR) inside which a client's own UDPAddress is believed; elsewhere the
+   * datagram goes to the address the client connects from. */
+  udpNetworks: string[];
+  /** Datagrams sent per second at most, by the whole server. */
+  udpRate: number;
+  /** The WebSocket channel for browsers (`GET /cir/ws`, capability `X-WEBSOCKET`). */
+  websocket: boolean;
+  /** Keep-alive time of a session with an agreed CIR method, seconds. */
+  ttlS: number;
+  /** Shortest time between two wake-ups of one session, ms. */
+  minGapMs: number;
+  /** Wake-up SMS (WAPSMS, SSMS) per user per hour at most. */
+  smsPerHour: number;
+  /** Whether the MSISDN a client states (HTTP header, ClientID) is believed. */
+  trustMsisdn: boolean;
+}
+
+/** Kannel's `sendsms` HTTP interface. */
+export interface SmsGatewayConfig {
+  url: string;
+  username?: string;
+  password?: string;
+  /** Sender address of the SMS; absent: the gateway's own. */
+  from?: string;
 }
 
 interface Setting {
@@ -184,8 +243,8 @@ export const SETTINGS: readonly Setting[] = [
   { env: "IMPS_SSP_CA", help: "PEM file of extra CA certificates trusted for https SSP peers" },
   {
     env: "IMPS_MAX_CONNECTIONS",
-    help: "connections held at once (default: what the open-file limit allows, 3 each; " +
-      "0: no bounds nor timeouts, only behind a proxy that has them)",
+    help: "connections held at once (default: what the open-file limit allows, 3 each, half " +
+      "of it with STCP on; 0: no bounds nor timeouts, only behind a proxy that has them)",
   },
   {
     env: "IMPS_MAX_CONNECTIONS_PER_ADDRESS",
@@ -257,6 +316,64 @@ export const SETTINGS: readonly Setting[] = [
   { env: "IMPS_RATE_GROUPS", help: "groups created/hour per user", default: "100" },
   { env: "IMPS_RATE_SEARCHES", help: "searches/min per user", default: "600" },
   { env: "IMPS_RATE_UPLOADS", help: "content uploads/min per user", default: "120" },
+  {
+    env: "IMPS_CIR_TCP_PORT",
+    help: "STCP CIR: TCP port clients say HELO on (0 picks one; unset: off)",
+  },
+  { env: "IMPS_CIR_TCP_HOST", help: "STCP CIR: address to listen on (default IMPS_HOST)" },
+  { env: "IMPS_CIR_TCP_ADDRESS", help: "STCP CIR: TCPAddress announced (default: host of /csp)" },
+  { env: "IMPS_CIR_TCP_TLS", help: "STCP CIR over TLS (IMPS_TLS_CERT/KEY)", default: "false" },
+  {
+    env: "IMPS_CIR_TCP_MAX",
+    help: "STCP and WebSocket CIR: connections held at most, each (default: half of what the " +
+      "open-file limit allows, at most 20000)",
+  },
+  {
+    env: "IMPS_CIR_TCP_PER_IP",
+    help: "STCP and WebSocket CIR: connections per address, each",
+    default: "100",
+  },
+  {
+    env: "IMPS_CIR_HELO_TIMEOUT",
+    help: "CIR: seconds a connection has to say HELO",
+    default: "10",
+  },
+  {
+    env: "IMPS_CIR_IDLE_TIMEOUT",
+    help: "STCP CIR: seconds without a PING before the connection is closed",
+    default: "1800",
+  },
+  { env: "IMPS_CIR_HTTP", help: "SHTTP CIR: true offers a per-session URL", default: "false" },
+  { env: "IMPS_CIR_HTTP_WAIT", help: "SHTTP CIR: longest long poll, seconds", default: "55" },
+  { env: "IMPS_CIR_PUBLIC_URL", help: "base of announced CIR URLs (default: origin of /csp)" },
+  { env: "IMPS_CIR_UDP", help: "SUDP and WAPUDP CIR: true sends datagrams", default: "false" },
+  { env: "IMPS_CIR_UDP_NETWORKS", help: "IPv4 CIDRs where a client's own UDPAddress is believed" },
+  { env: "IMPS_CIR_UDP_RATE", help: "CIR datagrams per second at most", default: "1000" },
+  {
+    env: "IMPS_CIR_WEBSOCKET",
+    help: "WebSocket CIR (GET /cir/ws) for clients offering X-WEBSOCKET",
+    default: "false",
+  },
+  { env: "IMPS_CIR_TTL", help: "keep-alive time of sessions with a CIR, seconds", default: "7200" },
+  {
+    env: "IMPS_CIR_MIN_GAP_MS",
+    help: "shortest time between wake-ups of a session",
+    default: "250",
+  },
+  { env: "IMPS_CIR_SMS_PER_HOUR", help: "wake-up SMS per user per hour at most", default: "12" },
+  {
+    env: "IMPS_SMS_URL",
+    help:
+      "Kannel sendsms URL; set: WAPSMS and SSMS CIR (e.g. http://127.0.0.1:13013/cgi-bin/sendsms)",
+  },
+  { env: "IMPS_SMS_USER", help: "Kannel sendsms-user username" },
+  { env: "IMPS_SMS_PASSWORD", help: "Kannel sendsms-user password" },
+  { env: "IMPS_SMS_FROM", help: "sender address of SMS (default: the gateway's)" },
+  {
+    env: "IMPS_SMS_TRUST_MSISDN",
+    help: "true: believe the MSISDN a client states (header, ClientID)",
+    default: "false",
+  },
 ];
 
 export class ConfigError extends Error {
@@ -459,6 +576,89 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     rateGroups: integer("IMPS_RATE_GROUPS", 1, 1_000_000),
     rateSearches: integer("IMPS_RATE_SEARCHES", 1, 1_000_000),
     rateUploads: integer("IMPS_RATE_UPLOADS", 1, 1_000_000),
+    cir: cirConfig(get, integer, ttlMin),
+    sms: smsGatewayConfig(get),
+  };
+}
+
+type Getter = (name: string) => string | undefined;
+
+function flag(get: Getter, name: string): boolean {
+  const value = get(name)!;
+  if (value !== "true" && value !== "false") {
+    throw new ConfigError(`${name} must be "true" or "false", got "${value}"`);
+  }
+  return value === "true";
+}
+
+const IPV4_CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+
+function cirConfig(
+  get: Getter,
+  integer: (name: string, min: number, max: number) => number,
+  ttlMin: number,
+): CirConfig {
+  const tcpPort = get("IMPS_CIR_TCP_PORT");
+  const publicUrl = get("IMPS_CIR_PUBLIC_URL");
+  if (publicUrl !== undefined && !httpUrl(publicUrl)) {
+    throw new ConfigError(`IMPS_CIR_PUBLIC_URL must be an http(s) URL, got "${publicUrl}"`);
+  }
+  const udpNetworks = (get("IMPS_CIR_UDP_NETWORKS") ?? "").split(",").map((n) => n.trim())
+    .filter((n) => n !== "");
+  for (const network of udpNetworks) {
+    const m = network.match(IPV4_CIDR);
+    if (!m || m.slice(1, 5).some((b) => Number(b) > 255) || Number(m[5]) > 32) {
+      throw new ConfigError(`IMPS_CIR_UDP_NETWORKS must list IPv4 CIDRs, got "${network}"`);
+    }
+  }
+  const tls = flag(get, "IMPS_CIR_TCP_TLS");
+  if (tls && (get("IMPS_TLS_CERT") === undefined || tcpPort === undefined)) {
+    throw new ConfigError(
+      "IMPS_CIR_TCP_TLS needs IMPS_CIR_TCP_PORT, IMPS_TLS_CERT and IMPS_TLS_KEY",
+    );
+  }
+  const tcpHost = get("IMPS_CIR_TCP_HOST") ?? get("IMPS_HOST")!;
+  if (!validHost(tcpHost)) {
+    throw new ConfigError(
+      `IMPS_CIR_TCP_HOST must be an IP address or a host name, got "${tcpHost}"`,
+    );
+  }
+  return {
+    tcp: tcpPort === undefined ? undefined : {
+      host: tcpHost,
+      port: integer("IMPS_CIR_TCP_PORT", 0, 65_535),
+      address: get("IMPS_CIR_TCP_ADDRESS"),
+      tls,
+    },
+    maxConnections: get("IMPS_CIR_TCP_MAX") === undefined
+      ? undefined
+      : integer("IMPS_CIR_TCP_MAX", 1, 1_000_000),
+    maxPerAddress: integer("IMPS_CIR_TCP_PER_IP", 1, 1_000_000),
+    heloTimeoutS: integer("IMPS_CIR_HELO_TIMEOUT", 1, 300),
+    idleTimeoutS: integer("IMPS_CIR_IDLE_TIMEOUT", 1, 86_400),
+    http: flag(get, "IMPS_CIR_HTTP"),
+    httpWaitS: integer("IMPS_CIR_HTTP_WAIT", 1, 600),
+    publicUrl: publicUrl?.replace(/\/+$/, ""),
+    udp: flag(get, "IMPS_CIR_UDP"),
+    udpNetworks,
+    udpRate: integer("IMPS_CIR_UDP_RATE", 1, 1_000_000),
+    websocket: flag(get, "IMPS_CIR_WEBSOCKET"),
+    ttlS: integer("IMPS_CIR_TTL", ttlMin, 86_400 * 7),
+    minGapMs: integer("IMPS_CIR_MIN_GAP_MS", 0, 60_000),
+    smsPerHour: integer("IMPS_CIR_SMS_PER_HOUR", 0, 3600),
+    trustMsisdn: flag(get, "IMPS_SMS_TRUST_MSISDN"),
+  };
+}
+
+function smsGatewayConfig(get: Getter): SmsGatewayConfig | undefined {
+  const url = get("IMPS_SMS_URL");
+  if (url === undefined) return undefined;
+  if (!httpUrl(url)) throw new ConfigError(`IMPS_SMS_URL must be an http(s) URL, got "${url}"`);
+  return {
+    url,
+    username: get("IMPS_SMS_USER"),
+    password: get("IMPS_SMS_PASSWORD"),
+    from: get("IMPS_SMS_FROM"),
   };
 }
 

@@ -121,6 +121,9 @@ function stopOnSignals(http: Listening, server: ImpsServer): void {
       Deno.exit(1);
     }, STOP_TIMEOUT_MS);
     try {
+      // Held SHTTP GETs would keep the HTTP server from stopping: they are answered first, and
+      // the CIR connections closed (phones say HELO again to the next server).
+      await server.cir?.close();
       await http.shutdown();
       await server.close();
     } catch (error) {

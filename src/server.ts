@@ -25,6 +25,7 @@ import { Metrics } from "./observe/metrics.ts";
 import { RateLimits } from "./session/rates.ts";
 import { routeFor } from "./transport/bindings.ts";
 import { limitBody } from "./transport/body_limit.ts";
+import { type Cir, startCir } from "./transport/cir/mod.ts";
 import { cspHandler } from "./transport/csp_http.ts";
 import { landingRoutes } from "./transport/landing.ts";
 import { accessLog, metricsRoute } from "./transport/observe_http.ts";
@@ -35,6 +36,8 @@ export interface ImpsServer {
   context: ServerContext;
   /** The key sealing passwords for digest login, and where it is kept. */
   key: ServerKey;
+  /** The CIR channels, when any is enabled. */
+  cir?: Cir;
   /** Stops background work and closes the store once pending writes are committed. */
   close(): Promise<void>;
 }
@@ -87,6 +90,15 @@ export async function createServer(config: Config, options: ServerOptions): Prom
       "digest login at their next password login (or `deno task admin user passwd`); if the " +
       "store had a key before, stop and restore it from the backup instead";
   }
+  let cir: Cir | undefined;
+  try {
+    cir = await startCir(config, context);
+  } catch (error) {
+    for (const element of serviceElements) await element.close?.(context);
+    await store.close();
+    throw error;
+  }
+  context.cir = cir?.dispatcher;
 
   const limits: XmlLimits = { ...DEFAULT_XML_LIMITS, maxBytes: config.maxBodyBytes };
   const app = new Hono();
@@ -108,6 +120,7 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     async (c) => await store.healthy() ? c.text("ok") : c.text("store unreachable", 503),
   );
   for (const element of serviceElements) element.routes?.(app, context);
+  cir?.routes(app);
   metricsRoute(app, config, metrics);
   adminRoutes(app, context);
   // CSP on any other path too, told by its Content-Type (after the elements' own routes).
@@ -131,8 +144,10 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     app,
     context,
     key,
+    cir,
     async close() {
       if (sweeper !== undefined) clearInterval(sweeper);
+      await cir?.close();
       for (const element of serviceElements) await element.close?.(context);
       await store.close();
     },

@@ -4,11 +4,16 @@
  * `cannot open the store ./data/imps.kv: …`, never a stack trace. `main.ts` runs them in order.
  */
 import type { ConnectionGate } from "./transport/connection_gate.ts";
-import { connectionsForFileLimit, serveGuarded } from "./transport/http_listener.ts";
+import {
+  connectionsForFileLimit,
+  type GuardedHttpOptions,
+  serveGuarded,
+} from "./transport/http_listener.ts";
 import { AccountError, createListedUsers, type ListedUser, parseUsersFile } from "./accounts.ts";
 import { type Config, ConfigError } from "./config.ts";
 import type { Core } from "./core/mod.ts";
 import { createServer, type ImpsServer } from "./server.ts";
+import { CirListenError } from "./transport/cir/mod.ts";
 import { StoreDomainMismatch } from "./store/domain.ts";
 import { StoreInUse } from "./store/lock.ts";
 import { ServerKeyError } from "./store/server_key.ts";
@@ -105,6 +110,7 @@ export async function openServer(
     server = await createServer(config, { parseXml: core.parseXml, parseWbxml: core.parseWbxml });
   } catch (error) {
     if (error instanceof StoreInUse) throw new StartupError(`cannot start: ${error.message}`);
+    if (error instanceof CirListenError) throw new StartupError(error.message);
     if (error instanceof StoreDomainMismatch || error instanceof ServerKeyError) {
       throw new ConfigError(error.message);
     }
@@ -120,6 +126,23 @@ export async function openServer(
     throw new StartupError(`cannot add the IMPS_USERS users: ${reason(error)}`);
   }
   return server;
+}
+
+/** The guarded listener's bounds and timeouts, from the settings; benchmarks serve with them too. */
+export function listenerBounds(
+  config: Config,
+  server: ImpsServer,
+): Pick<
+  GuardedHttpOptions,
+  "maxConnections" | "maxPerAddress" | "headTimeoutMs" | "bodyTimeoutMs" | "idleTimeoutMs"
+> {
+  return {
+    maxConnections: config.maxConnections ?? connectionsForFileLimit(server.cir?.stcp?.limit),
+    maxPerAddress: config.maxConnectionsPerAddress,
+    headTimeoutMs: config.headTimeoutS * 1000,
+    bodyTimeoutMs: config.bodyTimeoutS * 1000,
+    idleTimeoutMs: config.idleTimeoutS * 1000,
+  };
 }
 
 /** What serves the app: stopped with `shutdown`. */
@@ -157,11 +180,7 @@ export function listen(
       hostname: config.host,
       port: config.port,
       ...tls,
-      maxConnections: config.maxConnections ?? connectionsForFileLimit(),
-      maxPerAddress: config.maxConnectionsPerAddress,
-      headTimeoutMs: config.headTimeoutS * 1000,
-      bodyTimeoutMs: config.bodyTimeoutS * 1000,
-      idleTimeoutMs: config.idleTimeoutS * 1000,
+      ...listenerBounds(config, server),
     }, server.app.fetch);
     announce(http.addr);
     return http;

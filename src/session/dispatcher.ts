@@ -8,7 +8,7 @@ import { isKnownPrimitive } from "../codec/csp/mod.ts";
 import { traced, tracing } from "../observe/tracing.ts";
 import { CommitConflict, type Mutation, type Store } from "../store/kv.ts";
 import type { SessionRecord } from "../store/sessions.ts";
-import type { HandlerReply, RequestContext } from "./handler.ts";
+import type { HandlerReply, RequestContext, RequestOrigin } from "./handler.ts";
 import type { RateCharge, RateKind } from "./rates.ts";
 import { functionKey } from "./registry.ts";
 import type { ServerContext } from "./server_context.ts";
@@ -32,6 +32,7 @@ export async function dispatch(
   server: ServerContext,
   msg: CspMessage,
   clientAddress?: string,
+  origin?: RequestOrigin,
   observed?: Observed,
 ): Promise<CspMessage | null> {
   const now = Date.now();
@@ -76,6 +77,7 @@ export async function dispatch(
       transactionId: tx.transactionId ?? "",
       clientAddress,
       session: sessionEnded ? undefined : session,
+      origin,
     };
     // Whatever runs after a look may queue something more (an acknowledgement's report).
     deliverableLeft = undefined;
@@ -102,15 +104,19 @@ export async function dispatch(
   }
   if (acks.length > 0) await Promise.all(acks);
 
-  if (out.length === 0) return null;
   const live = !sessionEnded && session !== undefined;
-  return answer(
+  // Whatever the session is answered, it hears of what waits: a wake-up is due again.
+  const cir = live ? server.cir?.answered(session!.id) : undefined;
+  if (out.length === 0) return null;
+  const reply = answer(
     msg,
     out,
     live
       ? deliverableLeft ?? await server.outbox.hasDeliverable(session!.id, Date.now())
       : undefined,
   );
+  if (msg.version === "1.3" && cir !== undefined) reply.cir = cir;
+  return reply;
 }
 
 /** Runs a request in a span named by its primitive, counting it by primitive and result. */

@@ -23,6 +23,16 @@ export interface RequestContext {
   /** Set by a handler that has just looked at what is due for the session (Polling-Request):
    * whether anything is left, which spares the answer's Poll flag a second look. */
   deliverableLeft?: boolean;
+  /** What the transport knows of where the request was sent. */
+  origin?: RequestOrigin;
+}
+
+/** Where a request was sent, as the transport saw it (absent in-process). */
+export interface RequestOrigin {
+  /** The URL the request was sent to: its origin and host are what the client can reach. */
+  url?: string;
+  /** The `MSISDN` header an operator's gateway adds (believed only if configured). */
+  msisdn?: string;
 }
 
 /**

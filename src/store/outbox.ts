@@ -73,7 +73,14 @@ export interface OutboxFeed {
   /** True when the feed surely has nothing for the session, known from memory alone; false when
    * it would have to look (an answer's Poll flag then asks `due`). */
   idle(sessionId: string, now: number): boolean;
+  /** Tells `listener` of each user for whose sessions a commit made something new to hand out. */
+  onWaiting?(listener: (userId: string) => void): void;
 }
+
+/** Told, after each commit, of a session (its queue) or a user (a feed's records, for each of
+ * the user's sessions) that got something new to hand out: the same following of the commits
+ * that keeps the Poll flag, so a wake-up costs no look at the store. */
+export type WaitingListener = (owner: "session" | "user", id: string) => void;
 
 /** What a poll takes: the entries, and whether more were due than it could take. */
 export interface HandOut {
@@ -102,12 +109,14 @@ export class OutboxRepo {
   /** Each polled session's queue, kept in step with every commit made here. */
   readonly #queues: RangeViews<OutboxEntry>;
   readonly #feeds: OutboxFeed[] = [];
+  readonly #waiting: WaitingListener[] = [];
 
   constructor(private readonly store: Store) {
     this.#queues = new RangeViews(store, ["outbox"], {
       limit: SCAN_LIMIT,
       believedMs: VIEW_BELIEVED_MS,
       maxViews: MAX_VIEWS,
+      onSet: (sessionId) => this.#announce("session", sessionId),
     });
     store.commits.onCommit((mutations) => this.#follow(mutations));
   }
@@ -115,6 +124,16 @@ export class OutboxRepo {
   /** Hands out `feed`'s entries too, from now on. */
   addFeed(feed: OutboxFeed): void {
     this.#feeds.push(feed);
+    feed.onWaiting?.((userId) => this.#announce("user", userId));
+  }
+
+  /** Tells `listener` of every session or user that gets something new to hand out. */
+  onWaiting(listener: WaitingListener): void {
+    this.#waiting.push(listener);
+  }
+
+  #announce(owner: "session" | "user", id: string): void {
+    for (const listener of this.#waiting) listener(owner, id);
   }
 
   #follow(mutations: readonly Mutation[]): void {

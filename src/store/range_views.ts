@@ -20,6 +20,9 @@ export interface RangeViewOptions<T> {
   /** What is kept of a stored value (default: all of it); a caller that only counts keeps
    * nothing. */
   keep?: (value: unknown) => T;
+  /** Told of every committed write of an entry of the family (kept or not) as it is followed:
+   * the owner has something new (what wakes a client, src/transport/cir). */
+  onSet?: (owner: string) => void;
 }
 
 interface View<T> {
@@ -86,6 +89,7 @@ export class RangeViews<T> {
     for (const m of mutations) {
       if (m.type === "check" || !this.#inFamily(m.key)) continue;
       const owner = String(m.key[this.family.length]);
+      if (m.type === "set") this.options.onSet?.(owner);
       this.#loading.get(owner)?.landed.push({ m, versionstamp });
       const view = this.#views.get(owner);
       if (!view) continue;

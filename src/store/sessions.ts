@@ -22,6 +22,20 @@ export interface SessionRecord {
   /** Set when the server ended the session (e.g. the account was removed): the next request of
    * the client gets a Disconnect with this result, and the session is gone. */
   disconnect?: { code: number; description: string };
+  /** How the client is woken (CIR), as ClientCapability agreed; absent: it polls. */
+  cir?: SessionCir;
+}
+
+/** The CIR methods agreed for a session and where each wake-up goes. */
+export interface SessionCir {
+  /** SupportedCIRMethod values, in the client's order of preference (the fallback order). */
+  methods: string[];
+  /** Unguessable: names the session in its SHTTP URL and in the index of woken sessions. */
+  token: string;
+  /** Where SUDP and WAPUDP datagrams go (the port: the client's UDPPort, else the method's). */
+  udp?: { address: string; port?: number };
+  /** Where WAPSMS and SSMS wake-ups go. */
+  msisdn?: string;
 }
 
 export type SessionEnd = "logout" | "expired" | "disconnected";

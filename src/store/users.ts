@@ -9,6 +9,8 @@ export interface UserRecord {
   /** The password itself, sealed with the server key: only for digest (4-way) login. */
   sealedPassword?: Sealed;
   createdAt: number;
+  /** The user's phone number as the operator set it: where wake-up SMS go. */
+  msisdn?: string;
 }
 
 const userKey = (id: string) => ["user", id];

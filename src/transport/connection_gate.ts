@@ -161,3 +161,23 @@ export function closeQuietly(conn: Deno.Conn): void {
     // already closed
   }
 }
+
+/** Descriptors kept for everything but connections: the store, peers' connections, files. */
+const RESERVED_DESCRIPTORS = 128;
+
+/**
+ * Descriptors the open-file limit (`ulimit -n`) leaves for the connections of every listener
+ * together, once RESERVED_DESCRIPTORS are kept for the rest: Infinity without a limit, undefined
+ * where it cannot be read. Each listener's default bound is its share of these.
+ */
+export function descriptorsForConnections(): number | undefined {
+  try {
+    const limits = Deno.readTextFileSync("/proc/self/limits");
+    const soft = /^Max open files\s+(\d+|unlimited)/m.exec(limits)?.[1];
+    if (soft === undefined) return undefined;
+    if (soft === "unlimited") return Infinity;
+    return Math.max(0, Number(soft) - RESERVED_DESCRIPTORS);
+  } catch {
+    return undefined;
+  }
+}

@@ -15,6 +15,7 @@ import type { CspMessage } from "../codec/csp/message.ts";
 import { wbxmlEncoding, type WbxmlTreeSource } from "../codec/wbxml/mod.ts";
 import type { XmlLimits, XmlTreeSource } from "../codec/xml/tree.ts";
 import { dispatch } from "../session/dispatcher.ts";
+import type { RequestOrigin } from "../session/handler.ts";
 import type { ServerContext } from "../session/server_context.ts";
 import { status } from "../session/status.ts";
 import { clientAddress } from "./observe_http.ts";
@@ -72,10 +73,15 @@ export function cspHandler(options: CspEndpointOptions) {
     }
 
     server.metrics.cspMessage(encoding.name, request.version);
-    const reply = await dispatch(server, request, clientAddress(c), c.get("observed"));
+    const reply = await dispatch(server, request, clientAddress(c), originOf(c), c.get("observed"));
     if (reply === null) return c.body(null, 200, { "content-type": mediaType });
     return c.body(encoding.encode(reply), 200, { "content-type": mediaType });
   };
+}
+
+/** The URL the request was sent to, and an operator gateway's MSISDN header. */
+function originOf(c: Context): RequestOrigin {
+  return { url: c.req.url, msisdn: c.req.header("msisdn") ?? c.req.header("x-msisdn") };
 }
 
 /**

@@ -12,11 +12,21 @@
  *   the whole body), and handlers slower than any client would wait;
  * - a connection idle between requests is closed after `idleTimeoutMs`.
  *
+ * Two kinds of request leave that rhythm, on purpose: a handler that holds its answer (a long
+ * poll) says so with `info.holdAnswer(ms)`, which moves that request's deadline; and an answer
+ * `101 Switching Protocols` (a WebSocket) ends the HTTP of the connection: from then on it is
+ * relayed without deadlines, the new protocol's own limits applying (the WebSocket's ping/pong).
+ *
  * The handler gets the client's own address as `info.remoteAddr`, as from `Deno.serve`.
  * TLS, when configured, ends here; the relay to the inner server is plain.
  */
 import { log } from "../observe/log.ts";
-import { acceptLoop, closeQuietly, ConnectionGate } from "./connection_gate.ts";
+import {
+  acceptLoop,
+  closeQuietly,
+  ConnectionGate,
+  descriptorsForConnections,
+} from "./connection_gate.ts";
 
 export interface GuardedHttpOptions {
   hostname: string;
@@ -34,16 +44,32 @@ export interface GuardedHttpOptions {
 export interface GuardedHttpServer {
   addr: Deno.NetAddr;
   gate: ConnectionGate;
-  /** Stops accepting, closes every connection and the inner server. */
+  /** Stops accepting, lets the requests in progress finish and their answers reach the clients
+   * (within their deadlines), then closes every connection and the inner server. */
   shutdown(): Promise<void>;
 }
 
-type Handler = (
-  request: Request,
-  info: { remoteAddr: Deno.NetAddr },
-) => Response | Promise<Response>;
+/** What a handler is given beside the request, as `Deno.serve` gives it, and more. */
+export interface GuardedInfo {
+  /** The client's own address. */
+  remoteAddr: Deno.NetAddr;
+  /**
+   * Lets the answer to this request start up to `ms` later than the body timeout allows: for a
+   * handler that holds its answer on purpose (a long poll), having checked who asks.
+   */
+  holdAnswer(ms: number): void;
+  /**
+   * Closes the client's connection at once: for a protocol the connection was upgraded to,
+   * whose peer does not answer that protocol's own close.
+   */
+  closeConnection(): void;
+}
+
+type Handler = (request: Request, info: GuardedInfo) => Response | Promise<Response>;
 
 const RELAY_BUFFER = 64 * 1024;
+/** How long a stop waits for the relays to pass on the inner server's last answers. */
+const SHUTDOWN_GRACE_MS = 1000;
 
 export function serveGuarded(options: GuardedHttpOptions, handler: Handler): GuardedHttpServer {
   const gate = new ConnectionGate({
@@ -51,14 +77,14 @@ export function serveGuarded(options: GuardedHttpOptions, handler: Handler): Gua
     maxPerAddress: options.maxPerAddress,
     log: options.log ?? ((message) => log.warn(message)),
   });
-  /** The client address of each relayed connection, by the relay's local port (what the inner
-   * server sees as the remote port). */
-  const clients = new Map<number, Deno.NetAddr>();
+  /** What the handler is given for each relayed connection, by the relay's local port (what the
+   * inner server sees as the remote port). */
+  const clients = new Map<number, GuardedInfo>();
   const innerHandler = (request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>) => {
-    const remoteAddr = clients.get(info.remoteAddr.port);
+    const client = clients.get(info.remoteAddr.port);
     // Only the relay reaches the inner server; anyone else on this host bypassing the gate is not.
-    if (!remoteAddr) return new Response("Forbidden", { status: 403 });
-    return handler(request, { remoteAddr });
+    if (!client) return new Response("Forbidden", { status: 403 });
+    return handler(request, client);
   };
 
   let inner = startInner(innerHandler);
@@ -95,7 +121,13 @@ export function serveGuarded(options: GuardedHttpOptions, handler: Handler): Gua
   const shortest = Math.min(options.headTimeoutMs, options.bodyTimeoutMs, options.idleTimeoutMs);
   const stopSweep = deadlineSweep(watched, Math.max(20, Math.min(1000, shortest / 4)));
 
-  const relay = async (client: Deno.Conn): Promise<void> => {
+  const relays = new Set<Promise<void>>();
+  const relay = (client: Deno.Conn): Promise<void> => {
+    const relaying = relayTo(client);
+    relays.add(relaying);
+    return relaying.finally(() => relays.delete(relaying));
+  };
+  const relayTo = async (client: Deno.Conn): Promise<void> => {
     open.add(client);
     let upstream: Deno.TcpConn | undefined;
     try {
@@ -103,9 +135,14 @@ export function serveGuarded(options: GuardedHttpOptions, handler: Handler): Gua
       upstream.setNoDelay(true);
       open.add(upstream);
       const port = (upstream.localAddr as Deno.NetAddr).port;
-      clients.set(port, client.remoteAddr as Deno.NetAddr);
+      const relayed = new RelayedConnection(client, upstream, options);
+      clients.set(port, {
+        remoteAddr: client.remoteAddr as Deno.NetAddr,
+        holdAnswer: (ms) => relayed.holdAnswer(ms),
+        closeConnection: () => relayed.close(),
+      });
       try {
-        await relayWithDeadlines(client, upstream, options, watched);
+        await relayed.run(watched);
       } finally {
         clients.delete(port);
       }
@@ -128,12 +165,21 @@ export function serveGuarded(options: GuardedHttpOptions, handler: Handler): Gua
     gate,
     async shutdown() {
       stopping = true;
-      stopSweep();
       listener.close();
       await accepting;
-      for (const conn of open) closeQuietly(conn);
-      gate.close();
+      // The inner server finishes what it has begun and ends its connections; the relays pass
+      // the last answers on and end with them. What still holds on (a WebSocket) is closed.
       await inner.shutdown();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        Promise.all(relays),
+        new Promise((resolve) => timer = setTimeout(resolve, SHUTDOWN_GRACE_MS)),
+      ]);
+      clearTimeout(timer);
+      stopSweep();
+      for (const conn of open) closeQuietly(conn);
+      await Promise.all(relays);
+      gate.close();
     },
   };
 }
@@ -147,7 +193,9 @@ function startInner(
   return Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, handler);
 }
 
-type Phase = "head" | "body" | "idle";
+/** Where a relayed connection is: in a request head, between its head and the start of its
+ * answer, idle between requests, or no longer HTTP (after a 101). */
+type Phase = "head" | "body" | "idle" | "upgraded";
 
 /** A relayed connection's deadline, checked by the listener's sweep. */
 interface Watched {
@@ -168,71 +216,114 @@ function deadlineSweep(watched: Set<Watched>, tickMs: number): () => void {
   return () => clearInterval(timer);
 }
 
-/**
- * Copies bytes both ways until either side ends; the connection is closed when its deadline
- * passes. The phase follows the traffic: client bytes after an answer start a head; the blank
- * line ends it; the first answer bytes end the request.
- */
-async function relayWithDeadlines(
-  client: Deno.Conn,
-  upstream: Deno.Conn,
-  options: Pick<GuardedHttpOptions, "headTimeoutMs" | "bodyTimeoutMs" | "idleTimeoutMs">,
-  watched: Set<Watched>,
-): Promise<void> {
-  let phase: Phase = "head";
-  /** How many bytes of CR LF CR LF the head's end has matched so far (it may span reads). */
-  let matched = 0;
-  const closeBoth = () => {
-    closeQuietly(client);
-    closeQuietly(upstream);
-  };
-  const watch: Watched = { deadline: performance.now() + options.headTimeoutMs, close: closeBoth };
-  watched.add(watch);
+/** The status line's start of an answer that turns the connection into another protocol. */
+const SWITCHING_PROTOCOLS = new TextEncoder().encode("HTTP/1.1 101 ");
 
-  const fromClient = async () => {
+/**
+ * One client connection relayed to the inner server: bytes copied both ways until either side
+ * ends, the connection closed when its deadline passes. The phase follows the traffic: client
+ * bytes after an answer start a head; the blank line ends it; the first answer bytes end the
+ * request, or, when they are a 101, end the HTTP.
+ */
+class RelayedConnection implements Watched {
+  deadline: number;
+  #phase: Phase = "head";
+  /** How many bytes of CR LF CR LF the head's end has matched so far (it may span reads). */
+  #headEndMatched = 0;
+  /** How many bytes of SWITCHING_PROTOCOLS the answer's start has matched so far. */
+  #statusMatched = 0;
+  #watched?: Set<Watched>;
+
+  constructor(
+    private readonly client: Deno.Conn,
+    private readonly upstream: Deno.Conn,
+    private readonly options: Pick<
+      GuardedHttpOptions,
+      "headTimeoutMs" | "bodyTimeoutMs" | "idleTimeoutMs"
+    >,
+  ) {
+    this.deadline = performance.now() + options.headTimeoutMs;
+  }
+
+  close(): void {
+    closeQuietly(this.client);
+    closeQuietly(this.upstream);
+  }
+
+  holdAnswer(ms: number): void {
+    if (this.#phase !== "body") return;
+    this.deadline = Math.max(this.deadline, performance.now() + ms + this.options.bodyTimeoutMs);
+  }
+
+  async run(watched: Set<Watched>): Promise<void> {
+    this.#watched = watched;
+    watched.add(this);
+    // The client may half-close after its request and still read the answer: the connection
+    // ends with the server's side, or when either side fails (closing both ends the other's
+    // read).
+    const reading = this.#fromClient().catch(() => this.close());
+    try {
+      await this.#fromServer();
+    } catch {
+      // closed by a deadline or by the client
+    } finally {
+      watched.delete(this);
+      this.close();
+      await reading;
+    }
+  }
+
+  async #fromClient(): Promise<void> {
     const buffer = new Uint8Array(RELAY_BUFFER);
     for (;;) {
-      const n = await client.read(buffer);
+      const n = await this.client.read(buffer);
       if (n === null) break;
-      if (phase === "idle") {
-        phase = "head";
-        matched = 0;
-        watch.deadline = performance.now() + options.headTimeoutMs;
+      if (this.#phase === "idle") {
+        this.#phase = "head";
+        this.#headEndMatched = 0;
+        this.deadline = performance.now() + this.options.headTimeoutMs;
       }
-      if (phase === "head") {
-        matched = scanHeadEnd(buffer, n, matched);
-        if (matched === 4) {
-          phase = "body";
-          watch.deadline = performance.now() + options.bodyTimeoutMs;
+      if (this.#phase === "head") {
+        this.#headEndMatched = scanHeadEnd(buffer, n, this.#headEndMatched);
+        if (this.#headEndMatched === 4) {
+          this.#phase = "body";
+          this.#statusMatched = 0;
+          this.deadline = performance.now() + this.options.bodyTimeoutMs;
         }
       }
-      await writeAll(upstream, buffer.subarray(0, n));
+      await writeAll(this.upstream, buffer.subarray(0, n));
     }
-    await upstream.closeWrite().catch(() => {});
-  };
-  const fromServer = async () => {
+    await this.upstream.closeWrite().catch(() => {});
+  }
+
+  async #fromServer(): Promise<void> {
     const buffer = new Uint8Array(RELAY_BUFFER);
     for (;;) {
-      const n = await upstream.read(buffer);
+      const n = await this.upstream.read(buffer);
       if (n === null) break;
-      if (phase !== "head") {
-        phase = "idle";
-        watch.deadline = performance.now() + options.idleTimeoutMs;
+      if (this.#phase === "body") this.#answerStarts(buffer, n);
+      else if (this.#phase === "idle") {
+        this.deadline = performance.now() + this.options.idleTimeoutMs;
       }
-      await writeAll(client, buffer.subarray(0, n));
+      await writeAll(this.client, buffer.subarray(0, n));
     }
-  };
-  // The client may half-close after its request and still read the answer: the connection ends
-  // with the server's side, or when either side fails (closing both ends the other's read).
-  const reading = fromClient().catch(closeBoth);
-  try {
-    await fromServer();
-  } catch {
-    // closed by a deadline or by the client
-  } finally {
-    watched.delete(watch);
-    closeBoth();
-    await reading;
+  }
+
+  /** The first bytes of an answer: the request is done, or the connection is no longer HTTP. */
+  #answerStarts(buffer: Uint8Array, n: number): void {
+    const want = SWITCHING_PROTOCOLS.length - this.#statusMatched;
+    const seen = Math.min(want, n);
+    for (let i = 0; i < seen; i++) {
+      if (buffer[i] !== SWITCHING_PROTOCOLS[this.#statusMatched + i]) {
+        this.#phase = "idle";
+        this.deadline = performance.now() + this.options.idleTimeoutMs;
+        return;
+      }
+    }
+    this.#statusMatched += seen;
+    if (this.#statusMatched < SWITCHING_PROTOCOLS.length) return; // the status line goes on
+    this.#phase = "upgraded";
+    this.#watched?.delete(this);
   }
 }
 
@@ -271,27 +362,16 @@ async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
 
 /** Descriptors one relayed connection takes: the client's, and both ends of the relay's. */
 const DESCRIPTORS_PER_CONNECTION = 3;
-/** Descriptors kept for everything else: the store, peers' connections, files. */
-const RESERVED_DESCRIPTORS = 128;
 
 /**
  * Connections the process can hold within its open-file limit (`ulimit -n`), so that the bound
- * is met before EMFILE; 1,000 where the limit cannot be read.
+ * is met before EMFILE: what the limit leaves for connections, less what `takenElsewhere`
+ * (another listener's bound, STCP's, one descriptor each) takes of it, at most half; three
+ * descriptors each; at most 10,000, and 1,000 where the limit cannot be read.
  */
-export function connectionsForFileLimit(): number {
-  try {
-    const limits = Deno.readTextFileSync("/proc/self/limits");
-    const soft = /^Max open files\s+(\d+|unlimited)/m.exec(limits)?.[1];
-    if (soft === undefined) return 1000;
-    if (soft === "unlimited") return 10_000;
-    return Math.max(
-      1,
-      Math.min(
-        10_000,
-        Math.floor((Number(soft) - RESERVED_DESCRIPTORS) / DESCRIPTORS_PER_CONNECTION),
-      ),
-    );
-  } catch {
-    return 1000;
-  }
+export function connectionsForFileLimit(takenElsewhere = 0): number {
+  const descriptors = descriptorsForConnections();
+  if (descriptors === undefined) return 1000;
+  const ours = descriptors - Math.min(takenElsewhere, descriptors / 2);
+  return Math.max(1, Math.min(10_000, Math.floor(ours / DESCRIPTORS_PER_CONNECTION)));
 }

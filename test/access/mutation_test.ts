@@ -59,7 +59,20 @@ const OWN_REQUESTS = [
   `<KeepAlive-Request><TimeToLive>0</TimeToLive></KeepAlive-Request>`,
   `<ClientCapability-Request><CapabilityList><MultiTrans>5</MultiTrans><AcceptedContentLength>` +
   `100</AcceptedContentLength></CapabilityList></ClientCapability-Request>`,
+  `<ClientCapability-Request><CapabilityList><SupportedCIRMethod>STCP</SupportedCIRMethod>` +
+  `<SupportedCIRMethod>SHTTP</SupportedCIRMethod><SupportedCIRMethod>SUDP</SupportedCIRMethod>` +
+  `<SupportedCIRMethod>X-WEBSOCKET</SupportedCIRMethod><UDPPort>56732</UDPPort>` +
+  `<UDPAddress>127.0.0.9</UDPAddress></CapabilityList></ClientCapability-Request>`,
 ];
+
+/** Every CIR channel that needs no outside service is on, so capability mutations reach them. */
+const CIR_ENV = {
+  IMPS_CIR_TCP_PORT: "0",
+  IMPS_CIR_HTTP: "true",
+  IMPS_CIR_UDP: "true",
+  IMPS_CIR_UDP_NETWORKS: "127.0.0.0/8",
+  IMPS_CIR_WEBSOCKET: "true",
+};
 
 /** The TransactionContent of each fixture request (answers the client sends count too). */
 function fixtureRequests(): { xml: string; mode: "Request" | "Response" }[] {
@@ -84,7 +97,7 @@ Deno.test("mutated requests of every service get a CSP status or a 4xx, never a 
     ...OWN_REQUESTS.map((xml) => ({ xml, mode: "Request" as const })),
     ...fixtureRequests(),
   ];
-  await using h = await startServer();
+  await using h = await startServer({ env: CIR_ENV });
   const clients = [
     ...await loggedIn(h, "1.2", "alice", "bob"),
     ...VERSIONS.map((v) => h.client("alice", v)),

@@ -43,6 +43,18 @@ Deno.test("each failure to start is one line saying what to fix, with no stack t
         /^cannot listen on 127\.0\.0\.1:\d+: /,
       ],
       [
+        { ...data, IMPS_CIR_TCP_PORT: String((busy.addr as Deno.NetAddr).port) },
+        /^cannot listen for STCP CIR on 127\.0\.0\.1:\d+: listen EADDRINUSE/,
+      ],
+      [
+        { ...data, IMPS_CIR_TCP_PORT: "0", IMPS_CIR_TCP_HOST: "192.0.2.1" },
+        /^cannot listen for STCP CIR on 192\.0\.2\.1:0: /,
+      ],
+      [
+        { ...data, IMPS_CIR_TCP_PORT: "0", IMPS_CIR_TCP_HOST: "a b" },
+        /^configuration error: IMPS_CIR_TCP_HOST must be an IP address or a host name/,
+      ],
+      [
         { ...data, IMPS_TLS_CERT: `${dir}/key.pem`, IMPS_TLS_KEY: `${dir}/cert.pem` },
         /^configuration error: IMPS_TLS_CERT and IMPS_TLS_KEY are swapped/,
       ],

@@ -35,6 +35,12 @@ Deno.test("the admin command adds, lists, re-keys and removes users, naming the 
     await assert.rejects(runAdmin(["user", "add", "carol"], env, operator("").io), /empty/);
     await assert.rejects(runAdmin(["user", "add", "x@other.org"], env, io), /domain/);
     assert.match(await runAdmin(["user", "passwd", "alice"], env, operator("new").io), /changed/);
+    assert.equal(
+      await runAdmin(["user", "msisdn", "alice", "+447700900123"], env, io),
+      "phone number of wv:alice@example.com is +447700900123",
+    );
+    await assert.rejects(runAdmin(["user", "msisdn", "alice", "call me"], env, io), /phone number/);
+    assert.match(await runAdmin(["user", "msisdn", "alice", "-"], env, io), /no phone number/);
     assert.match(await runAdmin(["user", "del", "bob"], env), /removed wv:bob@example\.com/);
     await assert.rejects(runAdmin(["user", "del", "bob"], env), /no user/);
     assert.equal(await runAdmin(["user", "list"], env), "wv:alice@example.com");

@@ -92,6 +92,73 @@ Deno.test("federation settings: static peers, allow and deny lists, secrets per 
   assert.equal(loadConfig({}).federation, false);
 });
 
+Deno.test("CIR settings: every channel off by default, each set by its own variable", () => {
+  const defaults = loadConfig({});
+  assert.equal(defaults.cir.tcp, undefined);
+  assert.equal(defaults.cir.http, false);
+  assert.equal(defaults.cir.udp, false);
+  assert.equal(defaults.cir.websocket, false);
+  assert.equal(defaults.sms, undefined);
+  assert.equal(defaults.cir.trustMsisdn, false);
+
+  const config = loadConfig({
+    IMPS_HOST: "0.0.0.0",
+    IMPS_CIR_TCP_PORT: "56789",
+    IMPS_CIR_TCP_ADDRESS: "cir.example.com",
+    IMPS_CIR_HTTP: "true",
+    IMPS_CIR_PUBLIC_URL: "https://imps.example.com/",
+    IMPS_CIR_UDP: "true",
+    IMPS_CIR_UDP_NETWORKS: "10.0.0.0/8, 192.168.1.0/24",
+    IMPS_SMS_URL: "http://127.0.0.1:13013/cgi-bin/sendsms",
+    IMPS_SMS_USER: "imps",
+    IMPS_SMS_PASSWORD: "secret",
+  });
+  assert.deepEqual(config.cir.tcp, {
+    host: "0.0.0.0",
+    port: 56789,
+    address: "cir.example.com",
+    tls: false,
+  });
+  assert.equal(config.cir.maxConnections, undefined);
+  assert.equal(config.cir.maxPerAddress, 100);
+  // The bounds hold for WebSocket connections with STCP off too.
+  const websocketOnly = loadConfig({
+    IMPS_CIR_WEBSOCKET: "true",
+    IMPS_CIR_TCP_MAX: "500",
+    IMPS_CIR_TCP_PER_IP: "7",
+  }).cir;
+  assert.equal(websocketOnly.tcp, undefined);
+  assert.equal(websocketOnly.maxConnections, 500);
+  assert.equal(websocketOnly.maxPerAddress, 7);
+  assert.equal(config.cir.publicUrl, "https://imps.example.com");
+  assert.deepEqual(config.cir.udpNetworks, ["10.0.0.0/8", "192.168.1.0/24"]);
+  assert.equal(config.sms?.username, "imps");
+  assert.equal(config.cir.ttlS, 7200);
+
+  const cases: [Record<string, string>, RegExp][] = [
+    [{ IMPS_CIR_TCP_PORT: "70000" }, /IMPS_CIR_TCP_PORT/],
+    [{ IMPS_CIR_TCP_PORT: "1", IMPS_CIR_TCP_HOST: "a b" }, /IMPS_CIR_TCP_HOST must be an IP/],
+    [{ IMPS_CIR_TCP_TLS: "true", IMPS_CIR_TCP_PORT: "1" }, /IMPS_CIR_TCP_TLS/],
+    [{ IMPS_CIR_HTTP: "yes" }, /IMPS_CIR_HTTP/],
+    [{ IMPS_CIR_PUBLIC_URL: "imps.example.com" }, /IMPS_CIR_PUBLIC_URL/],
+    [{ IMPS_CIR_UDP_NETWORKS: "10.0.0.0/33" }, /IMPS_CIR_UDP_NETWORKS/],
+    [{ IMPS_CIR_UDP_NETWORKS: "fe80::/10" }, /IMPS_CIR_UDP_NETWORKS/],
+    [{ IMPS_CIR_TTL: "5" }, /IMPS_CIR_TTL/],
+    [{ IMPS_SMS_URL: "kannel:13013" }, /IMPS_SMS_URL/],
+    [{ IMPS_SMS_TRUST_MSISDN: "1" }, /IMPS_SMS_TRUST_MSISDN/],
+  ];
+  for (const [env, message] of cases) {
+    assert.throws(
+      () => loadConfig(env),
+      (e: unknown) => e instanceof ConfigError && message.test(e.message),
+      JSON.stringify(env),
+    );
+  }
+  for (const name of ["IMPS_CIR_TCP_PORT", "IMPS_CIR_HTTP", "IMPS_SMS_URL", "IMPS_CIR_WEBSOCKET"]) {
+    assert.match(helpText(), new RegExp(name));
+  }
+});
+
 Deno.test("IMPS_PEERS alone turns federation on; with IMPS_FEDERATION=false it is refused", () => {
   const peers = { IMPS_PEERS: "b.example=http://127.0.0.1:8081/" };
   assert.equal(loadConfig(peers).federation, true);

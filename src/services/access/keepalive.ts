@@ -1,4 +1,8 @@
-/** KeepAlive-Request: renews the session and settles its keep-alive time within the bounds. */
+/**
+ * KeepAlive-Request: renews the session and settles its keep-alive time within the bounds. A
+ * session with a CIR agreed keeps the long IMPS_CIR_TTL whatever it asks: woken when something
+ * waits, it need not come back often to stay.
+ */
 import type { PrimitiveModule } from "../../session/handler.ts";
 import { result } from "../../session/status.ts";
 import { int } from "../../session/values.ts";
@@ -8,7 +12,11 @@ export const keepAliveRequest: PrimitiveModule = {
   async handle(ctx, body) {
     const session = ctx.session!;
     const requested = int(body.TimeToLive);
-    const ttl = requested === undefined ? session.ttl : ctx.server.sessions.negotiateTtl(requested);
+    const ttl = session.cir
+      ? ctx.server.config.cir.ttlS
+      : requested === undefined
+      ? session.ttl
+      : ctx.server.sessions.negotiateTtl(requested);
     ctx.session = await ctx.server.sessions.update(session, {
       ttl,
       expiresAt: Date.now() + ttl * 1000,

@@ -31,7 +31,7 @@ import {
 import { QueueFull } from "../../util/fair_queue.ts";
 import { randomHex } from "../../util/ids.ts";
 import { parseUserId } from "../../util/userid.ts";
-import { agreeCapabilities } from "./capability.ts";
+import { agreeCapabilities, applyCapabilities } from "./capability.ts";
 import { type Hold, LoginThrottle } from "./login_throttle.ts";
 import { LoginNonces } from "./nonces.ts";
 import { log } from "../../observe/log.ts";
@@ -242,8 +242,11 @@ async function resumeOrStart(
   });
   const capabilities = obj(body.CapabilityList);
   if (ctx.version === "1.3" && capabilities) {
-    const agreed = agreeCapabilities(ctx, capabilities);
-    session = await ctx.server.sessions.update(session, agreed.sessionChanges);
+    session = await applyCapabilities(
+      ctx,
+      session,
+      await agreeCapabilities(ctx, session, capabilities),
+    );
   }
   return session;
 }

@@ -52,13 +52,19 @@ export class MailboxFeed implements OutboxFeed {
   /** Per session, the removal of copies an earlier version queued (see `#dropEarlierCopies`):
    * done once per session and process. */
   readonly #swept = new Map<string, Promise<void>>();
+  #waiting?: (userId: string) => void;
 
   constructor(private readonly server: ServerContext) {
     this.#mailboxes = new RangeViews(server.store, PENDING, {
       limit: VIEW_LIMIT,
       believedMs: VIEW_BELIEVED_MS,
       maxViews: MAX_VIEWS,
+      onSet: (userId) => this.#waiting?.(userId),
     });
+  }
+
+  onWaiting(listener: (userId: string) => void): void {
+    this.#waiting = listener;
   }
 
   /** A session started by this process: nothing of an earlier version is queued to it. */
