@@ -12,6 +12,7 @@ import {
   listUsers,
   removeUser,
   type SessionSummary,
+  setMsisdn,
   setPassword,
   showUser,
   userIdOf,
@@ -35,7 +36,6 @@ import {
 } from "./store/server_key.ts";
 import { UserRepo } from "./store/users.ts";
 import { Sealer } from "./util/crypto.ts";
-import { isMsisdn } from "./util/msisdn.ts";
 
 const USAGE = `usage: deno task admin <command>
   user add <user-id>       create a user (user-id: name or wv:name@domain)
@@ -45,8 +45,9 @@ const USAGE = `usage: deno task admin <command>
                            set (or, with -, clear) the phone number wake-up SMS go to
   user list                list users
   user show <user-id>      a user and their sessions, as JSON
-  user import <file>       add the users of a CSV file (user-id,password a line) or of JSON
-                           lines ({"id": ..., "password": ...}; a .jsonl file, or --jsonl)
+  user import <file>       add the users of a CSV file (user-id,password[,msisdn] a line) or of
+                           JSON lines ({"id": ..., "password": ..., "msisdn": ...}, msisdn
+                           optional; a .jsonl file, or --jsonl)
   key rotate               seal every password under a new server key (the server must be
                            stopped; with IMPS_SECRET, the new key comes from IMPS_NEW_SECRET)
   backup <file>            copy the store (a KV file, and its key file) into a new file, also
@@ -128,13 +129,9 @@ export async function runAdmin(
         return `password of ${id} changed`;
       }
       case "msisdn": {
-        const user = await users.get(id);
-        if (!user) throw new UsageError(`no user ${id} in ${where}`);
         const number = rest[0];
-        if (number !== "-" && (number === undefined || !isMsisdn(number))) {
-          throw new UsageError("a phone number (digits, a leading + for international) or -");
-        }
-        await users.put({ ...user, msisdn: number === "-" ? undefined : number });
+        if (number === undefined) throw new UsageError("give a phone number, or - to clear it");
+        const id = await setMsisdn(accounts, rawId, number === "-" ? undefined : number);
         return number === "-" ? `no phone number for ${id}` : `phone number of ${id} is ${number}`;
       }
       case "del": {

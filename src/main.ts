@@ -16,6 +16,7 @@ import {
   startupWarnings,
 } from "./startup.ts";
 import { log } from "./observe/log.ts";
+import type { GaugeReading } from "./observe/metrics.ts";
 import type { ConnectionGate } from "./transport/connection_gate.ts";
 import { tracing } from "./observe/tracing.ts";
 import { describeKey } from "./store/server_key.ts";
@@ -57,10 +58,11 @@ async function start(args: string[]): Promise<void> {
   const server = await openServer(config, core, listed);
   log.info(describeKey(server.key));
   if (server.key.warning) log.warn(server.key.warning);
+  log.notice(`CIR: ${server.cir?.summary ?? "off, clients poll (IMPS_CIR_* settings turn it on)"}`);
   let http: Listening;
   try {
     http = listen(config, tls, server, (url) => {
-      log.notice(`${PRODUCT} ${VERSION} for ${config.domain} on ${url}`, summary(config));
+      log.notice(`${PRODUCT} ${VERSION} for ${config.domain} on ${url}`, summary(config, server));
     });
   } catch (error) {
     await server.close();
@@ -70,32 +72,41 @@ async function start(args: string[]): Promise<void> {
   stopOnSignals(http, server);
 }
 
-/** The HTTP listener's connections (CSP, SSP, content and admin share it) in the metrics. */
+/** The connections of the HTTP listener (CSP, SSP, content, admin and the CIR routes share it)
+ * and of the STCP CIR listener in the metrics. */
 function connectionMetrics(server: ImpsServer, gate: ConnectionGate): void {
   const { metrics } = server.context;
-  metrics.gauge(
-    "imps_connections",
-    "Connections held by a listener",
-    ["listener"],
-    () => [[{ listener: "http" }, gate.open]],
-  );
+  const stcp = server.cir?.stcp;
+  metrics.gauge("imps_connections", "Connections held by a listener", ["listener"], () => {
+    const held: GaugeReading = [[{ listener: "http" }, gate.open]];
+    if (stcp) held.push([{ listener: "stcp" }, stcp.connections]);
+    return held;
+  });
   metrics.counter(
     "imps_connections_refused_total",
     "Connections closed at once: over the total bound or over one address's share",
     ["listener", "bound"],
-    () => [
-      [{ listener: "http", bound: "total" }, gate.refusedSoFar.total],
-      [{ listener: "http", bound: "address" }, gate.refusedSoFar.address],
-    ],
+    () => {
+      const refused: GaugeReading = [];
+      for (
+        const [listener, counts] of [["http", gate.refusedSoFar], ["stcp", stcp?.refused]] as const
+      ) {
+        if (!counts) continue;
+        refused.push([{ listener, bound: "total" }, counts.total]);
+        refused.push([{ listener, bound: "address" }, counts.address]);
+      }
+      return refused;
+    },
   );
 }
 
 /** What the start-up line says besides the address: where things are and what is on. */
-function summary(config: Config) {
+function summary(config: Config, server: ImpsServer) {
   const peers = Object.keys(config.sspPeers);
   return {
     store: config.dataPath,
     core: config.core,
+    cir: server.cir ? server.cir.methods.join(",") : "off",
     federation: config.federation
       ? (peers.length > 0 ? `on (peers ${peers.join(",")}; others by DNS SRV)` : "on (DNS SRV)")
       : "off",

@@ -154,14 +154,14 @@ export async function createServer(config: Config, options: ServerOptions): Prom
   };
 }
 
-/** `imps_sessions` (live sessions by CSP version) and `imps_outbox_entries` (server-originated
+/** `imps_sessions` (live sessions by CSP version and CIR method) and `imps_outbox_entries` (server-originated
  * transactions waiting for sessions), counted from the store (so every instance sharing a KV sees
  * them all) at most every 15 s. */
 function storeGauges(context: ServerContext): void {
   context.metrics.storeGauge(
     "imps_sessions",
-    "Live CSP sessions in the store, by version",
-    ["version"],
+    "Live CSP sessions in the store, by version and preferred CIR method (none: polling)",
+    ["version", "cir"],
     () => context.sessions.countByKind(),
   );
   context.metrics.storeGauge(

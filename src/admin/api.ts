@@ -3,10 +3,12 @@
  * requests carrying it (`Authorization: Bearer …`; 401 otherwise). JSON in and out:
  *
  *     GET    /admin/users                     list users
- *     POST   /admin/users                     {"id", "password"}: add (201; 409 if it exists)
+ *     POST   /admin/users                     {"id", "password", "msisdn"?}: add (201; 409 if it
+ *                                              exists)
  *     POST   /admin/users/import              CSV (text/csv) or JSON lines: add many
  *     GET    /admin/users/:id                 one user and their sessions
  *     PUT    /admin/users/:id/password        {"password"}
+ *     PUT    /admin/users/:id/msisdn          {"msisdn"}: the phone number (null clears it)
  *     DELETE /admin/users/:id                 remove (their sessions get Disconnect 601)
  *     GET    /admin/sessions[?user=…]         live sessions (by ref, never the SessionID)
  *     DELETE /admin/sessions/:user[/:ref]     Disconnect 601 to the user's sessions (or one)
@@ -31,6 +33,7 @@ import {
   listSessions,
   listUsers,
   removeUser,
+  setMsisdn,
   setPassword,
   showUser,
   userIdOf,
@@ -53,8 +56,13 @@ export function adminRoutes(app: Hono, server: ServerContext): void {
   admin.post(
     "/users",
     answer(async (c) => {
-      const { id, password } = await jsonBody(c);
-      const added = await addUser(accounts, text(id, "id"), text(password, "password"));
+      const { id, password, msisdn } = await jsonBody(c);
+      const added = await addUser(
+        accounts,
+        text(id, "id"),
+        text(password, "password"),
+        msisdn === undefined ? undefined : text(msisdn, "msisdn"),
+      );
       log.info("admin: user added", { user: added });
       return c.json({ id: added }, 201);
     }),
@@ -84,6 +92,16 @@ export function adminRoutes(app: Hono, server: ServerContext): void {
       const id = await setPassword(accounts, c.req.param("id")!, text(password, "password"));
       log.info("admin: password changed", { user: id });
       return c.json({ id });
+    }),
+  );
+  admin.put(
+    "/users/:id/msisdn",
+    answer(async (c) => {
+      const { msisdn } = await jsonBody(c);
+      const number = msisdn === null ? undefined : text(msisdn, "msisdn");
+      const id = await setMsisdn(accounts, c.req.param("id")!, number);
+      log.info("admin: phone number " + (number ? "set" : "cleared"), { user: id });
+      return c.json({ id, msisdn: number ?? null });
     }),
   );
   admin.delete(

@@ -1,6 +1,6 @@
 /**
  * Account operations shared by the admin API (`/admin/users…`) and `deno task admin user …`:
- * add, change the password, remove, list, show and import in bulk. They work on the store, so
+ * add, change the password or the phone number (MSISDN), remove, list, show and import in bulk. They work on the store, so
  * the command runs them with or without a server running.
  */
 import { AccountError, credentials, localUserId } from "../accounts.ts";
@@ -10,6 +10,7 @@ import { beginRemoval, removalPending } from "../services/accounts.ts";
 import type { Store } from "../store/kv.ts";
 import type { UserRepo } from "../store/users.ts";
 import type { Sealer } from "../util/crypto.ts";
+import { isMsisdn } from "../util/msisdn.ts";
 
 export interface Accounts {
   config: Config;
@@ -30,6 +31,8 @@ export class AdminError extends Error {
 export interface UserSummary {
   id: string;
   createdAt: string;
+  /** The phone number wake-up SMS go to, when the operator set one. */
+  msisdn?: string;
 }
 
 export interface UserDetail extends UserSummary {
@@ -58,9 +61,26 @@ export function userIdOf(accounts: Accounts, raw: string): string {
   }
 }
 
-export async function addUser(accounts: Accounts, raw: string, password: string): Promise<string> {
+/** The phone number as given (digits, a leading + for an international one), or 400. */
+function checkedMsisdn(msisdn: string): string {
+  if (!isMsisdn(msisdn)) {
+    throw new AdminError(
+      400,
+      "a phone number is digits, with a leading + for an international one",
+    );
+  }
+  return msisdn;
+}
+
+export async function addUser(
+  accounts: Accounts,
+  raw: string,
+  password: string,
+  msisdn?: string,
+): Promise<string> {
   const id = userIdOf(accounts, raw);
   if (password === "") throw new AdminError(400, "the password is empty");
+  if (msisdn !== undefined) checkedMsisdn(msisdn);
   if (await removalPending(accounts.store, id)) {
     throw new AdminError(
       409,
@@ -72,6 +92,7 @@ export async function addUser(accounts: Accounts, raw: string, password: string)
     id,
     ...await credentials(password, id, accounts.sealer),
     createdAt: Date.now(),
+    ...msisdn === undefined ? {} : { msisdn },
   });
   if (!created) throw new AdminError(409, `${id} already exists`);
   return id;
@@ -83,6 +104,17 @@ export async function setPassword(accounts: Accounts, raw: string, password: str
   const user = await accounts.users.get(id);
   if (!user) throw new AdminError(404, `no user ${id}`);
   await accounts.users.put({ ...user, ...await credentials(password, id, accounts.sealer) });
+  return id;
+}
+
+/** Sets the user's phone number (where WAPSMS and SSMS wake-ups go), or clears it (undefined). */
+export async function setMsisdn(accounts: Accounts, raw: string, msisdn: string | undefined) {
+  const id = userIdOf(accounts, raw);
+  if (msisdn !== undefined) checkedMsisdn(msisdn);
+  const user = await accounts.users.get(id);
+  if (!user) throw new AdminError(404, `no user ${id}`);
+  const { msisdn: _old, ...rest } = user;
+  await accounts.users.put(msisdn === undefined ? rest : { ...rest, msisdn });
   return id;
 }
 
@@ -100,6 +132,7 @@ export async function listUsers(accounts: Accounts): Promise<UserSummary[]> {
   return (await accounts.users.list()).map((u) => ({
     id: u.id,
     createdAt: new Date(u.createdAt).toISOString(),
+    msisdn: u.msisdn,
   }));
 }
 
@@ -112,6 +145,7 @@ export async function showUser(accounts: Accounts, raw: string): Promise<UserDet
   return {
     id,
     createdAt: new Date(user.createdAt).toISOString(),
+    msisdn: user.msisdn,
     digestLogin: sealed === true,
     sessions: await listSessions(accounts.sessions, id),
   };
@@ -179,11 +213,13 @@ interface ImportLine {
   line: number;
   id: string;
   password: string;
+  msisdn?: string;
 }
 
 /**
- * Adds the users of a CSV file (`user-id,password` a line; a first line naming the columns,
- * blank lines and `#` comments are skipped) or of JSON lines (`{"id": …, "password": …}`).
+ * Adds the users of a CSV file (`user-id,password[,msisdn]` a line; a first line naming the
+ * columns, blank lines and `#` comments are skipped) or of JSON lines
+ * (`{"id": …, "password": …, "msisdn"?: …}`).
  * Users that exist are left as they are.
  */
 export async function importUsers(
@@ -201,7 +237,7 @@ export async function importUsers(
       if (!(format === "csv" && i === 0 && /^\s*"?(user|id)/i.test(line))) {
         report.refused.push(
           `line ${i + 1}: expected ${
-            format === "csv" ? "user-id,password" : '{"id": …, "password": …}'
+            format === "csv" ? "user-id,password[,msisdn]" : '{"id": …, "password": …}'
           }`,
         );
       }
@@ -209,9 +245,9 @@ export async function importUsers(
     }
     lines.push({ line: i + 1, ...parsed });
   });
-  for (const { line, id: raw, password } of lines) {
+  for (const { line, id: raw, password, msisdn } of lines) {
     try {
-      report.added.push(await addUser(accounts, raw, password));
+      report.added.push(await addUser(accounts, raw, password, msisdn));
     } catch (error) {
       if (error instanceof AdminError && error.status === 409) report.existing.push(raw);
       else if (error instanceof AdminError) report.refused.push(`line ${line}: ${error.message}`);
@@ -221,7 +257,9 @@ export async function importUsers(
   return report;
 }
 
-function csvLine(line: string): { id: string; password: string } | undefined {
+type Parsed = { id: string; password: string; msisdn?: string };
+
+function csvLine(line: string): Parsed | undefined {
   const fields: string[] = [];
   let field = "";
   let quoted = false;
@@ -238,16 +276,19 @@ function csvLine(line: string): { id: string; password: string } | undefined {
     } else field += c;
   }
   fields.push(field);
-  const [id, password] = fields.map((f) => f.trim());
+  const [id, password, msisdn] = fields.map((f) => f.trim());
   if (!id || !password || /^(user(-?id)?|id)$/i.test(id)) return undefined;
-  return { id, password };
+  return msisdn ? { id, password, msisdn } : { id, password };
 }
 
-function jsonLine(line: string): { id: string; password: string } | undefined {
+function jsonLine(line: string): Parsed | undefined {
   try {
     const value = JSON.parse(line);
     if (typeof value?.id === "string" && typeof value?.password === "string") {
-      return { id: value.id, password: value.password };
+      if (typeof value.msisdn === "string") {
+        return { id: value.id, password: value.password, msisdn: value.msisdn };
+      }
+      if (value.msisdn === undefined) return { id: value.id, password: value.password };
     }
   } catch {
     // refused below

@@ -228,6 +228,12 @@ export class Metrics {
     "Writes (of separate requests) carried by one KV commit",
     BATCH_BUCKETS,
   );
+  readonly #cirWakeups = new HotCounter(
+    this.registry,
+    "imps_cir_wakeups_total",
+    "CIR wake-ups by method and result (sent, unreachable, failed)",
+    ["method", "result"],
+  );
   readonly loginFailures = new client.Counter({
     name: "imps_login_failures_total",
     help: "Failed logins (wrong password or digest, unknown user)",
@@ -249,6 +255,12 @@ export class Metrics {
   /** Counts an HTTP request by route and status. */
   httpRequest(route: string, status: number): void {
     this.#httpRequests.inc(route, status);
+  }
+
+  /** Counts a CIR wake-up by method: sent, the channel could not reach the session now (the
+   * next agreed method is tried), or the channel failed. */
+  cirWakeup(method: string, result: "sent" | "unreachable" | "failed"): void {
+    this.#cirWakeups.inc(method, result);
   }
 
   /** Counts a CSP transaction by primitive and result code, and its duration. */

@@ -147,15 +147,19 @@ export class SessionLifecycle {
     return live;
   }
 
-  /** Live sessions counted by CSP version (the imps_sessions gauge). */
+  /** Live sessions counted by CSP version and the CIR method they prefer, `none` for those
+   * that poll (the imps_sessions gauge). */
   async countByKind(now = Date.now()): Promise<Array<[Record<string, string>, number]>> {
-    const counts = new Map<string, number>();
+    const counts = new Map<string, { labels: Record<string, string>; count: number }>();
     for await (const session of this.repo.all()) {
-      if (session.expiresAt > now) {
-        counts.set(session.version, (counts.get(session.version) ?? 0) + 1);
-      }
+      if (session.expiresAt <= now) continue;
+      const cir = session.cir?.methods[0] ?? "none";
+      const key = `${session.version} ${cir}`;
+      const entry = counts.get(key);
+      if (entry) entry.count++;
+      else counts.set(key, { labels: { version: session.version, cir }, count: 1 });
     }
-    return [...counts].map(([version, count]) => [{ version }, count]);
+    return [...counts.values()].map(({ labels, count }) => [labels, count]);
   }
 
   /** Marks every session of a user for a forced Disconnect at its next request. */

@@ -17,7 +17,7 @@ declare module "hono" {
   }
 }
 
-const ROUTES = ["/csp", "/ssp", "/content/", "/admin/", "/metrics", "/healthz"];
+const ROUTES = ["/csp", "/ssp", "/content/", "/cir/", "/admin/", "/metrics", "/healthz"];
 const ROUTE_LABELS = ROUTES.map((route) => route.replace(/\/$/, ""));
 const MAX_LOGGED_PATH = 200;
 
@@ -26,6 +26,13 @@ function routeOf(path: string): string {
   if (path === "/") return "/";
   for (let i = 0; i < ROUTES.length; i++) if (path.startsWith(ROUTES[i])) return ROUTE_LABELS[i];
   return "other";
+}
+
+/** The path as logged: an SHTTP CIR URL's token (a secret of the session, as its SessionID is)
+ * left out. */
+function loggedPath(path: string): string {
+  if (path.startsWith("/cir/") && path !== "/cir/ws") return "/cir/<token>";
+  return path.slice(0, MAX_LOGGED_PATH);
 }
 
 /** The client's IP address, from what Deno.serve hands the app (absent in other hosts). */
@@ -44,7 +51,7 @@ export function accessLog(metrics: Metrics): MiddlewareHandler {
     const path = c.req.path;
     metrics.httpRequest(routeOf(path), c.res.status);
     if (!log.enabled("info")) return;
-    log.access(`${c.req.method} ${path.slice(0, MAX_LOGGED_PATH)}`, {
+    log.access(`${c.req.method} ${loggedPath(path)}`, {
       status: c.res.status,
       primitive: observed.primitive,
       user: observed.user,

@@ -63,6 +63,20 @@ Deno.test("the operator manages users over the API; nothing without the token", 
   assert.ok(!JSON.stringify(shown.json).includes(h.client("alice").sessionId ?? "none"));
   assert.ok(!/password|\$pbkdf2|sealed/i.test(JSON.stringify(shown.json)), "no secrets shown");
 
+  assert.deepEqual(await admin("PUT", "/users/bob/msisdn", { msisdn: "+447700900123" }), {
+    status: 200,
+    json: { id: "wv:bob@example.com", msisdn: "+447700900123" },
+  });
+  assert.equal((await admin("GET", "/users/bob")).json.msisdn, "+447700900123");
+  assert.equal((await admin("PUT", "/users/bob/msisdn", { msisdn: "call me" })).status, 400);
+  assert.equal((await admin("PUT", "/users/nobody/msisdn", { msisdn: "123456" })).status, 404);
+  assert.equal((await admin("PUT", "/users/bob/msisdn", { msisdn: null })).status, 200);
+  assert.equal((await admin("GET", "/users/bob")).json.msisdn, undefined, "cleared");
+  const withPhone = { id: "erin", password: "pw", msisdn: "+15550100" };
+  assert.equal((await admin("POST", "/users", withPhone)).status, 201);
+  assert.equal((await admin("GET", "/users/erin")).json.msisdn, "+15550100");
+  assert.equal((await admin("DELETE", "/users/erin")).status, 200);
+
   assert.equal((await admin("PUT", "/users/bob/password", { password: "new" })).status, 200);
   assert.equal((await h.client("bob").login("new")).code, 200);
   assert.equal((await admin("DELETE", "/users/dave")).status, 200);

@@ -13,14 +13,17 @@ Deno.test("an operator imports users from CSV and JSON lines and shows one", asy
   const dir = await Deno.makeTempDir();
   const env = { IMPS_DATA: `${dir}/imps.kv`, IMPS_DOMAIN: "example.com" };
   try {
-    await Deno.writeTextFile(`${dir}/users.csv`, "user-id,password\nalice,pw1\nbob,pw2\nx/y,pw\n");
+    await Deno.writeTextFile(
+      `${dir}/users.csv`,
+      "user-id,password,msisdn\nalice,pw1,+447700900001\nbob,pw2\nx/y,pw\n",
+    );
     assert.equal(
       await runAdmin(["user", "import", `${dir}/users.csv`], env),
       `added 2 user(s) to ${dir}/imps.kv\nrefused line 4: "x/y" is not a valid user id`,
     );
     await Deno.writeTextFile(
       `${dir}/more.jsonl`,
-      '{"id":"carol","password":"pw3"}\n{"id":"alice","password":"x"}\n',
+      '{"id":"carol","password":"pw3","msisdn":"5550100"}\n{"id":"alice","password":"x"}\n',
     );
     assert.equal(
       await runAdmin(["user", "import", `${dir}/more.jsonl`], env),
@@ -28,6 +31,11 @@ Deno.test("an operator imports users from CSV and JSON lines and shows one", asy
     );
     const shown = JSON.parse(await runAdmin(["user", "show", "carol"], env));
     assert.equal(shown.id, "wv:carol@example.com");
+    assert.equal(shown.msisdn, "5550100");
+    assert.equal(
+      JSON.parse(await runAdmin(["user", "show", "alice"], env)).msisdn,
+      "+447700900001",
+    );
     assert.deepEqual(shown.sessions, []);
     await assert.rejects(runAdmin(["user", "show", "dave"], env), /no user wv:dave@example\.com/);
   } finally {

@@ -86,7 +86,7 @@ Deno.test("/metrics answers 401 without the token and counts alice's conversatio
       /^imps_messages_total\{event="delivered"\} 1$/m,
       /^imps_kv_commit_duration_seconds_count \d+$/m,
       /^imps_kv_commit_writes_bucket\{le="1"\} \d+$/m,
-      /^imps_sessions\{version="1\.2"\} 2$/m,
+      /^imps_sessions\{version="1\.2",cir="none"\} 2$/m,
       /^imps_outbox_entries 0$/m,
       /^imps_csp_messages_total\{encoding="XML",version="1\.2"\} \d+$/m,
       /^imps_mailbox_messages 0$/m,
