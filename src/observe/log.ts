@@ -166,15 +166,26 @@ function writeAll(stream: Writer, text: string): void {
   }
 }
 
-/** The time of a line, made once per millisecond: a busy server writes many lines in one. */
+/**
+ * The time of a line (ISO 8601, UTC, ms): the date and time up to the second are formatted once a
+ * second, the milliseconds added to them (a busy server writes a line or more every millisecond,
+ * and `toISOString` for each was a tenth of what the access line cost).
+ */
+let secondAt = -1;
+let secondText = "";
 let stampedAt = 0;
 let stamp = "";
 function now(): string {
   const ms = Date.now();
-  if (ms !== stampedAt) {
-    stampedAt = ms;
-    stamp = new Date(ms).toISOString();
+  if (ms === stampedAt) return stamp;
+  stampedAt = ms;
+  const second = ms - ms % 1000;
+  if (second !== secondAt) {
+    secondAt = second;
+    secondText = new Date(second).toISOString().slice(0, 20); // up to "ss."
   }
+  const millis = ms - second;
+  stamp = secondText + (millis < 10 ? "00" : millis < 100 ? "0" : "") + millis + "Z";
   return stamp;
 }
 

@@ -24,6 +24,13 @@ Deno.test("a text line quotes what has spaces or quotes; a JSON line keeps the t
     n: 3,
   });
   assert.equal(formatLine("text", "error", "x\ny", {}).split("\n").length, 2, "msg is ours");
+  for (let i = 0; i < 50; i++) {
+    const before = Date.now();
+    const time = formatLine("text", "info", "now").split(" ")[0];
+    assert.match(time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    const at = Date.parse(time);
+    assert.ok(at >= before && at <= Date.now(), `${time} is the time of the line`);
+  }
 });
 
 Deno.test("access lines are gathered and written in one batch, as text or JSON", async () => {
