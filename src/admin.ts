@@ -36,13 +36,17 @@ import {
 } from "./store/server_key.ts";
 import { UserRepo } from "./store/users.ts";
 import { Sealer } from "./util/crypto.ts";
+import { isMsisdn } from "./util/msisdn.ts";
 
 const USAGE = `usage: deno task admin <command>
-  user add <user-id>       create a user (user-id: name or wv:name@domain)
+  user add <user-id> [--msisdn <number>]
+                           create a user (user-id: name or wv:name@domain), with the phone
+                           number its SMS come from
   user passwd <user-id>    set a new password
-  user del <user-id>       remove a user and end its sessions
   user msisdn <user-id> <number|->
-                           set (or, with -, clear) the phone number wake-up SMS go to
+                           set (or, with -, clear) the user's phone number: its SMS are the
+                           user's, and wake-up SMS go to it; one user's only
+  user del <user-id>       remove a user and end its sessions
   user list                list users
   user show <user-id>      a user and their sessions, as JSON
   user import <file>       add the users of a CSV file (user-id,password[,msisdn] a line) or of
@@ -119,8 +123,11 @@ export async function runAdmin(
       case "add": {
         const id = userIdOf(accounts, rawId);
         if (await accounts.users.get(id)) throw new UsageError(`${id} already exists in ${where}`);
-        await addUser(accounts, id, await newPassword(id));
-        return `added ${id} to ${where}${key.created ? ` (${describeKey(key)})` : ""}`;
+        const msisdn = msisdnArg(rest);
+        await addUser(accounts, id, await newPassword(id), msisdn);
+        return `added ${id} to ${where}${msisdn ? ` with phone number ${msisdn}` : ""}${
+          key.created ? ` (${describeKey(key)})` : ""
+        }`;
       }
       case "passwd": {
         const id = userIdOf(accounts, rawId);
@@ -132,7 +139,7 @@ export async function runAdmin(
         const number = rest[0];
         if (number === undefined) throw new UsageError("give a phone number, or - to clear it");
         const id = await setMsisdn(accounts, rawId, number === "-" ? undefined : number);
-        return number === "-" ? `no phone number for ${id}` : `phone number of ${id} is ${number}`;
+        return number === "-" ? `${id} has no phone number` : `phone number of ${id} is ${number}`;
       }
       case "del": {
         const id = userIdOf(accounts, rawId);
@@ -310,6 +317,18 @@ async function lockAsOperator(dataPath: string): Promise<Deno.FsFile> {
     if (error instanceof StoreInUse) throw new UsageError(`${error.message}; stop it first`);
     throw error;
   }
+}
+
+function msisdnArg(rest: string[]): string | undefined {
+  const i = rest.indexOf("--msisdn");
+  if (i === -1) return undefined;
+  const number = rest[i + 1];
+  if (number === undefined || !isMsisdn(number)) {
+    throw new UsageError(
+      "--msisdn needs a phone number (digits, + first for an international one)",
+    );
+  }
+  return number;
 }
 
 /** `--password <pw>` if given (with a warning: the value is seen by others). */

@@ -6,6 +6,7 @@
 import type { CoreKind } from "./core/mod.ts";
 import { parseUserId } from "./util/userid.ts";
 import { LOG_LEVELS, type LogFormat, type LogLevel } from "./observe/log.ts";
+import { AddressList } from "./util/address_list.ts";
 
 export interface Config {
   host: string;
@@ -106,6 +107,30 @@ export interface Config {
   cir: CirConfig;
   /** The SMS gateway (Kannel's sendsms interface); absent: no SMS is sent. */
   sms?: SmsGatewayConfig;
+  /** SMS from phones (POST /sms): the SMS binding and CLP; absent: not served. */
+  smsIn?: SmsBindingConfig;
+}
+
+/** The SMS binding's settings (IMPS_SMS_*, IMPS_CLP_IDLE). */
+export interface SmsBindingConfig {
+  /** Shared secret Kannel puts in the callback URL (`secret=`). */
+  secret?: string;
+  /** Addresses and networks allowed to call back. */
+  allow: string[];
+  /** The application port PTS data SMS go to (AOSP: 3590). */
+  ptsPort: number;
+  /** SMS accepted from one number, and sent to one, per hour. */
+  perHour: number;
+  /** Bytes of one incoming SMS (as the gateway hands it on, concatenation undone). */
+  maxLength: number;
+  /** Parts of one PTS message, each way (at most 26). */
+  maxParts: number;
+  /** How long the first part of a PTS message waits for the others, seconds. */
+  partsTimeoutS: number;
+  /** Whether numbers no user is registered with may use PTS (logging in by password). */
+  open: boolean;
+  /** How long a CLP session lasts without an SMS from its phone, seconds. */
+  clpIdleS: number;
 }
 
 /** The CIR channels (digest §5.2), all off unless set. */
@@ -363,8 +388,8 @@ export const SETTINGS: readonly Setting[] = [
   { env: "IMPS_CIR_SMS_PER_HOUR", help: "wake-up SMS per user per hour at most", default: "12" },
   {
     env: "IMPS_SMS_URL",
-    help:
-      "Kannel sendsms URL; set: WAPSMS and SSMS CIR (e.g. http://127.0.0.1:13013/cgi-bin/sendsms)",
+    help: "Kannel sendsms URL SMS go out by: WAPSMS and SSMS CIR, answers to phones (e.g. " +
+      "http://127.0.0.1:13013/cgi-bin/sendsms)",
   },
   { env: "IMPS_SMS_USER", help: "Kannel sendsms-user username" },
   { env: "IMPS_SMS_PASSWORD", help: "Kannel sendsms-user password" },
@@ -373,6 +398,49 @@ export const SETTINGS: readonly Setting[] = [
     env: "IMPS_SMS_TRUST_MSISDN",
     help: "true: believe the MSISDN a client states (header, ClientID)",
     default: "false",
+  },
+  {
+    env: "IMPS_SMS_SECRET",
+    help: "shared secret of Kannel's sms-service callback (POST /sms?secret=...)",
+  },
+  {
+    env: "IMPS_SMS_ALLOW",
+    help: "addresses and networks that may call POST /sms, comma-separated (e.g. 127.0.0.1)",
+  },
+  {
+    env: "IMPS_SMS_PER_HOUR",
+    help: "SMS binding and CLP: SMS taken from one number, and sent to one, per hour",
+    default: "60",
+  },
+  {
+    env: "IMPS_SMS_MAX_LENGTH",
+    help: "bytes of one incoming SMS as the gateway hands it on",
+    default: "1600",
+  },
+  {
+    env: "IMPS_SMS_MAX_PARTS",
+    help: "parts of one PTS message, either way (<= 26)",
+    default: "26",
+  },
+  {
+    env: "IMPS_SMS_PARTS_TIMEOUT",
+    help: "seconds the parts of a PTS message wait for the rest",
+    default: "60",
+  },
+  {
+    env: "IMPS_SMS_PTS_PORT",
+    help: "application port of PTS data SMS (the Android engine's 3590)",
+    default: "3590",
+  },
+  {
+    env: "IMPS_SMS_OPEN",
+    help: "true: numbers no user has may log in by PTS with a password",
+    default: "false",
+  },
+  {
+    env: "IMPS_CLP_IDLE",
+    help: "seconds a CLP session lasts without an SMS from its phone",
+    default: "86400",
   },
 ];
 
@@ -577,7 +645,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     rateSearches: integer("IMPS_RATE_SEARCHES", 1, 1_000_000),
     rateUploads: integer("IMPS_RATE_UPLOADS", 1, 1_000_000),
     cir: cirConfig(get, integer, ttlMin),
-    sms: smsGatewayConfig(get),
+    ...smsConfig(get, integer),
   };
 }
 
@@ -650,15 +718,51 @@ function cirConfig(
   };
 }
 
-function smsGatewayConfig(get: Getter): SmsGatewayConfig | undefined {
+/** The gateway's sendsms settings, and whether (and how) SMS from phones are taken. */
+function smsConfig(
+  get: Getter,
+  integer: (name: string, min: number, max: number) => number,
+): Pick<Config, "sms" | "smsIn"> {
   const url = get("IMPS_SMS_URL");
-  if (url === undefined) return undefined;
-  if (!httpUrl(url)) throw new ConfigError(`IMPS_SMS_URL must be an http(s) URL, got "${url}"`);
-  return {
+  if (url !== undefined && !httpUrl(url)) {
+    throw new ConfigError(`IMPS_SMS_URL must be an http(s) URL, got "${url}"`);
+  }
+  const sms = url === undefined ? undefined : {
     url,
     username: get("IMPS_SMS_USER"),
     password: get("IMPS_SMS_PASSWORD"),
     from: get("IMPS_SMS_FROM"),
+  };
+  const secret = get("IMPS_SMS_SECRET");
+  const allow = (get("IMPS_SMS_ALLOW") ?? "").split(",").map((a) => a.trim()).filter(Boolean);
+  try {
+    new AddressList(allow);
+  } catch (error) {
+    throw new ConfigError(`IMPS_SMS_ALLOW: ${(error as Error).message}`);
+  }
+  if (secret === undefined && allow.length === 0) return { sms };
+  if (!sms) {
+    throw new ConfigError(
+      "IMPS_SMS_SECRET or IMPS_SMS_ALLOW takes SMS in, which are answered through IMPS_SMS_URL: " +
+        "set it too",
+    );
+  }
+  if (secret !== undefined && secret.length < 16) {
+    throw new ConfigError("IMPS_SMS_SECRET must be at least 16 characters long");
+  }
+  return {
+    sms,
+    smsIn: {
+      secret,
+      allow,
+      ptsPort: integer("IMPS_SMS_PTS_PORT", 1, 65_535),
+      perHour: integer("IMPS_SMS_PER_HOUR", 1, 100_000),
+      maxLength: integer("IMPS_SMS_MAX_LENGTH", 140, 64 * 1024),
+      maxParts: integer("IMPS_SMS_MAX_PARTS", 1, 26),
+      partsTimeoutS: integer("IMPS_SMS_PARTS_TIMEOUT", 1, 3600),
+      open: flag(get, "IMPS_SMS_OPEN"),
+      clpIdleS: integer("IMPS_CLP_IDLE", 60, 30 * 86_400),
+    },
   };
 }
 

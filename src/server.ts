@@ -29,6 +29,8 @@ import { type Cir, startCir } from "./transport/cir/mod.ts";
 import { cspHandler } from "./transport/csp_http.ts";
 import { landingRoutes } from "./transport/landing.ts";
 import { accessLog, metricsRoute } from "./transport/observe_http.ts";
+import { SmsGateway } from "./transport/sms/gateway.ts";
+import { KannelClient } from "./transport/sms/kannel.ts";
 import { Sealer } from "./util/crypto.ts";
 
 export interface ImpsServer {
@@ -123,6 +125,7 @@ export async function createServer(config: Config, options: ServerOptions): Prom
   cir?.routes(app);
   metricsRoute(app, config, metrics);
   adminRoutes(app, context);
+  const sms = await startSms(context, app);
   // CSP on any other path too, told by its Content-Type (after the elements' own routes).
   app.post("*", routeFor("csp", cspLimit, csp));
   app.onError((error, c) => {
@@ -147,6 +150,7 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     cir,
     async close() {
       if (sweeper !== undefined) clearInterval(sweeper);
+      await sms?.close();
       await cir?.close();
       for (const element of serviceElements) await element.close?.(context);
       await store.close();
@@ -170,4 +174,20 @@ function storeGauges(context: ServerContext): void {
     [],
     async () => [[{}, await context.outbox.depth()]],
   );
+}
+
+/** SMS from phones (POST /sms), when configured: the SMS binding and CLP through Kannel. */
+async function startSms(context: ServerContext, app: Hono): Promise<SmsGateway | undefined> {
+  const { sms, smsIn } = context.config;
+  if (!sms || !smsIn) return undefined;
+  const gateway = new SmsGateway(
+    context,
+    new KannelClient(sms),
+    (msisdn) => context.users.byMsisdn(msisdn),
+    smsIn,
+  );
+  await gateway.start();
+  context.hooks.smsSessions = gateway;
+  gateway.routes(app);
+  return gateway;
 }

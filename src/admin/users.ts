@@ -80,7 +80,11 @@ export async function addUser(
 ): Promise<string> {
   const id = userIdOf(accounts, raw);
   if (password === "") throw new AdminError(400, "the password is empty");
-  if (msisdn !== undefined) checkedMsisdn(msisdn);
+  if (msisdn !== undefined) {
+    checkedMsisdn(msisdn);
+    const holder = await accounts.users.byMsisdn(msisdn);
+    if (holder) throw new AdminError(409, `${msisdn} is the phone number of ${holder}`);
+  }
   if (await removalPending(accounts.store, id)) {
     throw new AdminError(
       409,
@@ -111,10 +115,14 @@ export async function setPassword(accounts: Accounts, raw: string, password: str
 export async function setMsisdn(accounts: Accounts, raw: string, msisdn: string | undefined) {
   const id = userIdOf(accounts, raw);
   if (msisdn !== undefined) checkedMsisdn(msisdn);
-  const user = await accounts.users.get(id);
-  if (!user) throw new AdminError(404, `no user ${id}`);
-  const { msisdn: _old, ...rest } = user;
-  await accounts.users.put(msisdn === undefined ? rest : { ...rest, msisdn });
+  const outcome = await accounts.users.setMsisdn(id, msisdn);
+  if (outcome === "no user") throw new AdminError(404, `no user ${id}`);
+  if (outcome === "taken") {
+    throw new AdminError(
+      409,
+      `${msisdn} is the phone number of ${await accounts.users.byMsisdn(msisdn!)}`,
+    );
+  }
   return id;
 }
 

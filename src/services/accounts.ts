@@ -17,7 +17,9 @@
  */
 import type { ServerContext } from "../session/server_context.ts";
 import type { SessionLifecycle } from "../session/lifecycle.ts";
+import { clpStateKey } from "../store/clp.ts";
 import { del, set, type Store } from "../store/kv.ts";
+import { msisdnKey, type UserRecord } from "../store/users.ts";
 import { serviceElements } from "./mod.ts";
 
 /** Where a user's data lies: under a key prefix (the key itself included), or, where nothing
@@ -40,7 +42,13 @@ export async function beginRemoval(
   sessions: SessionLifecycle,
   userId: string,
 ): Promise<number> {
-  await store.write(del(["user", userId]), set(removalKey(userId), { at: Date.now() }));
+  // The phone number goes with the record: an SMS from it is nobody's from then on.
+  const msisdn = (await store.get<UserRecord>(["user", userId]))?.msisdn;
+  await store.write(
+    del(["user", userId]),
+    ...msisdn === undefined ? [] : [del(msisdnKey(msisdn))],
+    set(removalKey(userId), { at: Date.now() }),
+  );
   return await sessions.disconnectUser(userId, 601, "Account removed");
 }
 
@@ -57,7 +65,8 @@ export async function finishRemovals(server: ServerContext): Promise<string[]> {
         await deleteAll(server.store, spec, userId);
       }
     }
-    await server.store.write(del(key));
+    // What a CLP terminal kept between its SMS.
+    await server.store.write(del(clpStateKey(userId)), del(key));
     finished.push(userId);
   }
   return finished;

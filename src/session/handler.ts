@@ -33,6 +33,9 @@ export interface RequestOrigin {
   url?: string;
   /** The `MSISDN` header an operator's gateway adds (believed only if configured). */
   msisdn?: string;
+  /** `SMS`: the request came as SMS through the gateway (the SMS binding), so answers and what
+   * the session is handed go back as SMS; absent: over HTTP. */
+  bearer?: "SMS";
 }
 
 /**

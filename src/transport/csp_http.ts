@@ -6,12 +6,14 @@
  *
  * Bad input is answered, never crashed on: a body its encoding cannot read gets HTTP 400; a CSP
  * message whose envelope is wrong gets a CSP Status with the codec's code; too large a body gets
- * 413 and a content type that is not CSP gets 415.
+ * 413 and a content type that is not CSP gets 415. The SMS binding (`application/vnd.wv.csp.sms`)
+ * goes through transport/sms/http.ts.
  */
 import type { Context } from "hono";
 import { CspCodecError, decodeCsp } from "../codec/csp/mod.ts";
 import { type CspEncoding, UnreadableMessage, xmlEncoding } from "../codec/csp/encoding.ts";
 import type { CspMessage } from "../codec/csp/message.ts";
+import { PTS_CONTENT_TYPE } from "../codec/sms/mod.ts";
 import { wbxmlEncoding, type WbxmlTreeSource } from "../codec/wbxml/mod.ts";
 import type { XmlLimits, XmlTreeSource } from "../codec/xml/tree.ts";
 import { dispatch } from "../session/dispatcher.ts";
@@ -19,6 +21,8 @@ import type { RequestOrigin } from "../session/handler.ts";
 import type { ServerContext } from "../session/server_context.ts";
 import { status } from "../session/status.ts";
 import { clientAddress } from "./observe_http.ts";
+import { SmsRepo } from "../store/sms.ts";
+import { ptsOverHttp } from "./sms/http.ts";
 
 export interface CspEndpointOptions {
   server: ServerContext;
@@ -49,14 +53,21 @@ export function cspEncodings(
 export function cspHandler(options: CspEndpointOptions) {
   const { server, limits } = options;
   const encodings = cspEncodings(options.parseXml, options.parseWbxml);
+  const numbers = new SmsRepo(server.store);
   return async (c: Context): Promise<Response> => {
     const contentType = c.req.header("content-type") ?? "";
     const mediaType = contentType.split(";")[0].trim().toLowerCase();
+    // The SMS binding is read into the same tree (codec/sms), but numbers the server's
+    // transactions per session on the way: its exchange is its own.
+    if (mediaType === PTS_CONTENT_TYPE) {
+      return await ptsOverHttp(c, server, numbers, limits.maxBytes, clientAddress(c), originOf(c));
+    }
     const encoding = encodings.get(mediaType);
     if (!encoding) {
       return c.text(
         `Unsupported content type "${mediaType}": send application/vnd.wv.csp.xml or ` +
-          "application/vnd.wv.csp.wbxml (application/vnd.wv.csp+xml or +wbxml for CSP 1.3)",
+          "application/vnd.wv.csp.wbxml (application/vnd.wv.csp+xml or +wbxml for CSP 1.3), " +
+          `or ${PTS_CONTENT_TYPE} for the SMS binding`,
         415,
       );
     }
@@ -73,6 +84,7 @@ export function cspHandler(options: CspEndpointOptions) {
     }
 
     server.metrics.cspMessage(encoding.name, request.version);
+    if (request.sessionId) server.hooks.smsSessions?.seenOverHttp(request.sessionId);
     const reply = await dispatch(server, request, clientAddress(c), originOf(c), c.get("observed"));
     if (reply === null) return c.body(null, 200, { "content-type": mediaType });
     return c.body(encoding.encode(reply), 200, { "content-type": mediaType });

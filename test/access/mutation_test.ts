@@ -2,11 +2,14 @@
  * Hostile variants of real requests, sent by logged-in users of each CSP version: every
  * single-point mutation of our own requests below (one of each service element), and random
  * mutations (fixed seed) of every request of the CSP spec's examples and Baraza's captures when the
- * shared fixtures are beside the checkout; the same in WBXML, with byte-level damage besides.
+ * shared fixtures are beside the checkout; the same in WBXML and in the SMS binding (PTS), with
+ * byte-level damage besides.
  * Whatever the damage, the answer is a CSP status or an HTTP 4xx, never a 5xx.
  */
 import assert from "node:assert/strict";
 import { haveShared, readFixtures } from "../codec/fixtures.ts";
+import { decodeCsp } from "../../src/codec/csp/mod.ts";
+import { encodePts, PTS_CONTENT_TYPE } from "../../src/codec/sms/mod.ts";
 import { encodeWbxmlTree } from "../../src/codec/wbxml/mod.ts";
 import { parse } from "../codec/fixtures.ts";
 import {
@@ -173,6 +176,59 @@ Deno.test("mutated WBXML requests of every service get a CSP status or a 4xx, ne
       const damaged = mutator.mutateBytes(wbxml);
       await post(client, damaged, Array.from(damaged, (b) => b.toString(16)).join(" "));
       if (mutator.random() < 0.1) await client.send("<Polling-Request/>");
+    }
+  }
+  assert.deepEqual(failures, []);
+  assert.ok(sent > 1_000, `only ${sent} requests`);
+});
+
+/** A request of `client`'s in the SMS binding; undefined when the XML makes no CSP message. */
+function ptsRequest(client: CspClient, xml: string, mode: "Request" | "Response") {
+  try {
+    const envelope = client.envelope(xml, { mode, transactionId: "7" });
+    return encodePts(decodeCsp(parse(envelope)))[0];
+  } catch {
+    return undefined;
+  }
+}
+
+Deno.test("mutated PTS requests of every service get a PTS status or a 4xx, never a 5xx", async () => {
+  const requests = [
+    ...OWN_REQUESTS.map((xml) => ({ xml, mode: "Request" as const })),
+    ...fixtureRequests(),
+  ];
+  await using h = await startServer();
+  await loggedIn(h, "1.2", "bob");
+  const clients = VERSIONS.map((v) => h.client("alice", v));
+  await h.addUser("alice", PASSWORD);
+  for (const c of clients) assert.equal((await c.login(PASSWORD)).code, 200);
+  const mutator = new Mutator(20261226, requests.map((r) => r.xml));
+  const failures: string[] = [];
+  let sent = 0;
+  const post = async (body: string | Uint8Array<ArrayBuffer>, what: string) => {
+    const response = await h.transport(body, PTS_CONTENT_TYPE);
+    await response.body?.cancel();
+    sent++;
+    if (response.status >= 500) failures.push(`${response.status} for ${what}`);
+  };
+  // Structural damage written as PTS, then damage to the PTS text's bytes.
+  const structural = [
+    ...requests,
+    ...OWN_REQUESTS.flatMap((xml) =>
+      [...mutator.variants(xml)].map((v) => ({ xml: v, mode: "Request" as const }))
+    ),
+    ...requests.map((r) => ({ ...r, xml: mutator.mutate(r.xml) })),
+  ];
+  for (const { xml, mode } of structural) {
+    const pts = ptsRequest(mutator.pick(clients), xml, mode);
+    if (pts) await post(pts, pts.slice(0, 300));
+  }
+  for (let round = 0; round < 3; round++) {
+    for (const { xml, mode } of requests) {
+      const pts = ptsRequest(mutator.pick(clients), xml, mode);
+      if (!pts) continue;
+      const damaged = mutator.mutateBytes(new TextEncoder().encode(pts));
+      await post(damaged, new TextDecoder().decode(damaged).slice(0, 300));
     }
   }
   assert.deepEqual(failures, []);

@@ -68,6 +68,9 @@ Deno.test("the operator manages users over the API; nothing without the token", 
     json: { id: "wv:bob@example.com", msisdn: "+447700900123" },
   });
   assert.equal((await admin("GET", "/users/bob")).json.msisdn, "+447700900123");
+  const taken = await admin("PUT", "/users/carol/msisdn", { msisdn: "+447700900123" });
+  assert.equal(taken.status, 409, "one user's number only");
+  assert.match(taken.json.error, /is the phone number of wv:bob@example\.com/);
   assert.equal((await admin("PUT", "/users/bob/msisdn", { msisdn: "call me" })).status, 400);
   assert.equal((await admin("PUT", "/users/nobody/msisdn", { msisdn: "123456" })).status, 404);
   assert.equal((await admin("PUT", "/users/bob/msisdn", { msisdn: null })).status, 200);

@@ -47,8 +47,7 @@ Deno.test("an SMS gateway that is down falls back to the next method", async () 
     env: { IMPS_SMS_URL: deadUrl, IMPS_CIR_UDP: "true" },
   });
   const [alice, bob] = await loggedIn(h, "1.2", "alice", "bob");
-  const users = h.server.context.users;
-  await users.put({ ...(await users.get(bob.userId))!, msisdn: "+447700900009" });
+  await h.server.context.users.setMsisdn(bob.userId, "+447700900009");
   const phone = await UdpReceiver.bind();
   const logged: string[] = [];
   const warn = console.warn;

@@ -23,8 +23,7 @@ function smsEnv(kannel: Kannel, extra: Record<string, string> = {}): Record<stri
 }
 
 async function setMsisdn(h: Harness, userId: string, msisdn: string): Promise<void> {
-  const users = h.server.context.users;
-  await users.put({ ...(await users.get(userId))!, msisdn });
+  assert.equal(await h.server.context.users.setMsisdn(userId, msisdn), "ok");
 }
 
 const to = (msisdn: string) => (sms: ReceivedSms) => sms.to === msisdn;

@@ -68,7 +68,7 @@ Deno.test({
     await h.addUser("cleo", "pw");
     const users = h.server.context.users;
     const cleoId = `wv:cleo@${h.config.domain}`;
-    await users.put({ ...(await users.get(cleoId))!, msisdn: "+447700900777" });
+    assert.equal(await users.setMsisdn(cleoId, "+447700900777"), "ok");
     const android = ANDROID.make("anna", h.transport, h.config.domain);
     const phone = FEATURE_PHONE.make("cleo", h.transport, h.config.domain);
     for (const handset of [android, phone]) {

@@ -74,6 +74,8 @@ export interface Harness extends AsyncDisposable {
   server: ImpsServer;
   config: Config;
   transport: Transport;
+  /** Where the server listens (`http://127.0.0.1:<port>`), when it serves a real port. */
+  origin?: string;
   addUser(name: string, password: string): Promise<void>;
   /** A client of `version` (1.2) speaking `encoding` (the harness's, XML unless set). */
   client(name: string, version?: CspVersion, encoding?: Encoding): CspClient;
@@ -109,9 +111,11 @@ export async function startServer(options: HarnessOptions = {}): Promise<Harness
   });
   let transport: Transport;
   let http: Deno.HttpServer | undefined;
+  let origin: string | undefined;
   if (options.overHttp) {
     http = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, server.app.fetch);
-    const url = `http://127.0.0.1:${(http.addr as Deno.NetAddr).port}/csp`;
+    origin = `http://127.0.0.1:${(http.addr as Deno.NetAddr).port}`;
+    const url = `${origin}/csp`;
     transport = (body, type) =>
       fetch(url, { method: "POST", body, headers: { "content-type": type } });
   } else {
@@ -133,6 +137,7 @@ export async function startServer(options: HarnessOptions = {}): Promise<Harness
     server,
     config,
     transport,
+    origin,
     addUser: (name, password) => addUser(server, name, password),
     client: (name, version = "1.2", encoding = options.encoding ?? defaultEncoding()) =>
       new CspClient(name, version, transport, config.domain, encoding),

@@ -153,3 +153,43 @@ Deno.test("key rotate refuses while a server uses the store", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a user's phone number: given at add or later, one user's only, found by its digits", async () => {
+  const dir = await Deno.makeTempDir();
+  const env = { IMPS_DATA: `${dir}/imps.kv`, IMPS_DOMAIN: "example.com" };
+  try {
+    const { io } = operator("pw");
+    assert.match(
+      await runAdmin(["user", "add", "alice", "--msisdn", "+447700900001"], env, io),
+      /^added wv:alice@example\.com .* with phone number \+447700900001/,
+    );
+    await assert.rejects(
+      runAdmin(["user", "add", "bob", "--msisdn", "447700900001"], env, io),
+      /is the phone number of wv:alice@example\.com/,
+    );
+    await assert.rejects(runAdmin(["user", "add", "bob", "--msisdn", "call me"], env, io), /phone/);
+    await runAdmin(["user", "add", "bob"], env, io);
+    await assert.rejects(runAdmin(["user", "msisdn", "bob", "+447700900001"], env), /alice/);
+    assert.equal(
+      await runAdmin(["user", "msisdn", "bob", "+447700900002"], env),
+      "phone number of wv:bob@example.com is +447700900002",
+    );
+    assert.equal(
+      await runAdmin(["user", "msisdn", "alice", "-"], env),
+      "wv:alice@example.com has no phone number",
+    );
+    await assert.rejects(runAdmin(["user", "msisdn", "carol", "+1555000"], env), /no user/);
+    const store = await Store.open(env.IMPS_DATA);
+    try {
+      const users = new UserRepo(store);
+      assert.equal(await users.byMsisdn("+447700900001"), undefined, "alice gave hers up");
+      assert.equal(await users.byMsisdn("00447700900002"), "wv:bob@example.com");
+      await users.delete("wv:bob@example.com");
+      assert.equal(await users.byMsisdn("+447700900002"), undefined);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -9,6 +9,13 @@
  * connects from), WAPSMS and SSMS only when it knows the user's MSISDN. `X-WEBSOCKET` is this
  * server's extension for browsers (`GET /cir/ws`): agreed only to a client that offers it. A
  * session with a CIR agreed gets the long keep-alive time IMPS_CIR_TTL.
+ *
+ * A request that came as SMS (the SMS binding) is agreed no CIR method whatever it offers (the
+ * Android engine offers STCP, SSMS and SHTTP on every data channel): the server sends what waits
+ * for such a session as SMS itself (transport/sms/gateway.ts), STCP, SHTTP and the UDP methods
+ * need the data connection the phone does not use, and a WAPSMS or SSMS wake-up would only cost
+ * an SMS more before the one carrying the news. SupportedBearer SMS is agreed where the server
+ * takes SMS from phones (and is the bearer agreed over SMS to a client that names none we have).
  */
 import { isIP } from "node:net";
 import type { ElementObject } from "../../codec/csp/message.ts";
@@ -53,9 +60,11 @@ export async function agreeCapabilities(
   if (parserSize !== undefined) agreed.ParserSize = parserSize;
   agreed.ServerPollMin = Math.max(int(offer.ServerPollMin) ?? 0, config.pollMin);
   const bearers = strs(offer.SupportedBearer).map((b) => b.toUpperCase());
+  const overSms = ctx.origin?.bearer === "SMS";
   const ours = config.tlsCert ? ["HTTP", "HTTPS"] : ["HTTP"];
+  if (overSms || config.smsIn) ours.push("SMS");
   const common = bearers.filter((b) => ours.includes(b));
-  agreed.SupportedBearer = common.length > 0 ? common : [ours[0]];
+  agreed.SupportedBearer = common.length > 0 ? common : [overSms ? "SMS" : "HTTP"];
   const cir = await agreeCir(ctx, session, offer, agreed);
   const sessionChanges: Partial<SessionRecord> = { capabilities: agreed, multiTrans, cir };
   if (cir) {
@@ -88,7 +97,7 @@ async function agreeCir(
   agreed: ElementObject,
 ): Promise<SessionCir | undefined> {
   const cir = ctx.server.cir;
-  if (!cir) return undefined;
+  if (!cir || ctx.origin?.bearer === "SMS") return undefined;
   const { config } = ctx.server;
   const offered = strs(offer.SupportedCIRMethod).map((m) => m.trim().toUpperCase());
   const wanted = [...new Set(offered)].filter((m) => cir.enabled.has(m));

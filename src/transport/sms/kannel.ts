@@ -1,7 +1,8 @@
 /**
  * The SMS gateway client: Kannel's `sendsms` HTTP interface (smsbox), the open-source WAP/SMS
- * gateway operators and Baraza use. A message is text (the gateway codes it in the GSM 7-bit
- * alphabet) or 8-bit data with a user data header (a port-addressed WAP push). Kannel answers
+ * gateway operators and Baraza use, for CIR wake-ups (transport/cir) and the SMS binding and CLP
+ * (gateway.ts). A message is text (the gateway codes it in the GSM 7-bit alphabet, or UCS-2) or
+ * 8-bit data with a user data header (a port-addressed WAP push, a PTS data SMS). Kannel answers
  * 202 once it has taken the message (`0: Accepted for delivery`, or `3: Queued for later
  * delivery` while its SMSC link is down); anything else is a refusal.
  */
@@ -10,10 +11,15 @@ import { isMsisdn } from "../../util/msisdn.ts";
 
 export type { SmsGatewayConfig };
 
-/** One SMS: text, or data with its user data header. */
+/** One SMS: text (7-bit GSM, or UCS-2 when `unicode`), or 8-bit data with a header. */
 export type OutgoingSms =
-  | { to: string; text: string }
+  | { to: string; text: string; unicode?: boolean }
   | { to: string; data: Uint8Array; udh: Uint8Array };
+
+/** What sends SMS: the gateway, or a stand-in in tests. */
+export interface SmsSender {
+  send(sms: OutgoingSms): Promise<void>;
+}
 
 /** The gateway refused the message or could not be reached in time. */
 export class SmsGatewayError extends Error {
@@ -25,7 +31,7 @@ export class SmsGatewayError extends Error {
 
 const DEFAULT_TIMEOUT_MS = 5_000;
 
-export class KannelClient {
+export class KannelClient implements SmsSender {
   constructor(
     private readonly config: SmsGatewayConfig,
     private readonly timeoutMs = DEFAULT_TIMEOUT_MS,
@@ -39,8 +45,11 @@ export class KannelClient {
     if (username !== undefined) parameters.push(["username", encodeURIComponent(username)]);
     if (password !== undefined) parameters.push(["password", encodeURIComponent(password)]);
     if (from !== undefined) parameters.push(["from", encodeURIComponent(from)]);
-    if ("text" in sms) parameters.push(["text", encodeURIComponent(sms.text)]);
-    else {
+    if ("text" in sms) {
+      // Kannel converts UTF-8 text to the GSM alphabet, or with coding 2 to UCS-2.
+      parameters.push(["charset", "utf-8"], ["text", encodeURIComponent(sms.text)]);
+      if (sms.unicode) parameters.push(["coding", "2"]);
+    } else {
       parameters.push(["coding", "1"], ["udh", encodeBytes(sms.udh)], [
         "text",
         encodeBytes(sms.data),
