@@ -19,11 +19,16 @@ import { OutboxRepo } from "./store/outbox.ts";
 import { SessionRepo } from "./store/sessions.ts";
 import { loadServerKey, type ServerKey } from "./store/server_key.ts";
 import { UserRepo } from "./store/users.ts";
+import { adminRoutes } from "./admin/api.ts";
+import { failure, log } from "./observe/log.ts";
+import { Metrics } from "./observe/metrics.ts";
+import { RateLimits } from "./session/rates.ts";
 import { routeFor } from "./transport/bindings.ts";
 import { limitBody } from "./transport/body_limit.ts";
 import { type Cir, startCir } from "./transport/cir/mod.ts";
 import { cspHandler } from "./transport/csp_http.ts";
 import { landingRoutes } from "./transport/landing.ts";
+import { accessLog, metricsRoute } from "./transport/observe_http.ts";
 import { SmsGateway } from "./transport/sms/gateway.ts";
 import { KannelClient } from "./transport/sms/kannel.ts";
 import { Sealer } from "./util/crypto.ts";
@@ -70,6 +75,10 @@ export async function createServer(config: Config, options: ServerOptions): Prom
   for (const element of serviceElements) {
     registry.add(...element.modules).addAck(...element.acks ?? []);
   }
+  const metrics = new Metrics();
+  store.commits.observe((seconds, writes) => {
+    metrics.kvCommit(seconds, writes);
+  });
   const context: ServerContext = {
     config,
     store,
@@ -79,7 +88,10 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     registry,
     sealer: await Sealer.fromSecret(key.secret),
     hooks: {},
+    metrics,
+    rates: new RateLimits(config),
   };
+  storeGauges(context);
   for (const element of serviceElements) element.install?.(context);
   if (key.created && await context.users.any()) {
     key.warning = "a new server key was made for a store that already has users: they gain " +
@@ -98,6 +110,7 @@ export async function createServer(config: Config, options: ServerOptions): Prom
 
   const limits: XmlLimits = { ...DEFAULT_XML_LIMITS, maxBytes: config.maxBodyBytes };
   const app = new Hono();
+  app.use(accessLog(metrics));
   const cspLimit = limitBody({
     maxSize: config.maxBodyBytes,
     onError: (c) => c.text("Request body too large", 413),
@@ -116,11 +129,13 @@ export async function createServer(config: Config, options: ServerOptions): Prom
   );
   for (const element of serviceElements) element.routes?.(app, context);
   cir?.routes(app);
+  metricsRoute(app, config, metrics);
+  adminRoutes(app, context);
   const sms = await startSms(context, app);
   // CSP on any other path too, told by its Content-Type (after the elements' own routes).
   app.post("*", routeFor("csp", cspLimit, csp));
   app.onError((error, c) => {
-    console.error("request failed:", error);
+    log.error("request failed", { path: c.req.path, ...failure(error) });
     return c.text("Internal server error", 500);
   });
 
@@ -130,7 +145,10 @@ export async function createServer(config: Config, options: ServerOptions): Prom
   };
   const sweepMs = options.sweepIntervalMs ?? 15_000;
   const sweeper = sweepMs > 0
-    ? setInterval(() => sweep().catch((e) => console.error("session sweep failed:", e)), sweepMs)
+    ? setInterval(
+      () => sweep().catch((e) => log.error("session sweep failed", failure(e))),
+      sweepMs,
+    )
     : undefined;
 
   return {
@@ -147,6 +165,24 @@ export async function createServer(config: Config, options: ServerOptions): Prom
       await store.close();
     },
   };
+}
+
+/** `imps_sessions` (live sessions by CSP version and CIR method) and `imps_outbox_entries` (server-originated
+ * transactions waiting for sessions), counted from the store (so every instance sharing a KV sees
+ * them all) at most every 15 s. */
+function storeGauges(context: ServerContext): void {
+  context.metrics.storeGauge(
+    "imps_sessions",
+    "Live CSP sessions in the store, by version and preferred CIR method (none: polling)",
+    ["version", "cir"],
+    () => context.sessions.countByKind(),
+  );
+  context.metrics.storeGauge(
+    "imps_outbox_entries",
+    "Server-originated transactions (notifications, reports, invitations) waiting for sessions",
+    [],
+    async () => [[{}, await context.outbox.depth()]],
+  );
 }
 
 /** SMS from phones (POST /sms), when configured: the SMS binding and CLP through Kannel. */

@@ -4,6 +4,7 @@
  * server-originated transactions.
  */
 import type { CspTransaction, CspVersion, ElementObject, Primitive } from "../codec/csp/message.ts";
+import type { RateCharge } from "./rates.ts";
 import type { Mutation } from "../store/kv.ts";
 import type { OutboxEntry } from "../store/outbox.ts";
 import type { SessionRecord } from "../store/sessions.ts";
@@ -59,6 +60,9 @@ export interface PrimitiveModule {
   serverFunctions?: readonly FunctionPath[];
   /** CSP versions that define it; all when absent. */
   versions?: readonly CspVersion[];
+  /** What a request costs of the per-user rate limits (messages, recipients, searches, …) besides
+   * the request itself; checked before `handle`, answered 503 when over. */
+  charges?(body: ElementObject): readonly RateCharge[];
   handle(ctx: RequestContext, body: ElementObject): Promise<HandlerReply>;
 }
 

@@ -1,11 +1,13 @@
 /** Everything a primitive handler may use, built once per server. */
 import type { Config } from "../config.ts";
+import type { Metrics } from "../observe/metrics.ts";
 import type { Store } from "../store/kv.ts";
 import type { OutboxRepo } from "../store/outbox.ts";
 import type { SessionCir, SessionRecord } from "../store/sessions.ts";
 import type { UserRepo } from "../store/users.ts";
 import type { Sealer } from "../util/crypto.ts";
 import type { SessionLifecycle } from "./lifecycle.ts";
+import type { RateLimits } from "./rates.ts";
 import type { Registry } from "./registry.ts";
 
 /**
@@ -30,6 +32,10 @@ export interface ServerContext {
   /** Seals passwords for digest login with the server key (IMPS_SECRET or the key file). */
   sealer: Sealer;
   hooks: ServiceHooks;
+  /** What the server counts for /metrics and the admin API. */
+  metrics: Metrics;
+  /** Rate limits per session and user (IMPS_RATE_*). */
+  rates: RateLimits;
   /** Waking clients (src/transport/cir); absent when no CIR method is enabled. */
   cir?: CirService;
 }

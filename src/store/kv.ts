@@ -4,6 +4,7 @@
  * know their own key spaces; nothing else touches KV keys.
  */
 import { CommitConflict, CommitGrouper, comparable, keyText, type Mutation } from "./commit.ts";
+import { traced, tracing } from "../observe/tracing.ts";
 
 export { CommitConflict };
 export type { Mutation };
@@ -115,7 +116,13 @@ export class Store {
 
   /** Writes through the grouper: resolves once durable. */
   write(...mutations: Mutation[]): Promise<void> {
-    return this.commits.write(mutations);
+    if (!tracing) return this.commits.write(mutations);
+    // The span covers the wait for the shared commit too: what the request spent on it.
+    return traced(
+      "kv.commit",
+      { "db.system.name": "deno_kv", "imps.kv.mutations": mutations.length },
+      () => this.commits.write(mutations),
+    );
   }
 
   /** Reads one key. Gets asked in the same tick travel together (see #readTogether). */
@@ -234,6 +241,19 @@ export class Store {
       out.push({ key, value, versionstamp });
     }
     return out;
+  }
+
+  /**
+   * How many keys lie under `prefix`, grouped by the key part at `groupBy` when given (metrics:
+   * queue depths). Reads every entry once, so callers keep the answer a while.
+   */
+  async count(prefix: Deno.KvKey, groupBy?: number): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    for await (const { key } of this.reader.list({ prefix }, { batchSize: 1000 })) {
+      const group = groupBy === undefined ? "" : String(key[groupBy]);
+      counts.set(group, (counts.get(group) ?? 0) + 1);
+    }
+    return counts;
   }
 
   /** True when the store answers a read. */

@@ -391,6 +391,11 @@ export class OutboxRepo {
   }
 
   /** Everything still queued for a session, oldest first (used when the session ends). */
+  /** Entries waiting over all sessions (a whole scan: for metrics, now and then). */
+  async depth(): Promise<number> {
+    return (await this.store.count(["outbox"])).get("") ?? 0;
+  }
+
   async all(sessionId: string): Promise<OutboxEntry[]> {
     return (await this.store.list<OutboxEntry>(["outbox", sessionId])).map((e) => e.value);
   }

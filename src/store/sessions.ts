@@ -187,6 +187,14 @@ export class SessionRepo {
     return ids.ids;
   }
 
+  /** Every session in the store (admin listings, counts), including ones past their expiry
+   * that the sweep has not ended yet. */
+  async *all(): AsyncGenerator<SessionRecord> {
+    for await (const { value } of this.store.kv.list<SessionRecord>({ prefix: ["session"] })) {
+      yield value;
+    }
+  }
+
   /** Sessions whose expiry time has passed, oldest first. */
   async expired(now: number, limit = 500): Promise<SessionRecord[]> {
     const due = [];

@@ -22,6 +22,7 @@ import { encodeWbxmlTree } from "../../src/codec/wbxml/mod.ts";
 import { TsWbxmlTokenizer } from "../../src/core/wbxml_tokenizer_ts.ts";
 import { wbxmlTreeSource } from "../../src/core/wbxml_tree.ts";
 import { createServer, type ImpsServer } from "../../src/server.ts";
+import { log } from "../../src/observe/log.ts";
 import { type DigestSchema, hashPassword, loginDigest, toBase64 } from "../../src/util/crypto.ts";
 import { type Shape, startInstances, testShape } from "./shapes.ts";
 import assert from "node:assert/strict";
@@ -98,11 +99,14 @@ export async function startServer(options: HarnessOptions = {}): Promise<Harness
     IMPS_DOMAIN: "example.com",
     IMPS_DATA: ":memory:",
     IMPS_SECRET: "test-secret-0123456789",
+    // Access lines and the like stay out of the tests' output.
+    IMPS_LOG_LEVEL: "warn",
     ...options.env,
   };
   const shape = options.shape ?? testShape();
   if (shape !== "one") return await startShaped(shape, env, options);
   const config = loadConfig(env);
+  log.configure({ level: config.logLevel });
   // The server reads with the configured core, as in production (IMPS_CORE, default wasm).
   const core = await loadCore(config.core);
   const server = await createServer(config, {

@@ -48,6 +48,7 @@ export function screenNameFor(
 export const createGroupRequest: PrimitiveModule = {
   name: "CreateGroup-Request",
   function: ["GroupFeat", "GroupMgmtFunc", "CREAG"],
+  charges: () => [{ kind: "groups", cost: 1 }],
   async handle(ctx, body) {
     const raw = str(body.GroupID)?.trim();
     if (!raw) throw new ProtocolError(400, "GroupID missing");

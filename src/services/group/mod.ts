@@ -8,6 +8,7 @@ import type { ServerContext } from "../../session/server_context.ts";
 import type { Store } from "../../store/kv.ts";
 import type { UserDataSpec } from "../accounts.ts";
 import type { ServiceElement } from "../mod.ts";
+import { groupAdmin } from "./admin.ts";
 import { createGroupRequest, deleteGroupRequest } from "./create_group.ts";
 import { groupDirectory } from "./directory_service.ts";
 import { GroupRepo } from "./repo.ts";
@@ -62,6 +63,7 @@ async function groupUserData(store: Store, userId: string): Promise<UserDataSpec
 function install(server: ServerContext): void {
   server.hooks.groupDirectory = groupDirectory(server);
   server.hooks.groupMessaging = groupMessaging(server);
+  server.hooks.groupAdmin = groupAdmin(server);
   server.sessions.onStart((session) => autoJoin(server, session));
   server.sessions.onEnd((session) => leaveAllGroups(server, session));
 }

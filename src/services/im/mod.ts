@@ -13,6 +13,8 @@ import { mailboxOf, pickUp } from "./delivery.ts";
 import { MailboxFeed } from "./feed.ts";
 import { forwardMessageRequest } from "./forward_message.ts";
 import { getMessageListRequest, getMessageRequest } from "./get_message.ts";
+import { systemNotices } from "./notices.ts";
+import { PENDING } from "./waiting_counts.ts";
 import { rejectMessageRequest } from "./reject_message.ts";
 import { sendMessageRequest } from "./send_message.ts";
 import { setDeliveryMethodRequest } from "./set_delivery_method.ts";
@@ -35,6 +37,13 @@ const acks: AckModule[] = [messageAck, reportAck];
 function install(server: ServerContext): void {
   const feed = new MailboxFeed(server);
   server.outbox.addFeed(feed);
+  server.hooks.systemNotices = systemNotices(server);
+  server.metrics.storeGauge(
+    "imps_mailbox_messages",
+    "Messages waiting in users' mailboxes (expired ones until they are dropped)",
+    [],
+    async () => [[{}, (await server.store.count(PENDING)).get("") ?? 0]],
+  );
   server.sessions.onStart((session) => {
     feed.started(session.id);
     return pickUp(server, session);

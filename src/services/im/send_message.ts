@@ -8,12 +8,13 @@ import type { PrimitiveModule } from "../../session/handler.ts";
 import { ProtocolError } from "../../session/status.ts";
 import { bool, obj } from "../../session/values.ts";
 import { sortableId } from "../../util/ids.ts";
-import { checkSender, readContent, readRecipients } from "./compose.ts";
+import { checkSender, messageCharges, readContent, readRecipients } from "./compose.ts";
 import { distribute, sendResult } from "./distribute.ts";
 
 export const sendMessageRequest: PrimitiveModule = {
   name: "SendMessage-Request",
   function: ["IMFeat", "IMSendFunc", "MDELIV"],
+  charges: (body) => messageCharges(obj(body.MessageInfo)?.Recipient),
   async handle(ctx, body) {
     const info = obj(body.MessageInfo);
     if (!info) throw new ProtocolError(400, "MessageInfo missing");

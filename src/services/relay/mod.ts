@@ -7,6 +7,7 @@
  * cancellations) and `groupRelay` (group primitives, notices, removals) — and serves the SSP
  * binding (any path, by content type) and GET /ssp/peers.
  */
+import { failure, log } from "../../observe/log.ts";
 import type { Context } from "hono";
 import { getConnInfo } from "hono/deno";
 import { isGroupMessage } from "../../codec/ssp/mod.ts";
@@ -49,8 +50,45 @@ export class Relay implements RemoteRelay {
     const caCerts = caFile ? [Deno.readTextFileSync(caFile)] : undefined;
     const config = federationConfig(server.config, caCerts);
     this.federation = new Federation(config, this.core, new KvSessionStore(server.store));
-    console.info(startupNote(config));
+    for (const line of startupNote(config)) log.info(line);
     this.queue = new RelayQueue(server, this.federation);
+    server.metrics.storeGauge(
+      "imps_relay_queue_jobs",
+      "SSP work queued for peer domains (messages, reports, notifications, requests)",
+      [],
+      async () => [[{}, await this.queue.depth()]],
+    );
+    server.metrics.gauge(
+      "imps_ssp_peers",
+      "Peer domains dealt with since start, by state (unknown: not tried yet)",
+      ["state"],
+      () => {
+        const counts = new Map<string, number>([["up", 0], ["down", 0], ["unknown", 0]]);
+        for (const p of this.federation.peerStates()) {
+          const state = p.state ?? "unknown";
+          counts.set(state, counts.get(state)! + 1);
+        }
+        return [...counts].map(([state, n]) => [{ state }, n]);
+      },
+    );
+    // One series per peer only for the peers the operator listed: any domain a user names
+    // becomes a peer, and labels must stay bounded.
+    const listed = Object.keys(server.config.sspPeers);
+    server.metrics.gauge(
+      "imps_ssp_peer_up",
+      "1 while an IMPS_PEERS peer is up (reached, session set up), 0 while down or not tried",
+      ["peer"],
+      () => {
+        const states = new Map(this.federation.peerStates().map((p) => [p.domain, p.state]));
+        return listed.map((peer) => [{ peer }, states.get(peer) === "up" ? 1 : 0]);
+      },
+    );
+    server.metrics.counter(
+      "imps_relay_retries_total",
+      "Relayed jobs that found their peer unreachable and wait to be tried again",
+      [],
+      () => [[{}, this.queue.retries]],
+    );
     this.#groups = new GroupRelayService(server, this.federation, this.queue);
     server.hooks.groupRelay = this.#groups;
     this.queue.onGroupCopyLost = (domain, groupId, receivers) =>
@@ -67,7 +105,7 @@ export class Relay implements RemoteRelay {
     server.hooks.remotePresence = new PresenceRelay(server, this.federation, this.queue, this.core);
     server.hooks.invitationRelay = new InvitationRelayService(server, this.federation, this.queue);
     this.#scanner = setInterval(() => this.#scanReports(), REPORT_SCAN_MS);
-    this.#started = this.queue.resume().catch((e) => console.error("relay resume failed:", e));
+    this.#started = this.queue.resume().catch((e) => log.error("relay resume failed", failure(e)));
   }
 
   relayMessage(
@@ -123,7 +161,7 @@ export class Relay implements RemoteRelay {
         }),
     )
       .then((peers) => peers.forEach((peer) => this.queue.kick(peer)))
-      .catch((e) => console.error("relay report scan failed:", e))
+      .catch((e) => log.error("relay report scan failed", failure(e)))
       .finally(() => this.#scanning = undefined);
   }
 
@@ -142,7 +180,7 @@ export class Relay implements RemoteRelay {
  * What federation does, said once at start: where peers are found and how each proves it got
  * our token (HMAC-MD5 with a shared secret, or MD5(token) as Baraza does: the two never match).
  */
-function startupNote(config: FederationConfig): string {
+function startupNote(config: FederationConfig): string[] {
   const peers = Object.keys(config.peers);
   const hmac = (d: string) =>
     !config.md5Peers.includes(d) && (config.secrets[d] ?? config.secret) !== undefined;
@@ -164,7 +202,7 @@ function startupNote(config: FederationConfig): string {
           }`
           : ""),
   ];
-  return lines.join("\n");
+  return lines;
 }
 
 function install(server: ServerContext): void {

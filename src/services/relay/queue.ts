@@ -9,6 +9,8 @@
  * so a flapping user cannot flood a peer, and one key is never in flight twice, so the peer gets
  * them in order.
  */
+import { failure, log } from "../../observe/log.ts";
+import { traced, traceparent } from "../../observe/tracing.ts";
 import {
   type DeliveryStatus,
   deliveryStatusReport,
@@ -27,22 +29,26 @@ import { BATCH, RETRY_FIRST_MS, RETRY_MAX_MS } from "./limits.ts";
 import { reportToLocalSender, sentKey, type SentRecord } from "./reports.ts";
 
 export type RelayJob =
-  | { kind: "message"; message: RelayedMessage; giveUpAt: number }
-  | { kind: "report"; report: DeliveryStatus; giveUpAt: number }
-  /**
-   * Any SSP request; its response is only checked for success (logged otherwise). `groupCopy`:
-   * it carries one of our groups' messages to these joined users of the peer's domain.
-   */
-  | {
-    kind: "request";
-    primitive: XmlElement;
-    giveUpAt: number;
-    groupCopy?: { groupId: string; receivers: string[] };
-    /** A JoinGroupRequest made for AutoJoin: the user is in once the group's server says yes. */
-    joins?: GroupJoin;
-  }
-  /** Any SSP request the peer sends no response to (a presence notification). */
-  | { kind: "notify"; primitive: XmlElement; giveUpAt: number };
+  & (
+    | { kind: "message"; message: RelayedMessage; giveUpAt: number }
+    | { kind: "report"; report: DeliveryStatus; giveUpAt: number }
+    /**
+     * Any SSP request; its response is only checked for success (logged otherwise). `groupCopy`:
+     * it carries one of our groups' messages to these joined users of the peer's domain.
+     */
+    | {
+      kind: "request";
+      primitive: XmlElement;
+      giveUpAt: number;
+      groupCopy?: { groupId: string; receivers: string[] };
+      /** A JoinGroupRequest made for AutoJoin: the user is in once the group's server says yes. */
+      joins?: GroupJoin;
+    }
+    /** Any SSP request the peer sends no response to (a presence notification). */
+    | { kind: "notify"; primitive: XmlElement; giveUpAt: number }
+  )
+  /** The trace context of the request that queued the work (OpenTelemetry on). */
+  & { traceparent?: string };
 
 export interface GroupJoin {
   user: string;
@@ -61,6 +67,8 @@ export class RelayQueue {
   readonly #again = new Set<string>();
   readonly #sleeps = new Set<{ timer: ReturnType<typeof setTimeout>; wake(): void }>();
   #closed = false;
+  /** Jobs tried and found their peer unreachable, to be tried again (metrics). */
+  retries = 0;
   /** Told of a group message copy given up: its receivers' server is gone or refused. */
   onGroupCopyLost?: (domain: string, groupId: string, receivers: string[]) => Promise<void>;
   /** Told of a queued JoinGroupRequest the group's server took. */
@@ -76,10 +84,17 @@ export class RelayQueue {
    * `coalesceKey`, it replaces the job of that key still waiting.
    */
   enqueue(domain: string, job: RelayJob, coalesceKey?: string): Mutation {
+    // The work goes on in the trace of the request that queued it.
+    const trace = traceparent();
     return set(
       [...outPrefix, domain, coalesceKey ? `${COALESCED}${coalesceKey}` : sortableId()],
-      job,
+      trace ? { ...job, traceparent: trace } : job,
     );
+  }
+
+  /** Jobs waiting over all peers (a whole scan: for metrics, now and then). */
+  async depth(): Promise<number> {
+    return (await this.#server.store.count(outPrefix)).get("") ?? 0;
   }
 
   /** Makes sure the domain's queue is being worked. */
@@ -89,7 +104,9 @@ export class RelayQueue {
       this.#again.add(domain);
       return;
     }
-    const run = this.#run(domain).catch((error) => console.error(`relay to ${domain}:`, error))
+    const run = this.#run(domain).catch((error) =>
+      log.error("relay failed", { peer: domain, ...failure(error) })
+    )
       .finally(() => {
         this.#running.delete(domain);
         if (this.#again.delete(domain)) this.kick(domain);
@@ -116,11 +133,19 @@ export class RelayQueue {
         limit: BATCH,
       });
       if (jobs.length === 0) return;
-      const results = await Promise.all(jobs.map((j) => this.#attempt(domain, j.key, j.value)));
+      const results = await Promise.all(jobs.map((j) =>
+        traced(
+          `relay ${j.value.kind}`,
+          { "imps.ssp.peer": domain },
+          () => this.#attempt(domain, j.key, j.value),
+          { parent: j.value.traceparent },
+        )
+      ));
       if (results.every(Boolean)) {
         pause = RETRY_FIRST_MS;
         continue;
       }
+      this.retries += results.filter((ok) => !ok).length;
       await this.#sleep(pause);
       pause = Math.min(pause * 2, RETRY_MAX_MS);
     }
@@ -145,9 +170,11 @@ export class RelayQueue {
         const code = statusCode(answer);
         if (job.joins && code === 200) await this.onJoined?.(job.joins);
         if (code !== 200 && code !== 201) {
-          console.warn(
-            `relay: ${domain} answered ${job.primitive.name} with ${code ?? "no status"}`,
-          );
+          log.warn("relay: refused by peer", {
+            peer: domain,
+            primitive: job.primitive.name,
+            code: code ?? "none",
+          });
         }
       } else {
         await this.#federation.notify(domain, job.primitive);
@@ -159,7 +186,7 @@ export class RelayQueue {
         // Any other failure of a POST (unreachable, connection closed without a reply, no
         // answer in time) is retried with backoff until the work's give-up time.
         if (!(error instanceof PeerUnavailable)) {
-          console.warn(`relay to ${domain}: ${(error as Error).message}`);
+          log.warn(`relay to ${domain}: ${(error as Error).message}`);
         }
         if (Date.now() < job.giveUpAt) return false;
         this.#federation.gaveUp(domain, `relayed work given up: ${(error as Error).message}`);
@@ -195,9 +222,11 @@ export class RelayQueue {
       for (const r of message.recipients) if (!named.has(r)) await this.#report(message, r, code);
     }
     if (code !== 201 && details.length === 0) {
-      console.warn(
-        `relay: ${message.messageId} refused: ${code} ${statusDescription(answer) ?? ""}`,
-      );
+      log.warn("relay: message refused", {
+        message: message.messageId,
+        code,
+        description: statusDescription(answer),
+      });
     }
   }
 
@@ -208,7 +237,7 @@ export class RelayQueue {
     }
     // Reports, subscriptions and notifications that cannot be sent are lost with their peer.
     if (job.kind !== "message") return;
-    console.warn(`relay: giving up on ${job.message.messageId}: ${description}`);
+    log.warn("relay: giving up", { message: job.message.messageId, reason: description });
     for (const r of job.message.recipients) await this.#report(job.message, r, code);
   }
 

@@ -106,6 +106,8 @@ async function page(
 export const searchRequest: PrimitiveModule = {
   name: "Search-Request",
   function: ["FundamentalFeat", "SearchFunc", "SRCH"],
+  // A new search costs; asking the next results of one (SearchID) does not.
+  charges: (body) => body.SearchID === undefined ? [{ kind: "searches", cost: 1 }] : [],
   async handle(ctx, body) {
     const searchId = str(body.SearchID)?.trim();
     return searchId ? await nextPage(ctx, body, searchId) : await firstPage(ctx, body);

@@ -5,6 +5,7 @@
  */
 import type { Hono } from "hono";
 import type { Config } from "../../config.ts";
+import { log } from "../../observe/log.ts";
 import type { ServerContext } from "../../session/server_context.ts";
 import { CirRepo } from "../../store/cir.ts";
 import { descriptorsForConnections } from "../connection_gate.ts";
@@ -25,6 +26,8 @@ export interface Cir {
   dispatcher: CirDispatcher;
   /** The STCP listener, when STCP is on. */
   stcp?: StcpChannel;
+  /** The methods on, in the order they are offered. */
+  methods: string[];
   /** What is on, for the start-up log: the methods, and where each listens or sends. */
   summary: string;
   /** Adds the HTTP routes of SHTTP and WebSocket. */
@@ -72,7 +75,7 @@ export async function startCir(config: Config, server: ServerContext): Promise<C
         maxPerAddress: settings.maxPerAddress,
         heloTimeoutMs: settings.heloTimeoutS * 1000,
         idleTimeoutMs: settings.idleTimeoutS * 1000,
-        log: (message) => console.error(`STCP CIR: ${message}`),
+        log: (message) => log.warn(`STCP CIR: ${message}`),
       });
     } catch (error) {
       const where = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
@@ -103,7 +106,7 @@ export async function startCir(config: Config, server: ServerContext): Promise<C
       maxConnections: settings.maxConnections ?? connectionsForFileLimit(),
       maxPerAddress: settings.maxPerAddress,
       heloTimeoutMs: settings.heloTimeoutS * 1000,
-      log: (message) => console.error(`WebSocket CIR: ${message}`),
+      log: (message) => log.warn(`WebSocket CIR: ${message}`),
     });
     channels.push(websocket);
     routed.push(websocket);
@@ -120,6 +123,7 @@ export async function startCir(config: Config, server: ServerContext): Promise<C
   return {
     dispatcher,
     stcp,
+    methods: channels.map((channel) => channel.method),
     summary: summary(config, channels, stcp),
     routes(app) {
       for (const channel of routed) channel.routes(app);
