@@ -37,6 +37,8 @@
  * printed beside the polled run, with HTTP requests per message for both. `--wake-gap <ms>` sets
  * the server's shortest time between two wake-ups of one session (IMPS_CIR_MIN_GAP_MS, default
  * 250).
+ * The server logs at `warn` (nothing, in a good run); `--log FILE` logs at `info` into FILE, an
+ * access line per request as in production (`scripts/bench_overhead.ts` compares the two).
  */
 import { Hono } from "hono";
 import { decodeCsp } from "../src/codec/csp/mod.ts";
@@ -47,6 +49,7 @@ import { loadCore } from "../src/core/mod.ts";
 import { TsWbxmlTokenizer } from "../src/core/wbxml_tokenizer_ts.ts";
 import { wbxmlTreeSource } from "../src/core/wbxml_tree.ts";
 import { createServer, type ImpsServer } from "../src/server.ts";
+import { log } from "../src/observe/log.ts";
 import { listenerBounds } from "../src/startup.ts";
 import { serveGuarded } from "../src/transport/http_listener.ts";
 import { hashPassword } from "../src/util/crypto.ts";
@@ -577,6 +580,13 @@ async function main() {
   }
   const dir = await Deno.makeTempDir();
   const memory = Deno.args.includes("--memory");
+  const logTo = Deno.args.indexOf("--log");
+  log.configure(
+    logTo === -1 ? { level: "warn" } : {
+      level: "info",
+      to: Deno.openSync(Deno.args[logTo + 1], { write: true, create: true, truncate: true }),
+    },
+  );
   const config = loadConfig({
     IMPS_DOMAIN: DOMAIN,
     IMPS_DATA: memory ? ":memory:" : `${dir}/imps.kv`,

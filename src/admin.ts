@@ -3,9 +3,21 @@
  * `restore`. They open the same store as the server (IMPS_DATA), so the server's settings apply;
  * the user commands and backup may run beside the server, key rotate and restore refuse to.
  */
-import { AccountError, credentials, localUserId } from "./accounts.ts";
+import { AccountError } from "./accounts.ts";
+import {
+  type Accounts,
+  addUser,
+  AdminError,
+  importUsers,
+  listUsers,
+  removeUser,
+  type SessionSummary,
+  setMsisdn,
+  setPassword,
+  showUser,
+  userIdOf,
+} from "./admin/users.ts";
 import { type Config, ConfigError, loadConfig } from "./config.ts";
-import { beginRemoval, removalPending } from "./services/accounts.ts";
 import { SessionLifecycle } from "./session/lifecycle.ts";
 import { claimStoreDomain, StoreDomainMismatch } from "./store/domain.ts";
 import { Store } from "./store/kv.ts";
@@ -13,15 +25,14 @@ import { lockStoreFile, StoreInUse } from "./store/lock.ts";
 import { OutboxRepo } from "./store/outbox.ts";
 import { SessionRepo } from "./store/sessions.ts";
 import {
-  createKeyFile,
   describeKey,
   keyFilePath,
   loadServerKey,
   newKey,
-  replaceKeyFile,
   type ServerKey,
   ServerKeyError,
 } from "./store/server_key.ts";
+import { createKeyFile, replaceKeyFile } from "./store/server_key_file.ts";
 import { UserRepo } from "./store/users.ts";
 import { Sealer } from "./util/crypto.ts";
 import { isMsisdn } from "./util/msisdn.ts";
@@ -36,11 +47,22 @@ const USAGE = `usage: deno task admin <command>
                            user's, and wake-up SMS go to it; one user's only
   user del <user-id>       remove a user and end its sessions
   user list                list users
+  user show <user-id>      a user and their sessions, as JSON
+  user import <file>       add the users of a CSV file (user-id,password[,msisdn] a line) or of
+                           JSON lines ({"id": ..., "password": ..., "msisdn": ...}, msisdn
+                           optional; a .jsonl file, or --jsonl)
   key rotate               seal every password under a new server key (the server must be
                            stopped; with IMPS_SECRET, the new key comes from IMPS_NEW_SECRET)
   backup <file>            copy the store (a KV file, and its key file) into a new file, also
                            while the server runs
   restore <file>           replace the store with a backup (the server must be stopped)
+
+Through the running server's admin API (IMPS_ADMIN_TOKEN set for both):
+  sessions list [<user-id>]          live sessions (each named by a ref, not its SessionID)
+  sessions kick <user-id> [<ref>]    Disconnect 601 to the user's sessions (or the one)
+  notice <text> [--to <id>,<id>]     a notice to the users online (all, or those named)
+  groups list | show <id> | del <id> the groups; deleting tells their joined users
+  stats                              the server's metrics as JSON
 
 The password is asked for at the terminal, or read from the first line of stdin when that is
 not a terminal (printf '%s\\n' "$PW" | deno task admin user add alice). --password <pw> also
@@ -66,6 +88,7 @@ export async function runAdmin(
   if (area === "backup" && command && !rawId) return await backup(config.dataPath, command);
   if (area === "restore" && command && !rawId) return await restore(config.dataPath, command);
   if (area === "key" && command === "rotate") return await rotateKey(config, env);
+  if (LIVE_COMMANDS.has(area)) return await runLive(config, args);
   if (area !== "user" || !command) throw new UsageError(USAGE);
   if (config.dataPath === ":memory:") {
     throw new UsageError(
@@ -77,82 +100,154 @@ export async function runAdmin(
   const store = await Store.open(config.dataPath);
   try {
     await claimStoreDomain(store, config.dataPath, config.domain);
-    const users = new UserRepo(store);
+    const accounts: Accounts = {
+      config,
+      store,
+      users: new UserRepo(store),
+      sessions: new SessionLifecycle(config, store, new SessionRepo(store), new OutboxRepo(store)),
+      sealer: await Sealer.fromSecret(key.secret),
+    };
     const where = config.dataPath;
     if (command === "list") {
-      const all = await users.list();
+      const all = await listUsers(accounts);
       return all.map((u) => u.id).join("\n") || `(no users in ${where})`;
     }
     if (!rawId) throw new UsageError(USAGE);
-    const id = localUserId(rawId, config.domain);
-    const sealer = await Sealer.fromSecret(key.secret);
-    const newPassword = async () => {
+    const newPassword = async (id: string) => {
       const password = passwordArg(rest, io) ?? await io.password(`Password for ${id}: `, true);
       if (password === "") throw new UsageError("the password is empty");
-      return await credentials(password, id, sealer);
+      return password;
     };
     switch (command) {
       case "add": {
-        if (await removalPending(store, id)) {
-          throw new UsageError(
-            `${id} is still being removed: the running server finishes it within 15 seconds ` +
-              "(or at its next start)",
-          );
-        }
-        if (await users.get(id)) throw new UsageError(`${id} already exists in ${where}`);
+        const id = userIdOf(accounts, rawId);
+        if (await accounts.users.get(id)) throw new UsageError(`${id} already exists in ${where}`);
         const msisdn = msisdnArg(rest);
-        const holder = msisdn === undefined ? undefined : await users.byMsisdn(msisdn);
-        if (holder) throw new UsageError(`${msisdn} is the phone number of ${holder}`);
-        const created = await users.create({
-          id,
-          ...await newPassword(),
-          createdAt: Date.now(),
-          ...msisdn === undefined ? {} : { msisdn },
-        });
-        if (!created) throw new UsageError(`${id} already exists in ${where}`);
+        await addUser(accounts, id, await newPassword(id), msisdn);
         return `added ${id} to ${where}${msisdn ? ` with phone number ${msisdn}` : ""}${
           key.created ? ` (${describeKey(key)})` : ""
         }`;
       }
-      case "msisdn": {
-        const number = rest[0];
-        if (number !== "-" && (number === undefined || !isMsisdn(number))) {
-          throw new UsageError(
-            "give a phone number (digits, + first for an international one) or -",
-          );
-        }
-        const msisdn = number === "-" ? undefined : number;
-        const outcome = await users.setMsisdn(id, msisdn);
-        if (outcome === "no user") throw new UsageError(`no user ${id} in ${where}`);
-        if (outcome === "taken") {
-          throw new UsageError(`${msisdn} is the phone number of ${await users.byMsisdn(msisdn!)}`);
-        }
-        return msisdn ? `phone number of ${id} is ${msisdn}` : `${id} has no phone number`;
-      }
       case "passwd": {
-        const user = await users.get(id);
-        if (!user) throw new UsageError(`no user ${id} in ${where}`);
-        await users.put({ ...user, ...await newPassword() });
+        const id = userIdOf(accounts, rawId);
+        if (!await accounts.users.get(id)) throw new UsageError(`no user ${id} in ${where}`);
+        await setPassword(accounts, id, await newPassword(id));
         return `password of ${id} changed`;
       }
+      case "msisdn": {
+        const number = rest[0];
+        if (number === undefined) throw new UsageError("give a phone number, or - to clear it");
+        const id = await setMsisdn(accounts, rawId, number === "-" ? undefined : number);
+        return number === "-" ? `${id} has no phone number` : `phone number of ${id} is ${number}`;
+      }
       case "del": {
-        if (!await users.get(id)) throw new UsageError(`no user ${id} in ${where}`);
-        const sessions = new SessionLifecycle(
-          config,
-          store,
-          new SessionRepo(store),
-          new OutboxRepo(store),
-        );
-        const ended = await beginRemoval(store, sessions, id);
+        const id = userIdOf(accounts, rawId);
+        const ended = await removeUser(accounts, id);
         return `removed ${id}${ended ? ` (${ended} session(s) disconnected)` : ""}; ` +
           "the server deletes the rest of its data within 15 seconds";
+      }
+      case "show":
+        return JSON.stringify(await showUser(accounts, rawId), null, 2);
+      case "import": {
+        const format = rest.includes("--jsonl") || /\.jsonl?$/.test(rawId) ? "jsonl" : "csv";
+        const report = await importUsers(accounts, await Deno.readTextFile(rawId), format);
+        return [
+          `added ${report.added.length} user(s) to ${where}` +
+          (report.existing.length ? `, ${report.existing.length} existed already` : ""),
+          ...report.refused.map((why) => `refused ${why}`),
+        ].join("\n");
       }
       default:
         throw new UsageError(USAGE);
     }
+  } catch (error) {
+    if (error instanceof AdminError) {
+      throw new UsageError(
+        error.status === 400 ? error.message : `${error.message} in ${config.dataPath}`,
+      );
+    }
+    throw error;
   } finally {
     await store.close();
   }
+}
+
+/** Commands about what the running server does: sent to its admin API. */
+const LIVE_COMMANDS = new Set(["sessions", "notice", "groups", "stats"]);
+
+/**
+ * Runs a command through the running server's admin API (on IMPS_HOST:IMPS_PORT, with
+ * IMPS_ADMIN_TOKEN): sessions, notices, groups and stats live in the server.
+ */
+async function runLive(config: Config, args: string[]): Promise<string> {
+  const token = config.adminToken;
+  if (!token) {
+    throw new UsageError(
+      `${args[0]} goes through the running server's admin API, which is off: set ` +
+        "IMPS_ADMIN_TOKEN (the same for the server and this command)",
+    );
+  }
+  const host = ["0.0.0.0", "::"].includes(config.host) ? "127.0.0.1" : config.host;
+  const base = `${config.tlsCert ? "https" : "http"}://${
+    host.includes(":") ? `[${host}]` : host
+  }:${config.port}/admin`;
+  const call = async (method: string, path: string, body?: unknown) => {
+    let response: Response;
+    try {
+      response = await fetch(base + path, {
+        method,
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (error) {
+      throw new UsageError(`no server answers at ${base}: ${(error as Error).message}`);
+    }
+    const value = await response.json().catch(() => undefined);
+    if (!response.ok) {
+      throw new UsageError(value?.error ?? `the server answered ${response.status}`);
+    }
+    return value;
+  };
+  const [area, command, ...rest] = args;
+  const enc = encodeURIComponent;
+  const json = (value: unknown) => JSON.stringify(value, null, 2);
+  if (area === "stats" && !command) return json(await call("GET", "/stats"));
+  if (area === "sessions" && command === "list") {
+    const sessions: SessionSummary[] = await call(
+      "GET",
+      `/sessions${rest[0] ? `?user=${enc(rest[0])}` : ""}`,
+    );
+    return sessions.map((s) =>
+      `${s.ref}  ${s.user}  CSP ${s.version}  since ${s.createdAt}  until ${s.expiresAt}` +
+      (s.client ? `  ${s.client}` : "")
+    ).join("\n") || "(no sessions)";
+  }
+  if (area === "sessions" && command === "kick" && rest[0]) {
+    const { user, kicked } = await call(
+      "DELETE",
+      `/sessions/${enc(rest[0])}${rest[1] ? `/${enc(rest[1])}` : ""}`,
+    );
+    return `${kicked} session(s) of ${user} get Disconnect 601`;
+  }
+  if (area === "notice" && command) {
+    const to = rest.indexOf("--to");
+    const users = to === -1 ? undefined : rest[to + 1]?.split(",").filter(Boolean);
+    const sent = await call("POST", "/notices", { text: command, users });
+    return `notice sent: ${sent.systemMessages} user(s) as SystemMessage (${sent.sessions} ` +
+      `session(s)), ${sent.messages} as a message from ${config.systemUser}`;
+  }
+  if (area === "groups" && command === "list") {
+    const groups: { id: string; owner: string }[] = await call("GET", "/groups");
+    return groups.map((g) => `${g.id}  owner ${g.owner}`).join("\n") || "(no groups)";
+  }
+  if (area === "groups" && command === "show" && rest[0]) {
+    return json(await call("GET", `/groups/${enc(rest[0])}`));
+  }
+  if (area === "groups" && command === "del" && rest[0]) {
+    await call("DELETE", `/groups/${enc(rest[0])}`);
+    return `deleted ${rest[0]}; its joined users were told`;
+  }
+  throw new UsageError(USAGE);
 }
 
 /**

@@ -4,6 +4,9 @@
  */
 
 import type { CoreKind } from "./core/mod.ts";
+import { isSharedStore, PLATFORM_STORE } from "./store/kv.ts";
+import { parseUserId } from "./services/shared/ids.ts";
+import { LOG_LEVELS, type LogFormat, type LogLevel } from "./observe/log.ts";
 import { AddressList } from "./util/address_list.ts";
 
 export interface Config {
@@ -11,8 +14,12 @@ export interface Config {
   port: number;
   /** The IMPS domain this server serves: users are `wv:name@<domain>`. */
   domain: string;
-  /** Deno KV path, or `:memory:`. */
+  /** Deno KV path, `:memory:`, a KV Connect URL, or PLATFORM_STORE (`Deno.openKv()`). */
   dataPath: string;
+  /** Whether several server processes use the store at once (IMPS_SHARED, or a store that only
+   * exists shared: a URL, the platform's): each then reads what it would otherwise keep in
+   * memory, and a KV file is locked as shared. */
+  shared: boolean;
   /** File of users created at start when missing (IMPS_USERS). */
   usersFile?: string;
   tlsCert?: string;
@@ -81,6 +88,26 @@ export interface Config {
   invitationsPerUser: number;
   /** Searches a session keeps open at once. */
   searchesPerSession: number;
+  /** Lowest level logged, and text or JSON lines. */
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+  /** Bearer token of GET /metrics and /admin/ (both off without it). */
+  adminToken?: string;
+  /** Sender of notices to clients older than CSP 1.3 (they have no SystemMessage). */
+  systemUser: string;
+  /** Login throttling: failures per user, per client address, before a lockout of so long. */
+  loginFailures: number;
+  loginAddressFailures: number;
+  loginLockoutS: number;
+  /** Rate limits (rates.ts): requests/s per session and per user, messages/s, recipients/min,
+   * group creations/hour, searches/min and content uploads/min per user. */
+  rateSessionRequests: number;
+  rateUserRequests: number;
+  rateMessages: number;
+  rateRecipients: number;
+  rateGroups: number;
+  rateSearches: number;
+  rateUploads: number;
   /** Waking clients (CIR): which channels are on and their bounds. */
   cir: CirConfig;
   /** The SMS gateway (Kannel's sendsms interface); absent: no SMS is sent. */
@@ -181,7 +208,16 @@ export const SETTINGS: readonly Setting[] = [
     help: "the IMPS domain served (users are wv:name@domain)",
     default: "localhost",
   },
-  { env: "IMPS_DATA", help: "Deno KV path, or :memory:", default: "./data/imps.kv" },
+  {
+    env: "IMPS_DATA",
+    help: `Deno KV file, :memory:, a KV Connect URL, or ${PLATFORM_STORE} (Deno.openKv())`,
+    default: "./data/imps.kv",
+  },
+  {
+    env: "IMPS_SHARED",
+    help: "true: several servers use the IMPS_DATA file at once (start each with it)",
+    default: "false",
+  },
   {
     env: "IMPS_USERS",
     help: "file of users created at start if missing, one '<user-id> <password>' a line",
@@ -286,6 +322,39 @@ export const SETTINGS: readonly Setting[] = [
     help: "searches one session keeps open at once",
     default: "8",
   },
+  {
+    env: "IMPS_LOG_LEVEL",
+    help: "lowest level logged: debug, info, warn or error",
+    default: "info",
+  },
+  { env: "IMPS_LOG_FORMAT", help: "log lines as text or json", default: "text" },
+  {
+    env: "IMPS_ADMIN_TOKEN",
+    help: "bearer token (16+ chars) of GET /metrics and the /admin/ API; unset: both are off",
+  },
+  {
+    env: "IMPS_SYSTEM_USER",
+    help: "sender of admin notices to clients older than CSP 1.3",
+    default: "system",
+  },
+  {
+    env: "IMPS_LOGIN_FAILURES",
+    help: "failed logins of one user before a lockout (backoff from half of them)",
+    default: "10",
+  },
+  {
+    env: "IMPS_LOGIN_ADDRESS_FAILURES",
+    help: "failed logins from one client address before a lockout (backoff from half)",
+    default: "100",
+  },
+  { env: "IMPS_LOGIN_LOCKOUT", help: "seconds a lockout lasts", default: "300" },
+  { env: "IMPS_RATE_SESSION_REQUESTS", help: "CSP requests/s per session", default: "500" },
+  { env: "IMPS_RATE_USER_REQUESTS", help: "CSP requests/s per user", default: "1000" },
+  { env: "IMPS_RATE_MESSAGES", help: "messages sent/s per user", default: "300" },
+  { env: "IMPS_RATE_RECIPIENTS", help: "message recipients/min per user", default: "30000" },
+  { env: "IMPS_RATE_GROUPS", help: "groups created/hour per user", default: "100" },
+  { env: "IMPS_RATE_SEARCHES", help: "searches/min per user", default: "600" },
+  { env: "IMPS_RATE_UPLOADS", help: "content uploads/min per user", default: "120" },
   {
     env: "IMPS_CIR_TCP_PORT",
     help: "STCP CIR: TCP port clients say HELO on (0 picks one; unset: off)",
@@ -403,23 +472,79 @@ export function helpText(): string {
   );
   return [
     "IMPS server (OMA IMPS / Wireless Village CSP 1.1-1.3)",
-    "usage: deno task start [--version | --help]",
+    "usage: deno task start [--version | --help | --env-example]",
     "",
-    "Configuration is read from the environment:",
+    "Configuration is read from the environment (or a file: deno task --env-file=FILE start;",
+    "--env-example prints one listing every setting):",
     ...lines,
   ].join("\n");
+}
+
+/**
+ * An example settings file for Deno's `--env-file` (`deno task --env-file=imps.env start`): every
+ * setting with what it means and its default, commented out, to uncomment and change.
+ * `deploy/imps.env.example` is this text (a test keeps them in step).
+ */
+export function envExample(): string {
+  const blocks = SETTINGS.map((s) => `# ${s.help}\n# ${s.env}=${s.default ?? ""}`);
+  return [
+    "# IMPS server settings, for: deno task --env-file=imps.env start",
+    "# Every setting is listed with its default; uncomment a line to change it. Variables set in",
+    "# the environment itself win over this file. Written by: deno task start --env-example",
+    "",
+    ...blocks.map((b) => b + "\n"),
+  ].join("\n").trimEnd() + "\n";
 }
 
 const DOMAIN_RE =
   /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 
+/**
+ * Where the settings are read: `process` for `deno task start` (a process of its own, its own
+ * port and files); `deploy` for the fetch entry (`src/deploy.ts`, Deno Deploy and `deno serve`),
+ * where the host listens and terminates TLS, the store defaults to the platform's, every isolate
+ * is one of several instances, and IMPS_SECRET is required.
+ */
+export type Host = "process" | "deploy";
+
+/** Settings the deploy entry has no use for: the host listens, and terminates TLS. */
+const PROCESS_ONLY = ["IMPS_HOST", "IMPS_PORT", "IMPS_TLS_CERT", "IMPS_TLS_KEY"];
+
 /** Reads and validates the configuration; throws ConfigError naming the bad variable. */
-export function loadConfig(env: Record<string, string | undefined>): Config {
+export function loadConfig(
+  env: Record<string, string | undefined>,
+  runsOn: Host = "process",
+): Config {
   const get = (name: string): string | undefined => {
     const value = env[name];
     if (value !== undefined && value.trim() !== "") return value.trim();
+    if (runsOn === "deploy" && name === "IMPS_DATA") return PLATFORM_STORE;
     return SETTINGS.find((s) => s.env === name)?.default;
   };
+  if (runsOn === "deploy") {
+    const set = PROCESS_ONLY.find((name) => env[name] !== undefined && env[name]!.trim() !== "");
+    if (set) {
+      throw new ConfigError(
+        `${set} has no effect on the deploy entry: the host (Deno Deploy, deno serve) listens ` +
+          "and terminates TLS; unset it",
+      );
+    }
+    const socketCir = ["IMPS_CIR_TCP_PORT", "IMPS_CIR_UDP"].find((name) =>
+      get(name) !== undefined && get(name) !== "false"
+    );
+    if (socketCir) {
+      throw new ConfigError(
+        `${socketCir} needs sockets of the server's own, which the deploy entry has not: CIR ` +
+          "there is SHTTP (IMPS_CIR_HTTP) or WebSocket (IMPS_CIR_WEBSOCKET)",
+      );
+    }
+    if (get("IMPS_SECRET") === undefined) {
+      throw new ConfigError(
+        "IMPS_SECRET is required on the deploy entry: a deployment keeps no key file, and every " +
+          "isolate must seal with the same key",
+      );
+    }
+  }
   const integer = (name: string, min: number, max: number): number => {
     const raw = get(name)!;
     if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
@@ -462,10 +587,22 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(`IMPS_PRESENCE_AUTOGRANT must be "true" or "false", got "${autoGrant}"`);
   }
   const dataPath = get("IMPS_DATA")!;
-  if (/^https?:\/\//.test(dataPath) && secret === undefined) {
+  if (isSharedStore(dataPath) && secret === undefined) {
     throw new ConfigError(
-      "IMPS_SECRET is required with a remote store (IMPS_DATA is a URL): there is no local " +
-        "directory to keep a generated key in, and every instance must use the same key",
+      `IMPS_SECRET is required with a remote store (IMPS_DATA is ${
+        dataPath === PLATFORM_STORE ? PLATFORM_STORE : "a URL"
+      }): there is no local directory to keep a generated key in, and every instance must use ` +
+        "the same key",
+    );
+  }
+  const sharedSetting = get("IMPS_SHARED")!;
+  if (sharedSetting !== "true" && sharedSetting !== "false") {
+    throw new ConfigError(`IMPS_SHARED must be "true" or "false", got "${sharedSetting}"`);
+  }
+  if (sharedSetting === "true" && dataPath === ":memory:") {
+    throw new ConfigError(
+      "IMPS_SHARED=true needs a store several processes can open: a :memory: store lives in " +
+        "one process (give IMPS_DATA a KV file or a URL)",
     );
   }
   // Static peers mean federation: IMPS_PEERS alone turns it on, and contradicting it is refused.
@@ -498,6 +635,18 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     }
     return out;
   };
+  const logLevel = get("IMPS_LOG_LEVEL")!.toLowerCase() as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(`IMPS_LOG_LEVEL must be ${LOG_LEVELS.join(", ")}, got "${logLevel}"`);
+  }
+  const logFormat = get("IMPS_LOG_FORMAT")!.toLowerCase();
+  if (logFormat !== "text" && logFormat !== "json") {
+    throw new ConfigError(`IMPS_LOG_FORMAT must be "text" or "json", got "${logFormat}"`);
+  }
+  const adminToken = get("IMPS_ADMIN_TOKEN");
+  if (adminToken !== undefined && (adminToken.length < 16 || /\s/.test(adminToken))) {
+    throw new ConfigError("IMPS_ADMIN_TOKEN must be at least 16 characters, without spaces");
+  }
   const sspRedirect = get("IMPS_SSP_REDIRECT");
   if (sspRedirect !== undefined && !httpUrl(sspRedirect)) {
     throw new ConfigError(`IMPS_SSP_REDIRECT must be an http(s) URL, got "${sspRedirect}"`);
@@ -507,6 +656,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     port: integer("IMPS_PORT", 0, 65_535),
     domain,
     dataPath,
+    // Under the deploy entry every isolate is one instance of several (but for :memory:, which
+    // only suits one `deno serve` worker).
+    shared: sharedSetting === "true" || isSharedStore(dataPath) ||
+      (runsOn === "deploy" && dataPath !== ":memory:"),
     usersFile: get("IMPS_USERS"),
     tlsCert,
     tlsKey,
@@ -546,6 +699,20 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     sessionsPerUser: integer("IMPS_SESSIONS_PER_USER", 1, 10_000),
     invitationsPerUser: integer("IMPS_INVITATIONS_PER_USER", 1, 100_000),
     searchesPerSession: integer("IMPS_SEARCHES_PER_SESSION", 1, 1000),
+    logLevel,
+    logFormat,
+    adminToken,
+    systemUser: systemUser(get("IMPS_SYSTEM_USER")!, domain),
+    loginFailures: integer("IMPS_LOGIN_FAILURES", 1, 1_000_000),
+    loginAddressFailures: integer("IMPS_LOGIN_ADDRESS_FAILURES", 1, 1_000_000),
+    loginLockoutS: integer("IMPS_LOGIN_LOCKOUT", 1, 86_400),
+    rateSessionRequests: integer("IMPS_RATE_SESSION_REQUESTS", 1, 1_000_000),
+    rateUserRequests: integer("IMPS_RATE_USER_REQUESTS", 1, 1_000_000),
+    rateMessages: integer("IMPS_RATE_MESSAGES", 1, 1_000_000),
+    rateRecipients: integer("IMPS_RATE_RECIPIENTS", 1, 100_000_000),
+    rateGroups: integer("IMPS_RATE_GROUPS", 1, 1_000_000),
+    rateSearches: integer("IMPS_RATE_SEARCHES", 1, 1_000_000),
+    rateUploads: integer("IMPS_RATE_UPLOADS", 1, 1_000_000),
     cir: cirConfig(get, integer, ttlMin),
     ...smsConfig(get, integer),
   };
@@ -666,6 +833,14 @@ function smsConfig(
       clpIdleS: integer("IMPS_CLP_IDLE", 60, 30 * 86_400),
     },
   };
+}
+
+function systemUser(raw: string, domain: string): string {
+  const address = parseUserId(raw, domain);
+  if (!address || address.domain !== domain) {
+    throw new ConfigError(`IMPS_SYSTEM_USER must be a user id of ${domain}, got "${raw}"`);
+  }
+  return address.id;
 }
 
 /** An IPv4 or IPv6 address, or a DNS host name (looked up when the server listens). */

@@ -3,7 +3,7 @@
  * version). Every way start-up can fail ends in one line on stderr: `configuration error: …`
  * (exit 2) for a setting to fix, `cannot …: …` (exit 1) for the rest.
  */
-import { ConfigError, helpText, loadConfig } from "./config.ts";
+import { type Config, ConfigError, envExample, helpText, loadConfig } from "./config.ts";
 import { loadCore } from "./core/mod.ts";
 import type { ImpsServer } from "./server.ts";
 import {
@@ -15,6 +15,10 @@ import {
   readUsersFile,
   startupWarnings,
 } from "./startup.ts";
+import { log } from "./observe/log.ts";
+import type { GaugeReading } from "./observe/metrics.ts";
+import type { ConnectionGate } from "./transport/connection_gate.ts";
+import { tracing } from "./observe/tracing.ts";
 import { describeKey } from "./store/server_key.ts";
 import { PRODUCT, VERSION } from "./version.ts";
 
@@ -26,6 +30,10 @@ async function start(args: string[]): Promise<void> {
     console.log(helpText());
     return;
   }
+  if (args.includes("--env-example")) {
+    console.log(envExample().trimEnd());
+    return;
+  }
   if (args.includes("--version") || args.includes("-V")) {
     console.log(`${PRODUCT} ${VERSION}`);
     return;
@@ -35,29 +43,77 @@ async function start(args: string[]): Promise<void> {
       `unknown argument "${args[0]}": settings come from the environment (--help lists them)`,
     );
   }
-  const config = loadConfig(Deno.env.toObject());
-  for (const warning of startupWarnings(config)) console.warn(`warning: ${warning}`);
+  const env = Deno.env.toObject();
+  // Lines before the settings are checked follow them where they are valid already.
+  log.configure({
+    format: env.IMPS_LOG_FORMAT?.trim().toLowerCase() === "json" ? "json" : "text",
+    batched: !tracing,
+  });
+  const config = loadConfig(env);
+  log.configure({ level: config.logLevel, format: config.logFormat });
+  for (const warning of startupWarnings(config)) log.warn(warning);
   const tls = await readTls(config);
   const listed = await readUsersFile(config);
   const core = await loadCore(config.core);
   const server = await openServer(config, core, listed);
-  console.log(describeKey(server.key));
-  if (server.key.warning) console.warn(`warning: ${server.key.warning}`);
-  console.log(
-    `CIR: ${server.cir?.summary ?? "off, clients poll (IMPS_CIR_* settings turn it on)"}`,
-  );
+  log.info(describeKey(server.key));
+  if (server.key.warning) log.warn(server.key.warning);
+  log.notice(`CIR: ${server.cir?.summary ?? "off, clients poll (IMPS_CIR_* settings turn it on)"}`);
   let http: Listening;
   try {
-    http = listen(config, tls, server, (url) =>
-      console.log(
-        `${PRODUCT} ${VERSION} for ${config.domain} on ${url} ` +
-          `(store ${config.dataPath}, core ${config.core})`,
-      ));
+    http = listen(config, tls, server, (url) => {
+      log.notice(`${PRODUCT} ${VERSION} for ${config.domain} on ${url}`, summary(config, server));
+    });
   } catch (error) {
     await server.close();
     throw error;
   }
+  if (http.gate) connectionMetrics(server, http.gate);
   stopOnSignals(http, server);
+}
+
+/** The connections of the HTTP listener (CSP, SSP, content, admin and the CIR routes share it)
+ * and of the STCP CIR listener in the metrics. */
+function connectionMetrics(server: ImpsServer, gate: ConnectionGate): void {
+  const { metrics } = server.context;
+  const stcp = server.cir?.stcp;
+  metrics.gauge("imps_connections", "Connections held by a listener", ["listener"], () => {
+    const held: GaugeReading = [[{ listener: "http" }, gate.open]];
+    if (stcp) held.push([{ listener: "stcp" }, stcp.connections]);
+    return held;
+  });
+  metrics.counter(
+    "imps_connections_refused_total",
+    "Connections closed at once: over the total bound or over one address's share",
+    ["listener", "bound"],
+    () => {
+      const refused: GaugeReading = [];
+      for (
+        const [listener, counts] of [["http", gate.refusedSoFar], ["stcp", stcp?.refused]] as const
+      ) {
+        if (!counts) continue;
+        refused.push([{ listener, bound: "total" }, counts.total]);
+        refused.push([{ listener, bound: "address" }, counts.address]);
+      }
+      return refused;
+    },
+  );
+}
+
+/** What the start-up line says besides the address: where things are and what is on. */
+function summary(config: Config, server: ImpsServer) {
+  const peers = Object.keys(config.sspPeers);
+  return {
+    store: config.dataPath,
+    core: config.core,
+    cir: server.cir ? server.cir.methods.join(",") : "off",
+    federation: config.federation
+      ? (peers.length > 0 ? `on (peers ${peers.join(",")}; others by DNS SRV)` : "on (DNS SRV)")
+      : "off",
+    admin: config.adminToken ? "/metrics and /admin/ (bearer token)" : "off (no IMPS_ADMIN_TOKEN)",
+    tracing: tracing ? "OpenTelemetry (OTEL_DENO)" : "off",
+    log: `${config.logLevel} ${config.logFormat}`,
+  };
 }
 
 /**
@@ -70,9 +126,9 @@ function stopOnSignals(http: Listening, server: ImpsServer): void {
   const stop = async (why: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`stopping (${why}): finishing requests in progress`);
+    log.notice(`stopping (${why}): finishing requests in progress`);
     const timer = setTimeout(() => {
-      console.error(`cannot stop cleanly within ${STOP_TIMEOUT_MS / 1000} s: exiting`);
+      log.error(`cannot stop cleanly within ${STOP_TIMEOUT_MS / 1000} s: exiting`);
       Deno.exit(1);
     }, STOP_TIMEOUT_MS);
     try {
@@ -82,11 +138,11 @@ function stopOnSignals(http: Listening, server: ImpsServer): void {
       await http.shutdown();
       await server.close();
     } catch (error) {
-      console.error(`cannot stop cleanly: ${(error as Error).message}`);
+      log.error(`cannot stop cleanly: ${(error as Error).message}`);
       Deno.exit(1);
     }
     clearTimeout(timer);
-    console.log("stopped");
+    log.notice("stopped");
     Deno.exit(0);
   };
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -98,6 +154,6 @@ try {
   await start(Deno.args);
 } catch (error) {
   const { line, code } = describeFailure(error);
-  console.error(line);
+  log.error(line);
   Deno.exit(code);
 }

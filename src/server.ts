@@ -20,11 +20,16 @@ import { OutboxRepo } from "./store/outbox.ts";
 import { SessionRepo } from "./store/sessions.ts";
 import { loadServerKey, type ServerKey } from "./store/server_key.ts";
 import { UserRepo } from "./store/users.ts";
+import { adminRoutes } from "./admin/api.ts";
+import { failure, log } from "./observe/log.ts";
+import { Metrics } from "./observe/metrics.ts";
+import { RateLimits } from "./session/rates.ts";
 import { routeFor } from "./transport/bindings.ts";
 import { limitBody } from "./transport/body_limit.ts";
 import { type Cir, startCir } from "./transport/cir/mod.ts";
 import { cspHandler } from "./transport/csp_http.ts";
 import { landingRoutes } from "./transport/landing.ts";
+import { accessLog, metricsRoute } from "./transport/observe_http.ts";
 import { SmsGateway } from "./transport/sms/gateway.ts";
 import { KannelClient } from "./transport/sms/kannel.ts";
 import { Sealer } from "./util/crypto.ts";
@@ -42,6 +47,12 @@ export interface ImpsServer {
   removeUser(userId: string): Promise<void>;
   /** Finishes the removals begun (by the admin command, or cut short): the users removed. */
   finishRemovals(): Promise<string[]>;
+  /**
+   * One round of the background work: sessions whose time ran out end (their users go offline),
+   * ends a crash interrupted are finished, removed accounts are deleted. The server runs it on a
+   * timer (`sweepIntervalMs`); where no timer may be relied on (Deno Deploy), `Deno.cron` does.
+   */
+  sweep(): Promise<void>;
   /** The CIR channels, when any is enabled. */
   cir?: Cir;
   /** Stops background work and closes the store once pending writes are committed. */
@@ -53,12 +64,12 @@ export interface ServerOptions {
   parseXml: XmlTreeSource;
   /** WBXML reader for CSP bodies (the core chosen by IMPS_CORE); the TypeScript core's if absent. */
   parseWbxml?: WbxmlTreeSource;
-  /** How often expired sessions are swept, ms; 0 turns the sweeper off. */
+  /** How often `sweep` runs, ms; 0 turns the timer off (tests, or a host that calls `sweep`). */
   sweepIntervalMs?: number;
 }
 
 export async function createServer(config: Config, options: ServerOptions): Promise<ImpsServer> {
-  const store = await Store.open(config.dataPath, { lock: true });
+  const store = await Store.open(config.dataPath, { lock: true, shared: config.shared });
   let key: ServerKey;
   try {
     await claimStoreDomain(store, config.dataPath, config.domain);
@@ -70,6 +81,10 @@ export async function createServer(config: Config, options: ServerOptions): Prom
   const outbox = new OutboxRepo(store);
   const sessions = new SessionLifecycle(config, store, new SessionRepo(store), outbox);
   const registry = new Registry();
+  const metrics = new Metrics();
+  store.commits.observe((seconds, writes) => {
+    metrics.kvCommit(seconds, writes);
+  });
   const context: ServerContext = {
     config,
     store,
@@ -78,8 +93,11 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     outbox,
     registry,
     sealer: await Sealer.fromSecret(key.secret),
+    metrics,
+    rates: new RateLimits(config),
   };
-  const federation = config.federation ? new SspRelay(config, store) : undefined;
+  storeGauges(context);
+  const federation = config.federation ? new SspRelay(config, store, metrics) : undefined;
   const elements = createElements(context, federation);
   const list = elementList(elements);
   for (const element of list) {
@@ -103,6 +121,7 @@ export async function createServer(config: Config, options: ServerOptions): Prom
 
   const limits: XmlLimits = { ...DEFAULT_XML_LIMITS, maxBytes: config.maxBodyBytes };
   const app = new Hono();
+  app.use(accessLog(metrics));
   const cspLimit = limitBody({
     maxSize: config.maxBodyBytes,
     onError: (c) => c.text("Request body too large", 413),
@@ -123,20 +142,28 @@ export async function createServer(config: Config, options: ServerOptions): Prom
   federation?.routes(app);
   federation?.start();
   cir?.routes(app);
+  metricsRoute(app, config, metrics);
+  adminRoutes(app, context, {
+    groups: elements.group.admin,
+    notices: elements.im.notices,
+    finishRemovals: () => finishRemovals(context, list),
+  });
   const sms = await startSms(context, app);
   // CSP on any other path too, told by its Content-Type (after the elements' own routes).
   app.post("*", routeFor("csp", cspLimit, csp));
   app.onError((error, c) => {
-    console.error("request failed:", error);
+    log.error("request failed", { path: c.req.path, ...failure(error) });
     return c.text("Internal server error", 500);
   });
 
+  const sweep = async () => {
+    await sessions.sweep();
+    await finishRemovals(context, list);
+  };
   const sweepMs = options.sweepIntervalMs ?? 15_000;
   const sweeper = sweepMs > 0
     ? setInterval(
-      () =>
-        sessions.sweep().then(() => finishRemovals(context, list))
-          .catch((e) => console.error("session sweep failed:", e)),
+      () => sweep().catch((e) => log.error("session sweep failed", failure(e))),
       sweepMs,
     )
     : undefined;
@@ -149,6 +176,7 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     key,
     removeUser: (userId) => removeUser(context, list, userId),
     finishRemovals: () => finishRemovals(context, list),
+    sweep,
     cir,
     async close() {
       if (sweeper !== undefined) clearInterval(sweeper);
@@ -159,6 +187,24 @@ export async function createServer(config: Config, options: ServerOptions): Prom
       await store.close();
     },
   };
+}
+
+/** `imps_sessions` (live sessions by CSP version and CIR method) and `imps_outbox_entries` (server-originated
+ * transactions waiting for sessions), counted from the store (so every instance sharing a KV sees
+ * them all) at most every 15 s. */
+function storeGauges(context: ServerContext): void {
+  context.metrics.storeGauge(
+    "imps_sessions",
+    "Live CSP sessions in the store, by version and preferred CIR method (none: polling)",
+    ["version", "cir"],
+    () => context.sessions.countByKind(),
+  );
+  context.metrics.storeGauge(
+    "imps_outbox_entries",
+    "Server-originated transactions (notifications, reports, invitations) waiting for sessions",
+    [],
+    async () => [[{}, await context.outbox.depth()]],
+  );
 }
 
 /** SMS from phones (POST /sms), when configured: the SMS binding and CLP through Kannel. */

@@ -3,6 +3,7 @@
  * socket), each failing with one line that says what could not be done and why: an operator reads
  * `cannot open the store ./data/imps.kv: …`, never a stack trace. `main.ts` runs them in order.
  */
+import type { ConnectionGate } from "./transport/connection_gate.ts";
 import {
   connectionsForFileLimit,
   type GuardedHttpOptions,
@@ -16,6 +17,7 @@ import { CirListenError } from "./transport/cir/mod.ts";
 import { StoreDomainMismatch } from "./store/domain.ts";
 import { StoreInUse } from "./store/lock.ts";
 import { ServerKeyError } from "./store/server_key.ts";
+import { log } from "./observe/log.ts";
 
 /** A start-up step failed; the message is the whole line shown (`cannot …: reason`). */
 export class StartupError extends Error {
@@ -118,7 +120,7 @@ export async function openServer(
   }
   try {
     const created = await createListedUsers(server.context.users, server.context.sealer, listed);
-    if (created.length > 0) console.log(`added ${created.length} user(s) from IMPS_USERS`);
+    if (created.length > 0) log.info(`added ${created.length} user(s) from IMPS_USERS`);
   } catch (error) {
     await server.close();
     throw new StartupError(`cannot add the IMPS_USERS users: ${reason(error)}`);
@@ -144,7 +146,10 @@ export function listenerBounds(
 }
 
 /** What serves the app: stopped with `shutdown`. */
-export type Listening = Pick<Deno.HttpServer, "shutdown">;
+export type Listening = Pick<Deno.HttpServer, "shutdown"> & {
+  /** The connection bounds of the guarded listener (absent when Deno.serve serves alone). */
+  gate?: ConnectionGate;
+};
 
 /**
  * Serves the app on the configured address, through the guarded listener (connection bounds and

@@ -13,6 +13,8 @@
  * produce.
  */
 import { ValueOutOfBounds } from "../codec/csp/bounds.ts";
+import { failure, log } from "../observe/log.ts";
+import { SpanKind, traced, traceparent } from "../observe/tracing.ts";
 import { createHash, createHmac } from "node:crypto";
 import { Buffer } from "node:buffer";
 import type { Core, CorrelationTable } from "../core/mod.ts";
@@ -133,7 +135,16 @@ export class Federation implements SspReceiver {
   }
 
   /** Sends a request to `domain` and resolves with the peer's response primitive. */
-  async request(domain: string, primitive: XmlElement): Promise<XmlElement> {
+  request(domain: string, primitive: XmlElement): Promise<XmlElement> {
+    return traced(
+      `SSP ${primitive.name}`,
+      { "imps.ssp.peer": domain },
+      () => this.#request(domain, primitive),
+      { kind: SpanKind.CLIENT },
+    );
+  }
+
+  async #request(domain: string, primitive: XmlElement): Promise<XmlElement> {
     for (let attempt = 0;; attempt++) {
       const link = await this.#established(domain);
       const tid = randomHex(8);
@@ -188,7 +199,14 @@ export class Federation implements SspReceiver {
     }
     for (const t of message.transactions) {
       if (t.mode === "Response") this.#settle(link.domain, t.transactionId, t.primitive);
-      else this.#spawn(this.#serve(link, t));
+      else {
+        this.#spawn(traced(
+          `SSP ${t.primitive.name}`,
+          { "imps.ssp.peer": link.domain },
+          () => this.#serve(link, t),
+          { kind: SpanKind.SERVER, parent: post.traceparent },
+        ));
+      }
     }
     return undefined;
   }
@@ -325,7 +343,11 @@ export class Federation implements SspReceiver {
       } catch (error) {
         if (error instanceof ValueOutOfBounds) response = status(402, error.message);
         else {
-          console.error(`SSP ${t.primitive.name} from ${link.domain} failed:`, error);
+          log.error("SSP request failed", {
+            peer: link.domain,
+            primitive: t.primitive.name,
+            ...failure(error),
+          });
           response = status(500, "Internal server error");
         }
       }
@@ -520,8 +542,8 @@ export class Federation implements SspReceiver {
       return;
     }
     const text = `SSP peer ${link.domain}: ${state} (${kind}): ${reason}`;
-    if (state === "up") console.info(text);
-    else console.warn(text);
+    if (state === "up") log.info(text);
+    else log.warn(text);
   }
 
   /** Why a peer's digest does not match, with the likely cause. */
@@ -576,7 +598,12 @@ export class Federation implements SspReceiver {
       sessionId,
       transactions: [{ mode, transactionId: tid, primitive }],
     });
-    return this.#post(link, body, { transactionId: tid, sessionId }, false);
+    return this.#post(
+      link,
+      body,
+      { transactionId: tid, sessionId, traceparent: traceparent() },
+      false,
+    );
   }
 
   async #post(link: PeerLink, body: string, headers: PostHeaders, redirectable: boolean) {
@@ -787,7 +814,7 @@ export class Federation implements SspReceiver {
   #spawn(task: Promise<unknown>): void {
     const tracked = task.catch((error) => {
       if (!(error instanceof ConnectionLost) && !(error instanceof PeerUnavailable)) {
-        console.error("SSP background task failed:", error);
+        log.error("SSP background task failed", failure(error));
       }
     });
     this.#background.add(tracked);

@@ -11,6 +11,8 @@
  * so a flapping user cannot flood a peer, and one key is never in flight twice, so the peer gets
  * them in order.
  */
+import { failure, log } from "../observe/log.ts";
+import { traced, traceparent } from "../observe/tracing.ts";
 import {
   type DeliveryStatus,
   deliveryStatusReport,
@@ -33,6 +35,8 @@ export interface RelayJob {
   giveUpAt: number;
   /** Who hears what became of it: the name its handler is registered under, and its data. */
   settle?: { by: string; data?: unknown };
+  /** The trace context of the request that queued the work (OpenTelemetry on). */
+  traceparent?: string;
 }
 
 /** What an element hears of the jobs it queued under its handler's name. */
@@ -50,15 +54,18 @@ export interface SettleHandler {
  * SSP when sent), and requests that carried a group message copy or an AutoJoin.
  */
 type EarlierJob =
-  | { kind: "message"; message: RelayedMessage; giveUpAt: number }
-  | { kind: "report"; report: DeliveryStatus; giveUpAt: number }
-  | {
-    kind: "request";
-    primitive: XmlElement;
-    giveUpAt: number;
-    groupCopy?: unknown;
-    joins?: unknown;
-  };
+  & (
+    | { kind: "message"; message: RelayedMessage; giveUpAt: number }
+    | { kind: "report"; report: DeliveryStatus; giveUpAt: number }
+    | {
+      kind: "request";
+      primitive: XmlElement;
+      giveUpAt: number;
+      groupCopy?: unknown;
+      joins?: unknown;
+    }
+  )
+  & { traceparent?: string };
 
 /** The handler names those jobs settle by (registered by IM and the group element). */
 export const MESSAGE_SETTLED = "im.message";
@@ -78,6 +85,8 @@ export class RelayQueue {
   readonly #again = new Set<string>();
   readonly #sleeps = new Set<{ timer: ReturnType<typeof setTimeout>; wake(): void }>();
   #closed = false;
+  /** Jobs tried and found their peer unreachable, to be tried again (metrics). */
+  retries = 0;
 
   constructor(store: Store, federation: Federation) {
     this.#store = store;
@@ -95,10 +104,17 @@ export class RelayQueue {
    * `kick`); with `coalesceKey`, it replaces the job of that key still waiting.
    */
   enqueue(domain: string, job: RelayJob, coalesceKey?: string): Mutation {
+    // The work goes on in the trace of the request that queued it.
+    const trace = traceparent();
     return set(
       [...outPrefix, domain, coalesceKey ? `${COALESCED}${coalesceKey}` : sortableId()],
-      job,
+      trace ? { ...job, traceparent: trace } : job,
     );
+  }
+
+  /** Jobs waiting over all peers (a whole scan: for metrics, now and then). */
+  async depth(): Promise<number> {
+    return (await this.#store.count(outPrefix)).get("") ?? 0;
   }
 
   /** Makes sure the domain's queue is being worked. */
@@ -108,7 +124,9 @@ export class RelayQueue {
       this.#again.add(domain);
       return;
     }
-    const run = this.#run(domain).catch((error) => console.error(`relay to ${domain}:`, error))
+    const run = this.#run(domain).catch((error) =>
+      log.error("relay failed", { peer: domain, ...failure(error) })
+    )
       .finally(() => {
         this.#running.delete(domain);
         if (this.#again.delete(domain)) this.kick(domain);
@@ -135,11 +153,19 @@ export class RelayQueue {
         limit: BATCH,
       });
       if (jobs.length === 0) return;
-      const results = await Promise.all(jobs.map((j) => this.#attempt(domain, j.key, j.value)));
+      const results = await Promise.all(jobs.map((j) =>
+        traced(
+          `relay ${j.value.kind}`,
+          { "imps.ssp.peer": domain },
+          () => this.#attempt(domain, j.key, j.value),
+          { parent: j.value.traceparent },
+        )
+      ));
       if (results.every(Boolean)) {
         pause = RETRY_FIRST_MS;
         continue;
       }
+      this.retries += results.filter((ok) => !ok).length;
       await this.#sleep(pause);
       pause = Math.min(pause * 2, RETRY_MAX_MS);
     }
@@ -156,9 +182,11 @@ export class RelayQueue {
         else {
           const code = statusCode(answer);
           if (code !== 200 && code !== 201) {
-            console.warn(
-              `relay: ${domain} answered ${job.primitive.name} with ${code ?? "no status"}`,
-            );
+            log.warn("relay: refused by peer", {
+              peer: domain,
+              primitive: job.primitive.name,
+              code: code ?? "none",
+            });
           }
         }
       } else {
@@ -171,7 +199,7 @@ export class RelayQueue {
         // Any other failure of a POST (unreachable, connection closed without a reply, no
         // answer in time) is retried with backoff until the work's give-up time.
         if (!(error instanceof PeerUnavailable)) {
-          console.warn(`relay to ${domain}: ${(error as Error).message}`);
+          log.warn(`relay to ${domain}: ${(error as Error).message}`);
         }
         if (Date.now() < job.giveUpAt) return false;
         this.#federation.gaveUp(domain, `relayed work given up: ${(error as Error).message}`);

@@ -11,6 +11,8 @@ import { getConnInfo } from "hono/deno";
 import type { Config } from "../config.ts";
 import { DEFAULT_XML_LIMITS, type XmlElement } from "../codec/xml/tree.ts";
 import { type Core, loadCore } from "../core/mod.ts";
+import { failure, log } from "../observe/log.ts";
+import type { Metrics } from "../observe/metrics.ts";
 import type { Mutation, Store } from "../store/kv.ts";
 import { registerSspRoute } from "../transport/ssp/inbound.ts";
 import { Federation, type RequestHandler } from "./federation.ts";
@@ -55,15 +57,56 @@ export class SspRelay implements SspTransport {
   readonly #config: Config;
   #started?: Promise<void>;
 
-  constructor(config: Config, store: Store) {
+  constructor(config: Config, store: Store, metrics: Metrics) {
     this.#config = config;
     this.core = loadCore(config.core);
     // Read once at start, so a wrong path stops the server before it serves anyone.
     const caCerts = config.sspCaFile ? [Deno.readTextFileSync(config.sspCaFile)] : undefined;
     const settings = federationConfig(config, caCerts);
     this.federation = new Federation(settings, this.core, new KvSessionStore(store));
-    console.info(startupNote(settings));
+    for (const line of startupNote(settings)) log.info(line);
     this.queue = new RelayQueue(store, this.federation);
+    this.#measure(metrics, Object.keys(settings.peers));
+  }
+
+  /** The relay's series: queued work, peers by state, each listed peer's state, retries. */
+  #measure(metrics: Metrics, listed: readonly string[]): void {
+    metrics.storeGauge(
+      "imps_relay_queue_jobs",
+      "SSP work queued for peer domains (messages, reports, notifications, requests)",
+      [],
+      async () => [[{}, await this.queue.depth()]],
+    );
+    metrics.gauge(
+      "imps_ssp_peers",
+      "Peer domains dealt with since start, by state (unknown: not tried yet)",
+      ["state"],
+      () => {
+        const counts = new Map<string, number>([["up", 0], ["down", 0], ["unknown", 0]]);
+        for (const p of this.federation.peerStates()) {
+          const state = p.state ?? "unknown";
+          counts.set(state, counts.get(state)! + 1);
+        }
+        return [...counts].map(([state, n]) => [{ state }, n]);
+      },
+    );
+    // One series per peer only for the peers the operator listed: any domain a user names
+    // becomes a peer, and labels must stay bounded.
+    metrics.gauge(
+      "imps_ssp_peer_up",
+      "1 while an IMPS_PEERS peer is up (reached, session set up), 0 while down or not tried",
+      ["peer"],
+      () => {
+        const states = new Map(this.federation.peerStates().map((p) => [p.domain, p.state]));
+        return listed.map((peer) => [{ peer }, states.get(peer) === "up" ? 1 : 0]);
+      },
+    );
+    metrics.counter(
+      "imps_relay_retries_total",
+      "Relayed jobs that found their peer unreachable and wait to be tried again",
+      [],
+      () => [[{}, this.queue.retries]],
+    );
   }
 
   get domain(): string {
@@ -115,7 +158,9 @@ export class SspRelay implements SspTransport {
   /** Sends the work left from before a restart; call once the elements have registered their
    * handlers. */
   start(): void {
-    this.#started ??= this.queue.resume().catch((e) => console.error("relay resume failed:", e));
+    this.#started ??= this.queue.resume().catch((e) =>
+      log.error("relay resume failed", failure(e))
+    );
   }
 
   async close(): Promise<void> {
@@ -154,7 +199,7 @@ export class SspRelay implements SspTransport {
  * What federation does, said once at start: where peers are found and how each proves it got
  * our token (HMAC-MD5 with a shared secret, or MD5(token) as Baraza does: the two never match).
  */
-function startupNote(config: FederationConfig): string {
+function startupNote(config: FederationConfig): string[] {
   const peers = Object.keys(config.peers);
   const hmac = (d: string) =>
     !config.md5Peers.includes(d) && (config.secrets[d] ?? config.secret) !== undefined;
@@ -176,5 +221,5 @@ function startupNote(config: FederationConfig): string {
           }`
           : ""),
   ];
-  return lines.join("\n");
+  return lines;
 }

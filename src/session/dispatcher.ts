@@ -3,10 +3,13 @@
  * primitive module, takes the client's acknowledgements of server-originated transactions, and
  * builds the answer in the client's version (or nothing, when there is nothing to say).
  */
-import type { CspMessage, CspTransaction, Primitive } from "../codec/csp/message.ts";
+import type { CspMessage, CspTransaction, ElementObject, Primitive } from "../codec/csp/message.ts";
 import { isKnownPrimitive } from "../codec/csp/mod.ts";
+import { traced, tracing } from "../observe/tracing.ts";
 import { CommitConflict, type Mutation, type Store } from "../store/kv.ts";
+import type { SessionRecord } from "../store/sessions.ts";
 import type { HandlerReply, RequestContext, RequestOrigin, ServerContext } from "./handler.ts";
+import type { RateCharge, RateKind } from "./rates.ts";
 import { ProtocolError, result, status } from "./status.ts";
 
 /** More transactions than this in one message are refused: bounded work per request. */
@@ -15,11 +18,20 @@ export const MAX_TRANSACTIONS_PER_MESSAGE = 16;
 /** Logins one message may carry: each costs a password hash. */
 const MAX_LOGINS_PER_MESSAGE = 1;
 
+/** What a message was, for the access log: its request primitives and whose session it used
+ * (never the SessionID). Filled in by `dispatch`. */
+export interface Observed {
+  /** The request primitives, comma-separated. */
+  primitive?: string;
+  user?: string;
+}
+
 export async function dispatch(
   server: ServerContext,
   msg: CspMessage,
   clientAddress?: string,
   origin?: RequestOrigin,
+  observed?: Observed,
 ): Promise<CspMessage | null> {
   const now = Date.now();
   const check = msg.sessionType === "Inband"
@@ -43,6 +55,7 @@ export async function dispatch(
   let session = check.state === "valid"
     ? await server.sessions.touch(check.session, now)
     : undefined;
+  if (observed && session) observed.user = session.userId;
   const out: CspTransaction[] = [];
   let sessionEnded = false;
 
@@ -79,7 +92,7 @@ export async function dispatch(
     }
     const reply = tx.primitive.name === "Login-Request" && ++logins > MAX_LOGINS_PER_MESSAGE
       ? status(400, "One Login-Request per message")
-      : await runRequest(ctx, tx, check.state);
+      : await observe(ctx, tx, check.state, observed);
     deliverableLeft = ctx.deliverableLeft;
     if (ctx.sessionEnded) sessionEnded = true;
     if (ctx.session !== session && ctx.session) session = ctx.session;
@@ -102,6 +115,40 @@ export async function dispatch(
   );
   if (msg.version === "1.3" && cir !== undefined) reply.cir = cir;
   return reply;
+}
+
+/** Runs a request in a span named by its primitive, counting it by primitive and result. */
+async function observe(
+  ctx: RequestContext,
+  tx: CspTransaction,
+  sessionState: "valid" | "expired" | "unknown",
+  observed: Observed | undefined,
+): Promise<HandlerReply> {
+  const known = isKnownPrimitive(tx.primitive.name) ? tx.primitive.name : "other";
+  if (observed) observed.primitive = observed.primitive ? `${observed.primitive},${known}` : known;
+  const started = performance.now();
+  // Without tracing, no span's attributes nor closure are made for each transaction.
+  const reply = !tracing ? await runRequest(ctx, tx, sessionState) : await traced(
+    known,
+    { "imps.csp.version": ctx.version },
+    async (span) => {
+      const reply = await runRequest(ctx, tx, sessionState);
+      span?.setAttribute("imps.csp.code", resultCode(reply));
+      if (ctx.session) span?.setAttribute("enduser.id", ctx.session.userId);
+      return reply;
+    },
+  );
+  const { metrics } = ctx.server;
+  metrics.transaction(known, resultCode(reply), (performance.now() - started) / 1000);
+  if (observed && !observed.user && ctx.session) observed.user = ctx.session.userId;
+  return reply;
+}
+
+/** The result code a reply carries (200 for polls' transactions and empty answers). */
+function resultCode(reply: HandlerReply): number {
+  if (reply === null || Array.isArray(reply)) return 200;
+  const result = reply.body.Result as { Code?: unknown } | undefined;
+  return typeof result?.Code === "number" ? result.Code : 200;
 }
 
 async function runRequest(
@@ -127,12 +174,50 @@ async function runRequest(
   if (leaf && !agreed.includes(leaf)) {
     return status(506);
   }
+  if (ctx.session) {
+    const limited = overLimit(ctx, ctx.session, module.charges?.(body) ?? []);
+    if (limited) return limited;
+  }
   try {
     return await module.handle(ctx, body);
   } catch (error) {
     if (error instanceof ProtocolError) return status(error.code, error.message);
     throw error;
   }
+}
+
+/**
+ * The request's charge against the rate limits of its session and user: 503 with the seconds
+ * to wait (also as TryAgainTimeout in 1.3) when one is over.
+ */
+function overLimit(
+  ctx: RequestContext,
+  session: SessionRecord,
+  charges: readonly RateCharge[],
+): Primitive | undefined {
+  const now = Date.now();
+  let refused = overRate(ctx, "session_requests", session.id, 1, now) ??
+    overRate(ctx, "user_requests", session.userId, 1, now);
+  for (let i = 0; i < charges.length && !refused; i++) {
+    refused = overRate(ctx, charges[i].kind, session.userId, charges[i].cost, now);
+  }
+  return refused;
+}
+
+/** One rate limit's charge: the 503 to answer when it is over. */
+function overRate(
+  ctx: RequestContext,
+  kind: RateKind,
+  key: string,
+  cost: number,
+  now: number,
+): Primitive | undefined {
+  const wait = ctx.server.rates.take(kind, key, cost, now);
+  if (wait === 0) return undefined;
+  ctx.server.metrics.limited.inc({ limit: kind });
+  const answer = status(503, `Rate limit (${kind.replace("_", " ")}): try again in ${wait} s`);
+  if (ctx.version === "1.3") (answer.body.Result as ElementObject).TryAgainTimeout = wait;
+  return answer;
 }
 
 /**

@@ -13,7 +13,9 @@ import type { OutboxEntry, OutboxRepo } from "../store/outbox.ts";
 import type { SessionCir, SessionRecord } from "../store/sessions.ts";
 import type { UserRepo } from "../store/users.ts";
 import type { Sealer } from "../util/crypto.ts";
+import type { Metrics } from "../observe/metrics.ts";
 import type { SessionLifecycle } from "./lifecycle.ts";
+import type { RateCharge, RateLimits } from "./rates.ts";
 
 /** Everything a service element may use of the server, built once per server. */
 export interface ServerContext {
@@ -25,6 +27,10 @@ export interface ServerContext {
   registry: PrimitiveRegistry;
   /** Seals passwords for digest login with the server key (IMPS_SECRET or the key file). */
   sealer: Sealer;
+  /** What the server counts for /metrics and the admin API. */
+  metrics: Metrics;
+  /** Rate limits per session and user (IMPS_RATE_*). */
+  rates: RateLimits;
   /** Waking clients (src/transport/cir); absent when no CIR method is enabled. */
   cir?: CirService;
   /** Sessions on phones through the SMS gateway (src/transport/sms); absent without it. */
@@ -141,6 +147,9 @@ export interface PrimitiveModule {
   serverFunctions?: readonly FunctionPath[];
   /** CSP versions that define it; all when absent. */
   versions?: readonly CspVersion[];
+  /** What a request costs of the per-user rate limits (messages, recipients, searches, …) besides
+   * the request itself; checked before `handle`, answered 503 when over. */
+  charges?(body: ElementObject): readonly RateCharge[];
   handle(ctx: RequestContext, body: ElementObject): Promise<HandlerReply>;
 }
 

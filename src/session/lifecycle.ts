@@ -139,6 +139,29 @@ export class SessionLifecycle {
     await this.repo.endHandled(session.id);
   }
 
+  /** The live sessions of `userId`, or of everyone. */
+  async list(userId?: string, now = Date.now()): Promise<SessionRecord[]> {
+    if (userId !== undefined) return await this.repo.listByUser(userId);
+    const live = [];
+    for await (const session of this.repo.all()) if (session.expiresAt > now) live.push(session);
+    return live;
+  }
+
+  /** Live sessions counted by CSP version and the CIR method they prefer, `none` for those
+   * that poll (the imps_sessions gauge). */
+  async countByKind(now = Date.now()): Promise<Array<[Record<string, string>, number]>> {
+    const counts = new Map<string, { labels: Record<string, string>; count: number }>();
+    for await (const session of this.repo.all()) {
+      if (session.expiresAt <= now) continue;
+      const cir = session.cir?.methods[0] ?? "none";
+      const key = `${session.version} ${cir}`;
+      const entry = counts.get(key);
+      if (entry) entry.count++;
+      else counts.set(key, { labels: { version: session.version, cir }, count: 1 });
+    }
+    return [...counts.values()].map(({ labels, count }) => [labels, count]);
+  }
+
   /** Marks every session of a user for a forced Disconnect at its next request. */
   async disconnectUser(userId: string, code: number, description: string): Promise<number> {
     const sessions = await this.repo.listByUser(userId);

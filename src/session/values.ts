@@ -1,7 +1,7 @@
 /** Tolerant readers for decoded element values: clients differ in what they send. */
 import type { ElementObject, ElementValue } from "../codec/csp/message.ts";
 
-type Value = ElementValue | ElementValue[] | undefined;
+export type Value = ElementValue | ElementValue[] | undefined;
 
 const first = (v: Value): ElementValue | undefined => Array.isArray(v) ? v[0] : v;
 

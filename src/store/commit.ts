@@ -14,6 +14,7 @@
  * key as absent cannot both pass in the same commit.
  */
 import { setImmediate } from "node:timers";
+import { failure, log } from "../observe/log.ts";
 
 export type Mutation =
   | { type: "set"; key: Deno.KvKey; value: unknown; expireIn?: number }
@@ -33,6 +34,9 @@ export class CommitConflict extends Error {
 /** Called after each commit with the mutations it made durable and the commit's versionstamp
  * (which every key it wrote now has). */
 export type CommitListener = (mutations: readonly Mutation[], versionstamp: string) => void;
+
+/** Called after each grouped commit with its duration in seconds and the writes it carried. */
+export type CommitObserver = (seconds: number, writes: number) => void;
 
 interface PendingWrite {
   mutations: Mutation[];
@@ -62,6 +66,7 @@ export class CommitGrouper {
   /** Commits made and writes carried, for benchmarks and tests. */
   readonly stats = { commits: 0, writes: 0 };
   #listeners: CommitListener[] = [];
+  #observer?: CommitObserver;
 
   constructor(private readonly kv: Deno.Kv) {}
 
@@ -80,6 +85,11 @@ export class CommitGrouper {
   /** Tells `listener` about every commit from now on (repositories keeping hints in memory). */
   onCommit(listener: CommitListener): void {
     this.#listeners.push(listener);
+  }
+
+  /** Tells `observer` how long each commit took and how many writes it carried (metrics). */
+  observe(observer: CommitObserver): void {
+    this.#observer = observer;
   }
 
   /** Resolves when everything written so far is committed. */
@@ -150,7 +160,9 @@ export class CommitGrouper {
 
   async #commit(batch: PendingWrite[]): Promise<void> {
     try {
+      const started = performance.now();
       await this.#commitAtomically(batch.flatMap((w) => w.mutations));
+      this.#observer?.((performance.now() - started) / 1000, batch.length);
       this.stats.writes += batch.length;
       for (const w of batch) w.resolve();
     } catch (error) {
@@ -184,16 +196,37 @@ export class CommitGrouper {
         checks = true;
       }
     }
-    const result = await op.commit();
+    const result = await whileLocked(() => op.commit());
     if (!result.ok) throw checks ? new CommitConflict() : new Error("KV commit was refused");
     this.stats.commits++;
     for (const listener of this.#listeners) {
       try {
         listener(mutations, result.versionstamp);
       } catch (error) {
-        console.error("commit listener failed:", error);
+        log.error("commit listener failed", failure(error));
       }
     }
+  }
+}
+
+/** How long a commit waits at most for a KV file another process is writing (shared mode). */
+const LOCKED_WAIT_MS = 5_000;
+
+/**
+ * Runs `write`, again while the KV file is locked by another process's write: SQLite lets one
+ * process write at a time, and Deno KV reports the others' attempts as "database is locked"
+ * rather than waiting. Only servers sharing a file (IMPS_SHARED) and the admin command beside a
+ * server meet it.
+ */
+export async function whileLocked<T>(write: () => Promise<T>): Promise<T> {
+  const until = Date.now() + LOCKED_WAIT_MS;
+  for (let pause = 1;; pause = Math.min(pause * 2, 32)) {
+    try {
+      return await write();
+    } catch (error) {
+      if (!/database is locked/.test(String(error)) || Date.now() > until) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, pause * (0.5 + Math.random())));
   }
 }
 

@@ -6,7 +6,7 @@
  * reads here.
  */
 import { CommitConflict, CommitGrouper, comparable, keyText, type Mutation } from "./commit.ts";
-import { lockStoreFile } from "./lock.ts";
+import { traced, tracing } from "../observe/tracing.ts";
 
 export { CommitConflict };
 export type { Mutation };
@@ -17,6 +17,22 @@ const GET_MANY_LIMIT = 10;
 const RECENT_MAX = 50_000;
 /** Mutations per write of writeAll: two writes fill one KV commit (at most 1000 mutations). */
 const WRITE_ALL_CHUNK = 500;
+
+/** IMPS_DATA naming the runtime's own database: `Deno.openKv()` without a path, which is the
+ * deployment's KV on Deno Deploy (elsewhere a file Deno keeps in its own directory). */
+export const PLATFORM_STORE = "deno-kv:default";
+
+/** Whether IMPS_DATA names a store of several instances at once: a KV Connect URL, or the
+ * platform's (on Deno Deploy, every isolate of the deployment opens it). */
+export const isSharedStore = (path: string) => path === PLATFORM_STORE || /^https?:\/\//.test(path);
+
+/** Whether IMPS_DATA names a KV file (not `:memory:`, a URL or the platform's store). */
+export const isKvFile = (path: string) => path !== ":memory:" && !isSharedStore(path);
+
+/** What a server holds while it uses a KV file (its lock, see lock.ts). */
+export interface Held {
+  close(): void;
+}
 
 /** A value as stored, with the versionstamp of the commit that wrote it (what a check names). */
 export interface Kept<T> {
@@ -63,17 +79,19 @@ export class Store {
    */
   readonly #reader: Deno.Kv;
   /** The server's lock on the KV file (see lock.ts), released by close. */
-  readonly #lock?: Deno.FsFile;
+  readonly #lock?: Held;
 
   private constructor(
     kv: Deno.Kv,
     /**
      * Whether this process is the only server using the store: true for a file or `:memory:`
-     * (one server process per KV file), false for a remote KV shared by several instances.
+     * (one server process per KV file); false in shared mode (a KV file opened with `shared`, a
+     * remote KV, the platform's), where other instances commit too. Then nothing is believed
+     * from memory: caches and range views read the store at each look.
      */
     readonly exclusive: boolean,
     reader: Deno.Kv,
-    lock?: Deno.FsFile,
+    lock?: Held,
   ) {
     this.#kv = kv;
     this.#reader = reader;
@@ -83,42 +101,28 @@ export class Store {
   }
 
   /**
-   * Opens (creating its directory if needed) the KV database at `path`, `:memory:`, or a remote
-   * KV shared by several instances by its URL (KV Connect). With `lock`, a KV file is locked for
-   * this process until close (a server; StoreInUse when another holds it).
+   * Opens (creating its directory if needed) the KV database at `path`, `:memory:`, a remote KV
+   * shared by several instances by its URL (KV Connect), or the platform's (PLATFORM_STORE).
+   * With `lock`, a KV file is locked for this process until close (a server; StoreInUse when
+   * another holds it); with `shared` too, beside other servers in shared mode, which opens the
+   * file in shared mode.
    */
-  static async open(path: string, options: { lock?: boolean } = {}): Promise<Store> {
+  static async open(
+    path: string,
+    options: { lock?: boolean; shared?: boolean } = {},
+  ): Promise<Store> {
     if (path === ":memory:") {
       const kv = await Deno.openKv(path);
       return new Store(kv, true, kv);
     }
-    if (/^https?:\/\//.test(path)) {
-      const kv = await Deno.openKv(path);
+    if (isSharedStore(path)) {
+      const kv = await (path === PLATFORM_STORE ? Deno.openKv() : Deno.openKv(path));
       return new Store(kv, false, kv);
     }
-    const dir = path.replace(/[/\\][^/\\]*$/, "");
-    if (dir && dir !== path) {
-      await Deno.mkdir(dir, { recursive: true }).catch((error) => {
-        // mkdir's own message ("File exists") does not say which part is in the way.
-        if (error instanceof Deno.errors.AlreadyExists) {
-          throw new Error(`${dir} is not a directory`);
-        }
-        throw error;
-      });
-    }
-    await checkKvFile(path);
-    const lock = options.lock ? await lockStoreFile(path) : undefined;
-    try {
-      const kv = await Deno.openKv(path);
-      const reader = await Deno.openKv(path);
-      // A connection sets the database up at its first use; left to happen beside the first
-      // commit on a new file, that commit can fail with "database is locked".
-      await reader.get(["health"]);
-      return new Store(kv, true, reader, lock);
-    } catch (error) {
-      lock?.close();
-      throw error;
-    }
+    // Loaded only for a file: the file system is no part of a host without one (Deno Deploy).
+    const { openKvFile } = await import("./kv_file.ts");
+    const { kv, reader, lock } = await openKvFile(path, options);
+    return new Store(kv, !options.shared, reader, lock);
   }
 
   /** Whether reads use a connection of their own, beside the writer's (a KV file). */
@@ -128,7 +132,13 @@ export class Store {
 
   /** Writes through the grouper: resolves once durable. */
   write(...mutations: Mutation[]): Promise<void> {
-    return this.commits.write(mutations);
+    if (!tracing) return this.commits.write(mutations);
+    // The span covers the wait for the shared commit too: what the request spent on it.
+    return traced(
+      "kv.commit",
+      { "db.system.name": "deno_kv", "imps.kv.mutations": mutations.length },
+      () => this.commits.write(mutations),
+    );
   }
 
   /**
@@ -211,6 +221,8 @@ export class Store {
    * each read is a round trip to the store's thread.
    */
   async getRecent<T>(key: Deno.KvKey, maxAgeMs: number): Promise<T | undefined> {
+    // Another instance's commit may have changed any key since this one last looked.
+    if (!this.exclusive) return await this.get<T>(key);
     const text = keyText(key);
     const now = Date.now();
     const hit = this.#recent.get(text);
@@ -232,7 +244,7 @@ export class Store {
   /**
    * getRecent for records only the server writes (never the admin command): on a store this
    * process serves alone, what it remembers is kept exact by its own commits however old;
-   * on a shared store `maxAgeMs` bounds what another instance's writes could leave unseen.
+   * on a shared store it is read at each look.
    */
   getServerOwned<T>(key: Deno.KvKey, maxAgeMs: number): Promise<T | undefined> {
     return this.getRecent<T>(key, this.exclusive ? Infinity : maxAgeMs);
@@ -306,6 +318,19 @@ export class Store {
     return this.#reader.list<T>(selector, options);
   }
 
+  /**
+   * How many keys lie under `prefix`, grouped by the key part at `groupBy` when given (metrics:
+   * queue depths). Reads every entry once, so callers keep the answer a while.
+   */
+  async count(prefix: Deno.KvKey, groupBy?: number): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    for await (const { key } of this.#reader.list({ prefix }, { batchSize: 1000 })) {
+      const group = groupBy === undefined ? "" : String(key[groupBy]);
+      counts.set(group, (counts.get(group) ?? 0) + 1);
+    }
+    return counts;
+  }
+
   /** True when the store answers a read. */
   async healthy(): Promise<boolean> {
     try {
@@ -321,32 +346,6 @@ export class Store {
     if (this.#reader !== this.#kv) this.#reader.close();
     this.#kv.close();
     this.#lock?.close();
-  }
-}
-
-/**
- * Refuses a path that is a directory or a file other than an SQLite database, before anything
- * (a lock file) is made beside it.
- */
-async function checkKvFile(path: string): Promise<void> {
-  let info: Deno.FileInfo;
-  try {
-    info = await Deno.stat(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return;
-    throw error;
-  }
-  if (info.isDirectory) throw new Error(`${path} is a directory, not a KV file`);
-  if (!info.isFile || info.size === 0) return;
-  const file = await Deno.open(path);
-  try {
-    const head = new Uint8Array(16);
-    const n = await file.read(head);
-    if (new TextDecoder().decode(head.subarray(0, n ?? 0)) !== "SQLite format 3\0") {
-      throw new Error(`${path} is not a Deno KV file`);
-    }
-  } finally {
-    file.close();
   }
 }
 

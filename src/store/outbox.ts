@@ -31,6 +31,22 @@ export interface Acknowledgement {
   mutations: Mutation[];
 }
 
+/**
+ * An entry handed out, as kept in KV on a store in shared mode: the session's next poll may
+ * reach another instance, which must not hand it out again before RESEND_AFTER_MS, nor ever
+ * once it is acknowledged (an announced message stays in its mailbox until fetched). Deleted
+ * with its queue entry, else left to expire.
+ */
+interface SharedMark {
+  at: number;
+  /** The queue entry's version handed out; absent for a feed's entry. */
+  versionstamp?: string;
+  acknowledged?: true;
+}
+
+/** How long a mark outlives its hand-out at most (the feeds' entries' marks expire). */
+const MARK_KEPT_MS = 24 * 3600_000;
+
 /** An entry handed to the client and not acknowledged yet: when, and which version of it. */
 interface HandedOut {
   at: number;
@@ -39,6 +55,8 @@ interface HandedOut {
 }
 
 const entryKey = (sessionId: string, seq: string) => ["outbox", sessionId, seq];
+/** A hand-out to the session, in shared mode (see `SharedMark`). */
+const markKey = (sessionId: string, seq: string) => ["outbox_handed", sessionId, seq];
 const coalesceKeyOf = (sessionId: string, key: string) => ["outbox_key", sessionId, key];
 
 /** A TransactionID this outbox could have issued (letters and digits, fixed width). */
@@ -217,38 +235,66 @@ export class OutboxRepo {
    * acknowledgement, and are due again if it does not come within RESEND_AFTER_MS. `more` says
    * whether anything due was left, which is the Poll flag of the poll's answer. */
   async handOut(sessionId: string, now: number, limit: number): Promise<HandOut> {
-    const taken: OutboxEntry[] = [];
+    const taken: Due[] = [];
     const dues = await this.#due(sessionId, now, limit + 1);
     const more = dues.length > limit;
     if (more) dues.pop();
     // Checked again and taken in one step, so two polls at once never hand out the same entry.
     for (const due of dues) {
       if (due.feed) {
-        if (due.feed.take(sessionId, due.entry, now)) taken.push(due.entry);
+        if (due.feed.take(sessionId, due.entry, now)) taken.push(due);
       } else if (this.#isDue(sessionId, due.entry.seq, due.versionstamp, now)) {
         this.#take(sessionId, { at: now, versionstamp: due.versionstamp, entry: due.entry });
-        taken.push(due.entry);
+        taken.push(due);
       }
     }
-    return { entries: taken, more };
+    if (!this.store.exclusive && taken.length > 0) {
+      await this.store.write(...taken.map((due) =>
+        mark(sessionId, due.entry.seq, {
+          at: now,
+          versionstamp: due.feed ? undefined : due.versionstamp,
+        })
+      ));
+    }
+    return { entries: taken.map((due) => due.entry), more };
   }
 
-  /** The queue's due entries and the feeds', merged in sequence order, at most `limit`. */
+  /** The queue's due entries and the feeds', merged in sequence order, at most `limit`. In
+   * shared mode, less those another instance handed out (or saw acknowledged). */
   async #due(sessionId: string, now: number, limit: number): Promise<Due[]> {
+    const marks = this.store.exclusive ? undefined : await this.#marks(sessionId);
+    const markedDue = (seq: string, versionstamp?: string) => {
+      const marked = marks?.get(seq);
+      if (!marked) return true;
+      if (marked.acknowledged) return false;
+      return marked.versionstamp !== versionstamp || now - marked.at >= RESEND_AFTER_MS;
+    };
     const queued: Due[] = [];
     for (const [seq, { value, versionstamp }] of await this.#queues.entries(sessionId, now)) {
       if (queued.length >= limit) break;
-      if (this.#isDue(sessionId, seq, versionstamp, now)) {
+      if (this.#isDue(sessionId, seq, versionstamp, now) && markedDue(seq, versionstamp)) {
         queued.push({ entry: value, versionstamp });
       }
     }
     if (this.#feeds.length === 0) return queued;
+    // Enough of each feed's that those marked as handed out still leave `limit`.
+    const asked = limit + (marks?.size ?? 0);
     const fed = await Promise.all(
       this.#feeds.map(async (feed) =>
-        (await feed.due(sessionId, now, limit)).map((entry): Due => ({ entry, feed }))
+        (await feed.due(sessionId, now, asked)).filter((entry) => markedDue(entry.seq))
+          .map((entry): Due => ({ entry, feed }))
       ),
     );
     return [...queued, ...fed.flat()].sort(bySeq).slice(0, limit);
+  }
+
+  /** What instances sharing the store handed out to the session (shared mode). */
+  async #marks(sessionId: string): Promise<Map<string, SharedMark>> {
+    const marks = new Map<string, SharedMark>();
+    for (const { key, value } of await this.store.list<SharedMark>(["outbox_handed", sessionId])) {
+      marks.set(String(key[2]), value);
+    }
+    return marks;
   }
 
   #isDue(sessionId: string, seq: string, versionstamp: string, now: number): boolean {
@@ -276,7 +322,12 @@ export class OutboxRepo {
     if (!handed) {
       for (const feed of this.#feeds) {
         const entry = await feed.acknowledge(sessionId, transactionId);
-        if (entry) return { entry, mutations: [] };
+        if (!entry) continue;
+        // Never again, whichever instance the session polls next.
+        const marks = this.store.exclusive
+          ? []
+          : [mark(sessionId, transactionId, { at: Date.now(), acknowledged: true })];
+        return { entry, mutations: marks };
       }
       // Not handed out by this process (it restarted since): read it back.
       const stored = await this.store.getEntry<OutboxEntry>(key);
@@ -285,12 +336,23 @@ export class OutboxRepo {
     }
     const { entry } = handed;
     const mutations = [check(key, handed.versionstamp), del(key)];
+    if (!this.store.exclusive) mutations.push(del(markKey(sessionId, transactionId)));
     if (entry.coalesceKey) {
       // A newer entry may have taken over the key while this one was in flight: keep its link.
       const link = coalesceKeyOf(sessionId, entry.coalesceKey);
       if (await this.store.get<string>(link) === entry.seq) mutations.push(del(link));
     }
     return { entry, mutations };
+  }
+
+  /**
+   * The mutations that forget the hand-out of `seq` to the session (shared mode), for an
+   * acknowledgement whose commit also ends what the entry presents (a delivered message leaving
+   * its mailbox): nothing can hand it out again, and a mark kept would be read by every later
+   * poll of the session until it expires.
+   */
+  forgetHandOut(sessionId: string, seq: string): Mutation[] {
+    return this.store.exclusive ? [] : [del(markKey(sessionId, seq))];
   }
 
   /** Removes the entry the client acknowledged; undefined if no such entry is waiting. */
@@ -317,6 +379,11 @@ export class OutboxRepo {
   }
 
   /** Everything still queued for a session, oldest first (used when the session ends). */
+  /** Entries waiting over all sessions (a whole scan: for metrics, now and then). */
+  async depth(): Promise<number> {
+    return (await this.store.count(["outbox"])).get("") ?? 0;
+  }
+
   async all(sessionId: string): Promise<OutboxEntry[]> {
     return (await this.store.list<OutboxEntry>(["outbox", sessionId])).map((e) => e.value);
   }
@@ -336,6 +403,11 @@ export class OutboxRepo {
     }
     for (const e of await this.store.list<string>(["outbox_key", sessionId])) {
       mutations.push(del(e.key));
+    }
+    if (!this.store.exclusive) {
+      for (const e of await this.store.list(["outbox_handed", sessionId])) {
+        mutations.push(del(e.key));
+      }
     }
     return mutations;
   }
@@ -364,3 +436,11 @@ export class OutboxRepo {
     return { seq, mutations };
   }
 }
+
+/** The mutation that keeps a hand-out's mark (shared mode). */
+const mark = (sessionId: string, seq: string, value: SharedMark): Mutation => ({
+  type: "set",
+  key: markKey(sessionId, seq),
+  value,
+  expireIn: MARK_KEPT_MS,
+});

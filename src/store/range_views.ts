@@ -3,7 +3,10 @@
  * kept in step with every commit made through the store: a hot path (every poll, the Poll flag
  * of every answer) reads no KV. A range longer than `limit` is not kept: each look reads its
  * first `limit` entries. A kept range is read again after `believedMs`, which bounds what a
- * writer outside this process (another instance on a shared KV) could leave unseen.
+ * writer outside this process (the admin command) could leave unseen. On a store in shared mode
+ * (`Store.exclusive` false) nothing is kept: other instances commit to the same ranges, and a
+ * client whose last request another instance answered must find what it committed, so each look
+ * reads.
  */
 import type { Mutation } from "./commit.ts";
 import type { Kept, Store } from "./kv.ts";
@@ -57,6 +60,7 @@ export class RangeViews<T> {
 
   /** An owner's range by name, in order: all of it, or its first `limit` entries. */
   async entries(owner: string, now: number): Promise<ReadonlyMap<string, Kept<T>>> {
+    if (!this.store.exclusive) return await this.#read(owner);
     let view = this.#views.get(owner);
     if (!view || now >= view.until) view = await this.#load(owner, now);
     if (!view.ordered) {
@@ -69,7 +73,7 @@ export class RangeViews<T> {
   /** An owner's range if it is kept and believed complete now (in no set order); undefined when
    * `entries` would have to read it. */
   known(owner: string, now: number): ReadonlyMap<string, Kept<T>> | undefined {
-    const view = this.#views.get(owner);
+    const view = this.store.exclusive ? this.#views.get(owner) : undefined;
     return view && now < view.until ? view.entries : undefined;
   }
 
@@ -112,6 +116,21 @@ export class RangeViews<T> {
     return this.options.keep ? this.options.keep(value) : value as T;
   }
 
+  /** An owner's range as stored now: its first `limit` entries and one more (which says the
+   * range is too long to keep), in order. */
+  async #read(owner: string): Promise<Map<string, Kept<T>>> {
+    const { limit } = this.options;
+    const entries = new Map<string, Kept<T>>();
+    const listed = this.store.scan(
+      { prefix: [...this.family, owner] },
+      Number.isFinite(limit) ? { limit: limit + 1, batchSize: limit + 1 } : {},
+    );
+    for await (const { key, value, versionstamp } of listed) {
+      entries.set(String(key[this.family.length + 1]), { value: this.#kept(value), versionstamp });
+    }
+    return entries;
+  }
+
   /** Reads a range (its first `limit` entries), kept when that is all of it. Looks at once share
    * one read. */
   #load(owner: string, now: number): Promise<View<T>> {
@@ -120,20 +139,13 @@ export class RangeViews<T> {
     const landed: { m: Mutation; versionstamp: string }[] = [];
     const { limit, believedMs, maxViews } = this.options;
     const done = (async () => {
-      const entries = new Map<string, Kept<T>>();
-      let last = "";
+      let entries: Map<string, Kept<T>>;
       try {
-        const listed = this.store.scan(
-          { prefix: [...this.family, owner] },
-          Number.isFinite(limit) ? { limit: limit + 1, batchSize: limit + 1 } : {},
-        );
-        for await (const { key, value, versionstamp } of listed) {
-          last = String(key[this.family.length + 1]);
-          entries.set(last, { value: this.#kept(value), versionstamp });
-        }
+        entries = await this.#read(owner);
       } finally {
         this.#loading.delete(owner);
       }
+      const last = [...entries.keys()].pop() ?? "";
       const view: View<T> = { until: now + believedMs, entries, ordered: true, last };
       for (const { m, versionstamp } of landed) this.#apply(view, m, versionstamp);
       if (entries.size <= limit) {

@@ -59,8 +59,9 @@ export interface EndingRecord {
   at: number;
 }
 
-/** How long a session read stays cached. Short, so that on a distributed KV another instance's
- * logout is seen quickly; on the embedded store this process is the only writer anyway. */
+/** How long a session read stays cached on a store this process serves alone (only the admin
+ * command writes beside it). In shared mode (`Store.exclusive` false) nothing is cached: another
+ * instance's logout or keep-alive must count at the next request, whichever instance gets it. */
 const CACHE_MS = 2_000;
 const CACHE_MAX = 50_000;
 const GONE_REMEMBERED_MS = 24 * 3600_000;
@@ -68,9 +69,9 @@ const GONE_REMEMBERED_MS = 24 * 3600_000;
 export class SessionRepo {
   #cache = new Map<string, { record: SessionRecord; at: number }>();
   /** Session ids per user; every start or end here drops the user's entry, and a read that
-   * overlapped one is not kept. Cached like the records, or for as long as it is kept on a store
-   * this process serves alone: only the server starts sessions, and an id ended elsewhere (the
-   * admin command) drops out when its record is read again. */
+   * overlapped one is not kept. Kept for good on a store this process serves alone (only the server
+   * starts sessions, and an id ended elsewhere, by the admin command, drops out when its record is
+   * read again); read at each look in shared mode. */
   #byUser = new Map<string, { ids: Set<string>; at: number }>();
   #starts = 0;
 
@@ -88,6 +89,7 @@ export class SessionRepo {
 
   /** The session as remembered, when that is recent enough to answer `get` without a read. */
   cached(id: string): SessionRecord | undefined {
+    if (!this.store.exclusive) return undefined;
     const hit = this.#cache.get(id);
     return hit && Date.now() - hit.at < CACHE_MS ? hit.record : undefined;
   }
@@ -173,16 +175,24 @@ export class SessionRepo {
   async #idsOf(userId: string): Promise<ReadonlySet<string>> {
     const now = Date.now();
     let ids = this.#byUser.get(userId);
-    if (!ids || (!this.store.exclusive && now - ids.at >= CACHE_MS)) {
+    if (!ids || !this.store.exclusive) {
       const starts = this.#starts;
       const listed = await this.store.list<boolean>(["session_by_user", userId]);
       ids = { ids: new Set(listed.map((e) => String(e.key[2]))), at: now };
-      if (starts === this.#starts) {
+      if (starts === this.#starts && this.store.exclusive) {
         if (this.#byUser.size >= CACHE_MAX) this.#byUser.clear();
         this.#byUser.set(userId, ids);
       }
     }
     return ids.ids;
+  }
+
+  /** Every session in the store (admin listings, counts), including ones past their expiry
+   * that the sweep has not ended yet. */
+  async *all(): AsyncGenerator<SessionRecord> {
+    for await (const { value } of this.store.scan<SessionRecord>({ prefix: ["session"] })) {
+      yield value;
+    }
   }
 
   /** Sessions whose expiry time has passed, oldest first. */
@@ -201,6 +211,7 @@ export class SessionRepo {
   }
 
   #remember(record: SessionRecord, at: number): void {
+    if (!this.store.exclusive) return;
     if (this.#cache.size >= CACHE_MAX) this.#cache.clear();
     this.#cache.set(record.id, { record, at });
   }

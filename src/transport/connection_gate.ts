@@ -85,8 +85,12 @@ export class ConnectionGate {
     this.#options.log?.(`${message}${unsaid}`);
   }
 
+  /** Connections refused since the gate was made, by the bound they were over (metrics). */
+  readonly refusedSoFar = { total: 0, address: 0 };
+
   #refuse(bound: "total" | "address"): undefined {
     this.#refused[bound]++;
+    this.refusedSoFar[bound]++;
     this.#reportTimer ??= setTimeout(() => {
       this.#reportTimer = undefined;
       const { total, address } = this.#refused;

@@ -19,6 +19,7 @@ import type { XmlLimits, XmlTreeSource } from "../codec/xml/tree.ts";
 import { dispatch } from "../session/dispatcher.ts";
 import type { RequestOrigin, ServerContext } from "../session/handler.ts";
 import { status } from "../session/status.ts";
+import { clientAddress } from "./observe_http.ts";
 import { SmsRepo } from "../store/sms.ts";
 import { ptsOverHttp } from "./sms/http.ts";
 
@@ -58,7 +59,7 @@ export function cspHandler(options: CspEndpointOptions) {
     // The SMS binding is read into the same tree (codec/sms), but numbers the server's
     // transactions per session on the way: its exchange is its own.
     if (mediaType === PTS_CONTENT_TYPE) {
-      return await ptsOverHttp(c, server, numbers, limits.maxBytes, remoteAddress(c), originOf(c));
+      return await ptsOverHttp(c, server, numbers, limits.maxBytes, clientAddress(c), originOf(c));
     }
     const encoding = encodings.get(mediaType);
     if (!encoding) {
@@ -81,17 +82,12 @@ export function cspHandler(options: CspEndpointOptions) {
       throw error;
     }
 
+    server.metrics.cspMessage(encoding.name, request.version);
     if (request.sessionId) server.smsSessions?.seenOverHttp(request.sessionId);
-    const reply = await dispatch(server, request, remoteAddress(c), originOf(c));
+    const reply = await dispatch(server, request, clientAddress(c), originOf(c), c.get("observed"));
     if (reply === null) return c.body(null, 200, { "content-type": mediaType });
     return c.body(encoding.encode(reply), 200, { "content-type": mediaType });
   };
-}
-
-/** The client's IP address, from what Deno.serve hands the app (absent in other hosts). */
-function remoteAddress(c: Context): string | undefined {
-  const info = c.env as { remoteAddr?: { hostname?: string } } | undefined;
-  return info?.remoteAddr?.hostname;
 }
 
 /** The URL the request was sent to, and an operator gateway's MSISDN header. */

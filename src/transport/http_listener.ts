@@ -20,6 +20,7 @@
  * The handler gets the client's own address as `info.remoteAddr`, as from `Deno.serve`.
  * TLS, when configured, ends here; the relay to the inner server is plain.
  */
+import { log } from "../observe/log.ts";
 import {
   acceptLoop,
   closeQuietly,
@@ -74,7 +75,7 @@ export function serveGuarded(options: GuardedHttpOptions, handler: Handler): Gua
   const gate = new ConnectionGate({
     maxConnections: options.maxConnections,
     maxPerAddress: options.maxPerAddress,
-    log: options.log ?? ((message) => console.error(message)),
+    log: options.log ?? ((message) => log.warn(message)),
   });
   /** What the handler is given for each relayed connection, by the relay's local port (what the
    * inner server sees as the remote port). */

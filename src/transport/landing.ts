@@ -17,7 +17,10 @@ function landingPage(config: Config): string {
     `<li><code>/content/</code>: shared content (POST to upload, GET and DELETE by id), ` +
     `with a live CSP session</li>`,
     `<li><a href="/healthz"><code>GET /healthz</code></a>: 200 while the store answers</li>`,
-    `<li>metrics: not served yet</li>`,
+    config.adminToken
+      ? `<li><code>GET /metrics</code> (Prometheus) and <code>/admin/</code> (the admin API), ` +
+        `with the admin bearer token</li>`
+      : `<li>metrics and the admin API: off (no IMPS_ADMIN_TOKEN)</li>`,
   ];
   if (config.federation) {
     endpoints.splice(2, 0, `<li><code>POST /ssp</code>: SSP from peer IMPS domains</li>`);

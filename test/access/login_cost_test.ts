@@ -51,8 +51,10 @@ Deno.test("ten wrong logins at once from one address: its share is checked, the 
   const bystander = code(post(LOGIN("bob", "secret"), "10.0.0.2"));
   const floodCodes = await Promise.all(flood);
   assert.equal(await bystander, 200);
-  assert.equal(floodCodes.filter((c) => c === 409).length, 3, "one running and two waiting");
-  assert.equal(floodCodes.filter((c) => c === 503).length, 7, `got ${floodCodes}`);
+  // The address's share: two waiting, and the one running unless bob's check came first.
+  const checked = floodCodes.filter((c) => c === 409).length;
+  assert.ok(checked === 2 || checked === 3, `got ${floodCodes}`);
+  assert.equal(floodCodes.filter((c) => c === 503).length, 10 - checked, `got ${floodCodes}`);
 });
 
 Deno.test("the fair queue serves lanes in turn and refuses past a lane's share or its size", async () => {

@@ -50,15 +50,18 @@ Deno.test("an SMS gateway that is down falls back to the next method", async () 
   await h.server.context.users.setMsisdn(bob.userId, "+447700900009");
   const phone = await UdpReceiver.bind();
   const logged: string[] = [];
-  const log = console.error;
-  console.error = (message: string) => logged.push(message);
+  const warn = console.warn;
+  console.warn = (message: string) => logged.push(message);
   try {
     await bob.send(CAPABILITIES.nokia(["WAPSMS", "SUDP"], phone.port));
     await sendOk(alice, [bob.userId], "the gateway is down");
     assert.equal(encoder.decode((await phone.next()).bytes), "WVCI 1.2 bob-cookie");
-    assert.match(logged.join("\n"), /WAPSMS wake-up failed: SMS gateway unreachable/);
+    assert.match(logged.join("\n"), /warn WAPSMS wake-up failed: SMS gateway unreachable/);
+    const metrics = await h.server.context.metrics.text();
+    assert.match(metrics, /^imps_cir_wakeups_total\{method="WAPSMS",result="failed"\} 1$/m);
+    assert.match(metrics, /^imps_cir_wakeups_total\{method="SUDP",result="sent"\} 1$/m);
   } finally {
-    console.error = log;
+    console.warn = warn;
     await phone.close();
   }
 });

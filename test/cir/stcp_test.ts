@@ -32,6 +32,10 @@ Deno.test("bob's Android agrees STCP, says HELO, and is woken within millisecond
   assert.equal(await cir.line(), "WVCI 1.2 bob-cookie");
   const latency = performance.now() - sentAt;
   assert.ok(latency < 500, `woken after ${latency.toFixed(1)} ms`);
+  const metrics = await h.server.context.metrics.text();
+  assert.match(metrics, /^imps_cir_wakeups_total\{method="STCP",result="sent"\} 1$/m);
+  assert.match(metrics, /^imps_sessions\{version="1\.2",cir="STCP"\} 1$/m, "bob's session");
+  assert.match(metrics, /^imps_sessions\{version="1\.2",cir="none"\} 1$/m, "alice polls");
 
   const message = await pollOne(bob, "NewMessage");
   assert.equal((await ackDelivered(bob, message)).http.status, 200);

@@ -215,7 +215,12 @@ Deno.test("a stop answers held long polls and closes WebSockets at once", async 
     assert.ok(took < 5000, `stopped after ${took} ms`);
     assert.match(
       server.output(),
-      /stopping \(SIGTERM\): finishing requests in progress\nstopped\n/,
+      /info stopping \(SIGTERM\): finishing requests in progress\n(?:.*\n)*?\S+ info stopped\n/,
+    );
+    assert.match(server.output(), /info GET \/cir\/<token> status=204/);
+    assert.ok(
+      !server.output().includes(new URL(carolUrl).pathname),
+      "the access log does not give away carol's CIR URL",
     );
   } finally {
     await cleanup();
@@ -276,16 +281,26 @@ Deno.test("the start-up log names the CIR methods on and where each listens; non
     IMPS_CIR_HTTP: "true",
     IMPS_CIR_UDP: "true",
     IMPS_CIR_WEBSOCKET: "true",
+    IMPS_ADMIN_TOKEN: "cir-metrics-token-0123",
   });
   try {
     assert.match(
       server.banner,
-      /^CIR: methods STCP, SHTTP, SUDP, WAPUDP, X-WEBSOCKET: STCP on 127\.0\.0\.1:\d+; SHTTP \(\/cir\/<token>\) and X-WEBSOCKET \(\/cir\/ws\) on the HTTP port; SUDP and WAPUDP datagrams, 1000\/s at most$/m,
+      /^\S+ info CIR: methods STCP, SHTTP, SUDP, WAPUDP, X-WEBSOCKET: STCP on 127\.0\.0\.1:\d+; SHTTP \(\/cir\/<token>\) and X-WEBSOCKET \(\/cir\/ws\) on the HTTP port; SUDP and WAPUDP datagrams, 1000\/s at most$/m,
     );
+    assert.match(server.banner, / cir=STCP,SHTTP,SUDP,WAPUDP,X-WEBSOCKET /, "in the summary");
+    // An idle connection to the STCP listener is counted beside the HTTP listener's.
+    const idle = await Deno.connect({ hostname: "127.0.0.1", port: stcpPort(server) });
+    await sleep(100);
+    const metrics = await fetch(`${server.url}/metrics`, {
+      headers: { authorization: "Bearer cir-metrics-token-0123" },
+    }).then((r) => r.text());
+    idle.close();
+    assert.match(metrics, /^imps_connections\{listener="stcp"\} 1$/m);
   } finally {
     await cleanup();
   }
   const { server: plain, cleanup: stop } = await serverWithUsers([], {});
   await stop();
-  assert.match(plain.banner, /^CIR: off, clients poll/m);
+  assert.match(plain.banner, /^\S+ info CIR: off, clients poll/m);
 });

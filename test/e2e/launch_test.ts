@@ -52,7 +52,7 @@ Deno.test({
       assert.ok(refused, "the server no longer answers");
       assert.match(
         server.output(),
-        /stopping \(SIGTERM\): finishing requests in progress\nstopped/,
+        /stopping \(SIGTERM\): finishing requests in progress\n\S+ info stopped/,
       );
     } finally {
       assert.deepEqual(await killLeftovers(marker), [], "no process of the command is left");

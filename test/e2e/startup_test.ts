@@ -8,9 +8,11 @@ import { NS } from "../support/harness.ts";
 import { runServerExpectingExit, spawnServer } from "../support/process.ts";
 import { VERSION } from "../../src/version.ts";
 
-/** The lines of stderr that are not warnings. */
+/** The errors of stderr (not the warnings), without the log line's time and level. */
 const failureLines = (stderr: string) =>
-  stderr.split("\n").filter((line) => line.trim() !== "" && !line.startsWith("warning:"));
+  stderr.split("\n").filter((line) => / error /.test(line)).map((line) =>
+    line.replace(/^\S+ error /, "")
+  );
 
 function pem(label: string): string {
   return `-----BEGIN ${label}-----\nbm90IGEgcmVhbCBvbmU=\n-----END ${label}-----\n`;
@@ -177,13 +179,16 @@ Deno.test("an in-memory server has the users of IMPS_USERS; the banner shows the
     }
     assert.match(login, /<Code>200<\/Code>/, "alice logs in with the password of the file");
     const output = server.output();
-    assert.match(output, /warning: IMPS_DATA is :memory:: everything but the IMPS_USERS users/);
+    assert.match(output, / warn IMPS_DATA is :memory:: everything but the IMPS_USERS users/);
     assert.match(output, /added 2 user\(s\) from IMPS_USERS/);
     assert.match(
       output,
       new RegExp(`IMPS server ${VERSION.replaceAll(".", "\\.")} for localhost on`),
     );
-    assert.match(output, /stopping \(SIGTERM\): finishing requests in progress\nstopped\n/);
+    assert.match(
+      output,
+      /info stopping \(SIGTERM\): finishing requests in progress\n\S+ info stopped\n/,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -192,5 +197,5 @@ Deno.test("an in-memory server has the users of IMPS_USERS; the banner shows the
 Deno.test("an in-memory server without IMPS_USERS warns that it has no users", async () => {
   const server = await spawnServer({ IMPS_DATA: ":memory:" });
   await server.stop();
-  assert.match(server.output(), /warning: .*there are no users .*IMPS_USERS/);
+  assert.match(server.output(), / warn .*there are no users .*IMPS_USERS/);
 });

@@ -4,11 +4,11 @@
  */
 import assert from "node:assert/strict";
 import type { CspTransaction } from "../../src/codec/csp/message.ts";
-import { type CspClient, NS, startServer } from "../support/harness.ts";
+import { type CspClient, type HarnessOptions, NS, startServer } from "../support/harness.ts";
 import { ackStatus, infoOf, poll, pollOne, resultCode, sendOk } from "./im_support.ts";
 
-async function everyone() {
-  const h = await startServer();
+async function everyone(options: HarnessOptions = {}) {
+  const h = await startServer(options);
   const clients = [];
   for (const name of ["alice", "bob"]) await h.addUser(name, "secret");
   for (const name of ["alice", "bob", "bob"]) {
@@ -41,7 +41,8 @@ function batch(client: CspClient, transactions: { mode: string; id?: string; xml
 }
 
 Deno.test("bob confirms three messages in the message carrying his next poll: one commit", async () => {
-  const { h, alice, bob, phone } = await everyone();
+  // Counts the commits of the server in this process.
+  const { h, alice, bob, phone } = await everyone({ shape: "one" });
   await using _ = h;
   await phone.send("<Logout-Request/>");
   for (const text of ["one", "two", "three"]) await sendOk(alice, [bob.userId], text);

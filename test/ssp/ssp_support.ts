@@ -10,6 +10,7 @@ import { createServer, type ImpsServer } from "../../src/server.ts";
 import { hashPassword } from "../../src/util/crypto.ts";
 import type { CspTransaction, ElementObject } from "../../src/codec/csp/message.ts";
 import { CspClient, PASSWORD } from "../support/harness.ts";
+import { startInstances, testShape } from "../support/shapes.ts";
 import { startBarazaWire } from "./baraza_wire.ts";
 
 /** Ports this process has handed out: a test asking for three must never get one twice. */
@@ -57,7 +58,7 @@ export interface NodeOptions {
 export const sspUrl = (port: number) => `http://127.0.0.1:${port}/ssp`;
 
 export async function startNode(domain: string, port: number, options: NodeOptions): Promise<Node> {
-  const config = loadConfig({
+  const env: Record<string, string> = {
     IMPS_CORE: Deno.env.get("IMPS_CORE") ?? "wasm",
     IMPS_DOMAIN: domain,
     IMPS_DATA: options.dataPath ?? ":memory:",
@@ -66,13 +67,24 @@ export async function startNode(domain: string, port: number, options: NodeOptio
     IMPS_PEERS: Object.entries(options.peers)
       .map(([d, p]) => `${d}=${typeof p === "number" ? sspUrl(p) : p}`).join(","),
     ...options.env,
-  });
+  };
+  // Over HTTPS a domain stays one server in this process (its test CA is trusted here only).
+  const shape = options.tls ? "one" : testShape();
+  const dir = shape !== "one" && env.IMPS_DATA === ":memory:"
+    ? await Deno.makeTempDir()
+    : undefined;
+  if (dir) env.IMPS_DATA = `${dir}/imps.kv`;
+  const config = loadConfig(shape === "one" ? env : { ...env, IMPS_SHARED: "true" });
   const core = await loadCore(config.core);
   const server = await createServer(config, { parseXml: core.parseXml, sweepIntervalMs: 0 });
-  const http = Deno.serve(
-    { hostname: "127.0.0.1", port, onListen() {}, ...options.tls },
-    server.app.fetch,
-  );
+  // In the shapes of several instances, this process's server serves nothing: clients and peers
+  // reach the domain's instances through a proxy on the domain's port.
+  const http = shape === "one"
+    ? Deno.serve({ hostname: "127.0.0.1", port, onListen() {}, ...options.tls }, server.app.fetch)
+    : await startInstances(shape, env, port).catch(async (error) => {
+      await server.close();
+      throw error;
+    });
   const cspUrl = `${options.tls ? "https" : "http"}://127.0.0.1:${port}/csp`;
   // The test's own CA is trusted by a client of its own (HTTPS nodes).
   const client = options.tls && options.env?.IMPS_SSP_CA
@@ -81,9 +93,11 @@ export async function startNode(domain: string, port: number, options: NodeOptio
   const transport = (body: string | Uint8Array<ArrayBuffer>, type: string) =>
     fetch(cspUrl, { method: "POST", body, headers: { "content-type": type }, client });
   const close = async () => {
-    await http.shutdown();
+    if ("shutdown" in http) await http.shutdown();
+    else await http.close();
     await server.close();
     client?.close();
+    if (dir) await Deno.remove(dir, { recursive: true });
   };
   return {
     domain,

@@ -22,7 +22,9 @@ import { encodeWbxmlTree } from "../../src/codec/wbxml/mod.ts";
 import { TsWbxmlTokenizer } from "../../src/core/wbxml_tokenizer_ts.ts";
 import { wbxmlTreeSource } from "../../src/core/wbxml_tree.ts";
 import { createServer, type ImpsServer } from "../../src/server.ts";
+import { log } from "../../src/observe/log.ts";
 import { type DigestSchema, hashPassword, loginDigest, toBase64 } from "../../src/util/crypto.ts";
+import { type Shape, startInstances, testShape } from "./shapes.ts";
 import assert from "node:assert/strict";
 
 export const NS: Record<CspVersion, { csp: string; trc: string; type: string }> = {
@@ -85,6 +87,8 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   /** Serve on a real loopback port and talk HTTP to it. */
   overHttp?: boolean;
+  /** The shape of the server (see `test/support/shapes.ts`); `CSP_TEST_SHAPE` unless set. */
+  shape?: Shape;
   /** What clients speak unless told otherwise (XML, or as CSP_TEST_ENCODING says). */
   encoding?: Encoding;
 }
@@ -95,9 +99,14 @@ export async function startServer(options: HarnessOptions = {}): Promise<Harness
     IMPS_DOMAIN: "example.com",
     IMPS_DATA: ":memory:",
     IMPS_SECRET: "test-secret-0123456789",
+    // Access lines and the like stay out of the tests' output.
+    IMPS_LOG_LEVEL: "warn",
     ...options.env,
   };
+  const shape = options.shape ?? testShape();
+  if (shape !== "one") return await startShaped(shape, env, options);
   const config = loadConfig(env);
+  log.configure({ level: config.logLevel });
   // The server reads with the configured core, as in production (IMPS_CORE, default wasm).
   const core = await loadCore(config.core);
   const server = await createServer(config, {
@@ -141,6 +150,53 @@ export async function startServer(options: HarnessOptions = {}): Promise<Harness
     [Symbol.asyncDispose]: close,
   };
   return harness;
+}
+
+/**
+ * The server in a shape of several instances on one KV file (a new one unless `env` names one),
+ * clients reaching them through a round-robin proxy. `server` is one more instance on the same
+ * store in this process, serving nothing, through which the test adds users and looks at the
+ * store as any instance would.
+ */
+async function startShaped(
+  shape: Exclude<Shape, "one">,
+  env: Record<string, string>,
+  options: HarnessOptions,
+): Promise<Harness> {
+  const dir = env.IMPS_DATA === ":memory:" ? await Deno.makeTempDir() : undefined;
+  if (dir) env = { ...env, IMPS_DATA: `${dir}/imps.kv` };
+  const config = loadConfig({ ...env, IMPS_SHARED: "true" });
+  const core = await loadCore(config.core);
+  const server = await createServer(config, {
+    parseXml: core.parseXml,
+    parseWbxml: core.parseWbxml,
+    sweepIntervalMs: 0,
+  });
+  let instances;
+  try {
+    instances = await startInstances(shape, env);
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
+  const url = `${instances.url}/csp`;
+  const transport: Transport = (body, type) =>
+    fetch(url, { method: "POST", body, headers: { "content-type": type } });
+  const close = async () => {
+    await instances.close();
+    await server.close();
+    if (dir) await Deno.remove(dir, { recursive: true });
+  };
+  return {
+    server,
+    config,
+    transport,
+    addUser: (name, password) => addUser(server, name, password),
+    client: (name, version = "1.2", encoding = options.encoding ?? defaultEncoding()) =>
+      new CspClient(name, version, transport, config.domain, encoding),
+    close,
+    [Symbol.asyncDispose]: close,
+  };
 }
 
 async function addUser(server: ImpsServer, name: string, password: string): Promise<void> {

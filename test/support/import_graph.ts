@@ -109,19 +109,39 @@ export function layerOf(path: string): string {
 const MAY_IMPORT: Record<string, readonly string[]> = {
   config: ["core", "util"],
   util: [],
+  // The log, metrics and trace spans: every layer above the codecs reports through them.
+  observe: ["util"],
   codec: ["util"],
   core: ["codec", "util"],
-  store: ["util"],
-  session: ["store", "codec", "util"],
+  store: ["observe", "util"],
+  session: ["observe", "store", "codec", "util"],
   // CLP runs terminals' commands as a client would, through the session layer.
-  clp: ["services/shared", "session", "store", "codec", "util"],
+  clp: ["services/shared", "session", "observe", "store", "codec", "util"],
   // Transports keep their own state (CIR agreements, SMS numbers) and take user ids as the
   // elements do; the SMS gateway hands CLP terminals' text to CLP.
-  transport: ["clp", "services/shared", "session", "store", "codec", "core", "util"],
-  federation: ["transport", "store", "codec", "core", "util"],
-  "services/shared": ["session", "store", "codec", "util"],
-  element: ["services/shared", "federation", "session", "store", "codec", "core", "util"],
-  services: ["element", "services/shared", "federation", "session", "store", "codec", "util"],
+  transport: ["clp", "services/shared", "session", "observe", "store", "codec", "core", "util"],
+  federation: ["transport", "observe", "store", "codec", "core", "util"],
+  "services/shared": ["session", "observe", "store", "codec", "util"],
+  element: [
+    "services/shared",
+    "federation",
+    "session",
+    "observe",
+    "store",
+    "codec",
+    "core",
+    "util",
+  ],
+  services: [
+    "element",
+    "services/shared",
+    "federation",
+    "session",
+    "observe",
+    "store",
+    "codec",
+    "util",
+  ],
 };
 
 /**
@@ -130,6 +150,9 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
  */
 const MAY_ALSO_IMPORT: Record<string, readonly string[]> = {
   store: ["codec/csp/message.ts"],
+  // Settings read in the terms of what they set: IMPS_SYSTEM_USER as a user id of the domain,
+  // IMPS_DATA as a store name (shared or not), IMPS_LOG_LEVEL/FORMAT as the log's own values.
+  config: ["services/shared/ids.ts", "store/kv.ts", "observe/log.ts"],
 };
 
 const ruleOf = (layer: string) =>

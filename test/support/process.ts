@@ -48,11 +48,18 @@ export async function spawnServer(
   return await serverStarted(child);
 }
 
+/** Where a server's banner names its CSP endpoint: the base URL is the first group. */
+const BANNER = /(https?:\/\/\S+?)\/csp\b/;
+
 /**
  * Waits for the banner of a server started as `child` (the server itself or a command that
- * starts it). Its output is read all along, so it never blocks on a full pipe.
+ * starts it): `banner`'s first group is the base URL. Its output is read all along, so it never
+ * blocks on a full pipe.
  */
-export async function serverStarted(child: Deno.ChildProcess): Promise<ServerProcess> {
+export async function serverStarted(
+  child: Deno.ChildProcess,
+  banner = BANNER,
+): Promise<ServerProcess> {
   let output = "";
   let listening: (url: string) => void;
   let ended: (error: Error) => void;
@@ -64,7 +71,7 @@ export async function serverStarted(child: Deno.ChildProcess): Promise<ServerPro
     (async () => {
       for await (const text of stream.pipeThrough(new TextDecoderStream())) {
         output += text;
-        const url = output.match(/(https?:\/\/\S+?)\/csp\b/)?.[1];
+        const url = output.match(banner)?.[1];
         if (url) listening(url);
       }
     })();
@@ -77,13 +84,13 @@ export async function serverStarted(child: Deno.ChildProcess): Promise<ServerPro
     await child.status;
     throw error;
   }
-  const banner = output;
+  const printed = output;
   let exited = false;
   child.status.then(() => exited = true);
   return {
     url,
     pid: child.pid,
-    banner,
+    banner: printed,
     output: () => output,
     running: () => !exited,
     async stop(signal = "SIGTERM") {

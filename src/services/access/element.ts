@@ -1,7 +1,9 @@
-/** What the service access point works with: the server, and the digest nonces of its logins. */
+/** What the service access point works with: the server, the digest nonces of its logins and
+ * their throttle. */
 import type { ServerContext } from "../../session/handler.ts";
 import { hashPassword, type PasswordHash } from "../../util/crypto.ts";
 import { randomHex } from "../../util/ids.ts";
+import { LoginThrottle } from "./login_throttle.ts";
 import { LoginNonces } from "./nonces.ts";
 
 export class Access {
@@ -10,9 +12,17 @@ export class Access {
   /** A hash of no password, made once, checked for an unknown user so that their login costs
    * as much as a real one. */
   readonly decoy: Promise<PasswordHash>;
+  /** Failed logins per user id and client address, and the holds they earned. */
+  readonly throttle: LoginThrottle;
 
   constructor(readonly server: ServerContext) {
     this.nonces = new LoginNonces(server.store);
+    const { loginFailures, loginAddressFailures, loginLockoutS } = server.config;
+    this.throttle = new LoginThrottle({
+      userFailures: loginFailures,
+      addressFailures: loginAddressFailures,
+      lockoutMs: loginLockoutS * 1000,
+    });
     this.decoy = hashPassword(randomHex(16));
   }
 }

@@ -7,6 +7,12 @@
  * sealed under the current key (added before the server had one, or before a key change) gets
  * it sealed at their next password login. Unknown users and wrong credentials get the same
  * answer (409), in about the same time.
+ *
+ * Failed logins are throttled per user id and client address (login_throttle.ts): a login that
+ * must wait is answered 503 with the seconds left in the Description (and, in 1.3, in
+ * TryAgainTimeout), before any credential is looked at. 503 ("service unavailable") is what
+ * clients take as "try later": 409 would have a phone ask its user for a password that may be
+ * right, and no CSP code says "locked".
  */
 import type { ElementObject, Primitive } from "../../codec/csp/message.ts";
 import type { PrimitiveModule, RequestContext } from "../../session/handler.ts";
@@ -26,6 +32,8 @@ import { randomHex } from "../../util/ids.ts";
 import { parseUserId } from "../shared/ids.ts";
 import { agreeCapabilities, applyCapabilities } from "./client_capability.ts";
 import type { Access } from "./element.ts";
+import type { Hold } from "./login_throttle.ts";
+import { log } from "../../observe/log.ts";
 import { agreeServices } from "./service.ts";
 
 export function login(access: Access): PrimitiveModule {
@@ -50,26 +58,29 @@ async function handleLogin(
   const address = parseUserId(rawId, ctx.server.config.domain);
   if (!address) return reply(409);
   if (address.domain !== ctx.server.config.domain) return reply(516);
+  const held = access.throttle.hold(address.id, ctx.clientAddress);
+  if (held) return waitReply(ctx, held, reply);
   const user = await ctx.server.users.get(address.id);
 
   const password = str(body.Password);
   const digestBytes = str(body.DigestBytes);
-  if (password !== undefined) {
-    const client = ctx.clientAddress ?? "";
+  if (password !== undefined || digestBytes !== undefined) {
     let ok;
-    try {
-      ok = user
-        ? await checkPassword(password, user.password, client)
-        : await decoy(access, password, client);
-    } catch (error) {
-      // Too many password checks waiting: the server is busy, not the password wrong.
-      if (error instanceof QueueFull) return reply(503, {}, "Too many logins at once");
-      throw error;
-    }
-    if (!ok || !user) return reply(409);
-    await sealIfNeeded(ctx, user, password);
-  } else if (digestBytes !== undefined) {
-    if (!user || !(await verifyDigest(access, ctx, user, digestBytes))) return reply(409);
+    if (password !== undefined) {
+      const client = ctx.clientAddress ?? "";
+      try {
+        ok = user
+          ? await checkPassword(password, user.password, client)
+          : await decoy(access, password, client);
+      } catch (error) {
+        // Too many password checks waiting: the server is busy, not the password wrong.
+        if (error instanceof QueueFull) return reply(503, {}, "Too many logins at once");
+        throw error;
+      }
+    } else ok = user !== undefined && await verifyDigest(access, ctx, user, digestBytes!);
+    if (!ok || !user) return failed(access, ctx, address.id, reply);
+    access.throttle.succeeded(user.id);
+    if (password !== undefined) await sealIfNeeded(ctx, user, password);
   } else if (body.DigestSchema !== undefined) {
     return await offerDigest(access, ctx, user, strs(body.DigestSchema), reply);
   } else {
@@ -92,6 +103,38 @@ async function handleLogin(
     if (session.capabilities !== undefined) extra.AgreedCapabilityList = session.capabilities;
   }
   return reply(200, extra, "");
+}
+
+type Reply = (code: number, extra?: ElementObject, description?: string) => Primitive;
+
+/** A wrong password or digest: counted, logged, answered 409 (or 503 if it starts a hold). */
+function failed(access: Access, ctx: RequestContext, userId: string, reply: Reply): Primitive {
+  ctx.server.metrics.loginFailures.inc();
+  const hold = access.throttle.failed(userId, ctx.clientAddress);
+  if (!hold) {
+    log.info("login failed", { user: userId, addr: ctx.clientAddress });
+    return reply(409);
+  }
+  if (hold.locked) {
+    log.warn("login locked out", {
+      user: userId,
+      addr: ctx.clientAddress,
+      by: hold.by,
+      seconds: hold.seconds,
+    });
+  } else log.info("login failed", { user: userId, addr: ctx.clientAddress, wait: hold.seconds });
+  return reply(409);
+}
+
+/** A login refused while its user or address waits: 503, with the seconds left. */
+function waitReply(ctx: RequestContext, hold: Hold, reply: Reply): Primitive {
+  ctx.server.metrics.limited.inc({ limit: hold.locked ? "login_lockout" : "login_backoff" });
+  const what = hold.locked ? "Too many failed logins" : "Failed logins";
+  const primitive = reply(503, {}, `${what}: try again in ${hold.seconds} s`);
+  if (ctx.version === "1.3") {
+    (primitive.body.Result as ElementObject).TryAgainTimeout = hold.seconds;
+  }
+  return primitive;
 }
 
 async function decoy(access: Access, password: string, client: string): Promise<false> {

@@ -4,7 +4,8 @@
  * - `POST /content/` stores the body with its Content-Type: 201, `Location: /content/<id>`, and a
  *   JSON description; 413 when larger than `MAX_CONTENT_BYTES`, 507 when the owner's quota is
  *   used up, 415 for a malformed Content-Type, 400 for an empty body, 503 (Retry-After) when
- *   the owner's other uploads and deletes kept changing the usage it has to count itself in
+ *   the owner's other uploads and deletes kept changing the usage it has to count itself in;
+ *   429 (Retry-After) past the owner's uploads per minute (IMPS_RATE_UPLOADS)
  * - `GET /content/<id>` answers the bytes to whoever may read them (see `sharing.ts`)
  * - `DELETE /content/<id>` removes them: 204 for the owner, 403 for someone it was shared with
  *
@@ -65,6 +66,11 @@ function describeItem(c: Context, item: ContentItem) {
 async function upload(content: Content, c: Context): Promise<Response> {
   const session = await authenticate(content.server, c.req.raw.headers);
   if (!session) return unauthorized(c);
+  const wait = content.server.rates.take("uploads", session.userId);
+  if (wait > 0) {
+    content.server.metrics.limited.inc({ limit: "uploads" });
+    return c.text(`Too many uploads: try again in ${wait} s`, 429, { "retry-after": String(wait) });
+  }
   const declared = Number(c.req.header("content-length") ?? "0");
   if (declared > MAX_CONTENT_BYTES) return c.text("Content too large", 413);
   const contentType = (c.req.header("content-type") ?? "application/octet-stream").trim();

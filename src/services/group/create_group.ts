@@ -42,6 +42,7 @@ export function createGroup(g: Groups): PrimitiveModule {
   return {
     name: "CreateGroup-Request",
     function: ["GroupFeat", "GroupMgmtFunc", "CREAG"],
+    charges: () => [{ kind: "groups", cost: 1 }],
     handle: (ctx, body) => create(g, ctx, body),
   };
 }

@@ -5,6 +5,7 @@
 import type { XmlElement } from "../../codec/xml/tree.ts";
 import type { ServerContext } from "../../session/handler.ts";
 import type { Mutation } from "../../store/kv.ts";
+import { leased } from "../../store/serialised.ts";
 import { KeyedQueue } from "../../util/keyed_queue.ts";
 import { parseUserId } from "../shared/ids.ts";
 import type { GroupHooks } from "./hooks.ts";
@@ -12,9 +13,13 @@ import { GroupRepo } from "./repo.ts";
 
 export class Groups {
   readonly repo: GroupRepo;
+  readonly #changes = new KeyedQueue();
   /** Changes of one group run one at a time (keyed by its id), so two joins cannot take the same
-   * screen name nor both pass MaxActiveUsers. */
-  readonly changes = new KeyedQueue();
+   * screen name nor both pass MaxActiveUsers; across instances too in shared mode. */
+  readonly changes = {
+    run: <T>(group: string, task: () => Promise<T>): Promise<T> =>
+      this.#changes.run(group, leased(this.server.store, group, task)),
+  };
   /** Domains with notices queued by mutations not committed yet (see `commit`). */
   readonly #pending = new Set<string>();
 

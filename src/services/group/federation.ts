@@ -4,6 +4,7 @@
  * (`federation_member.ts`: our users in groups of other domains). Messages to and from groups
  * of other domains are IM's (`im/federation.ts`).
  */
+import { log } from "../../observe/log.ts";
 import { GROUP_REQUESTS, statusCode } from "../../codec/ssp/mod.ts";
 import { GROUP_COPY_SETTLED, GROUP_JOIN_SETTLED } from "../../federation/queue.ts";
 import type { SspTransport } from "../../federation/relay.ts";
@@ -32,7 +33,11 @@ export function serveGroups(g: Groups, transport: SspTransport): void {
       const code = statusCode(answer);
       if (code === 200) await joined(g, job.settle!.data as GroupJoin);
       else if (code !== 201) {
-        console.warn(`relay: ${domain} answered ${job.primitive.name} with ${code ?? "no status"}`);
+        log.warn("relay: refused by peer", {
+          peer: domain,
+          primitive: job.primitive.name,
+          code: code ?? "none",
+        });
       }
     },
   });

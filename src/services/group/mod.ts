@@ -7,6 +7,7 @@
  */
 import type { ServerContext, ServiceElement, UserDataSpec } from "../../session/handler.ts";
 import { addGroupMembers } from "./add_group_members.ts";
+import { type GroupAdmin, groupAdmin } from "./admin.ts";
 import { createGroup } from "./create_group.ts";
 import { deleteGroup } from "./delete_group.ts";
 import { type GroupDirectory, groupDirectory } from "./directory.ts";
@@ -31,6 +32,8 @@ export interface GroupElement extends ServiceElement {
   readonly directory: GroupDirectory;
   /** IM asks it who receives a message to a group. */
   readonly messaging: GroupMessaging;
+  /** The operator's view of groups (the admin API). */
+  readonly admin: GroupAdmin;
 }
 
 export function createGroupElement(server: ServerContext, hooks: GroupHooks = {}): GroupElement {
@@ -58,6 +61,7 @@ export function createGroupElement(server: ServerContext, hooks: GroupHooks = {}
     hooks,
     directory: groupDirectory(g),
     messaging: groupMessaging(g),
+    admin: groupAdmin(g),
     userData: (userId) => groupUserData(g, userId),
   };
 }

@@ -5,8 +5,9 @@
  */
 import type { ElementObject } from "../../codec/csp/message.ts";
 import type { RequestContext } from "../../session/handler.ts";
+import type { RateCharge } from "../../session/rates.ts";
 import { ProtocolError } from "../../session/status.ts";
-import { all, int, obj, str, strs } from "../../session/values.ts";
+import { all, int, obj, str, strs, type Value } from "../../session/values.ts";
 import { parseUserId } from "../shared/ids.ts";
 import { utf8Length } from "../../util/utf8.ts";
 import type { Config } from "../../config.ts";
@@ -102,6 +103,18 @@ export function readRecipients(recipient: ElementObject): Addressed {
     return { groupId, screenName: sName };
   });
   return { users, groups, contactLists: strs(recipient.ContactList) };
+}
+
+/** How many recipients a Recipient element names (users, groups, contact lists), for the
+ * recipients/min rate limit. */
+export function recipientCount(recipient: Value): number {
+  const r = obj(recipient);
+  return r ? all(r.User).length + all(r.Group).length + all(r.ContactList).length : 0;
+}
+
+/** The rate-limit charges of a message to `recipient`: one message, each recipient. */
+export function messageCharges(recipient: Value): RateCharge[] {
+  return [{ kind: "messages", cost: 1 }, { kind: "recipients", cost: recipientCount(recipient) }];
 }
 
 /** A Sender element, when given, must name the caller: nobody sends in another's name. */

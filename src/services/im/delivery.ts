@@ -203,8 +203,16 @@ export async function dispose(
     if (error instanceof CommitConflict) return false;
     throw error;
   }
+  im.server.metrics.message(OUTCOME_EVENT[outcome]);
   return true;
 }
+
+const OUTCOME_EVENT = {
+  200: "delivered",
+  538: "rejected",
+  541: "forwarded",
+  542: "expired",
+} as const;
 
 /**
  * Whether `user`'s mailbox takes a message of `bytes` from `sender`: within its bounds of

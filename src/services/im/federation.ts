@@ -5,6 +5,7 @@
  * exactly as a local send. Group messages crossing domains are in `federation_groups.ts`, delivery
  * reports in `federation_reports.ts`.
  */
+import { log } from "../../observe/log.ts";
 import {
   type DetailedResult,
   detailedResults,
@@ -176,14 +177,16 @@ function messageSettler(im: Im): SettleHandler {
         for (const r of message.recipients) if (!named.has(r)) await report(message, r, code);
       }
       if (code !== 201 && details.length === 0) {
-        console.warn(
-          `relay: ${message.messageId} refused: ${code} ${statusDescription(answer) ?? ""}`,
-        );
+        log.warn("relay: message refused", {
+          message: message.messageId,
+          code,
+          description: statusDescription(answer),
+        });
       }
     },
     async gaveUp(_domain, job, code, description) {
       const message = job.settle!.data as Settled;
-      console.warn(`relay: giving up on ${message.messageId}: ${description}`);
+      log.warn("relay: giving up", { message: message.messageId, reason: description });
       for (const r of message.recipients) await report(message, r, code);
     },
   };

@@ -4,6 +4,7 @@
  * sender, the report kept here when our recipient disposes of the message is picked up and sent
  * back over SSP (DeliveryStatusReport).
  */
+import { failure, log } from "../../observe/log.ts";
 import { deliveryStatusReport } from "../../codec/ssp/mod.ts";
 import type { SspTransport } from "../../federation/relay.ts";
 import { del, type Mutation, set } from "../../store/kv.ts";
@@ -122,7 +123,7 @@ export function scanRemoteReports(
     if (scanning) return;
     scanning = collectRemoteReports(im, transport)
       .then((peers) => peers.forEach((peer) => transport.send(peer)))
-      .catch((e) => console.error("relay report scan failed:", e))
+      .catch((e) => log.error("relay report scan failed", failure(e)))
       .finally(() => scanning = undefined);
   }, everyMs);
   return {

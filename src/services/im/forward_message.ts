@@ -9,7 +9,7 @@ import type { PrimitiveModule } from "../../session/handler.ts";
 import { ProtocolError } from "../../session/status.ts";
 import { obj, str } from "../../session/values.ts";
 import { sortableId } from "../../util/ids.ts";
-import { checkSender, readRecipients } from "./compose.ts";
+import { checkSender, messageCharges, readRecipients } from "./compose.ts";
 import { dispose } from "./delivery.ts";
 import type { Im } from "./element.ts";
 import { distribute, sendResult } from "./recipients.ts";
@@ -20,6 +20,7 @@ export function forwardMessageRequest(im: Im): PrimitiveModule {
   return {
     name: "ForwardMessage-Request",
     function: ["IMFeat", "IMSendFunc", "FWMSG"],
+    charges: (body) => messageCharges(body.Recipient),
     async handle(ctx, body) {
       const messageId = str(body.MessageID)?.trim();
       if (!messageId) throw new ProtocolError(400, "MessageID missing");

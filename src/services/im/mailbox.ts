@@ -69,6 +69,8 @@ const reportKey = (owner: string, messageId: string, recipient: string) => [
   recipient,
 ];
 const prefsKey = (sessionId: string) => ["im", "prefs", sessionId];
+/** A message that left a mailbox lately, on a store in shared mode (see GONE_KEPT_MS). */
+const goneKey = (user: string, id: string) => ["im", "gone", user, id];
 
 /** The shape of every MessageID this server issues (`sortableId`); anything else names nothing. */
 export const isMessageId = (id: string) => /^[0-9a-f]{22}$/.test(id);
@@ -80,6 +82,9 @@ export const isMessageId = (id: string) => /^[0-9a-f]{22}$/.test(id);
  * cost a write per message.
  */
 const GONE_REMEMBERED = 50_000;
+/** How long a message that left a mailbox is remembered in KV on a store in shared mode, where
+ * the retry may reach another instance: one more mutation of the disposal's commit. */
+const GONE_KEPT_MS = 10 * 60_000;
 
 export class MailboxRepo {
   /** How many messages wait per user: kept with every store and disposal, so a send learns
@@ -146,10 +151,11 @@ export class MailboxRepo {
   }
 
   /** Whether a message left the user's mailbox lately (delivered, rejected, forwarded or
-   * expired); see GONE_REMEMBERED. */
-  leftLately(user: string, id: string): boolean {
+   * expired); see GONE_REMEMBERED and GONE_KEPT_MS. */
+  async leftLately(user: string, id: string): Promise<boolean> {
     const users = this.#gone.get(id);
-    return users !== undefined && (users === user || users.split("\n").includes(user));
+    if (users !== undefined && (users === user || users.split("\n").includes(user))) return true;
+    return !this.store.exclusive && await this.store.get<true>(goneKey(user, id)) === true;
   }
 
   /** Mutations that put a message, its content inline, in its recipient's mailbox. */
@@ -175,6 +181,14 @@ export class MailboxRepo {
     // Only a record of an earlier version has its content under a key of its own.
     if (message.content === undefined) {
       mutations.push(del(contentKey(message.recipient, message.id)));
+    }
+    if (!this.store.exclusive) {
+      mutations.push({
+        type: "set",
+        key: goneKey(message.recipient, message.id),
+        value: true,
+        expireIn: GONE_KEPT_MS,
+      });
     }
     return mutations;
   }

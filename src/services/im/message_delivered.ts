@@ -27,7 +27,7 @@ async function delivered(im: Im, ctx: RequestContext, messageId: string): Promis
     await dispose(im, waiting, 200);
     return true;
   }
-  if (im.mailbox.leftLately(user, messageId)) return true;
+  if (await im.mailbox.leftLately(user, messageId)) return true;
   // A pushed group copy leaves no record once taken off the queue: a repeat gets 426.
   return await takeGroupCopy(im, ctx.session!.id, messageId);
 }
@@ -65,7 +65,12 @@ export function messageAck(im: Im): AckModule {
         ? { value: data.stored, versionstamp: data.version }
         : await im.mailbox.message(ctx.session!.userId, data.message);
       if (!waiting) return;
-      return { mutations: await disposal(im, waiting, 200) };
+      return {
+        mutations: [
+          ...await disposal(im, waiting, 200),
+          ...ctx.server.outbox.forgetHandOut(ctx.session!.id, entry.seq),
+        ],
+      };
     },
   };
 }

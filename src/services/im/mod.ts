@@ -17,9 +17,11 @@ import { getMessageListRequest, getMessageRequest } from "./get_message.ts";
 import type { ImHooks } from "./hooks.ts";
 import type { MailboxRepo } from "./mailbox.ts";
 import { messageAck, messageDelivered } from "./message_delivered.ts";
+import { type SystemNotices, systemNotices } from "./notices.ts";
 import { rejectMessageRequest } from "./reject_message.ts";
 import { sendMessageRequest } from "./send_message.ts";
 import { setDeliveryMethodRequest } from "./set_delivery_method.ts";
+import { PENDING } from "./waiting_counts.ts";
 
 export interface ImElement extends ServiceElement {
   readonly hooks: ImHooks;
@@ -27,6 +29,8 @@ export interface ImElement extends ServiceElement {
   readonly mailbox: MailboxRepo;
   /** Each user's block and grant lists, which presence obeys too. */
   blockList(owner: string): Promise<BlockRecord>;
+  /** Operator's notices as messages from the system user (the admin API). */
+  readonly notices: SystemNotices;
 }
 
 /** The mailbox with its counters, the reports waiting for the user, the block list. */
@@ -39,12 +43,19 @@ const IM_USER_DATA = [
   "bytes_from",
   "report",
   "block",
+  "gone",
 ];
 
 export function createIm(server: ServerContext, hooks: ImHooks = {}): ImElement {
   const im = new Im(server, hooks);
   const feed = new MailboxFeed(im);
   server.outbox.addFeed(feed);
+  server.metrics.storeGauge(
+    "imps_mailbox_messages",
+    "Messages waiting in users' mailboxes (expired ones until they are dropped)",
+    [],
+    async () => [[{}, (await server.store.count(PENDING)).get("") ?? 0]],
+  );
   server.sessions.onStart((session) => {
     feed.started(session.id);
     return pickUp(im, session);
@@ -72,6 +83,7 @@ export function createIm(server: ServerContext, hooks: ImHooks = {}): ImElement 
     hooks,
     mailbox: im.mailbox,
     blockList: (owner) => im.blocks.get(owner),
+    notices: systemNotices(im),
     close: async () => await federation?.stop(),
     userData: (userId) =>
       Promise.resolve(IM_USER_DATA.map((kind) => ({ prefix: ["im", kind, userId] }))),

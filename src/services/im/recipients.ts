@@ -76,10 +76,9 @@ export async function distribute(
     description: "Contact-list recipients are not offered yet",
   })));
 
-  await writeGroups(
-    server.store,
-    prepared.filter((p) => p.code === 200).map((p) => p.mutations),
-  );
+  const accepted = prepared.filter((p) => p.code === 200);
+  await writeGroups(server.store, accepted.map((p) => p.mutations));
+  if (accepted.length > 0) server.metrics.message("accepted", accepted.length);
   return outcomes;
 }
 

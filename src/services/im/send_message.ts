@@ -8,7 +8,7 @@ import type { PrimitiveModule } from "../../session/handler.ts";
 import { ProtocolError } from "../../session/status.ts";
 import { bool, obj } from "../../session/values.ts";
 import { sortableId } from "../../util/ids.ts";
-import { checkSender, readContent, readRecipients } from "./compose.ts";
+import { checkSender, messageCharges, readContent, readRecipients } from "./compose.ts";
 import type { Im } from "./element.ts";
 import { distribute, sendResult } from "./recipients.ts";
 
@@ -16,6 +16,7 @@ export function sendMessageRequest(im: Im): PrimitiveModule {
   return {
     name: "SendMessage-Request",
     function: ["IMFeat", "IMSendFunc", "MDELIV"],
+    charges: (body) => messageCharges(obj(body.MessageInfo)?.Recipient),
     async handle(ctx, body) {
       const info = obj(body.MessageInfo);
       if (!info) throw new ProtocolError(400, "MessageInfo missing");

@@ -3,6 +3,7 @@
  * pads with newlines) read into presence attributes. Kept apart from the relay so that it can
  * be read without the hooks it installs.
  */
+import { log } from "../../observe/log.ts";
 import { decodeObject } from "../../codec/csp/element.ts";
 import { elementModel } from "../../codec/csp/schema.ts";
 import type { XmlElement } from "../../codec/xml/tree.ts";
@@ -37,7 +38,7 @@ export function readPresence(list: XmlElement, from = "a peer"): PresenceAttribu
       dropped.push(`${name.slice(0, 40)} (${error.message.slice(0, 80)})`);
     }
   }
-  if (dropped.length > 0) console.warn(`SSP presence from ${from}: left out ${dropped.join(", ")}`);
+  if (dropped.length > 0) log.warn(`SSP presence from ${from}: left out ${dropped.join(", ")}`);
   if (Object.keys(presence).length === 0) return undefined;
   return JSON.stringify(presence).length <= LIMITS.presenceChars ? presence : undefined;
 }

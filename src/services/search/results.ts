@@ -9,6 +9,7 @@
  * client sends StopSearch.
  */
 import { del, type Mutation, type Store } from "../../store/kv.ts";
+import { leased } from "../../store/serialised.ts";
 import { KeyedQueue } from "../../util/keyed_queue.ts";
 import { SEARCH_TTL_MS } from "./limits.ts";
 
@@ -28,7 +29,7 @@ const openKey = (session: string, id: string) => ["search", "open", session, id]
 const pageKey = (session: string, id: string, n: number) => ["search", "page", session, id, n];
 
 export class SearchResultRepo {
-  /** One session's openings, one at a time. */
+  /** One session's openings, one at a time (across instances too in shared mode). */
   readonly #openings = new KeyedQueue();
 
   constructor(private readonly store: Store) {}
@@ -39,9 +40,10 @@ export class SearchResultRepo {
    * room and all stay.
    */
   open(session: string, search: OpenSearch, ids: string[], max: number): Promise<void> {
-    return this.#openings.run(session, async () => {
+    const task = async () => {
       await this.store.write(...await this.#openMutations(session, search, ids, max));
-    });
+    };
+    return this.#openings.run(session, leased(this.store, `search ${session}`, task));
   }
 
   async #openMutations(

@@ -109,6 +109,8 @@ export function search(s: Search): PrimitiveModule {
   return {
     name: "Search-Request",
     function: ["FundamentalFeat", "SearchFunc", "SRCH"],
+    // A new search costs; asking the next results of one (SearchID) does not.
+    charges: (body) => body.SearchID === undefined ? [{ kind: "searches", cost: 1 }] : [],
     async handle(ctx, body) {
       const searchId = str(body.SearchID)?.trim();
       return searchId ? await nextPage(s, ctx, body, searchId) : await firstPage(s, ctx, body);

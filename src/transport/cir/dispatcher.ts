@@ -12,6 +12,7 @@
  * client polls and acknowledges it. A wake-up the client has not followed after CHECK_AFTER_MS
  * (a lost datagram) is sent again while something still waits, up to MAX_CHECKS times.
  */
+import { log } from "../../observe/log.ts";
 import type { CirService, ServerContext } from "../../session/handler.ts";
 import type { CirRepo } from "../../store/cir.ts";
 import type { SessionCir, SessionRecord } from "../../store/sessions.ts";
@@ -289,7 +290,9 @@ export class CirDispatcher implements CirHost, CirService {
       const channel = this.#channels.get(method);
       if (!channel) continue;
       try {
-        if (await channel.wake(target, line)) {
+        const sent = await channel.wake(target, line);
+        this.server.metrics.cirWakeup(method, sent ? "sent" : "unreachable");
+        if (sent) {
           entry.failed = false;
           if (this.#entries.get(target.sessionId) === entry && !entry.heard) {
             this.#schedule(entry, "check", CHECK_AFTER_MS << entry.checks);
@@ -297,6 +300,7 @@ export class CirDispatcher implements CirHost, CirService {
           return;
         }
       } catch (error) {
+        this.server.metrics.cirWakeup(method, "failed");
         this.#log(method, `${method} wake-up failed: ${(error as Error).message}`);
       }
     }
@@ -317,6 +321,6 @@ export class CirDispatcher implements CirHost, CirService {
     const now = Date.now();
     if (now - (this.#loggedAt.get(kind) ?? -Infinity) < LOG_EVERY_MS) return;
     this.#loggedAt.set(kind, now);
-    (this.options.log ?? console.error)(message);
+    (this.options.log ?? ((line) => log.warn(line)))(message);
   }
 }

@@ -5,17 +5,18 @@
  */
 import type { Hono } from "hono";
 import type { Config } from "../../config.ts";
+import { log } from "../../observe/log.ts";
 import type { ServerContext } from "../../session/handler.ts";
 import { CirRepo } from "../../store/cir.ts";
 import { descriptorsForConnections } from "../connection_gate.ts";
 import { KannelClient } from "../sms/kannel.ts";
 import type { CirChannel } from "./channel.ts";
-import { DatagramSender } from "./datagram.ts";
+import type { DatagramSender } from "./datagram.ts";
 import { CirDispatcher } from "./dispatcher.ts";
 import { RateLimit } from "./rate.ts";
 import { ShttpChannel } from "./shttp.ts";
 import { SsmsChannel } from "./ssms.ts";
-import { StcpChannel } from "./stcp.ts";
+import type { StcpChannel } from "./stcp.ts";
 import { SudpChannel } from "./sudp.ts";
 import { WapSmsChannel } from "./wapsms.ts";
 import { WapUdpChannel } from "./wapudp.ts";
@@ -25,6 +26,8 @@ export interface Cir {
   dispatcher: CirDispatcher;
   /** The STCP listener, when STCP is on. */
   stcp?: StcpChannel;
+  /** The methods on, in the order they are offered. */
+  methods: string[];
   /** What is on, for the start-up log: the methods, and where each listens or sends. */
   summary: string;
   /** Adds the HTTP routes of SHTTP and WebSocket. */
@@ -62,6 +65,8 @@ export async function startCir(config: Config, server: ServerContext): Promise<C
       : undefined;
     const { host, port } = settings.tcp;
     try {
+      // Loaded only when on: a host that listens itself (Deno Deploy) has no socket to offer.
+      const { StcpChannel } = await import("./stcp.ts");
       stcp = await StcpChannel.listen(dispatcher, {
         hostname: host,
         port,
@@ -70,7 +75,7 @@ export async function startCir(config: Config, server: ServerContext): Promise<C
         maxPerAddress: settings.maxPerAddress,
         heloTimeoutMs: settings.heloTimeoutS * 1000,
         idleTimeoutMs: settings.idleTimeoutS * 1000,
-        log: (message) => console.error(`STCP CIR: ${message}`),
+        log: (message) => log.warn(`STCP CIR: ${message}`),
       });
     } catch (error) {
       const where = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
@@ -84,6 +89,7 @@ export async function startCir(config: Config, server: ServerContext): Promise<C
     routed.push(shttp);
   }
   if (settings.udp) {
+    const { DatagramSender } = await import("./datagram.ts");
     datagrams = new DatagramSender(config.host, settings.udpRate);
     channels.push(new SudpChannel(datagrams), new WapUdpChannel(datagrams));
   }
@@ -100,7 +106,7 @@ export async function startCir(config: Config, server: ServerContext): Promise<C
       maxConnections: settings.maxConnections ?? connectionsForFileLimit(),
       maxPerAddress: settings.maxPerAddress,
       heloTimeoutMs: settings.heloTimeoutS * 1000,
-      log: (message) => console.error(`WebSocket CIR: ${message}`),
+      log: (message) => log.warn(`WebSocket CIR: ${message}`),
     });
     channels.push(websocket);
     routed.push(websocket);
@@ -117,6 +123,7 @@ export async function startCir(config: Config, server: ServerContext): Promise<C
   return {
     dispatcher,
     stcp,
+    methods: channels.map((channel) => channel.method),
     summary: summary(config, channels, stcp),
     routes(app) {
       for (const channel of routed) channel.routes(app);

@@ -136,6 +136,11 @@ export class StcpChannel implements CirChannel {
     return this.#gate.open;
   }
 
+  /** Connections closed at once so far: over the total bound, or over one address's share. */
+  get refused(): { readonly total: number; readonly address: number } {
+    return this.#gate.refusedSoFar;
+  }
+
   /** Connections held at most. */
   get limit(): number {
     return this.#gate.limit;

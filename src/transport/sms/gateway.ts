@@ -35,6 +35,7 @@ import { parsePts, quote } from "../../codec/sms/syntax.ts";
 import { portUdh, readUdh } from "../../codec/sms/udh.ts";
 import type { CspMessage } from "../../codec/csp/message.ts";
 import type { SmsBindingConfig } from "../../config.ts";
+import { failure, log } from "../../observe/log.ts";
 import { dispatch } from "../../session/dispatcher.ts";
 import type { ServerContext, SmsSessions } from "../../session/handler.ts";
 import { RESEND_AFTER_MS } from "../../store/outbox.ts";
@@ -174,7 +175,7 @@ export class SmsGateway implements SmsSessions {
   #inTurn(msisdn: string, task: () => Promise<void>, what: string): Promise<void> {
     const previous = this.#queues.get(msisdn) ?? Promise.resolve();
     const turn = previous.then(task).catch((error) => {
-      console.error(`sms: ${what} failed:`, error);
+      log.error(`sms: ${what} failed`, failure(error));
     });
     this.#queues.set(msisdn, turn);
     turn.finally(() => {
@@ -219,7 +220,7 @@ export class SmsGateway implements SmsSessions {
     const bytes = sms.coding === 1 ? sms.data : new TextEncoder().encode(smsText(sms));
     const assembled = this.#assembler.add(sms.from, bytes, asData ? "data" : "text");
     if (assembled.kind !== "whole") {
-      if (assembled.kind === "refused") console.warn(`sms: from ${sms.from}: ${assembled.reason}`);
+      if (assembled.kind === "refused") log.warn(`sms: from ${sms.from}: ${assembled.reason}`);
       return;
     }
     let text: string;
@@ -306,7 +307,7 @@ export class SmsGateway implements SmsSessions {
     for (const message of messages) {
       const parts = splitPts(message, capacity);
       if (!parts || parts.length > this.config.maxParts) {
-        console.warn(`sms: a PTS answer to ${msisdn} is too long for ${this.config.maxParts} SMS`);
+        log.warn(`sms: a PTS answer to ${msisdn} is too long for ${this.config.maxParts} SMS`);
         continue;
       }
       for (const part of parts) {
@@ -337,7 +338,7 @@ export class SmsGateway implements SmsSessions {
       await this.sender.send(sms);
       return true;
     } catch (error) {
-      console.error(`sms: to ${sms.to}: ${(error as Error).message}`);
+      log.error(`sms: to ${sms.to}: ${(error as Error).message}`);
       return false;
     }
   }
@@ -425,7 +426,8 @@ export class SmsGateway implements SmsSessions {
         await this.#drainOnce(sessionId);
       } while (this.#again.has(sessionId));
     } catch (error) {
-      console.error(`sms: handing out to session ${sessionId} failed:`, error);
+      // Not the SessionID: it would let anyone who reads the log use the session.
+      log.error("sms: handing out to a session failed", failure(error));
     } finally {
       this.#draining.delete(sessionId);
     }
@@ -480,7 +482,7 @@ export class SmsGateway implements SmsSessions {
         incomplete.tag === "data",
         incomplete.preamble,
         `only ${incomplete.received} of ${incomplete.parts} parts came`,
-      ).catch((error) => console.error("sms: answering an incomplete message failed:", error));
+      ).catch((error) => log.error("sms: answering an incomplete message failed", failure(error)));
     }
     if (Date.now() - this.#recheckedAt >= this.#recheckMs) await this.recheck();
   }

@@ -19,6 +19,7 @@ import {
   type PtsLimits,
   PtsSyntaxError,
 } from "../../codec/sms/mod.ts";
+import { log } from "../../observe/log.ts";
 import { dispatch } from "../../session/dispatcher.ts";
 import type { RequestOrigin } from "../../session/handler.ts";
 import type { ServerContext } from "../../session/handler.ts";
@@ -76,6 +77,7 @@ export async function exchangePts(
         tx.transactionId;
     }
   }
+  server.metrics.cspMessage("SMS", request.version);
   const reply = await dispatch(server, request, clientAddress, origin);
   return { request, reply, answers: reply ? await writeAnswer(numbers, reply) : [] };
 }
@@ -116,7 +118,7 @@ export async function writeAnswer(numbers: SmsRepo, reply: CspMessage): Promise<
       answers.push(...encodePts({ ...reply, transactions: [tx] }));
     } catch (error) {
       if (!(error instanceof PtsEncodeError)) throw error;
-      console.error(`PTS: ${tx.primitive.name} left out of an answer: ${error.message}`);
+      log.error(`PTS: ${tx.primitive.name} left out of an answer: ${error.message}`);
     }
   }
   return answers;

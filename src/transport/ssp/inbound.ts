@@ -16,6 +16,8 @@ import { limitBody } from "../body_limit.ts";
 import { routeFor } from "../bindings.ts";
 
 export interface InboundPost {
+  /** The W3C trace context of the sender's span (from another server of ours), when sent. */
+  traceparent?: string;
   /** x-wv-transactionid, when sent. */
   transactionId?: string;
   /** x-wv-sessionid, when sent. */
@@ -76,7 +78,8 @@ async function handle(c: Context, options: InboundOptions): Promise<Response> {
   const mismatch = checkHeaders(headers, message);
   if (mismatch) return c.text(mismatch, 400);
 
-  const refusal = await receiver.accept({ ...headers, message });
+  const traceparent = c.req.header("traceparent");
+  const refusal = await receiver.accept({ ...headers, message, traceparent });
   if (refusal) {
     if (refusal.location) c.header("Location", refusal.location);
     return c.text(refusal.reason, refusal.status);

@@ -21,6 +21,8 @@ export interface PostAnswer {
 export interface PostHeaders {
   transactionId?: string;
   sessionId?: string;
+  /** W3C trace context of the span the POST belongs to (OpenTelemetry on). */
+  traceparent?: string;
 }
 
 export interface ConnectOptions {
@@ -116,6 +118,7 @@ export class PipelinedConnection {
       `Connection: keep-alive\r\nUser-Agent: imps-server\r\n`;
     if (headers.transactionId) head += `x-wv-transactionid: ${headers.transactionId}\r\n`;
     if (headers.sessionId) head += `x-wv-sessionid: ${headers.sessionId}\r\n`;
+    if (headers.traceparent) head += `traceparent: ${headers.traceparent}\r\n`;
     const message = concat(encoder.encode(head + "\r\n"), bytes);
     const answer = new Promise<PostAnswer>((resolve, reject) => {
       const timer = setTimeout(
