@@ -98,6 +98,13 @@ export interface OutboxFeed {
  * that keeps the Poll flag, so a wake-up costs no look at the store. */
 export type WaitingListener = (owner: "session" | "user", id: string) => void;
 
+/** The sessions a transport wakes: whether it has a session, and the ones it has of a user
+ * (undefined: none). */
+export interface FollowedSessions {
+  has(sessionId: string): boolean;
+  ofUser(userId: string): Iterable<string> | undefined;
+}
+
 /** What a poll takes: the entries, and whether more were due than it could take. */
 export interface HandOut {
   entries: OutboxEntry[];
@@ -146,6 +153,32 @@ export class OutboxRepo {
   /** Tells `listener` of every session or user that gets something new to hand out. */
   onWaiting(listener: WaitingListener): void {
     this.#waiting.push(listener);
+  }
+
+  /**
+   * Tells `wake` of the `followed` sessions that got something new, gathered until the commit's
+   * listeners are done: one call per batch, each session in it once.
+   */
+  onWaitingSessions(followed: FollowedSessions, wake: (sessionIds: Set<string>) => void): void {
+    let sessions = new Set<string>();
+    let users = new Set<string>();
+    let armed = false;
+    const flush = () => {
+      armed = false;
+      const due = sessions;
+      for (const user of users) for (const id of followed.ofUser(user) ?? []) due.add(id);
+      sessions = new Set();
+      users = new Set();
+      wake(due);
+    };
+    this.onWaiting((owner, id) => {
+      if (owner === "session" ? !followed.has(id) : followed.ofUser(id) === undefined) return;
+      (owner === "session" ? sessions : users).add(id);
+      if (!armed) {
+        armed = true;
+        queueMicrotask(flush);
+      }
+    });
   }
 
   #announce(owner: "session" | "user", id: string): void {

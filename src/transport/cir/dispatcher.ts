@@ -61,10 +61,6 @@ export class CirDispatcher implements CirHost, CirService {
   readonly #byToken = new Map<string, string>();
   readonly #channels = new Map<string, CirChannel>();
   #enabled: ReadonlySet<string> = new Set();
-  /** Sessions and users told of since the last flush. */
-  #dueSessions = new Set<string>();
-  #dueUsers = new Set<string>();
-  #armed = false;
   #closed = false;
   readonly #loggedAt = new Map<string, number>();
 
@@ -80,7 +76,16 @@ export class CirDispatcher implements CirHost, CirService {
     for (const channel of channels) this.#channels.set(channel.method, channel);
     this.#enabled = new Set(this.#channels.keys());
     for (const entry of await this.repo.list()) this.#add(entry);
-    this.server.outbox.onWaiting((owner, id) => this.#told(owner, id));
+    this.server.outbox.onWaitingSessions({
+      has: (sessionId) => this.#entries.has(sessionId),
+      ofUser: (userId) => this.#byUser.get(userId),
+    }, (sessionIds) => {
+      const now = Date.now();
+      for (const sessionId of sessionIds) {
+        const entry = this.#entries.get(sessionId);
+        if (entry) this.#trigger(entry, now);
+      }
+    });
     this.server.sessions.onEnd((session) => this.#ended(session));
   }
 
@@ -214,36 +219,6 @@ export class CirDispatcher implements CirHost, CirService {
     const target = this.#drop(session.id);
     const token = session.cir?.token ?? target?.cir.token;
     if (token !== undefined) await this.repo.remove(token);
-  }
-
-  /** The outbox's news, gathered until the commit's listeners are done: one flush per batch. */
-  #told(owner: "session" | "user", id: string): void {
-    if (owner === "session") {
-      if (!this.#entries.has(id)) return;
-      this.#dueSessions.add(id);
-    } else {
-      if (!this.#byUser.has(id)) return;
-      this.#dueUsers.add(id);
-    }
-    if (!this.#armed) {
-      this.#armed = true;
-      queueMicrotask(() => this.#flush());
-    }
-  }
-
-  #flush(): void {
-    this.#armed = false;
-    const sessions = this.#dueSessions;
-    for (const user of this.#dueUsers) {
-      for (const sessionId of this.#byUser.get(user) ?? []) sessions.add(sessionId);
-    }
-    this.#dueSessions = new Set();
-    this.#dueUsers = new Set();
-    const now = Date.now();
-    for (const sessionId of sessions) {
-      const entry = this.#entries.get(sessionId);
-      if (entry) this.#trigger(entry, now);
-    }
   }
 
   /** Wakes the session now, or once the gap since its last wake-up has passed; `verify`: only

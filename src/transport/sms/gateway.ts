@@ -82,10 +82,7 @@ export class SmsGateway implements SmsSessions {
   /** Bound sessions, checked on every HTTP request with a session, and each user's. */
   readonly #bound = new Map<string, SmsBinding>();
   readonly #boundOfUser = new Map<string, Set<string>>();
-  /** What the outbox told of since the last flush, and the sessions whose drain is queued. */
-  #dueSessions = new Set<string>();
-  #dueUsers = new Set<string>();
-  #armed = false;
+  /** The sessions whose drain is queued. */
   readonly #wakeQueued = new Set<string>();
   #recheckedAt = Date.now();
   readonly #recheckMs: number;
@@ -121,7 +118,12 @@ export class SmsGateway implements SmsSessions {
   /** Loads the bindings, follows the outbox, and starts timing out parts. */
   async start(): Promise<void> {
     for (const binding of await this.repo.bindings()) this.#index(binding);
-    this.server.outbox.onWaiting((owner, id) => this.#told(owner, id));
+    this.server.outbox.onWaitingSessions({
+      has: (sessionId) => this.#bound.has(sessionId),
+      ofUser: (userId) => this.#boundOfUser.get(userId),
+    }, (sessionIds) => {
+      for (const sessionId of sessionIds) this.#wake(sessionId);
+    });
     this.#sweeper = setInterval(() => this.#track(this.sweep()), SWEEP_MS);
   }
 
@@ -363,32 +365,6 @@ export class SmsGateway implements SmsSessions {
     const sessions = this.#boundOfUser.get(binding.userId);
     sessions?.delete(sessionId);
     if (sessions?.size === 0) this.#boundOfUser.delete(binding.userId);
-  }
-
-  /** The outbox's news, gathered until the commit's listeners are done: one flush per batch. */
-  #told(owner: "session" | "user", id: string): void {
-    if (owner === "session") {
-      if (!this.#bound.has(id)) return;
-      this.#dueSessions.add(id);
-    } else {
-      if (!this.#boundOfUser.has(id)) return;
-      this.#dueUsers.add(id);
-    }
-    if (!this.#armed) {
-      this.#armed = true;
-      queueMicrotask(() => this.#flush());
-    }
-  }
-
-  #flush(): void {
-    this.#armed = false;
-    const sessions = this.#dueSessions;
-    for (const user of this.#dueUsers) {
-      for (const sessionId of this.#boundOfUser.get(user) ?? []) sessions.add(sessionId);
-    }
-    this.#dueSessions = new Set();
-    this.#dueUsers = new Set();
-    for (const sessionId of sessions) this.#wake(sessionId);
   }
 
   /** Sends what waits for the session, after what its phone is being answered; once, however
