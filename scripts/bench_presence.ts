@@ -13,7 +13,7 @@
 import { loadConfig } from "../src/config.ts";
 import { parseXmlFxp } from "../src/codec/xml/parse.ts";
 import { createServer, type ImpsServer } from "../src/server.ts";
-import { commitAll } from "../src/services/presence/notify.ts";
+import { commitAll } from "../src/services/presence/commit.ts";
 import { PresenceRepo } from "../src/services/presence/repo.ts";
 import type { RequestContext } from "../src/session/handler.ts";
 import type { Mutation } from "../src/store/kv.ts";

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import type { ElementObject } from "../../src/codec/csp/message.ts";
 import { LIMITS } from "../../src/services/presence/limits.ts";
 import { PresenceRepo } from "../../src/services/presence/repo.ts";
-import { commitAll } from "../../src/services/presence/notify.ts";
+import { commitAll } from "../../src/services/presence/commit.ts";
 import { set } from "../../src/store/kv.ts";
 import { startServer } from "../support/harness.ts";
 import {

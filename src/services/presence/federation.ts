@@ -46,12 +46,13 @@ import { decideFor, decisionsFor } from "./authorization.ts";
 import type { Presence } from "./element.ts";
 import { readPresence } from "./federation_values.ts";
 import { GET_PRESENCE_TIMEOUT_MS, PRESENCE_TARGETS } from "./limits.ts";
-import { commitAll, presenceElement, presenceNotification } from "./notify.ts";
 import { renotifyWatchers } from "./publish.ts";
 import type { RemoteOperation, RemotePresence, RemoteTarget } from "./remote.ts";
 import { DIRECT } from "./repo.ts";
 import { subscribe, unsubscribe } from "./subscriptions.ts";
 import type { Outcome } from "./targets.ts";
+import { commitAll } from "./commit.ts";
+import { presenceElement, presenceNotification } from "./presence_notification.ts";
 
 /** A local user's subscription to a remote user, kept on the watcher's side. */
 interface RemoteSubscription {

@@ -9,10 +9,11 @@ import type { PrimitiveModule } from "../../session/handler.ts";
 import { intersect, requestedAttributes, visiblePart } from "./attributes.ts";
 import { decideFor } from "./authorization.ts";
 import type { Mutation } from "../../store/kv.ts";
-import { commitAll, presenceElement } from "./notify.ts";
-import { forEachTarget } from "./subscribe.ts";
 import { Outcome } from "./targets.ts";
 import type { Presence } from "./element.ts";
+import { commitAll } from "./commit.ts";
+import { forEachTarget } from "./each_target.ts";
+import { presenceElement } from "./presence_notification.ts";
 
 export function getPresenceRequest(p: Presence): PrimitiveModule {
   return {

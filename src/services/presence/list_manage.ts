@@ -9,6 +9,12 @@ import type { Mutation } from "../../store/kv.ts";
 import { ProtocolError } from "../../session/status.ts";
 import { bool, obj, str, strs } from "../../session/values.ts";
 import { parseUserId } from "../shared/ids.ts";
+import { renotifyWatchers } from "./publish.ts";
+import { LIMITS } from "./limits.ts";
+import { subscribe, subscriptionRoom, unsubscribe } from "./subscriptions.ts";
+import { Outcome, ownList, resolveUser } from "./targets.ts";
+import type { Presence } from "./element.ts";
+import { commitAll } from "./commit.ts";
 import {
   defaultListChange,
   nickListElement,
@@ -16,13 +22,7 @@ import {
   readContacts,
   readProperties,
 } from "./contact_lists.ts";
-import { commitAll } from "./notify.ts";
-import { addedToContactList, contactListChanged } from "./notifications.ts";
-import { renotifyWatchers } from "./publish.ts";
-import { LIMITS } from "./limits.ts";
-import { subscribe, subscriptionRoom, unsubscribe } from "./subscriptions.ts";
-import { Outcome, ownList, resolveUser } from "./targets.ts";
-import type { Presence } from "./element.ts";
+import { addedToContactList, contactListChanged } from "./notification.ts";
 
 export function listManageRequest(p: Presence): PrimitiveModule {
   return {

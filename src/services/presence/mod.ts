@@ -5,26 +5,26 @@
  */
 import type { ServerContext, ServiceElement, UserDataSpec } from "../../session/handler.ts";
 import type { Store } from "../../store/kv.ts";
-import {
-  createAttributeListRequest,
-  deleteAttributeListRequest,
-  getAttributeListRequest,
-} from "./attribute_lists.ts";
-import {
-  cancelAuthRequest,
-  getReactiveAuthStatusRequest,
-  getWatcherListRequest,
-  presenceAuthUser,
-} from "./authorization_requests.ts";
-import { createListRequest, deleteListRequest, getListRequest } from "./contact_lists.ts";
+import { cancelAuthRequest } from "./cancel_auth.ts";
+import { createAttributeListRequest } from "./create_attribute_list.ts";
+import { createListRequest } from "./create_list.ts";
+import { deleteAttributeListRequest } from "./delete_attribute_list.ts";
+import { deleteListRequest } from "./delete_list.ts";
 import { Presence } from "./element.ts";
 import { PresenceFederation } from "./federation.ts";
+import { getAttributeListRequest } from "./get_attribute_list.ts";
+import { getListRequest } from "./get_list.ts";
 import { getPresenceRequest } from "./get_presence.ts";
+import { getReactiveAuthStatusRequest } from "./get_reactive_auth_status.ts";
+import { getWatcherListRequest } from "./get_watcher_list.ts";
 import type { PresenceHooks } from "./hooks.ts";
 import { listManageRequest } from "./list_manage.ts";
 import { installNetworkPresence } from "./network.ts";
-import { subscribeNotificationRequest, unsubscribeNotificationRequest } from "./notifications.ts";
-import { subscribePresenceRequest, unsubscribePresenceRequest } from "./subscribe.ts";
+import { presenceAuthUser } from "./presence_auth_user.ts";
+import { subscribeNotificationRequest } from "./subscribe_notification.ts";
+import { subscribePresenceRequest } from "./subscribe_presence.ts";
+import { unsubscribeNotificationRequest } from "./unsubscribe_notification.ts";
+import { unsubscribePresenceRequest } from "./unsubscribe_presence.ts";
 import { updatePresenceRequest } from "./update_presence.ts";
 
 export interface PresenceElement extends ServiceElement {

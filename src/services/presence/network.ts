@@ -16,10 +16,11 @@ import {
   withoutClient,
 } from "./attributes.ts";
 import type { Mutation } from "../../store/kv.ts";
-import { forgetSubscriptions } from "./notifications.ts";
-import { askOwner, commitAll } from "./notify.ts";
 import { publishPresence } from "./publish.ts";
 import type { Presence } from "./element.ts";
+import { commitAll } from "./commit.ts";
+import { forgetSubscriptions } from "./notification.ts";
+import { askOwner } from "./presence_auth_request.ts";
 
 const ONLINE: PresenceAttributes = {
   OnlineStatus: { Qualifier: true, PresenceValue: "T" },

@@ -7,7 +7,8 @@
  */
 import { changedAttributes, type PresenceAttributes } from "./attributes.ts";
 import type { Presence } from "./element.ts";
-import { commitAll, notifyWatchers } from "./notify.ts";
+import { commitAll } from "./commit.ts";
+import { notifyWatchers } from "./presence_notification.ts";
 
 /**
  * Changes `user`'s presence (`change` answers the new one, or undefined for no change) and

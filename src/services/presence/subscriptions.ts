@@ -7,8 +7,9 @@ import { type AttributeSelection, intersect, visiblePart } from "./attributes.ts
 import { decideFor } from "./authorization.ts";
 import type { Presence } from "./element.ts";
 import { LIMITS } from "./limits.ts";
-import { askOwner, notificationMutations } from "./notify.ts";
 import { DIRECT, type Listener, type PresenceRepo } from "./repo.ts";
+import { askOwner } from "./presence_auth_request.ts";
+import { notificationMutations } from "./presence_notification.ts";
 
 /**
  * Who a watcher may still subscribe to within LIMITS.subscriptions: `admits(user)` is true for a

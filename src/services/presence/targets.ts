@@ -22,6 +22,14 @@ const SUCCEEDED: RecipientOutcome = { kind: "UserID", id: "", code: 200 };
  * is 201, and a code they share is described as the code, not as the targets' failure. */
 const PRESENCE_STYLE: SummaryStyle = { allFailedMixed: 201, genericDescription: true };
 
+/** The user a request names by UserID, as a local or remote id: 400 if absent, 531 if invalid. */
+export function watcherId(ctx: RequestContext, raw: string | undefined): string {
+  if (raw === undefined) throw new ProtocolError(400, "UserID missing");
+  const address = parseUserId(raw, ctx.server.config.domain);
+  if (!address) throw new ProtocolError(531, "Invalid user ID");
+  return address.id;
+}
+
 export interface RawTargets {
   users: string[];
   lists: string[];

@@ -1,6 +1,6 @@
 /**
- * CSP 1.3 Notification-Request about presence and contact lists (digest §2.3), and the session's
- * choice of what it hears: SubscribeNotification / UnsubscribeNotification (0A/08, 0A/09).
+ * CSP 1.3 Notification-Request about presence and contact lists (digest §2.3), and the types each
+ * session chose to hear (SubscribeNotification / UnsubscribeNotification, 0A/08, 0A/09).
  *
  * Decided here (the digest lists the codes, not when they are sent; inferred):
  * - ANU, ANC (authorisation needed) and AC (authorisation changed, when the owner set a *Notify
@@ -13,9 +13,8 @@
  *   list is the normal state, and each watcher is asked for on its own (ANU) instead.
  */
 import type { ElementObject } from "../../codec/csp/message.ts";
-import type { PrimitiveModule } from "../../session/handler.ts";
 import type { ServerContext } from "../../session/handler.ts";
-import { ProtocolError, status } from "../../session/status.ts";
+import { ProtocolError } from "../../session/status.ts";
 import { obj, strs } from "../../session/values.ts";
 import { del, type Mutation, set } from "../../store/kv.ts";
 import type { SessionRecord } from "../../store/sessions.ts";
@@ -55,7 +54,7 @@ const ON_REQUEST = new Set(["ATCL", "CLCR", "CLD", "CLC"]);
 const subscribedKey = (sessionId: string) => ["presence", "notify", sessionId];
 
 /** The NotificationTypes a request lists: 400 without a list, 402 for an unknown type. */
-function requestedTypes(body: ElementObject): string[] {
+export function requestedTypes(body: ElementObject): string[] {
   const list = obj(body.NotificationTypeList);
   if (!list) throw new ProtocolError(400, "NotificationTypeList missing");
   const types = strs(list.NotificationType).map((t) => t.trim().toUpperCase());
@@ -67,39 +66,13 @@ function requestedTypes(body: ElementObject): string[] {
   return types;
 }
 
-async function subscribedTypes(server: ServerContext, sessionId: string): Promise<string[]> {
+export async function subscribedTypes(server: ServerContext, sessionId: string): Promise<string[]> {
   return await server.store.get<string[]>(subscribedKey(sessionId)) ?? [];
 }
 
-function setSubscribed(sessionId: string, types: string[]): Mutation {
+export function setSubscribed(sessionId: string, types: string[]): Mutation {
   return types.length > 0 ? set(subscribedKey(sessionId), types) : del(subscribedKey(sessionId));
 }
-
-export const subscribeNotificationRequest: PrimitiveModule = {
-  name: "SubscribeNotification-Request",
-  versions: ["1.3"],
-  async handle(ctx, body) {
-    const session = ctx.session!.id;
-    const types = new Set([...await subscribedTypes(ctx.server, session), ...requestedTypes(body)]);
-    await ctx.server.store.write(setSubscribed(session, [...types]));
-    return status(200);
-  },
-};
-
-/** An empty NotificationTypeList ends every subscription of the session. */
-export const unsubscribeNotificationRequest: PrimitiveModule = {
-  name: "UnsubscribeNotification-Request",
-  versions: ["1.3"],
-  async handle(ctx, body) {
-    const session = ctx.session!.id;
-    const dropped = new Set(requestedTypes(body));
-    const kept = dropped.size === 0
-      ? []
-      : (await subscribedTypes(ctx.server, session)).filter((t) => !dropped.has(t));
-    await ctx.server.store.write(setSubscribed(session, kept));
-    return status(200);
-  },
-};
 
 /** What goes when a session ends. */
 export function forgetSubscriptions(sessionId: string): Mutation {

@@ -1,15 +1,13 @@
 /**
- * What presence sends to sessions through their outbox: PresenceNotification-Request to watchers
- * and the owner's authorisation requests. Everything here returns mutations; callers commit them
- * with their own writes (`commitAll`), so a 200 answer means the notifications are queued too.
+ * PresenceNotification-Request, queued to watchers' sessions through their outbox. Everything here
+ * returns mutations; callers commit them with their own writes (`commitAll`), so a 200 answer
+ * means the notifications are queued too.
  */
 import type { ElementObject, Primitive } from "../../codec/csp/message.ts";
 import type { ServerContext } from "../../session/handler.ts";
-import type { Mutation, Store } from "../../store/kv.ts";
+import type { Mutation } from "../../store/kv.ts";
 import type { NewOutboxEntry } from "../../store/outbox.ts";
-import type { SessionRecord } from "../../store/sessions.ts";
 import {
-  attributeNameList,
   type AttributeSelection,
   intersect,
   type PresenceAttributes,
@@ -20,18 +18,6 @@ import { type Decision, decisionsFor } from "./authorization.ts";
 import type { Presence } from "./element.ts";
 import { LIMITS } from "./limits.ts";
 import type { Listener, PresenceRepo } from "./repo.ts";
-
-/** Mutations per write: two writes fill one KV commit (at most 1000 mutations). */
-const MUTATIONS_PER_WRITE = 500;
-
-/** Commits mutations in writes of bounded size, all in flight together; resolves when durable. */
-export async function commitAll(store: Store, mutations: Mutation[]): Promise<void> {
-  const writes: Promise<void>[] = [];
-  for (let i = 0; i < mutations.length; i += MUTATIONS_PER_WRITE) {
-    writes.push(store.write(...mutations.slice(i, i + MUTATIONS_PER_WRITE)));
-  }
-  await Promise.all(writes);
-}
 
 /** The Presence element for `user` showing `attributes`. Notifications carry the PA namespace
  * on PresenceSubList, GetPresence answers do not (as Baraza sends them, fixtures 015/019). */
@@ -206,60 +192,4 @@ function visibleTo(
   if (decision.kind !== "granted") return undefined;
   const visible = intersect(decision.attributes, subscribed);
   return visible === "all" || visible.length > 0 ? visible : undefined;
-}
-
-/**
- * Asks `owner` to authorise `watcher`: PresenceAuth-Request in CSP 1.1/1.2; in 1.3, where that
- * primitive is gone, a Notification-Request (digest §2.4, inferred), answered with an attribute
- * list or ListManage AuthorizeAndGrant: ANC (Authorization-Needed-Contact-List) naming the
- * owner's lists that hold the watcher and have no attribute list yet, so that one answer can
- * cover the list, else ANU (Authorization-Needed-User).
- */
-export async function askOwner(
-  p: Presence,
-  owner: string,
-  watcher: string,
-  attributes: AttributeSelection,
-  onlySession?: SessionRecord,
-): Promise<Mutation[]> {
-  const { server, repo } = p;
-  const sessions = onlySession ? [onlySession] : await server.sessions.repo.listByUser(owner);
-  const names = {
-    "@attrs": { xmlns: "" },
-    ...(attributes === "all" ? {} : attributeNameList(attributes)),
-  };
-  const unauthorisedLists = sessions.some((s) => s.version === "1.3")
-    ? await listsWithoutGrant(repo, owner, watcher)
-    : [];
-  const notification: ElementObject = unauthorisedLists.length > 0
-    ? {
-      NotificationType: "ANC",
-      ContactListIDList: { ContactList: unauthorisedLists },
-      PresenceSubList: names,
-      UserIDList: { UserID: [watcher] },
-    }
-    : { NotificationType: "ANU", PresenceSubList: names, UserIDList: { UserID: [watcher] } };
-  return await server.outbox.enqueueManyMutations(sessions.map((session) => ({
-    sessionId: session.id,
-    entry: {
-      coalesceKey: `auth:${watcher}`,
-      primitive: session.version === "1.3"
-        ? { name: "Notification-Request", body: notification }
-        : { name: "PresenceAuth-Request", body: { UserID: watcher, PresenceSubList: names } },
-    },
-  })));
-}
-
-/** The owner's lists holding `watcher` that have no attribute list. */
-async function listsWithoutGrant(
-  repo: PresenceRepo,
-  owner: string,
-  watcher: string,
-): Promise<string[]> {
-  const [holding, lists] = await Promise.all([
-    repo.listsContaining(owner, watcher),
-    repo.lists(owner),
-  ]);
-  const granting = new Set(lists.filter((l) => l.grant).map((l) => l.id));
-  return holding.filter((id) => !granting.has(id));
 }

@@ -1,17 +1,12 @@
 /**
- * SubscribePresence-Request and UnsubscribePresence-Request, for users and for whole contact
- * lists. A list subscribed with AutoSubscribe T keeps following its contacts (ListManage adds and
- * removes subscriptions); without it, only the contacts present now are subscribed.
+ * Every user a presence request names, directly or through one of the caller's lists, visited in
+ * turn; users of other domains go to the relay.
  */
 import type { ElementObject } from "../../codec/csp/message.ts";
-import type { PrimitiveModule, RequestContext } from "../../session/handler.ts";
-import type { Mutation } from "../../store/kv.ts";
-import { bool } from "../../session/values.ts";
-import { type AttributeSelection, requestedAttributes } from "./attributes.ts";
-import { commitAll } from "./notify.ts";
+import type { RequestContext } from "../../session/handler.ts";
+import type { AttributeSelection } from "./attributes.ts";
 import type { RemoteOperation, RemoteTarget } from "./remote.ts";
 import { DIRECT } from "./repo.ts";
-import { subscribe, subscriptionRoom, unsubscribe } from "./subscriptions.ts";
 import { Outcome, ownList, readTargets, resolveUser } from "./targets.ts";
 import type { Presence } from "./element.ts";
 
@@ -77,7 +72,7 @@ export async function relayToRemoteDomains(
 }
 
 /** The users a request names, each with the reasons it is named: "direct" or list ids. */
-async function reasonsByUser(
+export async function reasonsByUser(
   p: Presence,
   ctx: RequestContext,
   body: ElementObject,
@@ -94,70 +89,4 @@ async function reasonsByUser(
     return Promise.resolve();
   }, forList);
   return reasons;
-}
-
-export function subscribePresenceRequest(p: Presence): PrimitiveModule {
-  return {
-    name: "SubscribePresence-Request",
-    function: ["PresenceFeat", "PresenceDeliverFunc", "GETPR"],
-    async handle(ctx, body) {
-      const { repo } = p;
-      const watcher = ctx.session!.userId;
-      const attributes = requestedAttributes(body.PresenceSubList);
-      const follow = bool(body.AutoSubscribe) === true;
-      const outcome = new Outcome();
-      const mutations: Mutation[] = [];
-      const reasons = await reasonsByUser(
-        p,
-        ctx,
-        body,
-        "subscribe",
-        attributes,
-        outcome,
-        async (listId) => {
-          const list = (await repo.list(watcher, listId))!;
-          mutations.push(
-            repo.setList(watcher, { ...list, autoSubscribe: follow ? attributes : undefined }),
-          );
-        },
-      );
-      const room = await subscriptionRoom(repo, watcher);
-      for (const [user, why] of reasons) {
-        if (!room.admits(user)) outcome.failUserAfterAll(754, user, "Too many subscriptions");
-        else mutations.push(...await subscribe(p, watcher, user, attributes, why));
-      }
-      await commitAll(ctx.server.store, mutations);
-      return outcome.status();
-    },
-  };
-}
-
-export function unsubscribePresenceRequest(p: Presence): PrimitiveModule {
-  return {
-    name: "UnsubscribePresence-Request",
-    function: ["PresenceFeat", "PresenceDeliverFunc", "GETPR"],
-    async handle(ctx, body) {
-      const { repo } = p;
-      const watcher = ctx.session!.userId;
-      const outcome = new Outcome();
-      const mutations: Mutation[] = [];
-      const reasons = await reasonsByUser(
-        p,
-        ctx,
-        body,
-        "unsubscribe",
-        "all",
-        outcome,
-        async (listId) => {
-          const list = (await repo.list(watcher, listId))!;
-          mutations.push(repo.setList(watcher, { ...list, autoSubscribe: undefined }));
-        },
-      );
-      for (const [user, why] of reasons) {
-        mutations.push(...await unsubscribe(repo, watcher, user, why));
-      }
-      await commitAll(ctx.server.store, mutations);
-      return outcome.status();
-    },
-  };
 }
