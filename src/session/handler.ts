@@ -61,6 +61,8 @@ export interface CirService {
 export interface PrimitiveRegistry {
   /** The module answering `name` in `version`, if any. */
   primitive(name: string, version: CspVersion): PrimitiveModule | undefined;
+  /** Every primitive registered, in the order the elements registered them. */
+  primitives(): PrimitiveModule[];
   /** The handler of acknowledgements queued under `name`. */
   ack(name: string): AckModule | undefined;
   /** Function leaves implemented for a version, as `Feature/Group/LEAF` keys. */

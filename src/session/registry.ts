@@ -31,6 +31,10 @@ export class Registry implements PrimitiveRegistry {
     return m && (!m.versions || m.versions.includes(version)) ? m : undefined;
   }
 
+  primitives(): PrimitiveModule[] {
+    return [...this.#primitives.values()];
+  }
+
   ack(name: string): AckModule | undefined {
     return this.#acks.get(name);
   }
