@@ -72,14 +72,17 @@ async function start(args: string[]): Promise<void> {
   stopOnSignals(http, server);
 }
 
-/** The connections of the HTTP listener (CSP, SSP, content, admin and the CIR routes share it)
- * and of the STCP CIR listener in the metrics. */
+/** The connections of the HTTP listener (CSP, SSP, content, admin and the CIR routes share it),
+ * of the STCP CIR listener and, among the HTTP listener's, the WebSocket CIR ones in the metrics.
+ * Each is read from its channel at scrape time. */
 function connectionMetrics(server: ImpsServer, gate: ConnectionGate): void {
   const { metrics } = server.context;
   const stcp = server.cir?.stcp;
+  const websocket = server.cir?.websocket;
   metrics.gauge("imps_connections", "Connections held by a listener", ["listener"], () => {
     const held: GaugeReading = [[{ listener: "http" }, gate.open]];
     if (stcp) held.push([{ listener: "stcp" }, stcp.connections]);
+    if (websocket) held.push([{ listener: "websocket" }, websocket.connections]);
     return held;
   });
   metrics.counter(
@@ -89,7 +92,11 @@ function connectionMetrics(server: ImpsServer, gate: ConnectionGate): void {
     () => {
       const refused: GaugeReading = [];
       for (
-        const [listener, counts] of [["http", gate.refusedSoFar], ["stcp", stcp?.refused]] as const
+        const [listener, counts] of [
+          ["http", gate.refusedSoFar],
+          ["stcp", stcp?.refused],
+          ["websocket", websocket?.refused],
+        ] as const
       ) {
         if (!counts) continue;
         refused.push([{ listener, bound: "total" }, counts.total]);

@@ -304,3 +304,35 @@ Deno.test("the start-up log names the CIR methods on and where each listens; non
   await stop();
   assert.match(plain.banner, /^\S+ info CIR: off, clients poll/m);
 });
+
+Deno.test("bob's browser WebSocket is counted in imps_connections while open, and no longer once closed", async () => {
+  const { server, clients: [bob], cleanup } = await serverWithUsers(["bob"], {
+    IMPS_CIR_WEBSOCKET: "true",
+    IMPS_ADMIN_TOKEN: "cir-metrics-token-0123",
+  });
+  const websockets = async () => {
+    const metrics = await fetch(`${server.url}/metrics`, {
+      headers: { authorization: "Bearer cir-metrics-token-0123" },
+    }).then((r) => r.text());
+    return /^imps_connections\{listener="websocket"\} (\d+)$/m.exec(metrics)?.[1];
+  };
+  try {
+    assert.equal(await websockets(), "0", "none before bob's browser connects");
+    assert.deepEqual((await agree(bob, CAPABILITIES.browser())).SupportedCIRMethod, [
+      "X-WEBSOCKET",
+    ]);
+    const ws = await helloSocket(server.url, bob.sessionId!);
+    assert.equal(await websockets(), "1");
+    ws.socket.close();
+    await ws.closed;
+    // The server's side of the close ends a moment after the browser's.
+    let count = await websockets();
+    for (const until = Date.now() + 3000; count !== "0" && Date.now() < until;) {
+      await sleep(50);
+      count = await websockets();
+    }
+    assert.equal(count, "0", "bob's closed WebSocket is no longer counted");
+  } finally {
+    await cleanup();
+  }
+});

@@ -26,6 +26,8 @@ export interface Cir {
   dispatcher: CirDispatcher;
   /** The STCP listener, when STCP is on. */
   stcp?: StcpChannel;
+  /** The WebSocket channel, when it is on. */
+  websocket?: WebSocketChannel;
   /** The methods on, in the order they are offered. */
   methods: string[];
   /** What is on, for the start-up log: the methods, and where each listens or sends. */
@@ -55,6 +57,7 @@ export async function startCir(config: Config, server: ServerContext): Promise<C
   const channels: CirChannel[] = [];
   const routed: { routes(app: Hono): void }[] = [];
   let stcp: StcpChannel | undefined;
+  let websocket: WebSocketChannel | undefined;
   let datagrams: DatagramSender | undefined;
   if (settings.tcp) {
     const tls = settings.tcp.tls
@@ -102,7 +105,7 @@ export async function startCir(config: Config, server: ServerContext): Promise<C
     channels.push(new WapSmsChannel(gateway, budget), new SsmsChannel(gateway, budget));
   }
   if (settings.websocket) {
-    const websocket = new WebSocketChannel(dispatcher, {
+    websocket = new WebSocketChannel(dispatcher, {
       maxConnections: settings.maxConnections ?? connectionsForFileLimit(),
       maxPerAddress: settings.maxPerAddress,
       heloTimeoutMs: settings.heloTimeoutS * 1000,
@@ -123,6 +126,7 @@ export async function startCir(config: Config, server: ServerContext): Promise<C
   return {
     dispatcher,
     stcp,
+    websocket,
     methods: channels.map((channel) => channel.method),
     summary: summary(config, channels, stcp),
     routes(app) {

@@ -61,6 +61,16 @@ export class WebSocketChannel implements CirChannel {
     });
   }
 
+  /** Connections held now: upgraded, with or without their HELO yet. */
+  get connections(): number {
+    return this.#gate.open;
+  }
+
+  /** Upgrades refused so far: over the total bound, or over one address's share. */
+  get refused(): { readonly total: number; readonly address: number } {
+    return this.#gate.refusedSoFar;
+  }
+
   routes(app: Hono): void {
     app.get("/cir/ws", (c) => this.#upgrade(c));
   }
