@@ -26,19 +26,14 @@ import net from "node:net";
 import { loadConfig } from "../src/config.ts";
 import { loadCore } from "../src/core/mod.ts";
 import { createServer, type ImpsServer } from "../src/server.ts";
-import { listenerBounds } from "../src/startup.ts";
-import { serveGuarded } from "../src/transport/http_listener.ts";
 import { hashPassword } from "../src/util/crypto.ts";
+import { option, serveForBench } from "./bench_support.ts";
 
 const DOMAIN = "bench.test";
 const NS = 'xmlns="http://www.openmobilealliance.org/DTD/WV-CSP1.2"';
 const TRC = 'xmlns="http://www.openmobilealliance.org/DTD/WV-TRC1.2"';
 const TYPE = { "content-type": "application/vnd.wv.csp.xml" };
 
-function option(name: string, fallback: number): number {
-  const i = Deno.args.indexOf(`--${name}`);
-  return i === -1 ? fallback : Number(Deno.args[i + 1]);
-}
 const MESSAGES = option("messages", 300);
 const CONNECTIONS = option("connections", 10_000);
 const RUNS = option("runs", 3);
@@ -465,15 +460,7 @@ async function startBenchServer(dir: string) {
     parseXml: (await loadCore(config.core)).parseXml,
     sweepIntervalMs: 0,
   });
-  // Served as main.ts serves it, through the guarded listener (long polls and WebSockets through
-  // its relay); `--direct`: by Deno.serve alone.
-  const http = Deno.args.includes("--direct")
-    ? Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, server.app.fetch)
-    : serveGuarded({
-      hostname: "127.0.0.1",
-      port: 0,
-      ...listenerBounds(config, server),
-    }, server.app.fetch);
+  const http = serveForBench(config, server);
   return { server, http, url: `http://127.0.0.1:${http.addr.port}` };
 }
 

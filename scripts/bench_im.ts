@@ -50,9 +50,8 @@ import { TsWbxmlTokenizer } from "../src/core/wbxml_tokenizer_ts.ts";
 import { wbxmlTreeSource } from "../src/core/wbxml_tree.ts";
 import { createServer, type ImpsServer } from "../src/server.ts";
 import { log } from "../src/observe/log.ts";
-import { listenerBounds } from "../src/startup.ts";
-import { serveGuarded } from "../src/transport/http_listener.ts";
 import { hashPassword } from "../src/util/crypto.ts";
+import { option, serveForBench } from "./bench_support.ts";
 
 const NS = 'xmlns="http://www.openmobilealliance.org/DTD/WV-CSP1.2"';
 const TRC = 'xmlns="http://www.openmobilealliance.org/DTD/WV-TRC1.2"';
@@ -64,10 +63,6 @@ const DOMAIN = "bench.test";
 const READY = "ready";
 const DONE = "done";
 
-function option(name: string, fallback: number): number {
-  const i = Deno.args.indexOf(`--${name}`);
-  return i === -1 ? fallback : Number(Deno.args[i + 1]);
-}
 /** Senders, each with a request at the server at almost any moment: 50, the concurrency of the
  * calibration the throughput goal comes from (50 connections, a request always in flight). */
 const PAIRS = option("pairs", 50);
@@ -605,14 +600,7 @@ async function main() {
     parseWbxml: core.parseWbxml,
     sweepIntervalMs: 0,
   });
-  // Served as main.ts serves it, through the guarded listener; `--direct`: by Deno.serve alone.
-  const http = Deno.args.includes("--direct")
-    ? Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, server.app.fetch)
-    : serveGuarded({
-      hostname: "127.0.0.1",
-      port: 0,
-      ...listenerBounds(config, server),
-    }, server.app.fetch);
+  const http = serveForBench(config, server);
   const imUrl = `http://127.0.0.1:${http.addr.port}/csp`;
   const wbxml = Deno.args.includes("--wbxml");
   const echo = wbxml ? undefined : await startEchoServer();

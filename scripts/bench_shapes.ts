@@ -24,11 +24,8 @@ import { loadCore } from "../src/core/mod.ts";
 import { hashPassword } from "../src/util/crypto.ts";
 import { type ServerProcess, spawnServer } from "../test/support/process.ts";
 import { roundRobin } from "../test/support/round_robin.ts";
+import { option } from "./bench_support.ts";
 
-function option(name: string, fallback: number): number {
-  const i = Deno.args.indexOf(`--${name}`);
-  return i === -1 ? fallback : Number(Deno.args[i + 1]);
-}
 const PAIRS = option("pairs", 20);
 const MESSAGES = option("messages", 100);
 const WARMUP = option("warmup", 4_000);

@@ -15,11 +15,8 @@
 import { ackDelivered, infoOf, poll, sendOk } from "../test/im/im_support.ts";
 import { type Harness, startServer } from "../test/support/harness.ts";
 import { authorise, id, pollAll, subscribeUsers } from "../test/presence/support.ts";
+import { option } from "./bench_support.ts";
 
-function option(name: string, fallback: number): number {
-  const i = Deno.args.indexOf(`--${name}`);
-  return i === -1 ? fallback : Number(Deno.args[i + 1]);
-}
 const MESSAGES = option("messages", 200);
 const WATCHERS = option("watchers", 10);
 const SESSIONS = option("sessions", 1000);
