@@ -1,7 +1,8 @@
 /**
  * The README's table "primitive → file", made from the primitives a server registers: each
  * registered module is found in the one source file that declares its name (`name: "X-Request"`
- * in a module, not in a reply's body), so the table cannot name a file that does not hold it.
+ * in a module, not in a reply's body), so the table cannot name a file that does not hold it; and
+ * that file must be named after the primitive (`fileNameOf`), so a newcomer finds it by its name.
  * `scripts/readme_primitives.ts` writes the table; `test/unit/primitive_table_test.ts` fails when
  * the README and the registry disagree.
  */
@@ -34,7 +35,28 @@ export async function registeredPrimitives(): Promise<{ name: string; versions: 
   }));
 }
 
-/** Each primitive with the file declaring its module; throws when none or several do. */
+/**
+ * The file a primitive's module belongs in: its name without `-Request`, in snake_case
+ * (`GetWatcherList-Request` → `get_watcher_list.ts`, `GetSPInfo-Request` → `get_sp_info.ts`,
+ * `InviteUser-Response` → `invite_user_response.ts`).
+ */
+export function fileNameOf(primitive: string): string {
+  const words = primitive.replace(/-Request$/, "")
+    .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
+    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1_$2");
+  return `${words.replaceAll("-", "_").toLowerCase()}.ts`;
+}
+
+/** Throws unless every row's file is named after its primitive. */
+export function requireNamedAfter(rows: readonly PrimitiveRow[]): void {
+  const misnamed = rows
+    .filter((r) => r.file.split("/").at(-1) !== fileNameOf(r.primitive))
+    .map((r) => `${r.primitive} is in ${r.file}, not in ${fileNameOf(r.primitive)}`);
+  if (misnamed.length > 0) throw new Error(misnamed.join("; "));
+}
+
+/** Each primitive with the file declaring its module; throws when none or several do, or when
+ * that file is not named after it. */
 export async function primitiveRows(
   primitives: readonly { name: string; versions: string }[],
 ): Promise<PrimitiveRow[]> {
@@ -49,13 +71,15 @@ export async function primitiveRows(
       declared.set(name, [...declared.get(name) ?? [], path]);
     }
   }
-  return primitives.map(({ name, versions }) => {
+  const rows = primitives.map(({ name, versions }) => {
     const files = [...new Set(declared.get(name) ?? [])];
     if (files.length !== 1) {
       throw new Error(`${name} is declared in ${files.length} files: ${files.join(", ")}`);
     }
     return { primitive: name, versions, file: files[0] };
   }).sort((a, b) => a.primitive.localeCompare(b.primitive));
+  requireNamedAfter(rows);
+  return rows;
 }
 
 /** The rows as a Markdown table, aligned as `deno fmt` aligns it. */

@@ -8,7 +8,7 @@ import { login } from "./login.ts";
 import { logout } from "./logout.ts";
 import { polling } from "./polling.ts";
 import { service } from "./service.ts";
-import { versionDiscovery } from "./version_discovery.ts";
+import { versionDiscovery } from "./wv_csp_version_discovery.ts";
 
 export function createAccess(server: ServerContext): ServiceElement {
   const access = new Access(server);

@@ -7,13 +7,16 @@
  */
 import type { ServerContext, ServiceElement } from "../../session/handler.ts";
 import type { BlockRecord } from "../shared/privacy.ts";
-import { blockEntityRequest, blockUserRequest, getBlockedListRequest } from "./block_entity.ts";
+import { blockEntityRequest } from "./block_entity.ts";
+import { blockUserRequest } from "./block_user.ts";
 import { pickUp, reportAck } from "./delivery.ts";
 import { Im } from "./element.ts";
 import { serveMessages } from "./federation.ts";
 import { MailboxFeed } from "./feed.ts";
 import { forwardMessageRequest } from "./forward_message.ts";
-import { getMessageListRequest, getMessageRequest } from "./get_message.ts";
+import { getBlockedListRequest } from "./get_blocked_list.ts";
+import { getMessageRequest } from "./get_message.ts";
+import { getMessageListRequest } from "./get_message_list.ts";
 import type { ImHooks } from "./hooks.ts";
 import type { MailboxRepo } from "./mailbox.ts";
 import { messageAck, messageDelivered } from "./message_delivered.ts";
