@@ -7,7 +7,7 @@ import type { ElementObject } from "../../codec/csp/message.ts";
 import type { RequestContext } from "../../session/handler.ts";
 import { ProtocolError } from "../../session/status.ts";
 import { all, obj, str, strs } from "../../session/values.ts";
-import { parseUserId } from "../shared/ids.ts";
+import { parseUserId, sameGroupKey } from "../shared/ids.ts";
 import type { EntityList } from "../shared/privacy.ts";
 
 /** Entries one list may hold: bounded storage per user. */
@@ -53,14 +53,14 @@ function readEntities(ctx: RequestContext, element: ElementObject): EntityList {
       if (!address) throw new ProtocolError(402, `Bad UserID ${raw.slice(0, 64)}`);
       return address.id;
     }),
-    GroupID: strs(element.GroupID).map((g) => text(g, "GroupID").toLowerCase()),
+    GroupID: strs(element.GroupID).map((g) => sameGroupKey(text(g, "GroupID"))),
     ContactList: strs(element.ContactList).map((c) => text(c, "ContactList").toLowerCase()),
     ApplicationID: strs(element.ApplicationID).map((a) => text(a, "ApplicationID")),
     ScreenName: all(element.ScreenName).map((s) => {
       const screenName = obj(s);
       return {
         SName: text(str(screenName?.SName) ?? "", "SName"),
-        GroupID: text(str(screenName?.GroupID) ?? "", "GroupID").toLowerCase(),
+        GroupID: sameGroupKey(text(str(screenName?.GroupID) ?? "", "GroupID")),
       };
     }),
   };
@@ -78,10 +78,16 @@ export function applyChanges(
   const remove = obj(change.RemoveList);
   const added = add ? readEntities(ctx, add) : undefined;
   const removed = remove ? readEntities(ctx, remove) : undefined;
-  const result = { ...list };
-  for (const key of Object.keys(list) as (keyof EntityList)[]) {
+  // Group ids kept by earlier versions lack the `wv:` the shared key adds: compared in its form.
+  const current: EntityList = {
+    ...list,
+    GroupID: list.GroupID.map(sameGroupKey),
+    ScreenName: list.ScreenName.map((s) => ({ ...s, GroupID: sameGroupKey(s.GroupID) })),
+  };
+  const result = { ...current };
+  for (const key of Object.keys(current) as (keyof EntityList)[]) {
     const same = (a: unknown) => (b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-    let values: unknown[] = [...list[key]];
+    let values: unknown[] = [...current[key]];
     for (const value of added?.[key] ?? []) {
       if (!values.some(same(value))) values.push(value);
     }
