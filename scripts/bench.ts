@@ -4,7 +4,7 @@
  * decoding against the XML tokenizer on the same messages. Prints medians and ratios, writes
  * bench/results.json. Each figure is the median of RUNS timed runs.
  */
-import { parseXmlFxp } from "../src/codec/xml/parse.ts";
+import { parseXmlFxp } from "../test/support/xml_fxp.ts";
 import { DEFAULT_XML_LIMITS } from "../src/codec/xml/tree.ts";
 import { loadCore } from "../src/core/mod.ts";
 import { encodeWbxmlTree } from "../src/codec/wbxml/mod.ts";

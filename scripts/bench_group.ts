@@ -7,7 +7,7 @@
  * empty mailboxes and outboxes.
  */
 import { loadConfig } from "../src/config.ts";
-import { parseXmlFxp } from "../src/codec/xml/parse.ts";
+import { parseXmlFxp } from "../test/support/xml_fxp.ts";
 import { createServer } from "../src/server.ts";
 import { GroupRepo } from "../src/services/group/repo.ts";
 import { DEFAULT_GROUP_PROPERTIES } from "../src/services/group/properties.ts";

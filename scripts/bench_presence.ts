@@ -11,7 +11,7 @@
  * no other work runs between the timed updates.
  */
 import { loadConfig } from "../src/config.ts";
-import { parseXmlFxp } from "../src/codec/xml/parse.ts";
+import { parseXmlFxp } from "../test/support/xml_fxp.ts";
 import { createServer, type ImpsServer } from "../src/server.ts";
 import { commitAll } from "../src/services/presence/commit.ts";
 import { PresenceRepo } from "../src/services/presence/repo.ts";

@@ -6,7 +6,7 @@
  * directory, as in production. Prints per query the median of RUNS runs of QUERIES searches.
  */
 import { loadConfig } from "../src/config.ts";
-import { parseXmlFxp } from "../src/codec/xml/parse.ts";
+import { parseXmlFxp } from "../test/support/xml_fxp.ts";
 import type { ElementObject } from "../src/codec/csp/message.ts";
 import { createServer } from "../src/server.ts";
 import type { Mutation } from "../src/store/kv.ts";

@@ -7,7 +7,7 @@
 import { decodeCsp, encodeCsp } from "../src/codec/csp/envelope.ts";
 import type { CspMessage } from "../src/codec/csp/message.ts";
 import { decodePts, encodePts, splitPts, TEXT_SMS } from "../src/codec/sms/mod.ts";
-import { parseXmlFxp } from "../src/codec/xml/parse.ts";
+import { parseXmlFxp } from "../test/support/xml_fxp.ts";
 import { DEFAULT_XML_LIMITS } from "../src/codec/xml/tree.ts";
 import { loadCore } from "../src/core/mod.ts";
 

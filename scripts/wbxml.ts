@@ -11,7 +11,6 @@
 import { versionFromNamespace } from "../src/codec/csp/versions.ts";
 import type { CspVersion } from "../src/codec/csp/message.ts";
 import { encodeWbxmlTree, WbxmlError } from "../src/codec/wbxml/mod.ts";
-import { parseXmlFxp } from "../src/codec/xml/parse.ts";
 import { DEFAULT_XML_LIMITS, type XmlElement, XmlError } from "../src/codec/xml/tree.ts";
 import { XmlWriter } from "../src/codec/xml/write.ts";
 import { loadCore } from "../src/core/mod.ts";
@@ -30,13 +29,14 @@ async function main(args: string[]): Promise<number> {
     return 2;
   }
   const input = new Uint8Array(await new Response(Deno.stdin.readable).arrayBuffer());
+  const core = await loadCore("ts");
   try {
     if (command === "encode") {
-      const tree = parseXmlFxp(input, DEFAULT_XML_LIMITS);
+      const tree = core.parseXml(input, DEFAULT_XML_LIMITS);
       const named = versionFromNamespace(tree.attrs.xmlns ?? "");
       await write(encodeWbxmlTree(tree, (version as CspVersion) ?? named ?? "1.2"));
     } else {
-      const tree = (await loadCore("ts")).parseWbxml(input, DEFAULT_XML_LIMITS);
+      const tree = core.parseWbxml(input, DEFAULT_XML_LIMITS);
       await write(new TextEncoder().encode(xmlOf(tree) + "\n"));
     }
     return 0;

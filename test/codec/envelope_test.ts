@@ -1,5 +1,6 @@
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
-import { decodeCsp, decodeCspBytes, encodeCsp } from "../../src/codec/csp/envelope.ts";
+import { decodeCsp, encodeCsp } from "../../src/codec/csp/envelope.ts";
+import { decodeCspBytes } from "../support/xml_fxp.ts";
 import { encodeElement } from "../../src/codec/csp/element.ts";
 import type { CspMessage, CspVersion } from "../../src/codec/csp/message.ts";
 import type { KeepAliveResponse } from "../../src/codec/csp/primitives.ts";

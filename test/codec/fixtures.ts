@@ -1,5 +1,5 @@
 /** Locates the shared fixtures beside the checkout and compares XML trees for round-trip tests. */
-import { parseXmlFxp } from "../../src/codec/xml/parse.ts";
+import { parseXmlFxp } from "../support/xml_fxp.ts";
 import { DEFAULT_XML_LIMITS, type XmlElement } from "../../src/codec/xml/tree.ts";
 
 export const SHARED_FIXTURES = new URL("../../../shared/fixtures/", import.meta.url);

@@ -1,8 +1,9 @@
 import { equal, fail, ok } from "node:assert/strict";
 import { decodeObject } from "../../src/codec/csp/element.ts";
-import { CspCodecError, decodeCspBytes } from "../../src/codec/csp/envelope.ts";
+import { CspCodecError } from "../../src/codec/csp/envelope.ts";
 import { NAMESPACES } from "../../src/codec/csp/versions.ts";
 import { DEFAULT_XML_LIMITS, XmlError } from "../../src/codec/xml/tree.ts";
+import { decodeCspBytes } from "../support/xml_fxp.ts";
 
 const CSP12 = NAMESPACES["1.2"];
 

@@ -1,5 +1,5 @@
 import { deepStrictEqual, equal, ok, throws } from "node:assert/strict";
-import { parseXmlFxp } from "../../src/codec/xml/parse.ts";
+import { parseXmlFxp } from "../support/xml_fxp.ts";
 import {
   DEFAULT_XML_LIMITS,
   type XmlElement,

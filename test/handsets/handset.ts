@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import type { CspTransaction, CspVersion } from "../../src/codec/csp/message.ts";
 import { decodeCsp } from "../../src/codec/csp/mod.ts";
-import { parseXmlFxp } from "../../src/codec/xml/parse.ts";
+import { parseXmlFxp } from "../support/xml_fxp.ts";
 import { DEFAULT_XML_LIMITS } from "../../src/codec/xml/tree.ts";
 import { NS, Reply, type Transport } from "../support/harness.ts";
 import type { Waiting } from "./cir.ts";

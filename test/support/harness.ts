@@ -14,7 +14,7 @@ import type {
   ElementObject,
   Primitive,
 } from "../../src/codec/csp/message.ts";
-import { parseXmlFxp } from "../../src/codec/xml/parse.ts";
+import { parseXmlFxp } from "./xml_fxp.ts";
 import { loadCore } from "../../src/core/mod.ts";
 import { DEFAULT_XML_LIMITS, type XmlElement } from "../../src/codec/xml/tree.ts";
 import { XmlWriter } from "../../src/codec/xml/write.ts";

@@ -1,11 +1,5 @@
 /** The CSP message envelope (digest §1.1) for versions 1.1, 1.2 and 1.3. */
-import { parseXmlFxp } from "../xml/parse.ts";
-import {
-  DEFAULT_XML_LIMITS,
-  type XmlElement,
-  type XmlLimits,
-  type XmlTreeSource,
-} from "../xml/tree.ts";
+import type { XmlElement } from "../xml/tree.ts";
 import { type ElementWriter, XmlWriter } from "../xml/write.ts";
 import { bounded, ValueOutOfBounds } from "./bounds.ts";
 import { decodeElement, decodeObject, type EncodeOptions, writeElement } from "./element.ts";
@@ -33,15 +27,6 @@ const WITHOUT_TRANSACTION_ID = new Set([
   "WV-CSP-VersionDiscovery-Request",
   "WV-CSP-VersionDiscovery-Response",
 ]);
-
-/** Reads bytes with the given tree source and decodes the message; throws XmlError or CspCodecError. */
-export function decodeCspBytes(
-  bytes: Uint8Array,
-  limits: XmlLimits = DEFAULT_XML_LIMITS,
-  source: XmlTreeSource = parseXmlFxp,
-): CspMessage {
-  return decodeCsp(source(bytes, limits));
-}
 
 /** Decodes a CSP message tree. Throws CspCodecError only. */
 export function decodeCsp(root: XmlElement): CspMessage {

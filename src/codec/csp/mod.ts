@@ -8,7 +8,7 @@ export type {
   ElementValue,
   Primitive,
 } from "./message.ts";
-export { CspCodecError, decodeCsp, decodeCspBytes, encodeCsp, writeCsp } from "./envelope.ts";
+export { CspCodecError, decodeCsp, encodeCsp, writeCsp } from "./envelope.ts";
 export {
   decodeElement,
   decodeObject,

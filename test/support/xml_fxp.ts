@@ -1,11 +1,20 @@
 /**
- * XML tree source built on fast-xml-parser. fast-xml-parser neither rejects every malformed
+ * XML tree source built on fast-xml-parser: the reference the core's XML readers are compared
+ * with (tests, benchmarks), never the server's reader. fast-xml-parser neither rejects every malformed
  * document nor refuses DTD tricks by itself, so this module screens the input first (size, UTF-8,
  * control characters, DOCTYPE), lets XMLValidator check well-formedness, and decodes entities
  * itself while building the tree (so an undefined entity is an error, never kept as text).
  */
 import { XMLParser, XMLValidator } from "fast-xml-parser";
-import { type XmlElement, XmlError, type XmlLimits, type XmlTreeSource } from "./tree.ts";
+import { decodeCsp } from "../../src/codec/csp/envelope.ts";
+import type { CspMessage } from "../../src/codec/csp/message.ts";
+import {
+  DEFAULT_XML_LIMITS,
+  type XmlElement,
+  XmlError,
+  type XmlLimits,
+  type XmlTreeSource,
+} from "../../src/codec/xml/tree.ts";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
@@ -185,4 +194,13 @@ function lineColToIndex(xml: string, line: number, col: number): number {
 /** Error path only: byte offset of a string index. */
 function byteOffset(xml: string, index: number): number {
   return new TextEncoder().encode(xml.slice(0, index)).length;
+}
+
+/** Reads bytes with the given tree source and decodes the message; throws XmlError or CspCodecError. */
+export function decodeCspBytes(
+  bytes: Uint8Array,
+  limits: XmlLimits = DEFAULT_XML_LIMITS,
+  source: XmlTreeSource = parseXmlFxp,
+): CspMessage {
+  return decodeCsp(source(bytes, limits));
 }
