@@ -3,14 +3,13 @@
  * read once at start, so that sessions which outlived a restart are woken without a look at the
  * store, and looked up by token when a client asks its SHTTP URL.
  */
-import type { CspVersion } from "../codec/csp/message.ts";
 import { del, type Mutation, set, type Store } from "./kv.ts";
-import type { SessionCir } from "./sessions.ts";
+import type { SessionCir, SessionVersion } from "./sessions.ts";
 
 export interface CirEntry {
   sessionId: string;
   userId: string;
-  version: CspVersion;
+  version: SessionVersion;
   /** The client's SessionCookie, which every WVCI repeats. */
   cookie?: string;
   cir: SessionCir;

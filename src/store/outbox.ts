@@ -4,15 +4,21 @@
  * the client's acknowledgement finds its entry without an index. Services that keep such
  * transactions in records of their own (the IM mailbox) hand them out beside the queue as feeds.
  */
-import type { Primitive } from "../codec/csp/message.ts";
 import { sortableId } from "../util/ids.ts";
 import { check, CommitConflict, del, type Mutation, set, type Store } from "./kv.ts";
 import { RangeViews } from "./range_views.ts";
+import type { StoredElement } from "./sessions.ts";
+
+/** A queued primitive: its element name and content (the codec's `Primitive`). */
+export interface StoredPrimitive {
+  name: string;
+  body: StoredElement;
+}
 
 export interface OutboxEntry {
   /** Sequence and TransactionID. */
   seq: string;
-  primitive: Primitive;
+  primitive: StoredPrimitive;
   createdAt: number;
   /** Entries with the same key replace each other while unsent (latest state wins). */
   coalesceKey?: string;

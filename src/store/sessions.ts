@@ -1,12 +1,26 @@
 /** CSP sessions: the record, an index by user, and an index by expiry time for the sweeper. */
-import type { CspVersion, ElementObject } from "../codec/csp/message.ts";
 import { del, type Mutation, set, type Store } from "./kv.ts";
+
+/** The CSP versions a session may speak, by name (the codec's `CspVersion`). */
+export type SessionVersion = "1.1" | "1.2" | "1.3";
+
+/**
+ * Decoded element content, kept as the session layer hands it over and never read here: the
+ * codec's `ElementObject` (children by name; text, numbers and T/F as booleans; `@attrs`, `#text`),
+ * which the store declares for itself so that it stays below the codecs.
+ */
+export interface StoredElement {
+  [child: string]: StoredValue | StoredValue[] | undefined;
+  "@attrs"?: Record<string, string>;
+  "#text"?: string;
+}
+export type StoredValue = string | number | boolean | StoredElement;
 
 export interface SessionRecord {
   id: string;
   userId: string;
-  version: CspVersion;
-  clientId?: ElementObject;
+  version: SessionVersion;
+  clientId?: StoredElement;
   cookie?: string;
   /** Keep-alive time in seconds. */
   ttl: number;
@@ -14,7 +28,7 @@ export interface SessionRecord {
   expiresAt: number;
   createdAt: number;
   /** What ClientCapability (or a 1.3 Login) agreed; absent until then. */
-  capabilities?: ElementObject;
+  capabilities?: StoredElement;
   /** How many transactions the client accepts in one message (MultiTrans), at least 1. */
   multiTrans: number;
   /** Function leaves agreed by Service-Request; absent until negotiated (then all are allowed). */

@@ -145,11 +145,10 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
 };
 
 /**
- * Single modules a layer may import besides its layers: the CSP message model (types only, it
- * imports nothing) is what the store keeps in session records and queues.
+ * Single modules a layer may import besides its layers. The store has none: it declares the shapes
+ * it keeps (session records, queued primitives) itself, below the codecs.
  */
 const MAY_ALSO_IMPORT: Record<string, readonly string[]> = {
-  store: ["codec/csp/message.ts"],
   // Settings read in the terms of what they set: IMPS_SYSTEM_USER as a user id of the domain,
   // IMPS_DATA as a store name (shared or not), IMPS_LOG_LEVEL/FORMAT as the log's own values.
   config: ["services/shared/ids.ts", "store/kv.ts", "observe/log.ts"],

@@ -17,7 +17,7 @@ Deno.test("every import follows the layering, and no element imports another", (
   assert.deepEqual(forbiddenEdges(graph), []);
 });
 
-Deno.test("the checks catch a circle, an element importing another, and an import upwards", () => {
+Deno.test("the checks catch a circle, an element importing another, an import upwards, and the store importing a codec", () => {
   const bad: ImportGraph = new Map([
     ["services/im/delivery.ts", ["services/im/presentation.ts"]],
     ["services/im/presentation.ts", ["services/im/delivery.ts"]],
@@ -25,6 +25,7 @@ Deno.test("the checks catch a circle, an element importing another, and an impor
     ["codec/ssp/mod.ts", ["services/shared/outcomes.ts"]],
     ["transport/http.ts", ["services/im/mod.ts", "session/dispatcher.ts"]],
     ["store/sessions.ts", ["session/handler.ts"]],
+    ["store/outbox.ts", ["codec/csp/message.ts", "store/kv.ts", "util/ids.ts"]],
     ["services/mod.ts", ["services/im/mod.ts", "services/presence/mod.ts"]],
   ]);
   assert.deepEqual(cycles(bad), [["services/im/delivery.ts", "services/im/presentation.ts"]]);
@@ -33,6 +34,7 @@ Deno.test("the checks catch a circle, an element importing another, and an impor
     "codec/ssp/mod.ts -> services/shared/outcomes.ts",
     "transport/http.ts -> services/im/mod.ts",
     "store/sessions.ts -> session/handler.ts",
+    "store/outbox.ts -> codec/csp/message.ts",
   ]);
 });
 
