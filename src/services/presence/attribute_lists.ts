@@ -11,7 +11,7 @@ import type { RequestContext } from "../../session/handler.ts";
 import type { Mutation } from "../../store/kv.ts";
 import { bool } from "../../session/values.ts";
 import { attributeNameList } from "./attributes.ts";
-import { type ContactListRecord, PresenceRepo } from "./repo.ts";
+import type { ContactListRecord, PresenceStorage } from "./storage.ts";
 import { Outcome, ownList, readTargets, resolveUser } from "./targets.ts";
 import { notifySessions } from "./notification.ts";
 
@@ -24,7 +24,7 @@ export interface Targets {
 /** The users (any domain) and own lists named; bad ones go to `outcome`. */
 export async function attributeListTargets(
   ctx: RequestContext,
-  repo: PresenceRepo,
+  repo: PresenceStorage,
   body: ElementObject,
   outcome: Outcome,
 ): Promise<Targets> {
@@ -60,7 +60,7 @@ export async function attributeListTargets(
  */
 export async function tellAuthorised(
   ctx: RequestContext,
-  repo: PresenceRepo,
+  repo: PresenceStorage,
   body: ElementObject,
   targets: Targets,
   names: string[],

@@ -16,7 +16,7 @@
 import { type BlockRecord, blocks } from "../shared/privacy.ts";
 import type { AttributeSelection } from "./attributes.ts";
 import type { Presence } from "./element.ts";
-import type { AuthRecord, ContactListRecord, PresenceSettings } from "./repo.ts";
+import type { AuthRecord, ContactListRecord, PresenceSettings } from "./storage.ts";
 
 export type Decision =
   | { kind: "granted"; attributes: AttributeSelection }

@@ -8,7 +8,7 @@ import type { RequestContext } from "../../session/handler.ts";
 import { ProtocolError } from "../../session/status.ts";
 import { all, bool, obj, str, strs } from "../../session/values.ts";
 import { parseUserId } from "../shared/ids.ts";
-import type { Contact, ContactListRecord, PresenceSettings } from "./repo.ts";
+import type { Contact, ContactListRecord, PresenceSettings } from "./storage.ts";
 import { LIMITS } from "./limits.ts";
 import { Outcome } from "./targets.ts";
 

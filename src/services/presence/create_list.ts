@@ -4,7 +4,7 @@
 import type { PrimitiveModule } from "../../session/handler.ts";
 import { ProtocolError } from "../../session/status.ts";
 import { str } from "../../session/values.ts";
-import type { ContactListRecord } from "./repo.ts";
+import type { ContactListRecord } from "./storage.ts";
 import { LIMITS } from "./limits.ts";
 import { Outcome, ownListAddress } from "./targets.ts";
 import type { Presence } from "./element.ts";

@@ -6,7 +6,7 @@ import type { ElementObject } from "../../codec/csp/message.ts";
 import type { RequestContext } from "../../session/handler.ts";
 import type { AttributeSelection } from "./attributes.ts";
 import type { RemoteOperation, RemoteTarget } from "./remote.ts";
-import { DIRECT } from "./repo.ts";
+import { DIRECT } from "./storage.ts";
 import { Outcome, ownList, readTargets, resolveUser } from "./targets.ts";
 import type { Presence } from "./element.ts";
 

@@ -6,18 +6,19 @@ import type { ServerContext } from "../../session/handler.ts";
 import { type BlockRecord, emptyEntityList } from "../shared/privacy.ts";
 import type { PresenceHooks } from "./hooks.ts";
 import type { RemotePresence } from "./remote.ts";
-import { PresenceRepo } from "./repo.ts";
+import type { PresenceStorage } from "./storage.ts";
 
 export class Presence {
-  readonly repo: PresenceRepo;
   /** Users of other domains, over the SSP transport (set when federation is on). */
   remote?: RemotePresence;
   /** Per user, the tail of the chain of their presence work. */
   readonly #chains = new Map<string, Promise<void>>();
 
-  constructor(readonly server: ServerContext, readonly hooks: PresenceHooks) {
-    this.repo = new PresenceRepo(server.store);
-  }
+  constructor(
+    readonly server: ServerContext,
+    readonly hooks: PresenceHooks,
+    readonly repo: PresenceStorage,
+  ) {}
 
   /** Runs `task` after the presence work already started for `user` has ended. */
   oneAtATime<T>(user: string, task: () => Promise<T>): Promise<T> {

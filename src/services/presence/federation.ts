@@ -48,7 +48,7 @@ import { readPresence } from "./federation_values.ts";
 import { GET_PRESENCE_TIMEOUT_MS, PRESENCE_TARGETS } from "./limits.ts";
 import { renotifyWatchers } from "./publish.ts";
 import type { RemoteOperation, RemotePresence, RemoteTarget } from "./remote.ts";
-import { DIRECT } from "./repo.ts";
+import { DIRECT } from "./storage.ts";
 import { subscribe, unsubscribe } from "./subscriptions.ts";
 import type { Outcome } from "./targets.ts";
 import { commitAll } from "./commit.ts";

@@ -6,7 +6,7 @@ import type { PrimitiveModule } from "../../session/handler.ts";
 import { ProtocolError } from "../../session/status.ts";
 import { int } from "../../session/values.ts";
 import { LIMITS } from "./limits.ts";
-import type { Watched } from "./repo.ts";
+import type { Watched } from "./storage.ts";
 import type { Presence } from "./element.ts";
 
 /** A non-negative integer, absent, or 402. */

@@ -21,6 +21,7 @@ import type { PresenceHooks } from "./hooks.ts";
 import { listManageRequest } from "./list_manage.ts";
 import { installNetworkPresence } from "./network.ts";
 import { presenceAuthUser } from "./presence_auth_user.ts";
+import { PresenceRepo } from "./repo.ts";
 import { subscribeNotificationRequest } from "./subscribe_notification.ts";
 import { subscribePresenceRequest } from "./subscribe_presence.ts";
 import { unsubscribeNotificationRequest } from "./unsubscribe_notification.ts";
@@ -32,7 +33,7 @@ export interface PresenceElement extends ServiceElement {
 }
 
 export function createPresence(server: ServerContext, hooks: PresenceHooks = {}): PresenceElement {
-  const p = new Presence(server, hooks);
+  const p = new Presence(server, hooks, new PresenceRepo(server.store));
   installNetworkPresence(p);
   if (hooks.federation) p.remote = new PresenceFederation(p, hooks.federation);
   return {

@@ -7,7 +7,7 @@ import type { Mutation } from "../../store/kv.ts";
 import type { SessionRecord } from "../../store/sessions.ts";
 import { attributeNameList, type AttributeSelection } from "./attributes.ts";
 import type { Presence } from "./element.ts";
-import type { PresenceRepo } from "./repo.ts";
+import type { PresenceStorage } from "./storage.ts";
 
 /**
  * Asks `owner` to authorise `watcher`: PresenceAuth-Request in CSP 1.1/1.2; in 1.3, where that
@@ -53,7 +53,7 @@ export async function askOwner(
 
 /** The owner's lists holding `watcher` that have no attribute list. */
 async function listsWithoutGrant(
-  repo: PresenceRepo,
+  repo: PresenceStorage,
   owner: string,
   watcher: string,
 ): Promise<string[]> {

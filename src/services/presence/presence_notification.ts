@@ -17,7 +17,7 @@ import {
 import { type Decision, decisionsFor } from "./authorization.ts";
 import type { Presence } from "./element.ts";
 import { LIMITS } from "./limits.ts";
-import type { Listener, PresenceRepo } from "./repo.ts";
+import type { Listener, PresenceStorage } from "./storage.ts";
 
 /** The Presence element for `user` showing `attributes`. Notifications carry the PA namespace
  * on PresenceSubList, GetPresence answers do not (as Baraza sends them, fixtures 015/019). */
@@ -59,7 +59,7 @@ export interface Delivery {
  */
 export function notificationMutations(
   server: ServerContext,
-  repo: PresenceRepo,
+  repo: PresenceStorage,
   owner: string,
   lastFanOut: string | undefined,
   deliveries: readonly Delivery[],
@@ -161,7 +161,7 @@ export async function notifyWatchers(
  */
 async function dropDeadListeners(
   server: ServerContext,
-  repo: PresenceRepo,
+  repo: PresenceStorage,
   owner: string,
   listeners: Listener[],
 ): Promise<Mutation[]> {

@@ -1,5 +1,5 @@
 /**
- * The presence element's storage, all under `["presence", ...]`:
+ * The presence storage of `storage.ts` in Deno KV, all under `["presence", ...]`:
  *
  * - `state, user` → the user's presence (attribute values by name)
  * - `settings, user` → default contact list and default attribute list
@@ -21,55 +21,25 @@ import { CommitConflict, del, type Mutation, set, type Store } from "../../store
 import type { AttributeSelection, PresenceAttributes } from "./attributes.ts";
 import { LIMITS } from "./limits.ts";
 import { ProtocolError } from "../../session/status.ts";
+import {
+  type AuthRecord,
+  type Contact,
+  type ContactListRecord,
+  type Listener,
+  type ListenerRecord,
+  type PresenceSettings,
+  type PresenceStorage,
+  type Watched,
+  type WatchRecord,
+} from "./storage.ts";
 
 export interface PresenceRecord {
   attributes: PresenceAttributes;
   updatedAt: number;
 }
 
-export interface PresenceSettings {
-  defaultList?: string;
-  /** The default attribute list: what every watcher without a narrower rule may see. */
-  defaultGrant?: readonly string[];
-}
-
-export interface ContactListRecord {
-  id: string;
-  displayName?: string;
-  /** The list's attribute list: what its contacts may see. */
-  grant?: readonly string[];
-  /** Set by a SubscribePresence with AutoSubscribe T: contacts added later are subscribed too. */
-  autoSubscribe?: AttributeSelection;
-  createdAt: number;
-}
-
-export interface Contact {
-  userId: string;
-  nickName?: string;
-}
-
-export type AuthRecord =
-  | { state: "granted"; attributes: AttributeSelection; at: number }
-  | { state: "denied"; at: number }
-  /** The watcher asked and the owner has not answered; `attributes` is what was asked for. */
-  | { state: "pending"; attributes: AttributeSelection; at: number };
-
-/** A subscription. `via` says why it exists: "direct" and/or the ids of subscribed lists. */
-export interface WatchRecord {
-  attributes: AttributeSelection;
-  via: string[];
-  since: number;
-}
-
-export const DIRECT = "direct";
-
 /** When a watcher stopped watching, or last read the presence (GetWatcherList history). */
 interface HistoryRecord {
-  at: number;
-}
-
-export interface Watched {
-  watcher: string;
   at: number;
 }
 
@@ -80,23 +50,6 @@ const remembered = (key: Deno.KvKey, value: HistoryRecord): Mutation => ({
   value,
   expireIn: LIMITS.historySeconds * 1000,
 });
-
-/** A watcher's live session, as an update needs it. */
-export interface ListenerRecord {
-  /** What the watcher subscribed to (a copy of its WatchRecord's). */
-  attributes: AttributeSelection;
-  /** The outbox sequence of the last notification queued for this session, replaced (deleted)
-   * by the next one: notifications coalesce without reading the outbox. Absent: the sequence of
-   * the user's last broad fan-out (`lastFanOut`), so that an update reaching most watchers
-   * writes no listener record. */
-  pending?: string;
-}
-
-export interface Listener {
-  watcher: string;
-  session: string;
-  record: ListenerRecord;
-}
 
 /** Ranges read whole on every update (a user's watchers): fewer, larger KV round trips. */
 const BIG_RANGE: Deno.KvListOptions = { batchSize: 1000 };
@@ -132,18 +85,14 @@ const listenerKey = (user: string, watcher: string, session: string) => [
   session,
 ];
 
-export class PresenceRepo {
+/** The presence storage over Deno KV, in the keys above. */
+export class PresenceRepo implements PresenceStorage {
   constructor(readonly store: Store) {}
 
   async presence(user: string): Promise<PresenceAttributes> {
     return (await this.store.get<PresenceRecord>(stateKey(user)))?.attributes ?? {};
   }
 
-  /**
-   * Applies `change` to the stored presence in the store's checked commit, read again and retried
-   * when another writer came first, so two updates at once both land. `change` answering
-   * undefined leaves the presence alone. Bounded by LIMITS.presenceChangeAttempts (then 503).
-   */
   async changePresence(
     user: string,
     change: (current: PresenceAttributes) => PresenceAttributes | undefined,
@@ -203,7 +152,6 @@ export class PresenceRepo {
     return [del(contactKey(owner, list, user)), del(memberKey(owner, user, list))];
   }
 
-  /** Every (contact, list) pair of the owner's lists, for deciding many watchers at once. */
   async memberships(owner: string): Promise<{ user: string; list: string }[]> {
     return (await this.store.list<boolean>(["presence", "member", owner])).map((e) => ({
       user: String(e.key[3]),
@@ -238,7 +186,6 @@ export class PresenceRepo {
     return await this.store.get<WatchRecord>(watchKey(user, watcher));
   }
 
-  /** Everyone subscribed to `user`, with their subscriptions. */
   async watchers(user: string): Promise<Map<string, WatchRecord>> {
     const entries = await this.store.list<WatchRecord>(["presence", "watcher", user], BIG_RANGE);
     return new Map(entries.map((e) => [String(e.key[3]), e.value]));
@@ -251,8 +198,6 @@ export class PresenceRepo {
     ];
   }
 
-  /** Ends a subscription, with the live-session entries that went with it; the watcher is
-   * remembered as a former one for GetWatcherList's history. */
   async deleteWatch(user: string, watcher: string): Promise<Mutation[]> {
     const sessions = await this.store.list<ListenerRecord>(["presence", "listener", user, watcher]);
     return [
@@ -263,12 +208,10 @@ export class PresenceRepo {
     ];
   }
 
-  /** Notes that `watcher` saw some of `user`'s presence without subscribing (GetPresence). */
   presenceAccess(user: string, watcher: string): Mutation {
     return remembered(accessKey(user, watcher), { at: Date.now() } satisfies HistoryRecord);
   }
 
-  /** Former subscribers and those who read the presence, with when, since `since`. */
   async history(user: string, since: number): Promise<{ former: Watched[]; access: Watched[] }> {
     const [former, access] = await Promise.all([
       this.store.list<HistoryRecord>(["presence", "former", user]),
@@ -282,28 +225,23 @@ export class PresenceRepo {
     return { former: recent(former), access: recent(access) };
   }
 
-  /** The users `watcher` is subscribed to, with the attributes subscribed to. */
   async watching(watcher: string): Promise<Map<string, AttributeSelection>> {
     const entries = await this.store.list<AttributeSelection>(["presence", "watching", watcher]);
     return new Map(entries.map((e) => [String(e.key[3]), e.value]));
   }
 
-  /** The live sessions of every watcher of `user`. */
   async listeners(user: string): Promise<Listener[]> {
     return toListeners(
       await this.store.list<ListenerRecord>(["presence", "listener", user], BIG_RANGE),
     );
   }
 
-  /** The live sessions of one watcher of `user`. */
   async listenersOf(user: string, watcher: string): Promise<Listener[]> {
     return toListeners(
       await this.store.list<ListenerRecord>(["presence", "listener", user, watcher]),
     );
   }
 
-  /** The sequence of `user`'s last broad fan-out: the notification of every listener record
-   * without a `pending` of its own. */
   async lastFanOut(user: string): Promise<string | undefined> {
     return await this.store.get<string>(fanOutKey(user));
   }

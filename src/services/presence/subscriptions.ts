@@ -7,7 +7,7 @@ import { type AttributeSelection, intersect, visiblePart } from "./attributes.ts
 import { decideFor } from "./authorization.ts";
 import type { Presence } from "./element.ts";
 import { LIMITS } from "./limits.ts";
-import { DIRECT, type Listener, type PresenceRepo } from "./repo.ts";
+import { DIRECT, type Listener, type PresenceStorage } from "./storage.ts";
 import { askOwner } from "./presence_auth_request.ts";
 import { notificationMutations } from "./presence_notification.ts";
 
@@ -16,7 +16,7 @@ import { notificationMutations } from "./presence_notification.ts";
  * user already watched or while there is room (and then counts the user in).
  */
 export async function subscriptionRoom(
-  repo: PresenceRepo,
+  repo: PresenceStorage,
   watcher: string,
 ): Promise<{ admits(user: string): boolean }> {
   const watched = new Set((await repo.watching(watcher)).keys());
@@ -93,7 +93,7 @@ export async function subscribe(
 
 /** Drops `reasons` from a subscription ("direct" drops them all); the last one ends it. */
 export async function unsubscribe(
-  repo: PresenceRepo,
+  repo: PresenceStorage,
   watcher: string,
   target: string,
   reasons: readonly string[],

@@ -8,7 +8,7 @@ import type { RequestContext } from "../../session/handler.ts";
 import { describe, ProtocolError } from "../../session/status.ts";
 import { all, obj, str, strs } from "../../session/values.ts";
 import { type ContactListAddress, parseContactListId, parseUserId } from "../shared/ids.ts";
-import type { ContactListRecord, PresenceRepo } from "./repo.ts";
+import type { ContactListRecord, PresenceStorage } from "./storage.ts";
 import { LIMITS } from "./limits.ts";
 import {
   type RecipientOutcome,
@@ -67,7 +67,7 @@ export function resolveUser(raw: string, domain: string): UserTarget {
  */
 export async function ownList(
   ctx: RequestContext,
-  repo: PresenceRepo,
+  repo: PresenceStorage,
   raw: string | undefined,
 ): Promise<ContactListRecord> {
   const address = ownListAddress(ctx, raw);
