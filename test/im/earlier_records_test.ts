@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { MESSAGE_ACK } from "../../src/services/im/delivery.ts";
-import type { StoredMessage } from "../../src/services/im/mailbox.ts";
+import type { StoredMessage } from "../../src/services/im/storage.ts";
 import { Presenter } from "../../src/services/im/presentation.ts";
 import { add, set } from "../../src/store/kv.ts";
 import { sortableId } from "../../src/util/ids.ts";

@@ -6,7 +6,7 @@
 import type { Groups } from "./element.ts";
 import { removedMutations } from "./group_change_notice.ts";
 import type { Role } from "./properties.ts";
-import type { GroupRecord, JoinedRecord } from "./repo.ts";
+import type { GroupRecord, JoinedRecord } from "./storage.ts";
 
 export interface GroupDetail {
   group: GroupRecord;

@@ -22,7 +22,7 @@ import {
   readOwnProperties,
   readWelcomeNote,
 } from "./properties.ts";
-import type { GroupRecord } from "./repo.ts";
+import type { GroupRecord } from "./storage.ts";
 
 /** The SName of a ScreenName element whose GroupID (if given) names `groupId`. */
 export function screenNameFor(

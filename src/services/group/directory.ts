@@ -6,7 +6,7 @@ import { parseGroupId, parseUserId } from "../shared/ids.ts";
 import { GROUP_DOES_NOT_EXIST, NOT_JOINED, REJECTED } from "./codes.ts";
 import { MAX_SEARCH_RESULTS } from "./limits.ts";
 import type { Groups } from "./element.ts";
-import type { GroupRecord } from "./repo.ts";
+import type { GroupRecord } from "./storage.ts";
 
 /** What the group element offers search, invitations and shared content. */
 export interface GroupDirectory {

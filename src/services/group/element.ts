@@ -9,10 +9,9 @@ import { leased } from "../../store/serialised.ts";
 import { KeyedQueue } from "../../util/keyed_queue.ts";
 import { parseUserId } from "../shared/ids.ts";
 import type { GroupHooks } from "./hooks.ts";
-import { GroupRepo } from "./repo.ts";
+import type { GroupStorage } from "./storage.ts";
 
 export class Groups {
-  readonly repo: GroupRepo;
   readonly #changes = new KeyedQueue();
   /** Changes of one group run one at a time (keyed by its id), so two joins cannot take the same
    * screen name nor both pass MaxActiveUsers; across instances too in shared mode. */
@@ -23,9 +22,11 @@ export class Groups {
   /** Domains with notices queued by mutations not committed yet (see `commit`). */
   readonly #pending = new Set<string>();
 
-  constructor(readonly server: ServerContext, readonly hooks: GroupHooks) {
-    this.repo = new GroupRepo(server.store);
-  }
+  constructor(
+    readonly server: ServerContext,
+    readonly hooks: GroupHooks,
+    readonly repo: GroupStorage,
+  ) {}
 
   /** Commits a change (in writes of bounded size), then sends what it queued for other
    * domains: a queue never looks before the work it is kicked for is there. */

@@ -17,7 +17,7 @@ import type { Mutation } from "../../store/kv.ts";
 import type { NewOutboxEntry } from "../../store/outbox.ts";
 import type { Groups } from "./element.ts";
 import { propertyElements, type PropertyValues, type Role } from "./properties.ts";
-import type { GroupRecord, JoinedRecord } from "./repo.ts";
+import type { GroupRecord, JoinedRecord } from "./storage.ts";
 import { joinedList, type JoinedUser, screenNames, seesUserIds } from "./user_lists.ts";
 
 export interface GroupChange {

@@ -10,7 +10,7 @@ import { MAX_SCREEN_NAME } from "./limits.ts";
 import type { Groups } from "./element.ts";
 import { noticeMutations } from "./group_change_notice.ts";
 import { hasControlCharacters } from "./properties.ts";
-import type { GroupRecord, JoinedRecord } from "./repo.ts";
+import type { GroupRecord, JoinedRecord } from "./storage.ts";
 
 /** A screen name as given, checked: printable, bounded, not blank. */
 export function checkScreenName(raw: string | undefined): string | undefined {

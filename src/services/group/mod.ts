@@ -23,6 +23,7 @@ import { memberAccess } from "./member_access.ts";
 import { type GroupMessaging, groupMessaging } from "./messaging.ts";
 import { rejectList } from "./reject_list.ts";
 import { removeGroupMembers } from "./remove_group_members.ts";
+import { GroupRepo } from "./repo.ts";
 import { setGroupProps } from "./set_group_props.ts";
 import { subscribeGroupNotice } from "./subscribe_group_notice.ts";
 
@@ -37,7 +38,7 @@ export interface GroupElement extends ServiceElement {
 }
 
 export function createGroupElement(server: ServerContext, hooks: GroupHooks = {}): GroupElement {
-  const g = new Groups(server, hooks);
+  const g = new Groups(server, hooks, new GroupRepo(server.store));
   server.sessions.onStart((session) => autoJoin(g, session));
   server.sessions.onEnd((session) => leaveAllGroups(g, session));
   if (hooks.federation) serveGroups(g, hooks.federation);

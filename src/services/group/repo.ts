@@ -1,28 +1,11 @@
 /**
- * The group element's storage (key space `["group", ...]`): each group's record, its explicit
- * members with their roles, the users joined at the moment with their screen names, its reject
- * list and each user's own properties, plus indexes by user (groups owned, joined, auto-joined).
- * Methods return mutations; the primitives commit them together with the notices they cause.
+ * The group storage of `storage.ts` in Deno KV, under `["group", ...]`: `info`, `member`,
+ * `joined`, `sname` (screen names, case-insensitively), `reject` and `own` by group, and by user
+ * `owned`, `user_joined` and `autojoin`.
  */
 import { del, type Mutation, set, type Store } from "../../store/kv.ts";
-import type { PropertyValues, Role, WelcomeNote } from "./properties.ts";
-
-export interface GroupRecord {
-  id: string;
-  /** The creator's UserID: always an Admin, the only one who may delete the group. */
-  owner: string;
-  createdAt: number;
-  properties: PropertyValues;
-  welcomeNote?: WelcomeNote;
-}
-
-export interface JoinedRecord {
-  user: string;
-  screenName: string;
-  /** Wants GroupChangeNotice (SubscribeNotification / SubscribeGroupNotice). */
-  subscribed: boolean;
-  joinedAt: number;
-}
+import type { PropertyValues, Role } from "./properties.ts";
+import type { GroupRecord, GroupStorage, JoinedRecord } from "./storage.ts";
 
 const groupKey = (id: string) => ["group", "info", id];
 const memberKey = (id: string, user: string) => ["group", "member", id, user];
@@ -37,7 +20,8 @@ const autoJoinKey = (user: string, id: string) => ["group", "autojoin", user, id
 
 const lastPart = (key: Deno.KvKey) => String(key[key.length - 1]);
 
-export class GroupRepo {
+/** The group storage over Deno KV, in the keys above. */
+export class GroupRepo implements GroupStorage {
   constructor(private readonly store: Store) {}
 
   group(id: string): Promise<GroupRecord | undefined> {
@@ -64,7 +48,6 @@ export class GroupRepo {
     ];
   }
 
-  /** Everything of the group, and every index entry pointing at it. */
   async deleteMutations(group: GroupRecord): Promise<Mutation[]> {
     const mutations = [del(groupKey(group.id)), del(ownedKey(group.owner, group.id))];
     for (const kind of ["member", "joined", "sname", "reject", "own"]) {
@@ -81,7 +64,6 @@ export class GroupRepo {
     return this.store.get<Role>(memberKey(id, user));
   }
 
-  /** Explicit members and their roles. */
   async members(id: string): Promise<Map<string, Role>> {
     const entries = await this.store.list<Role>(["group", "member", id]);
     return new Map(entries.map((e) => [lastPart(e.key), e.value]));
@@ -103,7 +85,6 @@ export class GroupRepo {
     return (await this.store.list<JoinedRecord>(["group", "joined", id])).map((e) => e.value);
   }
 
-  /** Who holds a screen name in the group, if anyone. */
   screenNameHolder(id: string, name: string): Promise<string | undefined> {
     return this.store.get<string>(screenNameKey(id, name));
   }
@@ -128,7 +109,6 @@ export class GroupRepo {
     ];
   }
 
-  /** The groups a user is joined to. */
   async joinedBy(user: string): Promise<string[]> {
     return (await this.store.list(["group", "user_joined", user])).map((e) => lastPart(e.key));
   }
@@ -153,7 +133,6 @@ export class GroupRepo {
     return await this.store.get<PropertyValues>(ownKey(id, user)) ?? {};
   }
 
-  /** Own properties; AutoJoin T also keeps the screen name to rejoin with at the next login. */
   ownMutations(id: string, user: string, own: PropertyValues, screenName?: string): Mutation[] {
     const mutations = [set(ownKey(id, user), own)];
     if (own.AutoJoin === "T" && screenName !== undefined) {
@@ -162,7 +141,6 @@ export class GroupRepo {
     return mutations;
   }
 
-  /** Groups `user` rejoins at login, with the screen name to use. */
   async autoJoins(user: string): Promise<{ groupId: string; screenName: string }[]> {
     const entries = await this.store.list<string>(["group", "autojoin", user]);
     return entries.map((e) => ({ groupId: lastPart(e.key), screenName: e.value }));

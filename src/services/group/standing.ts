@@ -14,10 +14,10 @@ import { MAX_USERS_PER_REQUEST } from "./limits.ts";
 import type { Groups } from "./element.ts";
 import { forward } from "./federation_member.ts";
 import { atLeast, type Role } from "./properties.ts";
-import type { GroupRecord, GroupRepo, JoinedRecord } from "./repo.ts";
+import type { GroupRecord, GroupStorage, JoinedRecord } from "./storage.ts";
 
 export interface Standing {
-  repo: GroupRepo;
+  repo: GroupStorage;
   group: GroupRecord;
   user: string;
   /** The caller's role as an explicit member; undefined for everyone else. */

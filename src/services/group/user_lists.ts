@@ -5,7 +5,7 @@
  */
 import type { CspVersion, ElementObject } from "../../codec/csp/message.ts";
 import { atLeast, type Role } from "./properties.ts";
-import type { GroupRecord } from "./repo.ts";
+import type { GroupRecord } from "./storage.ts";
 
 /** One joined user as others see them: the screen name, and the UserID where it may be shown. */
 export interface JoinedUser {

@@ -3,6 +3,7 @@
 import { set, type Store } from "../../store/kv.ts";
 import { type BlockRecord, emptyEntityList } from "../shared/privacy.ts";
 import { RECENT_MS } from "./limits.ts";
+import type { BlockStorage } from "./storage.ts";
 
 const blockKey = (owner: string) => ["im", "block", owner];
 
@@ -13,7 +14,8 @@ const emptyRecord = (): BlockRecord => ({
   grant: emptyEntityList(),
 });
 
-export class BlockRepo {
+/** The block lists over Deno KV. */
+export class BlockRepo implements BlockStorage {
   constructor(private readonly store: Store) {}
 
   async get(owner: string): Promise<BlockRecord> {
@@ -21,8 +23,6 @@ export class BlockRepo {
       emptyRecord();
   }
 
-  /** The records of many owners (a group message's receivers): all read together, in the
-   * store's batches, and kept like a single owner's. */
   getMany(owners: readonly string[]): Promise<BlockRecord[]> {
     return Promise.all(owners.map((owner) => this.get(owner)));
   }

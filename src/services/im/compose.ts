@@ -11,7 +11,7 @@ import { all, int, obj, str, strs, type Value } from "../../session/values.ts";
 import { parseUserId } from "../shared/ids.ts";
 import { utf8Length } from "../../util/utf8.ts";
 import type { Config } from "../../config.ts";
-import type { StoredMessage } from "./mailbox.ts";
+import type { StoredMessage } from "./storage.ts";
 import type { GroupRecipient } from "../shared/group_messages.ts";
 
 /** A message as it will be stored for each recipient, before the recipient is set. */

@@ -10,7 +10,7 @@ import { CommitConflict, type Kept, type Mutation, type Store } from "../../stor
 import type { NewOutboxEntry } from "../../store/outbox.ts";
 import type { SessionRecord } from "../../store/sessions.ts";
 import type { Im } from "./element.ts";
-import type { DeliveryPrefs, Outcome, StoredMessage, StoredReport } from "./mailbox.ts";
+import type { DeliveryPrefs, Outcome, StoredMessage, StoredReport } from "./storage.ts";
 import type { PresentedMessage } from "./presentation.ts";
 
 /** AckModule names: the client's answer to a NewMessage, and to a DeliveryReport-Request. */

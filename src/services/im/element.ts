@@ -1,22 +1,21 @@
 /** What the IM element works with: the server, its hooks, its storage and its presentation. */
 import type { ServerContext } from "../../session/handler.ts";
 import type { Mutation } from "../../store/kv.ts";
-import { BlockRepo } from "./blocking.ts";
 import type { ImHooks } from "./hooks.ts";
-import { MailboxRepo } from "./mailbox.ts";
 import { Presenter } from "./presentation.ts";
+import type { BlockStorage, MailboxStorage } from "./storage.ts";
 
 export class Im {
-  /** Each user's waiting messages and reports; it keeps counts in memory on a store this
-   * server serves alone. */
-  readonly mailbox: MailboxRepo;
-  readonly blocks: BlockRepo;
   readonly present = new Presenter();
 
-  constructor(readonly server: ServerContext, readonly hooks: ImHooks) {
-    this.mailbox = new MailboxRepo(server.store);
-    this.blocks = new BlockRepo(server.store);
-  }
+  constructor(
+    readonly server: ServerContext,
+    readonly hooks: ImHooks,
+    /** Each user's waiting messages and reports. */
+    readonly mailbox: MailboxStorage,
+    /** Each user's block and grant lists. */
+    readonly blocks: BlockStorage,
+  ) {}
 
   /** Mutations that let `audience` read the stored content `sharer` owns among what `content`
    * names (none without the content element). */

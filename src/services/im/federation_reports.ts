@@ -10,7 +10,7 @@ import type { SspTransport } from "../../federation/relay.ts";
 import { del, type Mutation, set } from "../../store/kv.ts";
 import { reportMutations } from "./delivery.ts";
 import type { Im } from "./element.ts";
-import type { Outcome, StoredReport } from "./mailbox.ts";
+import type { Outcome, StoredReport } from "./storage.ts";
 
 /** What we keep of a message relayed with DeliveryReport, to accept the peer's report on it. */
 export interface SentRecord {

@@ -9,7 +9,7 @@ import { type OutboxEntry, type OutboxFeed, RESEND_AFTER_MS } from "../../store/
 import { type Kept, RangeViews } from "../../store/range_views.ts";
 import { deliveryFor, dispose, type ImAckData, MESSAGE_ACK, pushes } from "./delivery.ts";
 import type { Im } from "./element.ts";
-import { type DeliveryPrefs, isMessageId } from "./mailbox.ts";
+import { type DeliveryPrefs, isMessageId } from "./storage.ts";
 import type { PresentedMessage } from "./presentation.ts";
 import { PENDING } from "./waiting_counts.ts";
 

@@ -13,7 +13,7 @@ import { checkSender, messageCharges, readRecipients } from "./compose.ts";
 import { dispose } from "./delivery.ts";
 import type { Im } from "./element.ts";
 import { distribute, sendResult } from "./recipients.ts";
-import { isMessageId } from "./mailbox.ts";
+import { isMessageId } from "./storage.ts";
 import type { PresentedMessage } from "./presentation.ts";
 
 export function forwardMessageRequest(im: Im): PrimitiveModule {

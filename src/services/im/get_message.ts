@@ -7,7 +7,7 @@ import { ProtocolError } from "../../session/status.ts";
 import { str } from "../../session/values.ts";
 import { dispose } from "./delivery.ts";
 import type { Im } from "./element.ts";
-import { isMessageId } from "./mailbox.ts";
+import { isMessageId } from "./storage.ts";
 
 export function getMessageRequest(im: Im): PrimitiveModule {
   return {

@@ -12,7 +12,7 @@ import { ProtocolError, status } from "../../session/status.ts";
 import { int, obj, str } from "../../session/values.ts";
 import { disposal, dispose, type ImAckData, MESSAGE_ACK, takeGroupCopy } from "./delivery.ts";
 import type { Im } from "./element.ts";
-import { isMessageId } from "./mailbox.ts";
+import { isMessageId } from "./storage.ts";
 
 /**
  * Delivers one message of the caller's mailbox, or a group copy queued only to the caller's

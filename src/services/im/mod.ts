@@ -9,6 +9,7 @@ import type { ServerContext, ServiceElement } from "../../session/handler.ts";
 import type { BlockRecord } from "../shared/privacy.ts";
 import { blockEntityRequest } from "./block_entity.ts";
 import { blockUserRequest } from "./block_user.ts";
+import { BlockRepo } from "./blocking.ts";
 import { pickUp, reportAck } from "./delivery.ts";
 import { Im } from "./element.ts";
 import { serveMessages } from "./federation.ts";
@@ -18,18 +19,19 @@ import { getBlockedListRequest } from "./get_blocked_list.ts";
 import { getMessageRequest } from "./get_message.ts";
 import { getMessageListRequest } from "./get_message_list.ts";
 import type { ImHooks } from "./hooks.ts";
-import type { MailboxRepo } from "./mailbox.ts";
+import { MailboxRepo } from "./mailbox.ts";
 import { messageAck, messageDelivered } from "./message_delivered.ts";
 import { type SystemNotices, systemNotices } from "./notices.ts";
 import { rejectMessageRequest } from "./reject_message.ts";
 import { sendMessageRequest } from "./send_message.ts";
 import { setDeliveryMethodRequest } from "./set_delivery_method.ts";
+import type { MailboxStorage } from "./storage.ts";
 import { PENDING } from "./waiting_counts.ts";
 
 export interface ImElement extends ServiceElement {
   readonly hooks: ImHooks;
   /** Each user's waiting messages and reports, as tests and operators' tools read them. */
-  readonly mailbox: MailboxRepo;
+  readonly mailbox: MailboxStorage;
   /** Each user's block and grant lists, which presence obeys too. */
   blockList(owner: string): Promise<BlockRecord>;
   /** Operator's notices as messages from the system user (the admin API). */
@@ -50,7 +52,7 @@ const IM_USER_DATA = [
 ];
 
 export function createIm(server: ServerContext, hooks: ImHooks = {}): ImElement {
-  const im = new Im(server, hooks);
+  const im = new Im(server, hooks, new MailboxRepo(server.store), new BlockRepo(server.store));
   const feed = new MailboxFeed(im);
   server.outbox.addFeed(feed);
   server.metrics.storeGauge(

@@ -1,7 +1,7 @@
 /** How stored messages and reports look on the wire: MessageInfo, NewMessage, reports. */
 import type { ElementObject, Primitive } from "../../codec/csp/message.ts";
 import { describe } from "../../session/status.ts";
-import type { StoredMessage, StoredReport } from "./mailbox.ts";
+import type { StoredMessage, StoredReport } from "./storage.ts";
 import type { GroupAddressing } from "../shared/group_messages.ts";
 
 /** A stored message as the mailbox holds it; one sent to a group says how (group_delivery.ts). */

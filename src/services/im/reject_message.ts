@@ -4,7 +4,7 @@ import { ProtocolError, result, status } from "../../session/status.ts";
 import { strs } from "../../session/values.ts";
 import { dispose } from "./delivery.ts";
 import type { Im } from "./element.ts";
-import { isMessageId } from "./mailbox.ts";
+import { isMessageId } from "./storage.ts";
 
 /** MessageIDs one request may name: bounded work per request. */
 const MAX_IDS = 100;

@@ -9,15 +9,7 @@
 import { add, type Mutation, type Store } from "../../store/kv.ts";
 import { RangeViews } from "../../store/range_views.ts";
 import { RECENT_MS } from "./limits.ts";
-
-/** What a user's mailbox holds (expired messages included until they are dropped). */
-export interface MailboxUse {
-  messages: number;
-  /** Bytes of content. */
-  bytes: number;
-  /** The part of it from one sender. */
-  fromSender: { messages: number; bytes: number };
-}
+import type { MailboxUse } from "./storage.ts";
 
 /** What the counts need of a message. */
 export type Counted = { recipient: string; sender: string; size: number };
