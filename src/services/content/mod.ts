@@ -9,6 +9,7 @@ import { Content } from "./element.ts";
 import type { ContentHooks } from "./hooks.ts";
 import { contentRoutes } from "./routes.ts";
 import { type Sharing, sharing } from "./sharing.ts";
+import { ContentRepo } from "./repo.ts";
 
 export interface ContentElement extends ServiceElement {
   readonly hooks: ContentHooks;
@@ -17,7 +18,7 @@ export interface ContentElement extends ServiceElement {
 }
 
 export function createContent(server: ServerContext, hooks: ContentHooks = {}): ContentElement {
-  const content = new Content(server, hooks);
+  const content = new Content(server, hooks, new ContentRepo(server.store));
   return {
     name: "content",
     modules: [],

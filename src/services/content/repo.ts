@@ -9,21 +9,13 @@
  */
 import { check, CommitConflict, del, type Mutation, set, type Store } from "../../store/kv.ts";
 import { CHUNK_BYTES, CHUNKS_PER_COMMIT } from "./limits.ts";
-
-export interface ContentItem {
-  id: string;
-  owner: string;
-  contentType: string;
-  size: number;
-  createdAt: number;
-}
-
-export interface Usage {
-  bytes: number;
-  items: number;
-}
-
-export type GrantKind = "user" | "group";
+import {
+  type ContentItem,
+  type ContentStorage,
+  type GrantKind,
+  type Usage,
+  UsageBusy,
+} from "./storage.ts";
 
 const itemKey = (id: string) => ["content", "item", id];
 const chunkKey = (id: string, n: number) => ["content", "chunk", id, n];
@@ -41,14 +33,8 @@ const chunkCount = (size: number) => Math.ceil(size / CHUNK_BYTES);
 /** How often a usage change is tried again while other uploads or deletes move the usage. */
 const USAGE_ATTEMPTS = 16;
 
-/** The owner's usage kept changing while an upload or delete tried to count itself in. */
-export class UsageBusy extends Error {
-  constructor() {
-    super("Content usage kept changing: try again");
-  }
-}
-
-export class ContentRepo {
+/** The storage of `storage.ts` over Deno KV. */
+export class ContentRepo implements ContentStorage {
   constructor(private readonly store: Store) {}
 
   get(id: string): Promise<ContentItem | undefined> {
@@ -59,12 +45,6 @@ export class ContentRepo {
     return await this.store.get<Usage>(usageKey(owner)) ?? { bytes: 0, items: 0 };
   }
 
-  /**
-   * Stores the bytes, then the item with the owner's new usage, each commit within KV limits.
-   * The usage is read again and checked against `fits` in the commit that counts the item, so
-   * uploads at once can neither pass the quota together nor lose each other's count. "full" (the
-   * bytes are removed again) or "busy" (the usage kept changing under it) store nothing.
-   */
   async create(
     item: ContentItem,
     bytes: Uint8Array,
@@ -144,7 +124,6 @@ export class ContentRepo {
     return set(grantKey(id, kind, subject), true);
   }
 
-  /** Removes the item (it disappears first), its grants and bytes, and gives back its quota. */
   async delete(item: ContentItem): Promise<void> {
     await this.#changeUsage(item.owner, (usage) => [
       del(itemKey(item.id)),

@@ -17,7 +17,7 @@ import { randomHex } from "../../util/ids.ts";
 import { authenticate } from "./auth.ts";
 import type { Content } from "./element.ts";
 import { MAX_CONTENT_BYTES, MAX_CONTENT_TYPE, QUOTA_BYTES, QUOTA_ITEMS } from "./limits.ts";
-import { type ContentItem, type Usage, UsageBusy } from "./repo.ts";
+import { type ContentItem, type Usage, UsageBusy } from "./storage.ts";
 import { CONTENT_ID, mayRead } from "./sharing.ts";
 
 const MEDIA_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*(\s*;.*)?$/;

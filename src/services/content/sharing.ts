@@ -7,7 +7,7 @@
  */
 import type { Mutation } from "../../store/kv.ts";
 import type { Content } from "./element.ts";
-import type { ContentItem } from "./repo.ts";
+import type { ContentItem } from "./storage.ts";
 
 /** Who a reference was sent to. */
 export interface Audience {

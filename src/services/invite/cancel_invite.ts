@@ -15,7 +15,7 @@ import { relayInvitation } from "./federation.ts";
 import { NOTICE_TTL_MS } from "./limits.ts";
 import { type RecipientOutcome, resultOf, summarise } from "../shared/outcomes.ts";
 import { cancelInviteUserRequest } from "./presentation.ts";
-import type { ReceivedInvitation } from "./repo.ts";
+import type { ReceivedInvitation } from "./storage.ts";
 
 export function cancelInvite(inv: Invitations): PrimitiveModule {
   return {

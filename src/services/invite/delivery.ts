@@ -8,7 +8,7 @@ import type { Mutation } from "../../store/kv.ts";
 import type { SessionRecord } from "../../store/sessions.ts";
 import type { Invitations } from "./element.ts";
 import { inviteUserRequest } from "./presentation.ts";
-import type { Notice, ReceivedInvitation } from "./repo.ts";
+import type { Notice, ReceivedInvitation } from "./storage.ts";
 
 /** AckModule names: the invitee's answer to an InviteUser-Request, and to a notice. */
 const DELIVERED_ACK = "invite.delivered";

@@ -1,12 +1,12 @@
 /** What the invite element works with: the server, its hooks and its storage. */
 import type { ServerContext } from "../../session/handler.ts";
 import type { InviteHooks } from "./hooks.ts";
-import { InviteRepo } from "./repo.ts";
+import type { InviteStorage } from "./storage.ts";
 
 export class Invitations {
-  readonly repo: InviteRepo;
-
-  constructor(readonly server: ServerContext, readonly hooks: InviteHooks) {
-    this.repo = new InviteRepo(server.store);
-  }
+  constructor(
+    readonly server: ServerContext,
+    readonly hooks: InviteHooks,
+    readonly repo: InviteStorage,
+  ) {}
 }

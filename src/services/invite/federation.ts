@@ -32,7 +32,7 @@ import { queueInvitation, queueNotice, withdrawInvitation } from "./delivery.ts"
 import type { Invitations } from "./element.ts";
 import { INVITE_TARGETS, MAX_VALIDITY_S, NOTICE_TTL_MS } from "./limits.ts";
 import { type Answer, cancelInviteUserRequest, inviteResponse } from "./presentation.ts";
-import type { Invitation, InviteType, ReceivedInvitation } from "./repo.ts";
+import type { Invitation, InviteType, ReceivedInvitation } from "./storage.ts";
 
 const outKey = (inviter: string, inviteId: string, invitee: string) => [
   "relay",

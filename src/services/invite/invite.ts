@@ -23,7 +23,7 @@ import {
   MAX_VALIDITY_S,
 } from "./limits.ts";
 import { type RecipientOutcome, resultOf, summarise } from "../shared/outcomes.ts";
-import type { Invitation, InviteType, ReceivedInvitation } from "./repo.ts";
+import type { Invitation, InviteType, ReceivedInvitation } from "./storage.ts";
 
 const TYPES: readonly string[] = ["GR", "IM", "PR", "SC"];
 /** 1.3 types (extend conversation or group, application) this server does not offer. */

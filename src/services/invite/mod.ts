@@ -13,13 +13,14 @@ import { serveInvitations } from "./federation.ts";
 import type { InviteHooks } from "./hooks.ts";
 import { invite } from "./invite.ts";
 import { inviteUserResponse } from "./invite_user_response.ts";
+import { InviteRepo } from "./repo.ts";
 
 export interface InviteElement extends ServiceElement {
   readonly hooks: InviteHooks;
 }
 
 export function createInvite(server: ServerContext, hooks: InviteHooks = {}): InviteElement {
-  const inv = new Invitations(server, hooks);
+  const inv = new Invitations(server, hooks, new InviteRepo(server.store));
   server.sessions.onStart((session) => pickUp(inv, session));
   if (hooks.federation) serveInvitations(inv, hooks.federation);
   return {

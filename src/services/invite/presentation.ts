@@ -4,7 +4,7 @@
  * spec examples wv-028/032/036, Baraza fixtures 060/062).
  */
 import type { ElementObject, Primitive } from "../../codec/csp/message.ts";
-import type { Invitation } from "./repo.ts";
+import type { Invitation } from "./storage.ts";
 
 const userElement = (userId: string): ElementObject => ({ User: { UserID: userId } });
 /** Recipient's User repeats (schema `User* Group* ContactList*`). */

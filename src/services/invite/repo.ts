@@ -11,43 +11,10 @@
  * Every record expires with its invitation (KV `expireIn`, checked on read as well, since KV
  * drops expired entries only eventually).
  */
-import type { ElementObject, Primitive } from "../../codec/csp/message.ts";
+import type { Primitive } from "../../codec/csp/message.ts";
 import { del, type Mutation, type Store } from "../../store/kv.ts";
 import { sortableId } from "../../util/ids.ts";
-
-export type InviteType = "GR" | "IM" | "PR" | "SC";
-
-/** What the inviter sent, as every invitee sees it. */
-export interface Invitation {
-  inviteId: string;
-  type: InviteType;
-  inviter: string;
-  groupId?: string;
-  presenceSubList?: ElementObject;
-  urls?: string[];
-  note?: string;
-  screenName?: ElementObject;
-  createdAt: number;
-  expiresAt: number;
-}
-
-export interface SentInvitation extends Invitation {
-  /** Local invitees who have not answered, and whom a cancellation still reaches. */
-  pending: string[];
-}
-
-export interface ReceivedInvitation extends Invitation {
-  invitee: string;
-  /** A session of the invitee acknowledged the InviteUser-Request: not handed out again. */
-  delivered: boolean;
-}
-
-export interface Notice {
-  seq: string;
-  user: string;
-  primitive: Primitive;
-  expiresAt: number;
-}
+import type { InviteStorage, Notice, ReceivedInvitation, SentInvitation } from "./storage.ts";
 
 const sentKey = (inviter: string, id: string) => ["invite", "sent", inviter, id];
 const inboxKey = (invitee: string, id: string, inviter: string) => [
@@ -70,21 +37,20 @@ const setUntil = (key: Deno.KvKey, value: { expiresAt: number }, now: number): M
   expireIn: Math.max(1000, value.expiresAt - now),
 });
 
-export class InviteRepo {
+/** The storage of `storage.ts` over Deno KV. */
+export class InviteRepo implements InviteStorage {
   constructor(private readonly store: Store) {}
 
   async sent(inviter: string, id: string, now = Date.now()): Promise<SentInvitation | undefined> {
     return live(await this.store.get<SentInvitation>(sentKey(inviter, id)), now);
   }
 
-  /** Writes the inviter's record, or removes it once nobody is left to answer. */
   putSent(record: SentInvitation, now = Date.now()): Mutation {
     return record.pending.length > 0
       ? setUntil(sentKey(record.inviter, record.inviteId), record, now)
       : del(sentKey(record.inviter, record.inviteId));
   }
 
-  /** The invitee's invitations under `id` (from any inviter), expired ones included. */
   async received(invitee: string, id: string): Promise<ReceivedInvitation[]> {
     return (await this.store.list<ReceivedInvitation>(["invite", "inbox", invitee, id]))
       .map((e) => e.value);
@@ -103,7 +69,6 @@ export class InviteRepo {
       .map((e) => e.value);
   }
 
-  /** Whether the invitee has fewer than `max` invitations waiting (IMPS_INVITATIONS_PER_USER). */
   async hasRoom(invitee: string, max: number, now = Date.now()): Promise<boolean> {
     const waiting = await this.store.list<ReceivedInvitation>(["invite", "inbox", invitee], {
       limit: max,
