@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { clientKey, LoginNonces, type Nonce } from "../../src/services/access/nonces.ts";
+import { clientKey, LoginNonces } from "../../src/services/access/nonces.ts";
+import type { Nonce } from "../../src/services/access/storage.ts";
 import { Store } from "../../src/store/kv.ts";
 
 const LIMITS = { ttlMs: 60_000, perUser: 4, perUserAddress: 2, perAddress: 3 };

@@ -6,12 +6,13 @@ import { getSpInfo } from "./get_sp_info.ts";
 import { keepAlive } from "./keep_alive.ts";
 import { login } from "./login.ts";
 import { logout } from "./logout.ts";
+import { LoginNonces } from "./nonces.ts";
 import { polling } from "./polling.ts";
 import { service } from "./service.ts";
 import { versionDiscovery } from "./wv_csp_version_discovery.ts";
 
 export function createAccess(server: ServerContext): ServiceElement {
-  const access = new Access(server);
+  const access = new Access(server, new LoginNonces(server.store));
   return {
     name: "access",
     modules: [

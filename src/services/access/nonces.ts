@@ -18,6 +18,7 @@
 import { check, CommitConflict, del, type Store } from "../../store/kv.ts";
 import type { DigestSchema } from "../../util/crypto.ts";
 import { randomHex } from "../../util/ids.ts";
+import type { LoginNonceStorage, Nonce } from "./storage.ts";
 
 export interface NonceLimits {
   ttlMs: number;
@@ -40,11 +41,6 @@ interface NonceRecord {
   expiresAt: number;
 }
 
-export interface Nonce {
-  nonce: string;
-  schema: DigestSchema;
-}
-
 const nonceKey = (userId: string, nonce: string) => ["login_nonce", userId, nonce];
 
 /** Addresses tracked before those whose nonces all expired are swept out. */
@@ -64,7 +60,8 @@ export function clientKey(address: string): string {
     .join(":") + "::/64";
 }
 
-export class LoginNonces {
+/** The storage of `storage.ts` over Deno KV. */
+export class LoginNonces implements LoginNonceStorage {
   /** Per client address, the (user, nonce) pairs it was handed, oldest first. */
   readonly #byAddress = new Map<string, { userId: string; nonce: string; expiresAt: number }[]>();
 
@@ -74,8 +71,6 @@ export class LoginNonces {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** A new nonce for `userId` asked from `address`, or undefined when the user has too many
-   * attempts in progress from other addresses. */
   async issue(userId: string, schema: DigestSchema, from: string): Promise<Nonce | undefined> {
     const address = clientKey(from);
     const now = this.now();
@@ -102,10 +97,6 @@ export class LoginNonces {
     return { nonce, schema };
   }
 
-  /**
-   * Step 2: finds the outstanding nonce of `userId` that `proves` accepts and uses it up. When
-   * none does, the oldest nonce `address` was handed for the user is used up instead.
-   */
   async redeem(
     userId: string,
     from: string,

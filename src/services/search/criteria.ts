@@ -8,7 +8,7 @@ import type { GroupSearchKey } from "./hooks.ts";
 import { ProtocolError } from "../../session/status.ts";
 import { all, obj, str } from "../../session/values.ts";
 import { isProfileElement, matches, normalize, type ProfileElement } from "./fields.ts";
-import type { Found } from "./index.ts";
+import type { Found } from "./storage.ts";
 import { MAX_CRITERIA, MAX_FINDINGS, MAX_SEARCH_STRING, PROBE_FINDINGS } from "./limits.ts";
 
 const GROUP_ELEMENTS: readonly GroupSearchKey[] = [

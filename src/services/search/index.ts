@@ -11,6 +11,7 @@
  */
 import { del, type Mutation, set, type Store } from "../../store/kv.ts";
 import { type ProfileElement, type SearchableFields, terms } from "./fields.ts";
+import type { Found, SearchIndexStorage } from "./storage.ts";
 
 const profileKey = (user: string) => ["search", "profile", user];
 const termKey = (
@@ -21,16 +22,10 @@ const termKey = (
 /** Greater than any character: `query + LAST` ends the range of keys starting with `query`. */
 const LAST = "\u{10FFFF}";
 
-/** Users found for one criterion: at most `limit`, and whether more matched. */
-export interface Found {
-  users: string[];
-  more: boolean;
-}
-
-export class SearchIndexRepo {
+/** The storage of `storage.ts` over Deno KV. */
+export class SearchIndexRepo implements SearchIndexStorage {
   constructor(private readonly store: Store) {}
 
-  /** Mutations that make `fields` the user's searchable values, replacing the previous ones. */
   async replaceMutations(user: string, fields: SearchableFields): Promise<Mutation[]> {
     const before = await this.store.get<SearchableFields>(profileKey(user)) ?? {};
     const keysOf = (f: SearchableFields) => {
@@ -54,7 +49,6 @@ export class SearchIndexRepo {
     return mutations;
   }
 
-  /** Users with a value of `element` matching the normalised `query`, in user id order. */
   async findByProfile(element: ProfileElement, query: string, limit: number): Promise<Found> {
     const prefix = ["search", "by", element];
     const users = new Set<string>();
@@ -74,7 +68,6 @@ export class SearchIndexRepo {
     return { users: sorted.slice(0, limit), more: sorted.length > limit };
   }
 
-  /** Accounts whose id starts with `wv:` + the normalised `query`. */
   async findById(query: string, limit: number): Promise<Found> {
     const from = `wv:${query}`;
     const users: string[] = [];
@@ -86,12 +79,10 @@ export class SearchIndexRepo {
     return { users: users.slice(0, limit), more: users.length > limit };
   }
 
-  /** The searchable values of each user (empty for users without any). */
   async profiles(users: readonly string[]): Promise<SearchableFields[]> {
     return (await this.store.getMany<SearchableFields>(users.map(profileKey))).map((p) => p ?? {});
   }
 
-  /** Which of the users still have an account. */
   async existing(users: readonly string[]): Promise<boolean[]> {
     return (await this.store.getMany(users.map((u) => ["user", u]))).map((u) => u !== undefined);
   }

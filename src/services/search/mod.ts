@@ -11,6 +11,8 @@ import { searchableFields } from "./fields.ts";
 import type { SearchHooks } from "./hooks.ts";
 import { search } from "./search.ts";
 import { stopSearch } from "./stop_search.ts";
+import { SearchIndexRepo } from "./index.ts";
+import { SearchResultRepo } from "./results.ts";
 
 export interface SearchElement extends ServiceElement {
   readonly hooks: SearchHooks;
@@ -25,7 +27,12 @@ export interface SearchElement extends ServiceElement {
 }
 
 export function createSearch(server: ServerContext, hooks: SearchHooks = {}): SearchElement {
-  const element = new Search(server, hooks);
+  const element = new Search(
+    server,
+    hooks,
+    new SearchIndexRepo(server.store),
+    new SearchResultRepo(server.store),
+  );
   server.sessions.onEnd(async (session) => {
     await server.store.write(...await element.results.clearMutations(session.id));
   });

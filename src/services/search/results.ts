@@ -12,15 +12,7 @@ import { del, type Mutation, type Store } from "../../store/kv.ts";
 import { leased } from "../../store/serialised.ts";
 import { KeyedQueue } from "../../util/keyed_queue.ts";
 import { SEARCH_TTL_MS } from "./limits.ts";
-
-export interface OpenSearch {
-  id: string;
-  kind: "users" | "groups";
-  findings: number;
-  /** Results per page, from the first request's SearchLimit. */
-  limit: number;
-  createdAt: number;
-}
+import type { OpenSearch, SearchResultStorage } from "./storage.ts";
 
 /** Result ids in one KV value: 100 ids of at most ~330 characters stay below the 64 KiB limit. */
 const IDS_PER_KEY = 100;
@@ -28,17 +20,13 @@ const IDS_PER_KEY = 100;
 const openKey = (session: string, id: string) => ["search", "open", session, id];
 const pageKey = (session: string, id: string, n: number) => ["search", "page", session, id, n];
 
-export class SearchResultRepo {
+/** The storage of `storage.ts` over Deno KV. */
+export class SearchResultRepo implements SearchResultStorage {
   /** One session's openings, one at a time (across instances too in shared mode). */
   readonly #openings = new KeyedQueue();
 
   constructor(private readonly store: Store) {}
 
-  /**
-   * Keeps a new search's results, dropping the session's oldest searches so that at most `max`
-   * stay open. One session's openings run one at a time: searches sent at once must not each see
-   * room and all stay.
-   */
   open(session: string, search: OpenSearch, ids: string[], max: number): Promise<void> {
     const task = async () => {
       await this.store.write(...await this.#openMutations(session, search, ids, max));
@@ -67,13 +55,11 @@ export class SearchResultRepo {
     return mutations;
   }
 
-  /** The search, unless unknown or expired (KV drops expired entries only eventually). */
   async get(session: string, id: string, now = Date.now()): Promise<OpenSearch | undefined> {
     const search = await this.store.get<OpenSearch>(openKey(session, id));
     return search && now - search.createdAt < SEARCH_TTL_MS ? search : undefined;
   }
 
-  /** Results `from` (0-based) up to `count` of them. */
   async results(
     session: string,
     search: OpenSearch,
@@ -90,7 +76,6 @@ export class SearchResultRepo {
     return ids.slice(offset, offset + count);
   }
 
-  /** Everything a session's searches left behind. */
   async clearMutations(session: string): Promise<Mutation[]> {
     const open = await this.store.list<OpenSearch>(["search", "open", session]);
     return open.flatMap((e) => this.removeMutations(session, e.value));

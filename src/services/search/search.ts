@@ -12,7 +12,7 @@ import { int, str } from "../../session/values.ts";
 import { findGroups, findUsers, readCriteria, RefusedElement } from "./criteria.ts";
 import type { Search } from "./element.ts";
 import { DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT } from "./limits.ts";
-import type { OpenSearch } from "./results.ts";
+import type { OpenSearch } from "./storage.ts";
 
 /** SearchIDs are decimal: 1.1/1.2 WBXML clients encode them as integers (digest §4). */
 const newSearchId = () => String(1 + crypto.getRandomValues(new Uint32Array(1))[0] % 0x7fffffff);
