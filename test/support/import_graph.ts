@@ -175,8 +175,41 @@ export function forbiddenEdges(graph: ImportGraph): string[] {
   return out;
 }
 
+/**
+ * The modules of `src/` that keep an element's storage: those with a class that implements a
+ * storage interface (`implements PresenceStorage`) declared in the element's `storage.ts`.
+ */
+export async function storageImplementations(root: URL = SRC): Promise<Set<string>> {
+  const found = new Set<string>();
+  for await (const path of walk(root, "")) {
+    const text = await Deno.readTextFile(new URL(path, root));
+    if (/^export class \w+ implements \w+Storage\b/m.test(text)) found.add(path);
+  }
+  return found;
+}
+
+/**
+ * Imports that reach an element's storage other than through its declared interface: a storage
+ * implementation is made by the element's `mod.ts` alone (its create function), and every other
+ * module, of the element or not, depends on `storage.ts`.
+ */
+export function storageBypasses(graph: ImportGraph, implementations: Set<string>): string[] {
+  const out: string[] = [];
+  for (const [from, targets] of graph) {
+    for (const to of targets) {
+      if (!implementations.has(to)) continue;
+      if (from === `${to.split("/").slice(0, 2).join("/")}/mod.ts`) continue;
+      out.push(`${from} -> ${to}`);
+    }
+  }
+  return out;
+}
+
 if (import.meta.main) {
   const graph = await importGraph();
   for (const cycle of cycles(graph)) console.log(`cycle: ${cycle.join(" ")}`);
   for (const edge of forbiddenEdges(graph)) console.log(`forbidden: ${edge}`);
+  for (const edge of storageBypasses(graph, await storageImplementations())) {
+    console.log(`storage bypassed: ${edge}`);
+  }
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { clientKey, LoginNonces } from "../../src/services/access/nonces.ts";
+import { clientKey } from "../../src/services/access/client_key.ts";
+import { LoginNonces } from "../../src/services/access/nonces.ts";
 import type { Nonce } from "../../src/services/access/storage.ts";
 import { Store } from "../../src/store/kv.ts";
 

@@ -11,7 +11,7 @@
  * Per-address limits are higher: a carrier's NAT puts many phones behind one address. Counts
  * live in this process (instances sharing a KV each count their own).
  */
-import { clientKey } from "./nonces.ts";
+import { clientKey } from "./client_key.ts";
 
 interface Failures {
   count: number;
