@@ -8,6 +8,7 @@ import type { ElementObject } from "../../src/codec/csp/message.ts";
 import { obj, str } from "../../src/session/values.ts";
 import type { CspClient } from "../support/harness.ts";
 import { freePort, PEER_WIRES, pollFor, startDomains, startNode } from "./ssp_support.ts";
+import { at, element, nodes } from "../support/body_reader.ts";
 
 const BOB = "wv:bob@b.test";
 const ALICE = "wv:alice@a.test";
@@ -33,7 +34,7 @@ async function nextPresence(client: CspClient, owner: string): Promise<ElementOb
       mode: "Response",
       transactionId: t.transactionId,
     });
-    const presence = [t.primitive.body.Presence].flat()[0] as ElementObject;
+    const presence = element(t.primitive.body, "Presence", 0);
     if (str(presence.UserID) === owner) return obj(presence.PresenceSubList) ?? {};
   }
 }
@@ -43,9 +44,7 @@ const valueOf = (list: ElementObject, name: string) => str(obj(list[name])?.Pres
 /** The watchers bob's server lists for him. */
 async function watchersOf(client: CspClient): Promise<string[]> {
   const reply = await client.send("<GetWatcherList-Request/>");
-  return [reply.body.Watcher ?? []].flat().map((w) =>
-    str(obj(obj(w as ElementObject)?.User)?.UserID)!
-  );
+  return nodes(reply.body, "Watcher").map((w) => str(at(w, "User", 0, "UserID"))!);
 }
 
 /** Retries `check` until it holds (relayed work takes a moment). */
@@ -95,7 +94,7 @@ for (const wire of PEER_WIRES) {
       // GetPresence crosses too, cut to what bob lets her see.
       const got = await alice.send(getPresence(BOB));
       assert.equal(got.code, 200);
-      const presence = [got.body.Presence].flat()[0] as ElementObject;
+      const presence = element(got.body, "Presence", 0);
       assert.equal(str(presence.UserID), BOB);
       assert.equal(valueOf(obj(presence.PresenceSubList)!, "StatusText"), "at lunch");
 
@@ -140,7 +139,7 @@ for (const wire of PEER_WIRES) {
       assert.equal(blocked.code, 200);
       const got = await alice.send(getPresence(BOB));
       assert.equal(got.code, 200);
-      const presence = [got.body.Presence].flat()[0] as ElementObject;
+      const presence = element(got.body, "Presence", 0);
       assert.equal(str(presence.UserID), BOB);
       assert.deepEqual(
         Object.keys(obj(presence.PresenceSubList) ?? {}).filter((k) => !k.startsWith("@")),
@@ -151,7 +150,7 @@ for (const wire of PEER_WIRES) {
       // An unknown user of b.test looks the same.
       const unknown = await alice.send(getPresence("wv:nobody@b.test"));
       assert.equal(unknown.code, 200);
-      const none = [unknown.body.Presence].flat()[0] as ElementObject;
+      const none = element(unknown.body, "Presence", 0);
       assert.deepEqual(
         Object.keys(obj(none.PresenceSubList) ?? {}).filter((k) => !k.startsWith("@")),
         [],

@@ -8,6 +8,7 @@ import { decodeCsp } from "../../src/codec/csp/envelope.ts";
 import type { CspTransaction, ElementObject } from "../../src/codec/csp/message.ts";
 import { decodePts, quote } from "../../src/codec/sms/mod.ts";
 import { loginDigest, toBase64 } from "../../src/util/crypto.ts";
+import { at } from "./body_reader.ts";
 
 /** Sends one PTS message; resolves with the PTS messages that answer it (none for an ack). */
 export type PtsBearer = (text: string) => Promise<string[]>;
@@ -23,12 +24,12 @@ export interface PtsAnswer {
 export function readAnswer(text: string): PtsAnswer {
   const message = decodeCsp(decodePts(text));
   const tx = message.transactions[0];
-  const result = tx.primitive.body.Result as ElementObject | undefined;
+  const code = at(tx.primitive.body, "Result", "Code");
   return {
     text,
     tx,
     body: tx.primitive.body,
-    code: result?.Code === undefined ? undefined : Number(result.Code),
+    code: code === undefined ? undefined : Number(code),
   };
 }
 
