@@ -29,7 +29,7 @@ function notifications(transactions: CspTransaction[]): Map<string, ElementObjec
   const out = new Map<string, ElementObject>();
   for (const tx of transactions) {
     if (tx.primitive.name === "Notification-Request") {
-      out.set(tx.primitive.body.NotificationType as string, tx.primitive.body);
+      out.set(String(tx.primitive.body.NotificationType), tx.primitive.body);
     }
   }
   return out;

@@ -8,7 +8,7 @@ import { decodeCsp } from "../../src/codec/csp/envelope.ts";
 import type { CspTransaction, ElementObject } from "../../src/codec/csp/message.ts";
 import { decodePts, quote } from "../../src/codec/sms/mod.ts";
 import { loginDigest, toBase64 } from "../../src/util/crypto.ts";
-import { at } from "./body_reader.ts";
+import { at, text } from "./body_reader.ts";
 
 /** Sends one PTS message; resolves with the PTS messages that answer it (none for an ack). */
 export type PtsBearer = (text: string) => Promise<string[]>;
@@ -68,7 +68,7 @@ export class PtsClient {
       "LR",
       `CI=JiMMY TL=600 SC=cookie PW=${quote(password)} UI=${this.userId}`,
     );
-    if (answer.code === 200) this.sessionId = answer.body.SessionID as string;
+    if (answer.code === 200) this.sessionId = text(answer.body, "SessionID");
     return answer;
   }
 
@@ -77,11 +77,11 @@ export class PtsClient {
     const head = `CI=JiMMY TL=600 SC=cookie`;
     const offer = await this.request("LR", `${head} SH=SHA SH=MD5 UI=${this.userId}`);
     assert.equal(offer.code, 200, offer.text);
-    const nonce = offer.body.Nonce as string;
+    const nonce = text(offer.body, "Nonce") ?? "";
     const schema = offer.body.DigestSchema as "SHA" | "MD5";
     const digest = toBase64(loginDigest(schema, nonce, password));
     const answer = await this.request("LR", `${head} DB=${quote(digest)} UI=${this.userId}`);
-    if (answer.code === 200) this.sessionId = answer.body.SessionID as string;
+    if (answer.code === 200) this.sessionId = text(answer.body, "SessionID");
     return answer;
   }
 
