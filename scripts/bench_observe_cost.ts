@@ -1,9 +1,10 @@
 /**
- * `deno run -A scripts/bench_observe_cost.ts`: what the observability and limits add to one HTTP
- * request of the IM load, part by part, without a server (no I/O but the log's file writes):
+ * `deno run -A scripts/bench_observe_cost.ts > /dev/null`: what the observability and limits add
+ * to one HTTP request of the IM load, part by part, without a server (no I/O but the log's
+ * writes: the access lines go to stdout as `main.ts` writes them, the figures to stderr):
  *
  * - `request`: `observeRequests` around an app that answers at once (the request count, the
- *   access line formatted, batched and written to a file), less that app called alone;
+ *   access line formatted, batched and written), less that app called alone;
  * - `transaction`: the counters, histogram and clock readings of a message and its transaction;
  * - `limits`: the rate-limit buckets a request takes (a send takes four, a poll two).
  *
@@ -19,8 +20,7 @@ import { observedOf, observeRequests } from "../src/transport/observe_http.ts";
 
 const N = 100_000;
 const ROUNDS = 9;
-const file = await Deno.makeTempFile();
-log.configure({ level: "info", to: Deno.openSync(file, { write: true }) });
+log.configure({ level: "info", batched: true });
 const metrics = new Metrics();
 const rates = new RateLimits(loadConfig({}));
 const users = Array.from({ length: 100 }, (_, i) => `wv:user${i}@bench.test`);
@@ -30,7 +30,7 @@ const requests = users.map(() => new Request("http://127.0.0.1/csp", { method: "
 const answer = new Response(null);
 
 /** The app: fills in the record as the CSP endpoint does, and answers at once. */
-const app = (request: Request) => {
+const app = (request: Request, _info?: unknown) => {
   const observed = observedOf(request);
   if (observed) {
     observed.primitive = "SendMessage-Request";
@@ -76,9 +76,8 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.le
 const request = median(times.request.map((t, i) => t - times.app[i]));
 const transaction = median(times.transaction);
 const limits = median(times.limits);
-console.log(
+console.error(
   `µs per request (medians of ${ROUNDS} rounds): request ${request.toFixed(2)} (count and ` +
     `access line), transaction ${transaction.toFixed(2)} (metrics and clock), limits ` +
     `${limits.toFixed(2)}; total ${(request + transaction + limits).toFixed(2)}`,
 );
-await Deno.remove(file);

@@ -1,36 +1,36 @@
 /**
  * `deno run -A --v8-flags=--expose-gc scripts/bench_overhead.ts [--rounds 200] [--steps 10]
- * [--pairs 50] [--warmup 20000] [--memory] [--http [--direct]] [--log FILE]`: what the
+ * [--pairs 50] [--warmup 20000] [--memory] [--http [--direct]] > /dev/null`: what the
  * observability costs in server CPU per instant message: metrics kept, tracing off (its hooks in
- * place), logs at `info` with an access line per request (into a file), and the rate limits,
- * against the same build with all of them off.
+ * place), logs at `info` with an access line per request, and the rate limits, against the same
+ * build with all of them off. The access lines go to stdout as `main.ts` writes them (through
+ * the console, in batches); the figures to stderr.
  *
  * Made to resolve a few per cent on a busy shared machine, where whole runs of `bench_im.ts`
  * swing by more than that and two processes of one build can differ by 10% for their whole
  * life. One process holds three servers of this build, each on a KV file of its own
- * (`--memory`: in memory):
+ * (`--memory`: in memory), each driven by `--pairs` senders that send one message per step to
+ * their own receivers, which poll it in and acknowledge it with their next poll (two requests a
+ * message, whatever the speed): by default in this process, through `app.fetch` (with a client
+ * address, as `Deno.serve` calls it, without the network); with `--http`, as bench_im serves
+ * them (the guarded listener; `--direct`: Deno.serve alone), the clients in a child process
+ * told which server to step.
  *
- * - `on`: as in production;
- * - `off` and `off2`: no access line or request count (`observeRequests: false`), every metric
- *   update a no-op, rate limits granting everything.
+ * In each round the servers take three parts, at random: `on` as in production; `off` and
+ * `off2` without the access line and request count (`observeRequests: false`), with no-op
+ * metrics and rate limits that grant everything (KV commit times are counted by all three).
+ * After a warm-up (`--warmup` messages each), each round runs `--steps` steps of each server,
+ * one server at a time, in orders that go through all six permutations, so that the machine's
+ * other load and any drift weigh on all three alike. A step's cost is the process's CPU time over
+ * it and a young-generation collection at its end (so that each server pays for its own
+ * garbage): of all its threads (SQLite's and V8's helpers too), and of its JS thread alone
+ * (Linux), which bounds the throughput. In-process it includes the clients' own work (building
+ * XML, reading answers with patterns: a few µs a message), the same for all three.
  *
- * Each is driven by `--pairs` senders, each sending one message per step to its own receiver,
- * which polls it in and acknowledges it with its next poll (two requests a message, whatever the
- * speed). By default in this process, through `app.fetch` (with a client address, as
- * `Deno.serve` calls it, without the network); with `--http`, as bench_im serves them (the
- * guarded listener, `--direct`: Deno.serve alone), the clients in a child process told which
- * server to step. All three are warmed up (`--warmup` messages each); then, one server at a
- * time, they take turns step by step, in orders that go through all six permutations, so that
- * the machine's other load and any drift weigh on all three alike. A step's cost is the server
- * process's CPU time over it and a young-generation collection at its end (so that each server
- * pays for its own garbage): of all its threads (SQLite's and V8's helpers too), and of its JS
- * thread alone (Linux), which bounds the throughput. In-process it includes the clients' own
- * work (building XML, reading answers with patterns: a few µs a message), the same for all three.
- *
- * A round is `--steps` steps of each server. Per round: the overhead `on / mean(off, off2)`, and
- * the A/A control `off2 / off` (two identical servers: what the method gives for no difference).
- * Prints, for both clocks, the medians of both with their quartiles, extremes, the 95% interval
- * of the median (bootstrap) and the difference in µs per message.
+ * Per round: the overhead `on / mean(off, off2)`, and the A/A control `off2 / off` (identical
+ * parts: what the method gives for no difference). Prints, for both clocks, the medians of both
+ * with their quartiles, extremes, the 95% interval of the median (bootstrap) and the difference
+ * in µs per message.
  */
 import process from "node:process";
 import { loadConfig } from "../src/config.ts";
@@ -38,6 +38,8 @@ import { loadCore } from "../src/core/mod.ts";
 import { log } from "../src/observe/log.ts";
 import { Metrics } from "../src/observe/metrics.ts";
 import { createServer, type ImpsServer } from "../src/server.ts";
+import type { RateLimits } from "../src/session/rates.ts";
+import { observeRequests } from "../src/transport/observe_http.ts";
 import { hashPassword, type PasswordHash } from "../src/util/crypto.ts";
 import { option, serveForBench } from "./bench_support.ts";
 
@@ -81,40 +83,51 @@ function spread(ratios: number[]): string {
     `${percent(Math.max(...ratios))})`;
 }
 
-/** One server, and a step of its clients' work. */
+/** One server, a step of its clients' work, and its part in the round: observed or not. */
 interface Served {
-  server: ImpsServer;
   step(): Promise<void>;
+  observe(on: boolean): void;
   close(): Promise<void>;
 }
 
-/** The server of one arm, its users added; its app not yet served. */
-async function build(arm: Arm, dir: string, password: PasswordHash): Promise<ImpsServer> {
-  const on = arm === "on";
+/** What a server does where observability is off: every update of every metric is a no-op
+ * (what is served stays), every rate-limit charge passes. */
+function unobserved(): { metrics: Metrics; rates: RateLimits } {
+  const metrics = new Metrics();
+  const fields = metrics as unknown as Record<string, unknown>;
+  const serving = new Set(["constructor", "text", "json", "contentType"]);
+  for (const name of Object.getOwnPropertyNames(Metrics.prototype)) {
+    if (!serving.has(name)) fields[name] = () => {};
+  }
+  for (const name of Object.keys(fields)) {
+    const field = fields[name] as { inc?: unknown };
+    if (typeof field?.inc === "function") fields[name] = { inc() {} };
+  }
+  return { metrics, rates: { take: () => 0 } as unknown as RateLimits };
+}
+
+/**
+ * A server, its users added, serving through `fetch`, which `observe` points at its app with
+ * or without the request wrapper, and whose metrics and rate limits it swaps for the real ones
+ * or for `unobserved` ones. (KV commit times are counted either way: a closure holds the
+ * metrics.)
+ */
+async function build(
+  name: string,
+  dir: string,
+  password: PasswordHash,
+): Promise<{ server: ImpsServer; fetch: Fetch; observe(on: boolean): void }> {
   const config = loadConfig({
     IMPS_DOMAIN: DOMAIN,
-    IMPS_DATA: Deno.args.includes("--memory") ? ":memory:" : `${dir}/${arm}.kv`,
+    IMPS_DATA: Deno.args.includes("--memory") ? ":memory:" : `${dir}/${name}.kv`,
   });
   const core = await loadCore(config.core);
   const server = await createServer(config, {
     parseXml: core.parseXml,
     parseWbxml: core.parseWbxml,
     sweepIntervalMs: 0,
-    observeRequests: on,
+    observeRequests: false,
   });
-  if (!on) {
-    // Every update of every metric does nothing (what is served stays); every charge passes.
-    const metrics = server.context.metrics as unknown as Record<string, unknown>;
-    const serving = new Set(["constructor", "text", "json", "contentType"]);
-    for (const name of Object.getOwnPropertyNames(Metrics.prototype)) {
-      if (!serving.has(name)) metrics[name] = () => {};
-    }
-    for (const name of Object.keys(metrics)) {
-      const field = metrics[name] as { inc?: unknown };
-      if (typeof field?.inc === "function") metrics[name] = { inc() {} };
-    }
-    server.context.rates.take = () => 0;
-  }
   for (let i = 0; i < PAIRS; i++) {
     for (const name of [`s${i}`, `r${i}`]) {
       await server.context.users.create({
@@ -124,26 +137,43 @@ async function build(arm: Arm, dir: string, password: PasswordHash): Promise<Imp
       });
     }
   }
-  return server;
+  const { context } = server;
+  const on = { metrics: context.metrics, rates: context.rates };
+  const off = unobserved();
+  const plain = server.app.fetch;
+  const observed = observeRequests(plain, on.metrics);
+  let current: Fetch = observed;
+  return {
+    server,
+    fetch: (request, info) => current(request, info),
+    observe(yes) {
+      current = yes ? observed : plain;
+      context.metrics = yes ? on.metrics : off.metrics;
+      context.rates = yes ? on.rates : off.rates;
+    },
+  };
 }
 
-/** The servers driven in this process, each through its `app.fetch`. */
-async function inProcess(servers: Record<Arm, ImpsServer>): Promise<Record<Arm, Served>> {
-  const served = {} as Record<Arm, Served>;
-  for (const arm of ARMS) {
-    const server = servers[arm];
-    const party = await logIn(new Client(server.app.fetch));
-    served[arm] = { server, step: () => step(party), close: () => server.close() };
+/** Three servers driven in this process, each through its `fetch`. */
+async function inProcess(dir: string, password: PasswordHash): Promise<Served[]> {
+  const served: Served[] = [];
+  for (let i = 0; i < 3; i++) {
+    const { server, fetch, observe } = await build(`server${i}`, dir, password);
+    const party = await logIn(new Client(fetch));
+    served.push({ step: () => step(party), observe, close: () => server.close() });
   }
   return served;
 }
 
-/** The servers served over HTTP (as bench_im serves them: `--direct` for Deno.serve alone),
+/** Three servers served over HTTP (as bench_im serves them: `--direct` for Deno.serve alone),
  * their clients in a child process (this script with `--clients`), told which to step. */
-async function overHttp(servers: Record<Arm, ImpsServer>): Promise<Record<Arm, Served>> {
-  const listeners = ARMS.map((arm) =>
-    serveForBench(loadConfig({ IMPS_DOMAIN: DOMAIN }), servers[arm])
-  );
+async function overHttp(dir: string, password: PasswordHash): Promise<Served[]> {
+  const built = [];
+  for (let i = 0; i < 3; i++) built.push(await build(`server${i}`, dir, password));
+  const listeners = built.map(({ server, fetch }) => {
+    server.app.fetch = fetch; // what serveForBench serves
+    return serveForBench(loadConfig({ IMPS_DOMAIN: DOMAIN }), server);
+  });
   const urls = listeners.map((l) => `http://127.0.0.1:${l.addr.port}/csp`);
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", new URL(import.meta.url).pathname, "--clients", ...urls, ...Deno.args],
@@ -159,26 +189,22 @@ async function overHttp(servers: Record<Arm, ImpsServer>): Promise<Record<Arm, S
   };
   await answer("ready");
   let closed = false;
-  const served = {} as Record<Arm, Served>;
-  ARMS.forEach((arm, i) => {
-    served[arm] = {
-      server: servers[arm],
-      async step() {
-        await commands.write(new TextEncoder().encode(`${i}\n`));
-        await answer("ok");
-      },
-      async close() {
-        if (!closed) {
-          closed = true;
-          await commands.close();
-          await child.status;
-        }
-        await listeners[i].shutdown();
-        await servers[arm].close();
-      },
-    };
-  });
-  return served;
+  return built.map(({ server, observe }, i) => ({
+    observe,
+    async step() {
+      await commands.write(new TextEncoder().encode(`${i}\n`));
+      await answer("ok");
+    },
+    async close() {
+      if (!closed) {
+        closed = true;
+        await commands.close();
+        await child.status;
+      }
+      await listeners[i].shutdown();
+      await server.close();
+    },
+  }));
 }
 
 /** The clients' process of `--http`: logs in to each server, then steps the one named by each
@@ -273,7 +299,7 @@ function report(title: string, rounds: Record<Arm, number>[]): void {
     const [low, high] = interval(values);
     return `95% interval of the median ${percent(low)} to ${percent(high)}`;
   };
-  console.log(
+  console.error(
     `${title}, median (quartiles): ` +
       ARMS.map((arm) => {
         const values = pick((r) => r[arm]);
@@ -281,11 +307,11 @@ function report(title: string, rounds: Record<Arm, number>[]): void {
           `${quantile(values, 0.75).toFixed(1)})`;
       }).join(", "),
   );
-  console.log(
+  console.error(
     `  overhead (on / mean of off, off2): ${spread(overhead)}; ${within(overhead)}; ` +
       us(pick((r) => r.on - (r.off + r.off2) / 2)),
   );
-  console.log(
+  console.error(
     `  A/A control (off2 / off): ${spread(control)}; ${within(control)}; ` +
       us(pick((r) => r.off2 - r.off)),
   );
@@ -298,27 +324,36 @@ async function main(): Promise<void> {
   }
   const dir = await Deno.makeTempDir();
   // Only the `on` server writes access lines; the others write none at any level.
-  const logTo = Deno.args.indexOf("--log");
-  const logFile = logTo === -1 ? `${dir}/imps.log` : Deno.args[logTo + 1];
-  log.configure({ level: "info", to: Deno.openSync(logFile, { write: true, create: true }) });
-  let servers: Record<Arm, Served> | undefined;
+  // As main.ts logs with tracing off; only the `on` part writes access lines.
+  log.configure({ level: "info", batched: true });
+  let servers: Served[] = [];
   try {
     const password = await hashPassword("secret");
-    const built = {} as Record<Arm, ImpsServer>;
-    for (const arm of ARMS) built[arm] = await build(arm, dir, password);
-    servers = await (Deno.args.includes("--http") ? overHttp(built) : inProcess(built));
-    for (const arm of ARMS) {
-      for (let i = 0; i < WARMUP / PAIRS; i++) await servers[arm].step();
+    servers = await (Deno.args.includes("--http") ? overHttp : inProcess)(dir, password);
+    for (const served of servers) {
+      for (let i = 0; i < WARMUP / PAIRS; i++) await served.step();
     }
     const rounds: Record<keyof Cost, Record<Arm, number>[]> = { process: [], js: [] };
     for (let round = 0; round < ROUNDS; round++) {
+      // The servers take the parts at random, round by round: what differs between them (where
+      // their data and code landed) and what a part leaves to the next round weigh on all alike.
+      const shuffled = [...servers];
+      for (let i = shuffled.length - 1; i > 0; i--) {
+        const j = Math.floor(Math.random() * (i + 1));
+        [shuffled[i], shuffled[j]] = [shuffled[j], shuffled[i]];
+      }
+      const part = {} as Record<Arm, Served>;
+      ARMS.forEach((arm, i) => {
+        part[arm] = shuffled[i];
+        part[arm].observe(arm === "on");
+      });
       const got: Record<keyof Cost, Record<Arm, number>> = {
         process: { off: 0, off2: 0, on: 0 },
         js: { off: 0, off2: 0, on: 0 },
       };
       for (let i = 0; i < STEPS; i++) {
         for (const arm of ORDERS[(round * STEPS + i) % ORDERS.length]) {
-          const cost = await timedStep(servers[arm]);
+          const cost = await timedStep(part[arm]);
           got.process[arm] += cost.process / (PAIRS * STEPS);
           got.js[arm] += cost.js / (PAIRS * STEPS);
         }
@@ -326,14 +361,14 @@ async function main(): Promise<void> {
       rounds.process.push(got.process);
       rounds.js.push(got.js);
     }
-    console.log(
+    console.error(
       `${ROUNDS} rounds of ${STEPS} steps of ${PAIRS} messages per server, the servers taking ` +
         `turns step by step`,
     );
     report("process CPU per message", rounds.process);
     if (!rounds.js.some((r) => isNaN(r.on))) report("JS thread CPU per message", rounds.js);
   } finally {
-    for (const arm of ARMS) await servers?.[arm].close();
+    for (const served of servers) await served.close();
     log.flush();
     await Deno.remove(dir, { recursive: true });
   }
