@@ -20,7 +20,7 @@ import { observedOf, observeRequests } from "../src/transport/observe_http.ts";
 
 const N = 100_000;
 const ROUNDS = 9;
-log.configure({ level: "info", batched: true });
+log.configure({ level: "info", batched: true, accessTo: Deno.stdout });
 const metrics = new Metrics();
 const rates = new RateLimits(loadConfig({}));
 const users = Array.from({ length: 100 }, (_, i) => `wv:user${i}@bench.test`);

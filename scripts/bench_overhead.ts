@@ -325,7 +325,7 @@ async function main(): Promise<void> {
   const dir = await Deno.makeTempDir();
   // Only the `on` server writes access lines; the others write none at any level.
   // As main.ts logs with tracing off; only the `on` part writes access lines.
-  log.configure({ level: "info", batched: true });
+  log.configure({ level: "info", batched: true, accessTo: Deno.stdout });
   let servers: Served[] = [];
   try {
     const password = await hashPassword("secret");
