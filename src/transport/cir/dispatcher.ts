@@ -62,6 +62,8 @@ interface Entry {
 const CHECK_AFTER_MS = 30_000;
 const MAX_CHECKS = 3;
 const LOG_EVERY_MS = 60_000;
+/** How often an instance holding channels looks whether their sessions still live (shared mode). */
+const HELD_CHECK_MS = 60_000;
 /** The kind of the notes passing wake-ups between instances. */
 const WAKE_NOTE = "cir";
 
@@ -239,7 +241,24 @@ export class CirDispatcher implements CirHost, CirService {
     this.repo.putHolder(sessionId, entry.target.userId, inbox.id).catch((error) =>
       this.#log("shared", `recording a CIR channel's instance failed: ${error.message}`)
     );
-    this.#releaseInbox ??= inbox.hold();
+    if (!this.#releaseInbox) {
+      const release = inbox.hold();
+      // A session may end on another instance, which this one does not hear of: looked at now
+      // and then, so that the inbox is not looked into for sessions gone.
+      const timer = setInterval(() => this.#forgetEnded().catch(() => {}), HELD_CHECK_MS);
+      Deno.unrefTimer(timer);
+      this.#releaseInbox = () => {
+        clearInterval(timer);
+        release();
+      };
+    }
+  }
+
+  /** Drops the held sessions that ended (on any instance). */
+  async #forgetEnded(): Promise<void> {
+    for (const sessionId of [...this.#held]) {
+      if ((await this.server.sessions.check(sessionId)).state !== "valid") this.#drop(sessionId);
+    }
   }
 
   async close(): Promise<void> {
