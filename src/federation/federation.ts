@@ -704,6 +704,8 @@ export class Federation implements SspReceiver {
   async #post(link: PeerLink, body: string, headers: PostHeaders, redirectable: boolean) {
     let fresh = redirectable;
     for (let redirects = 0;; redirects++) {
+      // Work that began before close() (an answer to a peer's request) goes nowhere after it.
+      if (this.#closed) throw new PeerUnavailable("server is shutting down");
       // Taken without a pause when one will do, so that concurrent senders see each other's
       // POSTs in flight and spill over to another connection of the pair set.
       const conn = this.#reusable(link, fresh) ?? await this.#connection(link, fresh);
@@ -791,18 +793,25 @@ export class Federation implements SspReceiver {
     }
     let lastError: Error | undefined;
     for (const url of candidates) {
+      let conn: PipelinedConnection;
       try {
-        const conn = await PipelinedConnection.open(url, {
+        conn = await PipelinedConnection.open(url, {
           core,
           connectTimeoutMs: CONNECT_TIMEOUT_MS,
           caCerts: this.#config.caCerts,
         });
-        link.url = url;
-        this.#spawn(conn.finished);
-        return conn;
       } catch (error) {
         lastError = error as Error;
+        continue;
       }
+      // A connection opened once close() has closed the others would be waited for forever.
+      if (this.#closed) {
+        conn.close();
+        throw new PeerUnavailable("server is shutting down");
+      }
+      link.url = url;
+      this.#spawn(conn.finished);
+      return conn;
     }
     this.#setHealth(
       link,

@@ -1,6 +1,7 @@
 /** Two and three domains on loopback: messages and delivery reports across domains over SSP. */
 import assert from "node:assert/strict";
 import { obj, str } from "../../src/session/values.ts";
+import { status } from "../../src/codec/ssp/transactions.ts";
 import { sendOk } from "../im/im_support.ts";
 import { freePort, PEER_WIRES, pollFor, startDomains, startNode } from "./ssp_support.ts";
 
@@ -89,6 +90,42 @@ Deno.test("b.test restarts mid-stream: what alice sent meanwhile arrives, nothin
     await a.close();
     await b.close();
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("b.test stops while it still answers a.test: its close ends, opening no connection", async () => {
+  const [a, b] = await startDomains(["a.test", "b.test"]);
+  try {
+    const [alice] = await a.login("alice");
+    await b.login("bob");
+    // b.test is slow to answer this GetPresence: it has closed its SSP connections by the time
+    // the answer is ready, and the answer must not open a new one its close would wait for.
+    let asked!: () => void;
+    const isAsked = new Promise<void>((resolve) => asked = resolve);
+    let answer!: () => void;
+    const answered = new Promise<void>((resolve) => answer = resolve);
+    b.server.federation!.handle("GetPresenceRequest", async () => {
+      asked();
+      await answered;
+      return status(200, "late");
+    });
+    const reply = alice.send(
+      `<GetPresence-Request><User><UserID>wv:bob@b.test</UserID></User></GetPresence-Request>`,
+    );
+    await isAsked;
+    const closing = b.close();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    answer();
+    let timer: ReturnType<typeof setTimeout>;
+    const stuck = new Promise<string>((resolve) =>
+      timer = setTimeout(() => resolve("stuck"), 5_000)
+    );
+    assert.equal(await Promise.race([closing.then(() => "closed"), stuck]), "closed");
+    clearTimeout(timer!);
+    // alice is told bob's domain did not answer, as for any peer that goes away.
+    assert.equal((await reply).code, 503);
+  } finally {
+    await a.close();
   }
 });
 

@@ -7,7 +7,14 @@ import assert from "node:assert/strict";
 import type { ElementObject } from "../../src/codec/csp/message.ts";
 import { obj, str } from "../../src/session/values.ts";
 import type { CspClient } from "../support/harness.ts";
-import { freePort, PEER_WIRES, pollFor, startDomains, startNode } from "./ssp_support.ts";
+import {
+  freePort,
+  PEER_WIRES,
+  pollFor,
+  RELAY_WAIT_MS,
+  startDomains,
+  startNode,
+} from "./ssp_support.ts";
 
 const BOB = "wv:bob@b.test";
 const ALICE = "wv:alice@a.test";
@@ -50,7 +57,7 @@ async function watchersOf(client: CspClient): Promise<string[]> {
 
 /** Retries `check` until it holds (relayed work takes a moment). */
 async function eventually(check: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 5_000;
+  const deadline = Date.now() + RELAY_WAIT_MS;
   while (!await check()) {
     if (Date.now() > deadline) throw new Error(`never: ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 25));

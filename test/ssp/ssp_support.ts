@@ -182,11 +182,18 @@ async function startBarazaPair(domains: string[], env: Record<string, string>): 
   return [a, { ...b, close, [Symbol.asyncDispose]: close }];
 }
 
+/**
+ * How long relayed work may take to arrive: a relay that fails once (a connection lost, a peer
+ * slow on a loaded machine) is tried again after a pause that doubles from 250 ms, so this
+ * leaves room for several tries, not just the first.
+ */
+export const RELAY_WAIT_MS = 15_000;
+
 /** Polls until a transaction of `name` arrives (relayed work takes a moment); returns it. */
 export function pollFor(
   client: CspClient,
   name: string,
-  timeoutMs = 5_000,
+  timeoutMs = RELAY_WAIT_MS,
 ): Promise<CspTransaction> {
   return poll(client, name, () => true, false, timeoutMs);
 }
@@ -199,7 +206,7 @@ export function pollUntil(
   client: CspClient,
   name: string,
   wanted: (body: ElementObject) => boolean = () => true,
-  timeoutMs = 5_000,
+  timeoutMs = RELAY_WAIT_MS,
 ): Promise<CspTransaction> {
   return poll(client, name, wanted, true, timeoutMs);
 }
