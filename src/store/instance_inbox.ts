@@ -35,8 +35,6 @@ const inboxPrefix = (id: string) => ["instance", id, "in"];
 export class InstanceInbox {
   /** This instance's id: random, new at each start (8 hex digits). */
   readonly id = randomHex(4);
-  /** Notes taken out of the inbox (tests, metrics). */
-  taken = 0;
   readonly #store: Store;
   readonly #lookMs: number;
   readonly #handlers = new Map<string, NoteHandler>();
@@ -82,11 +80,6 @@ export class InstanceInbox {
     };
   }
 
-  /** Whether anything holds the inbox open (tests). */
-  get held(): boolean {
-    return this.#holds > 0;
-  }
-
   async #run(): Promise<void> {
     while (this.#holds > 0 && !this.#closed) {
       let full = false;
@@ -108,7 +101,6 @@ export class InstanceInbox {
     // Taken out before handled: a note is handled once at most (an instance dying in between
     // loses it, as it would lose what the note's sender would have given it directly).
     await this.#store.write(...notes.map((n) => ({ type: "delete" as const, key: n.key })));
-    this.taken += notes.length;
     for (const { value } of notes) {
       const handler = this.#handlers.get(value.kind);
       if (!handler) continue;
