@@ -117,6 +117,9 @@ export async function startInstances(
   return { url: proxy.url, processes, close, [Symbol.asyncDispose]: close };
 }
 
+/** How long the suites of one shape may run, ms (about 3 minutes on a loaded 2-core machine). */
+const SUITES_TIMEOUT_MS = 12 * 60_000;
+
 /**
  * Runs the test files `suites` in a `deno test` of their own against `shape`; fails unless all
  * pass and at least `least` ran.
@@ -128,6 +131,8 @@ export async function runSuites(shape: string, suites: string[], least: number):
     env: { CSP_TEST_SHAPE: shape, NO_COLOR: "1" },
     stdout: "piped",
     stderr: "piped",
+    // A suite that hangs fails here rather than holding the whole run.
+    signal: AbortSignal.timeout(SUITES_TIMEOUT_MS),
   }).output();
   const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
   const summary = text.match(/(ok|FAILED) \| (\d+) passed(?: \(\d+ steps?\))? \| (\d+) failed/);
