@@ -60,7 +60,7 @@ async function pair(
 async function receiveAll(bob: Awaited<ReturnType<Node["login"]>>[0], texts: string[]) {
   const got = new Set<string>();
   while (!texts.every((t) => got.has(t))) {
-    const t = await pollFor(bob, "NewMessage", 10_000);
+    const t = await pollFor(bob, "NewMessage");
     got.add(str(t.primitive.body.ContentData)!);
     await bob.send(`<Status><Result><Code>200</Code></Result></Status>`, {
       mode: "Response",
@@ -129,7 +129,7 @@ Deno.test("a.test restarts mid-stream: the peer goes on with its session, nothin
     [alice] = await p.a.login("alice");
     const texts = new Set<string>();
     while (texts.size < 3) {
-      const t = await pollFor(alice, "NewMessage", 10_000);
+      const t = await pollFor(alice, "NewMessage");
       const text = str(t.primitive.body.ContentData)!;
       if (text.startsWith("while down")) texts.add(text);
       await alice.send(`<Status><Result><Code>200</Code></Result></Status>`, {

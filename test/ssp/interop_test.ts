@@ -162,7 +162,7 @@ Deno.test("HMAC-MD5 or MD5(token) per peer: a Baraza-like peer is told apart, th
     try {
       const [alice] = await a.login("alice");
       await sendOk(alice, ["wv:bob@b.test"], "now with MD5");
-      const got = await pollFor(bob, "NewMessage", 10_000);
+      const got = await pollFor(bob, "NewMessage");
       assert.ok(got);
     } finally {
       await a.close();
