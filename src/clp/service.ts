@@ -14,7 +14,7 @@ import type { CspTransaction, ElementObject, Primitive } from "../codec/csp/mess
 import { parseGroupId, parseUserId } from "../services/shared/ids.ts";
 import { dispatch } from "../session/dispatcher.ts";
 import type { ServerContext } from "../session/handler.ts";
-import { all, bool, obj, str, strs } from "../session/values.ts";
+import { all, bool, nested, obj, str, strs } from "../session/values.ts";
 import type { SessionRecord } from "../store/sessions.ts";
 import { ClpRepo, type ClpState, type Question } from "../store/clp.ts";
 
@@ -471,9 +471,9 @@ export class ClpService {
         const info = obj(body.MessageInfo) ?? {};
         const sender = obj(info.Sender) ?? {};
         const fromUser = str(obj(sender.User)?.UserID);
-        const screen = obj(obj(sender.Group)?.ScreenName);
-        const group = str(screen?.GroupID) ?? str(obj(sender.Group)?.GroupID) ??
-          str(obj(obj(info.Recipient)?.Group)?.GroupID);
+        const screen = obj(nested(sender, "Group", "ScreenName"));
+        const group = str(screen?.GroupID) ?? str(nested(sender, "Group", "GroupID")) ??
+          str(nested(info, "Recipient", "Group", "GroupID"));
         const content = textContent(info, body.ContentData);
         if (group) {
           await this.repo.update(user, (s) => {
@@ -499,7 +499,7 @@ export class ClpService {
       }
       case "InviteUser-Request": {
         const inviteId = str(body.InviteID);
-        const from = str(obj(obj(body.Sender)?.User)?.UserID);
+        const from = str(nested(body, "Sender", "User", "UserID"));
         if (!inviteId || !from) return [];
         const group = str(body.GroupID);
         const n = await this.repo.ask(user, { kind: "invite", inviteId, from, group });

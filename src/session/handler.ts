@@ -155,6 +155,8 @@ export interface PrimitiveModule {
   /** What a request costs of the per-user rate limits (messages, recipients, searches, …) besides
    * the request itself; checked before `handle`, answered 503 when over. */
   charges?(body: ElementObject): readonly RateCharge[];
+  /** Answers the request. `body` is the request's content as the client sent it, decoded by
+   * schema but unchecked: read it with the tolerant readers of `session/values.ts`. */
   handle(ctx: RequestContext, body: ElementObject): Promise<HandlerReply>;
 }
 

@@ -1,4 +1,9 @@
-/** Tolerant readers for decoded element values: clients differ in what they send. */
+/**
+ * Tolerant readers for decoded element values: clients differ in what they send. A request body
+ * is read only through these: it is what the client sent, decoded but unchecked (a text element
+ * with attributes is an object, a child sent twice is a list, a number may be text), so each
+ * reader answers undefined for what is not of its kind, and takes the first of a repeated value.
+ */
 import type { ElementObject, ElementValue } from "../codec/csp/message.ts";
 
 export type Value = ElementValue | ElementValue[] | undefined;
@@ -31,6 +36,13 @@ export function bool(v: Value): boolean | undefined {
 export function obj(v: Value): ElementObject | undefined {
   const x = first(v);
   return x !== null && typeof x === "object" ? x : undefined;
+}
+
+/** The value under a path of child names (`nested(body, "Sender", "User", "UserID")`), taking
+ * the first where a child repeats; undefined where the path leads nowhere. */
+export function nested(v: Value, ...names: string[]): Value {
+  for (const name of names) v = obj(v)?.[name];
+  return v;
 }
 
 /** Always an array: one value or many. */

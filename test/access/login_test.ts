@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { loginDigest, toBase64 } from "../../src/util/crypto.ts";
 import { startServer, VERSIONS, WBXML_TYPES } from "../support/harness.ts";
+import { element } from "../support/body_reader.ts";
 
 for (const version of VERSIONS) {
   Deno.test(`${version}: alice logs in with her password and gets a session`, async () => {
@@ -143,7 +144,7 @@ Deno.test("1.3: a Login carrying capabilities and functions agrees them at once"
 
   assert.equal(reply.code, 200);
   assert.equal(reply.body.CapabilityRequest, false);
-  const agreed = reply.body.AgreedCapabilityList as Record<string, unknown>;
+  const agreed = element(reply.body, "AgreedCapabilityList");
   assert.equal(agreed.MultiTrans, 3);
   assert.equal(agreed.SupportedCIRMethod, undefined, "no CIR channel is offered: the client polls");
   assert.equal(

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { LoginThrottle } from "../../src/services/access/login_throttle.ts";
 import { startServer } from "../support/harness.ts";
+import { at } from "../support/body_reader.ts";
 
 Deno.test("a guessing bot gets 409 five times, then waits 1, 2, 4, 8 s, then is locked out", () => {
   const throttle = new LoginThrottle({
@@ -50,17 +51,17 @@ Deno.test("alice's guesser is locked out; her correct password from that address
   const waiting = await bot.login("wrong3");
   assert.equal(waiting.code, 503);
   assert.match(
-    String((waiting.body.Result as Record<string, unknown>).Description),
+    String(at(waiting.body, "Result", "Description")),
     /try again in 1 s/,
   );
-  assert.equal((waiting.body.Result as Record<string, unknown>).TryAgainTimeout, 1);
+  assert.equal(at(waiting.body, "Result", "TryAgainTimeout"), 1);
 
   await new Promise((resolve) => setTimeout(resolve, 1100));
   assert.equal((await bot.login("wrong3")).code, 409, "the third failure locks alice out");
   const locked = await bot.login("right");
   assert.equal(locked.code, 503, "the right password waits out the lock");
   assert.match(
-    String((locked.body.Result as Record<string, unknown>).Description),
+    String(at(locked.body, "Result", "Description")),
     /Too many failed logins/,
   );
   assert.equal(locked.primitive.name, "Login-Response");

@@ -1,8 +1,8 @@
 /** Conversations about what client and server agree on: capabilities, services, versions, SP info. */
 import assert from "node:assert/strict";
 import { VERSION } from "../../src/version.ts";
-import type { ElementObject } from "../../src/codec/csp/message.ts";
 import { startServer, VERSIONS } from "../support/harness.ts";
+import { at, element, node, type Value } from "../support/body_reader.ts";
 
 const CAPABILITIES = `<ClientCapability-Request><CapabilityList>
   <ClientType>MOBILE_PHONE</ClientType><InitialDeliveryMethod>N</InitialDeliveryMethod>
@@ -24,8 +24,10 @@ for (const version of VERSIONS) {
     const reply = await alice.send(CAPABILITIES);
 
     assert.equal(reply.primitive.name, "ClientCapability-Response");
-    const agreed = reply
-      .body[version === "1.1" ? "CapabilityList" : "AgreedCapabilityList"] as ElementObject;
+    const agreed = element(
+      reply.body,
+      version === "1.1" ? "CapabilityList" : "AgreedCapabilityList",
+    );
     assert.equal(agreed.InitialDeliveryMethod, "N");
     assert.equal(agreed.MultiTrans, 16, "capped at the server's maximum");
     assert.equal(agreed.ServerPollMin, 30, "raised to the server's minimum");
@@ -67,7 +69,7 @@ Deno.test("asked for what exists, Service-Response has no Functions (nothing den
 
   assert.equal(reply.primitive.name, "Service-Response");
   assert.equal(reply.body.Functions, undefined, "Functions names what is denied: nothing");
-  const all = leaves(reply.body.AllFunctions as ElementObject);
+  const all = leaves(reply.body.AllFunctions);
   assert.deepEqual(all, [...h.server.context.registry.implemented("1.2")].sort());
 });
 
@@ -83,7 +85,7 @@ Deno.test("Functions names what was asked and does not exist, branch by branch",
         `</IMFeat></WVCSPFeat></Functions><AllFunctionsRequest>F</AllFunctionsRequest>` +
         `</Service-Request>`,
     );
-    const denied = reply.body.Functions as ElementObject | undefined;
+    const denied = reply.body.Functions;
     if (version === "1.2") {
       // GETMAP, ADVSR and OFFNOTIF are 1.3 leaves; no VerifyIDFunc leaf exists here: all of it.
       assert.deepEqual(denied, { WVCSPFeat: { FundamentalFeat: { VerifyIDFunc: {} } } });
@@ -187,14 +189,16 @@ Deno.test("a function of a feature left out of the agreement is refused with 506
 });
 
 /** `Feature/Group/LEAF` paths of a Functions tree, sorted. */
-function leaves(tree: ElementObject): string[] {
+function leaves(tree: Value): string[] {
   const out: string[] = [];
-  const walk = (node: ElementObject, path: string[]) => {
-    const keys = Object.keys(node).filter((k) => !k.startsWith("@") && !k.startsWith("#"));
+  const walk = (here: Value, path: string[]) => {
+    const keys = Object.keys(node(here) ?? {}).filter((k) =>
+      !k.startsWith("@") && !k.startsWith("#")
+    );
     if (keys.length === 0 && path.length === 3) out.push(path.join("/"));
-    for (const key of keys) walk(node[key] as ElementObject, [...path, key]);
+    for (const key of keys) walk(at(here, key), [...path, key]);
   };
-  walk((tree.WVCSPFeat ?? {}) as ElementObject, []);
+  walk(at(tree, "WVCSPFeat") ?? {}, []);
   return out.sort();
 }
 
@@ -208,7 +212,7 @@ Deno.test("version discovery lists every CSP version this server speaks", async 
   );
 
   assert.equal(reply.primitive.name, "WV-CSP-VersionDiscovery-Response");
-  const list = reply.body.VersionList as ElementObject;
+  const list = element(reply.body, "VersionList");
   assert.deepEqual(list.SessionNSName, [
     "http://www.wireless-village.org/CSP1.1",
     "http://www.openmobilealliance.org/DTD/WV-CSP1.2",

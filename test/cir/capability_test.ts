@@ -1,9 +1,9 @@
 /** What ClientCapability agrees on waking the client, and what a session with a CIR gets. */
 import assert from "node:assert/strict";
-import type { ElementObject } from "../../src/codec/csp/message.ts";
 import { CAPABILITIES } from "../support/cir.ts";
 import { capturedContent, haveBarazaFixtures, readFixture } from "../support/baraza.ts";
 import { loggedIn, startServer } from "../support/harness.ts";
+import { at, element } from "../support/body_reader.ts";
 
 const ALL_ON = {
   IMPS_CIR_TCP_PORT: "0",
@@ -17,12 +17,12 @@ Deno.test("the methods agreed are those offered and enabled, in the client's ord
   await using h = await startServer({ overHttp: true, env: ALL_ON });
   const [bob, carol] = await loggedIn(h, "1.2", "bob", "carol");
   const agreed = async (client: typeof bob, xml: string) =>
-    (await client.send(xml)).body.AgreedCapabilityList as ElementObject;
+    element((await client.send(xml)).body, "AgreedCapabilityList");
 
   // SSMS is offered but no SMS gateway is configured.
   const android = await agreed(bob, CAPABILITIES.android(["SHTTP", "SSMS", "STCP"]));
   assert.deepEqual(android.SupportedCIRMethod, ["SHTTP", "STCP"]);
-  assert.match(String((android.CIRURL as ElementObject).URL), /\/cir\/[0-9a-f]{32}$/);
+  assert.match(String(at(android, "CIRURL", "URL")), /\/cir\/[0-9a-f]{32}$/);
   assert.equal(android.TCPPort, h.server.cir!.stcp!.port);
 
   const nokia = await agreed(carol, CAPABILITIES.nokia(["wapudp", "STCP", "SUDP"], 5000));
@@ -33,8 +33,7 @@ Deno.test("the methods agreed are those offered and enabled, in the client's ord
 Deno.test("with no CIR method enabled nothing is agreed and clients poll", async () => {
   await using h = await startServer({ overHttp: true });
   const [bob] = await loggedIn(h, "1.2", "bob");
-  const agreed = (await bob.send(CAPABILITIES.android())).body
-    .AgreedCapabilityList as ElementObject;
+  const agreed = element((await bob.send(CAPABILITIES.android())).body, "AgreedCapabilityList");
   assert.equal(agreed.SupportedCIRMethod, undefined);
   assert.equal(h.server.cir, undefined, "no listener, no route");
 });
@@ -64,9 +63,9 @@ Deno.test("1.3: CIR agreed inside Login, with CIRHTTPAddress, the long KeepAlive
     .replace(/^<ClientCapability-Request>|<\/ClientCapability-Request>$/g, "");
   const login = await bob.login("pw", capabilities);
   assert.equal(login.code, 200);
-  const agreed = login.body.AgreedCapabilityList as ElementObject;
+  const agreed = element(login.body, "AgreedCapabilityList");
   assert.deepEqual(agreed.SupportedCIRMethod, ["SHTTP"]);
-  assert.match(String((agreed.CIRHTTPAddress as ElementObject).URL), /\/cir\/[0-9a-f]{32}$/);
+  assert.match(String(at(agreed, "CIRHTTPAddress", "URL")), /\/cir\/[0-9a-f]{32}$/);
   assert.equal(login.body.KeepAliveTime, 7200);
   assert.equal(login.message!.cir, true);
 });
@@ -85,12 +84,12 @@ Deno.test({
     const request = capturedContent(await readFixture("006-clientcapability.request.xml"));
     const answer = await readFixture("006-clientcapability.response.xml");
     const reply = await alice.send(request);
-    const agreed = reply.body.AgreedCapabilityList as ElementObject;
+    const agreed = element(reply.body, "AgreedCapabilityList");
     // Baraza: CIRURL{URL http://host:port/cir/<salt>/<n>} for the STCP+SHTTP offer, SHTTP agreed.
     assert.match(answer, /<CIRURL>\s*<URL>\s*http:\/\/[^/]+\/cir\//);
     assert.deepEqual(agreed.SupportedCIRMethod, ["SHTTP"]);
     assert.match(
-      String((agreed.CIRURL as ElementObject).URL),
+      String(at(agreed, "CIRURL", "URL")),
       /^http:\/\/[^/]+\/cir\/[0-9a-f]{32}$/,
     );
   },

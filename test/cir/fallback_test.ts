@@ -3,10 +3,10 @@
  * nothing lost; and a restart of the server with CIR sessions alive.
  */
 import assert from "node:assert/strict";
-import type { ElementObject } from "../../src/codec/csp/message.ts";
 import { CAPABILITIES, StcpClient, UdpReceiver } from "../support/cir.ts";
 import { loggedIn, startServer } from "../support/harness.ts";
 import { ackDelivered, pollOne, sendOk } from "../im/im_support.ts";
+import { at, element } from "../support/body_reader.ts";
 
 const encoder = new TextDecoder();
 
@@ -19,7 +19,7 @@ Deno.test("bob's STCP socket dies: the next wake-up comes by his next agreed met
   const phone = await UdpReceiver.bind();
   try {
     const reply = await bob.send(CAPABILITIES.nokia(["STCP", "SUDP"], phone.port));
-    const agreed = reply.body.AgreedCapabilityList as ElementObject;
+    const agreed = element(reply.body, "AgreedCapabilityList");
     assert.deepEqual(agreed.SupportedCIRMethod, ["STCP", "SUDP"], "in bob's order");
     const cir = await StcpClient.helo(Number(agreed.TCPPort), bob.sessionId!);
 
@@ -104,9 +104,7 @@ Deno.test("the server restarts with CIR sessions alive: phones HELO again and ar
       const [, bob, carol] = await loggedIn(h, "1.2", "alice", "bob", "carol");
       await bob.send(CAPABILITIES.android(["STCP"]));
       const shttp = await carol.send(CAPABILITIES.android(["SHTTP"]));
-      carolUrl = String(
-        ((shttp.body.AgreedCapabilityList as ElementObject).CIRURL as ElementObject).URL,
-      );
+      carolUrl = String(at(shttp.body, "AgreedCapabilityList", "CIRURL", "URL"));
       before = await StcpClient.helo(tcpPort, bob.sessionId!);
       bobSession = bob.sessionId!;
     }

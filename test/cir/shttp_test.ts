@@ -1,17 +1,16 @@
 /** Conversations over SHTTP: the session's own URL answers 200 when something waits, and a long
  * poll of it is answered the moment something does. */
 import assert from "node:assert/strict";
-import type { ElementObject } from "../../src/codec/csp/message.ts";
 import { CAPABILITIES } from "../support/cir.ts";
 import { type CspClient, loggedIn, startServer } from "../support/harness.ts";
 import { ackDelivered, pollOne, sendOk } from "../im/im_support.ts";
+import { at } from "../support/body_reader.ts";
 
 async function cirUrl(client: CspClient): Promise<string> {
   const reply = await client.send(CAPABILITIES.android(["SHTTP"]));
-  const agreed = (reply.body.AgreedCapabilityList ?? reply.body.CapabilityList) as ElementObject;
-  assert.deepEqual(agreed.SupportedCIRMethod, ["SHTTP"]);
-  const address = (agreed.CIRHTTPAddress ?? agreed.CIRURL) as ElementObject;
-  return String(address.URL);
+  const agreed = reply.body.AgreedCapabilityList ?? reply.body.CapabilityList;
+  assert.deepEqual(at(agreed, "SupportedCIRMethod"), ["SHTTP"]);
+  return String(at(at(agreed, "CIRHTTPAddress") ?? at(agreed, "CIRURL"), "URL"));
 }
 
 Deno.test("bob's Android GETs his CIR URL: 204 while nothing waits, 200 once alice's message does", async () => {

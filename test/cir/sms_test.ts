@@ -4,11 +4,11 @@
  * is not installed.
  */
 import assert from "node:assert/strict";
-import type { ElementObject } from "../../src/codec/csp/message.ts";
 import { CAPABILITIES, decodeWspPush } from "../support/cir.ts";
 import { type Harness, loggedIn, startServer } from "../support/harness.ts";
 import { haveKannel, type Kannel, type ReceivedSms, startKannel } from "../support/kannel.ts";
 import { pollOne, sendOk } from "../im/im_support.ts";
+import { at } from "../support/body_reader.ts";
 
 const installed = await haveKannel("the WAPSMS and SSMS conversations");
 
@@ -43,7 +43,7 @@ Deno.test({
         const [alice, bob] = await loggedIn(h, "1.1", "alice", "bob");
         await setMsisdn(h, bob.userId, "+447700900001");
         const reply = await bob.send(CAPABILITIES.featurePhone());
-        assert.deepEqual((reply.body.CapabilityList as ElementObject).SupportedCIRMethod, [
+        assert.deepEqual(at(reply.body, "CapabilityList", "SupportedCIRMethod"), [
           "WAPSMS",
         ]);
 
@@ -65,7 +65,7 @@ Deno.test({
       const [alice, bob] = await loggedIn(h, "1.3", "alice", "bob");
       await setMsisdn(h, bob.userId, "+447700900002");
       const reply = await bob.send(CAPABILITIES.android(["SSMS"]));
-      assert.deepEqual((reply.body.AgreedCapabilityList as ElementObject).SupportedCIRMethod, [
+      assert.deepEqual(at(reply.body, "AgreedCapabilityList", "SupportedCIRMethod"), [
         "SSMS",
       ]);
       await sendOk(alice, [bob.userId], "text me");

@@ -4,6 +4,7 @@ import type { ElementObject } from "../../src/codec/csp/message.ts";
 import { CAPABILITIES, haveOpenssl, makeCertificates, StcpClient, within } from "../support/cir.ts";
 import { type CspClient, type Harness, loggedIn, startServer } from "../support/harness.ts";
 import { ackDelivered, ackStatus, pollOne, sendOk } from "../im/im_support.ts";
+import { element } from "../support/body_reader.ts";
 
 const STCP_ENV = { IMPS_CIR_TCP_PORT: "0", IMPS_CIR_TCP_HOST: "127.0.0.1" };
 
@@ -15,7 +16,7 @@ async function stcpServer(env: Record<string, string> = {}): Promise<Harness> {
 async function agree(client: CspClient, methods?: string[]): Promise<ElementObject> {
   const reply = await client.send(CAPABILITIES.android(methods));
   assert.equal(reply.primitive.name, "ClientCapability-Response", reply.text);
-  return (reply.body.AgreedCapabilityList ?? reply.body.CapabilityList) as ElementObject;
+  return element(reply.body.AgreedCapabilityList ?? reply.body.CapabilityList);
 }
 
 Deno.test("bob's Android agrees STCP, says HELO, and is woken within milliseconds of alice's message", async () => {

@@ -1,10 +1,10 @@
 /** Conversations over SUDP and WAPUDP: a Nokia woken by a datagram at the address it connects
  * from, plain or as a WSP push PDU. */
 import assert from "node:assert/strict";
-import type { ElementObject } from "../../src/codec/csp/message.ts";
 import { CAPABILITIES, decodeWspPush, UdpReceiver } from "../support/cir.ts";
 import { loggedIn, startServer } from "../support/harness.ts";
 import { ackDelivered, pollOne, sendOk } from "../im/im_support.ts";
+import { at, element } from "../support/body_reader.ts";
 
 const UDP_ENV = { IMPS_CIR_UDP: "true" };
 
@@ -14,7 +14,7 @@ Deno.test("bob's Nokia agrees SUDP with its UDPPort and gets the WVCI as one dat
   const phone = await UdpReceiver.bind();
   try {
     const reply = await bob.send(CAPABILITIES.nokia(["SUDP"], phone.port));
-    const agreed = reply.body.AgreedCapabilityList as ElementObject;
+    const agreed = element(reply.body, "AgreedCapabilityList");
     assert.deepEqual(agreed.SupportedCIRMethod, ["SUDP"]);
     assert.equal(agreed.UDPPort, phone.port);
 
@@ -34,7 +34,7 @@ Deno.test("WAPUDP: a WSP push PDU of application/vnd.wv.csp.cir for x-wap-applic
   const phone = await UdpReceiver.bind();
   try {
     const reply = await bob.send(CAPABILITIES.nokia(["WAPUDP"], phone.port));
-    assert.deepEqual((reply.body.CapabilityList as ElementObject).SupportedCIRMethod, ["WAPUDP"]);
+    assert.deepEqual(at(reply.body, "CapabilityList", "SupportedCIRMethod"), ["WAPUDP"]);
 
     await sendOk(alice, [bob.userId], "a push");
     const push = decodeWspPush((await phone.next()).bytes);

@@ -1,10 +1,10 @@
 /** Conversations over the WebSocket extension: a browser client that asks for it is woken by
  * text frames; phones are never offered it. */
 import assert from "node:assert/strict";
-import type { ElementObject } from "../../src/codec/csp/message.ts";
 import { CAPABILITIES } from "../support/cir.ts";
 import { type Harness, loggedIn, startServer } from "../support/harness.ts";
 import { pollOne, sendOk } from "../im/im_support.ts";
+import { element } from "../support/body_reader.ts";
 
 const WS_ENV = { IMPS_CIR_WEBSOCKET: "true", IMPS_CIR_HTTP: "true" };
 
@@ -50,7 +50,7 @@ Deno.test("bob's browser asks for X-WEBSOCKET, says HELO in a frame and is woken
   await using h = await startServer({ overHttp: true, env: WS_ENV });
   const [alice, bob] = await loggedIn(h, "1.3", "alice", "bob");
   const reply = await bob.send(CAPABILITIES.browser());
-  const agreed = reply.body.AgreedCapabilityList as ElementObject;
+  const agreed = element(reply.body, "AgreedCapabilityList");
   assert.deepEqual(agreed.SupportedCIRMethod, ["X-WEBSOCKET", "SHTTP"]);
 
   const ws = await openSocket(h);
@@ -71,7 +71,7 @@ Deno.test("phones are never offered the WebSocket; a socket for a session that d
   await using h = await startServer({ overHttp: true, env: WS_ENV });
   const [bob] = await loggedIn(h, "1.2", "bob");
   const reply = await bob.send(CAPABILITIES.android());
-  const agreed = reply.body.AgreedCapabilityList as ElementObject;
+  const agreed = element(reply.body, "AgreedCapabilityList");
   assert.deepEqual(agreed.SupportedCIRMethod, ["SHTTP"]);
 
   const ws = await openSocket(h);

@@ -11,6 +11,7 @@ import { CAPABILITIES, StcpClient, within } from "../support/cir.ts";
 import { CspClient, type Transport } from "../support/harness.ts";
 import { pollOne, sendOk } from "../im/im_support.ts";
 import { type ServerProcess, spawnServer } from "../support/process.ts";
+import { at, element } from "../support/body_reader.ts";
 
 const DOMAIN = "example.com";
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -50,10 +51,10 @@ async function serverWithUsers(
 /** The client agrees `capabilities`; the agreed list. */
 async function agree(client: CspClient, capabilities: string): Promise<ElementObject> {
   const reply = await client.send(capabilities);
-  return reply.body.AgreedCapabilityList as ElementObject;
+  return element(reply.body, "AgreedCapabilityList");
 }
 
-const shttpUrl = (agreed: ElementObject) => String((agreed.CIRHTTPAddress as ElementObject).URL);
+const shttpUrl = (agreed: ElementObject) => String(at(agreed, "CIRHTTPAddress", "URL"));
 
 /** A browser's WebSocket to `/cir/ws` that has said HELO for `sessionId`, and its frames. */
 async function helloSocket(base: string, sessionId: string) {

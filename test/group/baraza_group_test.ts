@@ -5,7 +5,6 @@
  * (052, Baraza always 810). Skipped, with a note, when the shared fixtures are absent.
  */
 import assert from "node:assert/strict";
-import type { ElementObject } from "../../src/codec/csp/message.ts";
 import {
   capturedAnswer,
   capturedMessageId,
@@ -15,6 +14,7 @@ import {
 } from "../support/baraza.ts";
 import { type CspClient, startServer } from "../support/harness.ts";
 import { ackStatus, pollOne } from "../im/im_support.ts";
+import { at, element } from "../support/body_reader.ts";
 
 const haveFixtures = await haveBarazaFixtures("group interop");
 
@@ -59,7 +59,7 @@ Deno.test({
     await same("046-getjoinedusers", "alice");
     const props = await same("047-getgroupprops", "alice");
     assert.equal(
-      ((props.body.GroupProperties as ElementObject).WelcomeNote as ElementObject).ContentData,
+      at(props.body, "GroupProperties", "WelcomeNote", "ContentData"),
       "Welcome!",
       "the WelcomeNote as written (Baraza sends garbage)",
     );
@@ -71,7 +71,7 @@ Deno.test({
     const sent = await same("049-sendmessage-group", "alice");
     messageId = String(sent.body.MessageID);
     const pushed = await same("050-poll-newmessage-group", "bob");
-    const info = pushed.body.MessageInfo as ElementObject;
+    const info = element(pushed.body, "MessageInfo");
     assert.deepEqual(info.Sender, {
       Group: { ScreenName: { SName: "Alice", GroupID: "wv:alice/chat@a.test" } },
     });

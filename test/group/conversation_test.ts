@@ -1,6 +1,5 @@
 /** Conversations in a group: creating, joining, talking, notices, leaving, deleting. */
 import assert from "node:assert/strict";
-import type { ElementObject } from "../../src/codec/csp/message.ts";
 import { loggedIn, startServer } from "../support/harness.ts";
 import { ackDelivered, infoOf, poll, pollOne } from "../im/im_support.ts";
 import {
@@ -14,6 +13,7 @@ import {
   sendToGroup,
   snames,
 } from "./support.ts";
+import { at, nodes, resultCode } from "../support/body_reader.ts";
 
 Deno.test("over HTTP, 1.2: alice opens a room, bob joins, they talk under their screen names", async () => {
   await using h = await startServer({ overHttp: true });
@@ -29,14 +29,12 @@ Deno.test("over HTTP, 1.2: alice opens a room, bob joins, they talk under their 
   assert.equal(created.code, 200, created.text);
 
   const joined = await joinOk(bob, GROUP, "Bob", { joined: true, subscribe: true });
-  const list = joined.body.UserMapList as ElementObject;
-  assert.deepEqual(snames(list.UserMapping as ElementObject).sort(), ["Alice", "Bob"]);
-  assert.equal((joined.body.WelcomeNote as ElementObject).ContentData, "Welcome!");
+  assert.deepEqual(snames(at(joined.body, "UserMapList", "UserMapping")).sort(), ["Alice", "Bob"]);
+  assert.equal(at(joined.body, "WelcomeNote", "ContentData"), "Welcome!");
 
   const notice = await pollOne(alice, "GroupChangeNotice");
   assert.equal(notice.primitive.body.GroupID, GROUP);
-  const mapping = (((notice.primitive.body.Joined as ElementObject).UserMapList as ElementObject)
-    .UserMapping as ElementObject).Mapping as ElementObject[];
+  const mapping = at(notice.primitive.body, "Joined", "UserMapList", "UserMapping", "Mapping");
   // alice is the owner (an Admin): she sees who bob is.
   assert.deepEqual(mapping, [{ SName: "Bob", UserID: bob.userId }]);
 
@@ -68,7 +66,7 @@ Deno.test("over HTTP, 1.2: alice opens a room, bob joins, they talk under their 
   assert.equal((await ask(alice, "DeleteGroup-Request", GROUP)).code, 200);
   const gone = await pollOne(bob, "LeaveGroup-Response");
   assert.equal(gone.primitive.body.GroupID, GROUP);
-  assert.equal(Number((gone.primitive.body.Result as ElementObject).Code), 800);
+  assert.equal(resultCode(gone.primitive.body), 800);
   assert.equal((await ask(bob, "GetGroupProps-Request", GROUP)).code, 800);
   assert.deepEqual(
     primitivesOf(await poll(alice)),
@@ -84,10 +82,9 @@ Deno.test("three users: everyone joined hears everyone else, the subscribed hear
   await joinOk(bob, GROUP, "Bobby", { subscribe: true });
   await joinOk(carol, GROUP, "Caro");
   const told = await pollOne(bob, "GroupChangeNotice");
-  const joined = ((told.primitive.body.Joined as ElementObject).UserMapList as ElementObject)
-    .UserMapping as ElementObject;
+  const joined = at(told.primitive.body, "Joined", "UserMapList", "UserMapping", "Mapping");
   // bob is a plain user of a group that does not show ids: names only.
-  assert.deepEqual(joined.Mapping, [{ SName: "Caro" }]);
+  assert.deepEqual(joined, [{ SName: "Caro" }]);
   assert.deepEqual(await poll(carol), [], "carol did not subscribe");
 
   assert.equal((await sendToGroup(carol, GROUP, "hi all")).code, 200);
@@ -117,9 +114,8 @@ Deno.test("three users: everyone joined hears everyone else, the subscribed hear
     UserList: { ScreenName: [{ SName: "Caro", GroupID: GROUP }] },
   });
   const joinedNow = await ask(alice, "GetJoinedUsers-Request", GROUP);
-  const admins = joinedNow.body.AdminMapList as ElementObject;
-  assert.deepEqual(snames(admins.AdminMapping as ElementObject), ["Al"]);
-  assert.deepEqual(snames(admins.UserMapping as ElementObject), ["Bobby"]);
+  assert.deepEqual(snames(at(joinedNow.body, "AdminMapList", "AdminMapping")), ["Al"]);
+  assert.deepEqual(snames(at(joinedNow.body, "AdminMapList", "UserMapping")), ["Bobby"]);
 });
 
 Deno.test("an AutoDelete group goes when its last user leaves", async () => {
@@ -181,7 +177,7 @@ Deno.test("GetMessageList with a GroupID lists what came through that group", as
       }</GetMessageList-Request>`,
     );
   const infos = (reply: Awaited<ReturnType<typeof list>>) =>
-    ((reply.body.MessageInfoList as ElementObject).MessageInfo ?? []) as ElementObject[];
+    nodes(reply.body, "MessageInfoList", "MessageInfo");
   assert.equal(infos(await list()).length, 2);
   const grouped = infos(await list(GROUP.toUpperCase()));
   assert.equal(grouped.length, 1);

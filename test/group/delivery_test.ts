@@ -4,7 +4,6 @@
  * own; a copy that is only queued ends with its session.
  */
 import assert from "node:assert/strict";
-import type { ElementObject } from "../../src/codec/csp/message.ts";
 import {
   type CspClient,
   type Harness,
@@ -14,6 +13,7 @@ import {
 } from "../support/harness.ts";
 import { ackDelivered, ackStatus, infoOf, poll, pollOne, sendOk } from "../im/im_support.ts";
 import { createGroup, GROUP, joinOk, sendToGroup } from "./support.ts";
+import { at } from "../support/body_reader.ts";
 
 /** alice's room with bob joined (and whoever else is named), each logged in once. */
 async function room(h: Harness, ...others: string[]): Promise<CspClient[]> {
@@ -100,7 +100,7 @@ Deno.test("bob asks to be notified: a group message waits in his mailbox for Get
   );
   assert.equal(got.primitive.name, "GetMessage-Response", got.text);
   assert.equal(got.body.ContentData, "fetch me");
-  assert.deepEqual((got.body.MessageInfo as ElementObject).Sender, {
+  assert.deepEqual(at(got.body, "MessageInfo", "Sender"), {
     Group: { ScreenName: { SName: "Al", GroupID: GROUP } },
   });
   assert.equal((await delivered(bob, messageId)).code, 200);

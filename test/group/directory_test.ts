@@ -3,10 +3,10 @@
  * life around groups: search, invitation checks, AutoJoin at login, service negotiation.
  */
 import assert from "node:assert/strict";
-import type { ElementObject } from "../../src/codec/csp/message.ts";
 import { loggedIn, PASSWORD, startServer } from "../support/harness.ts";
 import { poll } from "../im/im_support.ts";
 import { ask, createGroup, GROUP, join, joinOk, leave, property, users } from "./support.ts";
+import { element } from "../support/body_reader.ts";
 
 Deno.test("the directory finds public searchable groups by name, topic, owner and joined user", async () => {
   await using h = await startServer();
@@ -94,9 +94,8 @@ Deno.test("JoinGroup needs GroupFeat agreed; AllFunctions lists the group leaves
   const all = await alice.send(
     "<Service-Request><Functions><WVCSPFeat/></Functions><AllFunctionsRequest>T</AllFunctionsRequest></Service-Request>",
   );
-  const groupFeat = (all.body.AllFunctions as ElementObject).WVCSPFeat as ElementObject;
-  const leaves = Object.values(groupFeat.GroupFeat as Record<string, ElementObject>)
-    .flatMap((group) => Object.keys(group));
+  const leaves = Object.values(element(all.body, "AllFunctions", "WVCSPFeat", "GroupFeat"))
+    .flatMap((group) => Object.keys(element(group)));
   assert.deepEqual(leaves.sort(), [
     "ADDGM",
     "CREAG",

@@ -4,9 +4,10 @@ import type { ElementObject } from "../../src/codec/csp/message.ts";
 import { loggedIn, startServer } from "../support/harness.ts";
 import { infoOf, poll, pollOne } from "../im/im_support.ts";
 import { ask, createGroup, drain, GROUP, join, joinOk, sendToGroup, users } from "./support.ts";
+import { nodes, resultCode } from "../support/body_reader.ts";
 
 const rejected = (reply: { body: ElementObject }) =>
-  (((reply.body.UserList as ElementObject)?.User ?? []) as ElementObject[]).map((u) => u.UserID);
+  nodes(reply.body, "UserList", "User").map((u) => u.UserID);
 
 Deno.test("a banned user is taken out and may not come back, read or post", async () => {
   await using h = await startServer();
@@ -32,7 +33,7 @@ Deno.test("a banned user is taken out and may not come back, read or post", asyn
   assert.deepEqual(rejected(banned), [mallory.userId]);
 
   const out = await pollOne(mallory, "LeaveGroup-Response");
-  assert.equal(Number((out.primitive.body.Result as ElementObject).Code), 809);
+  assert.equal(resultCode(out.primitive.body), 809);
   const left = await pollOne(alice, "GroupChangeNotice");
   assert.deepEqual(left.primitive.body.Left, {
     UserList: { ScreenName: [{ SName: "Mal", GroupID: GROUP }] },

@@ -1,9 +1,9 @@
 /** Groups outlive the server process: properties, members, roles, bans and joins are in KV. */
 import assert from "node:assert/strict";
-import type { ElementObject } from "../../src/codec/csp/message.ts";
 import { PASSWORD, startServer } from "../support/harness.ts";
 import { pollOne } from "../im/im_support.ts";
 import { ask, createGroup, GROUP, joinOk, sendToGroup, users } from "./support.ts";
+import { nodes } from "../support/body_reader.ts";
 
 Deno.test("after a restart the group, its members, roles, ban list and joined users are there", async () => {
   const dir = await Deno.makeTempDir();
@@ -34,18 +34,16 @@ Deno.test("after a restart the group, its members, roles, ban list and joined us
     bob.sessionId = sessions.bob;
 
     const props = await ask(bob, "GetGroupProps-Request", GROUP);
-    const named = ((props.body.GroupProperties as ElementObject).Property as ElementObject[])
-      .find((p) => p.Name === "Topic");
+    const named = nodes(props.body, "GroupProperties", "Property").find((p) => p.Name === "Topic");
     assert.equal(named?.Value, "persistence");
     const members = await ask(bob, "GetGroupMembers-Request", GROUP);
     assert.deepEqual(
-      (((members.body.Mod as ElementObject).UserList as ElementObject).User as ElementObject[])
-        .map((u) => u.UserID),
+      nodes(members.body, "Mod", "UserList", "User").map((u) => u.UserID),
       [bob.userId],
     );
     const banned = await ask(alice, "RejectList-Request", GROUP);
     assert.deepEqual(
-      ((banned.body.UserList as ElementObject).User as ElementObject[]).map((u) => u.UserID),
+      nodes(banned.body, "UserList", "User").map((u) => u.UserID),
       ["wv:mallory@example.com"],
     );
     // Both sessions survived the restart, and so did their joins: they still talk.

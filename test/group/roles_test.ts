@@ -1,6 +1,5 @@
 /** Who may do what: the owner, Admins, Mods, Users and outsiders; members of restricted groups. */
 import assert from "node:assert/strict";
-import type { ElementObject } from "../../src/codec/csp/message.ts";
 import { loggedIn, startServer } from "../support/harness.ts";
 import { poll, pollOne } from "../im/im_support.ts";
 import {
@@ -13,6 +12,7 @@ import {
   userIds,
   users,
 } from "./support.ts";
+import { at, nodes, resultCode, type Value } from "../support/body_reader.ts";
 
 const RESTRICTED = "wv:alice/club@example.com";
 
@@ -21,8 +21,7 @@ const setProps = (who: { send(x: string): Promise<{ code: number }> }, xml: stri
     `<SetGroupProps-Request><GroupID>${RESTRICTED}</GroupID>${xml}</SetGroupProps-Request>`,
   );
 
-const listed = (list: unknown) =>
-  (((list as ElementObject)?.User ?? []) as ElementObject[]).map((u) => u.UserID);
+const listed = (list: Value) => nodes(list, "User").map((u) => u.UserID);
 
 Deno.test("roles: the owner grants, Mods manage Users, Users only talk", async () => {
   await using h = await startServer();
@@ -72,8 +71,8 @@ Deno.test("roles: the owner grants, Mods manage Users, Users only talk", async (
 
   const members = await ask(carol, "GetGroupMembers-Request", RESTRICTED);
   assert.equal(members.primitive.name, "GetGroupMembers-Response");
-  assert.deepEqual(listed((members.body.Admin as ElementObject).UserList), [alice.userId]);
-  assert.deepEqual(listed((members.body.Mod as ElementObject).UserList), [bob.userId]);
+  assert.deepEqual(listed(at(members.body, "Admin", "UserList")), [alice.userId]);
+  assert.deepEqual(listed(at(members.body, "Mod", "UserList")), [bob.userId]);
   assert.deepEqual(listed(members.body.UserList).sort(), [carol.userId, dave.userId].sort());
 
   // Properties: a Mod sets the Topic, not the Name; a User neither.
@@ -102,7 +101,7 @@ Deno.test("roles: the owner grants, Mods manage Users, Users only talk", async (
   const removed = await ask(bob, "RemoveGroupMembers-Request", RESTRICTED, users(carol.userId));
   assert.equal(removed.code, 200, removed.text);
   const out = await pollOne(carol, "LeaveGroup-Response");
-  assert.equal(Number((out.primitive.body.Result as ElementObject).Code), 810);
+  assert.equal(resultCode(out.primitive.body), 810);
   assert.equal((await sendToGroup(carol, RESTRICTED, "still here?")).code, 808);
 
   const mixed = await ask(
@@ -112,7 +111,7 @@ Deno.test("roles: the owner grants, Mods manage Users, Users only talk", async (
     users(alice.userId, dave.userId, "wv:stranger@example.com"),
   );
   assert.equal(mixed.code, 201, "dave goes; the owner and a non-member do not");
-  const details = (mixed.body.Result as ElementObject).DetailedResult as ElementObject[];
+  const details = nodes(mixed.body, "Result", "DetailedResult");
   const byCode = Object.fromEntries(details.map((d) => [d.Code, d.UserID]));
   assert.deepEqual(byCode[816], [alice.userId]);
   assert.deepEqual(byCode[810], ["wv:stranger@example.com"]);
@@ -129,7 +128,7 @@ Deno.test("1.3: AddGroupMembers and RemoveGroupMembers name users in a UserIDLis
     userIds(bob.userId, "wv:ghost@example.com"),
   );
   assert.equal(added.code, 201);
-  const details = (added.body.Result as ElementObject).DetailedResult as ElementObject[];
+  const details = nodes(added.body, "Result", "DetailedResult");
   assert.deepEqual(details.map((d) => [d.Code, d.UserID]), [[531, ["wv:ghost@example.com"]]]);
   await joinOk(bob, RESTRICTED, "bob");
   assert.equal(

@@ -1,8 +1,9 @@
 /** Group-shaped XML for the group conversations, written by hand as a client would send it. */
 import assert from "node:assert/strict";
-import type { CspTransaction, ElementObject } from "../../src/codec/csp/message.ts";
+import type { CspTransaction } from "../../src/codec/csp/message.ts";
 import type { CspClient, Reply } from "../support/harness.ts";
 import { poll } from "../im/im_support.ts";
+import { nodes, type Value } from "../support/body_reader.ts";
 
 export const GROUP = "wv:alice/chat@example.com";
 
@@ -123,5 +124,4 @@ export async function drain(client: CspClient): Promise<CspTransaction[]> {
 export const primitivesOf = (txs: CspTransaction[]) => txs.map((t) => t.primitive.name);
 
 /** The SNames of a Mapping list, wherever it sits. */
-export const snames = (mapping: ElementObject | undefined) =>
-  ((mapping?.Mapping ?? []) as ElementObject[]).map((m) => m.SName);
+export const snames = (mapping: Value) => nodes(mapping, "Mapping").map((m) => m.SName);

@@ -1,9 +1,9 @@
 /** Where the group primitives differ between CSP 1.1, 1.2 and 1.3. */
 import assert from "node:assert/strict";
-import type { ElementObject } from "../../src/codec/csp/message.ts";
 import { loggedIn, startServer, VERSIONS } from "../support/harness.ts";
 import { pollOne } from "../im/im_support.ts";
 import { ask, createGroup, GROUP, joinOk, snames } from "./support.ts";
+import { at } from "../support/body_reader.ts";
 
 for (const version of VERSIONS) {
   Deno.test(`${version}: JoinGroup-Response and GroupChangeNotice in the shapes of the version`, async () => {
@@ -18,16 +18,13 @@ for (const version of VERSIONS) {
     const reply = await joinOk(bob, GROUP, "Bob", { joined: true });
     const body = reply.body;
     if (version === "1.1") {
-      const list = body.UserList as ElementObject;
-      assert.deepEqual(list.ScreenName, [
+      assert.deepEqual(at(body, "UserList", "ScreenName"), [
         { SName: "Alice", GroupID: GROUP },
         { SName: "Bob", GroupID: GROUP },
       ]);
     } else {
-      const mapList = (version === "1.3"
-        ? (body.Joined as ElementObject).UserMapList
-        : body.UserMapList) as ElementObject;
-      assert.deepEqual(snames(mapList.UserMapping as ElementObject), ["Alice", "Bob"]);
+      const mapList = version === "1.3" ? at(body, "Joined", "UserMapList") : body.UserMapList;
+      assert.deepEqual(snames(at(mapList, "UserMapping")), ["Alice", "Bob"]);
     }
     assert.equal(body.ScreenName === undefined, version !== "1.3", "1.3 confirms the name");
     assert.deepEqual(body.WelcomeNote, {
@@ -37,7 +34,7 @@ for (const version of VERSIONS) {
     });
 
     const notice = await pollOne(alice, "GroupChangeNotice");
-    const joined = notice.primitive.body.Joined as ElementObject;
+    const joined = notice.primitive.body.Joined;
     if (version === "1.1") {
       assert.deepEqual(joined, { UserList: { ScreenName: [{ SName: "Bob", GroupID: GROUP }] } });
     } else {
@@ -58,7 +55,7 @@ Deno.test("a group that shows ids: plain users see UserIDs in the joined list", 
   await joinOk(bob, GROUP, "B");
   const joined = await ask(bob, "GetJoinedUsers-Request", GROUP);
   assert.deepEqual(
-    ((joined.body.UserMapList as ElementObject).UserMapping as ElementObject).Mapping,
+    at(joined.body, "UserMapList", "UserMapping", "Mapping"),
     [{ SName: "A", UserID: alice.userId }, { SName: "B", UserID: bob.userId }],
   );
 });

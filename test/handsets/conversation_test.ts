@@ -9,15 +9,14 @@ import type { CspTransaction, ElementObject } from "../../src/codec/csp/message.
 import { loggedIn, startServer } from "../support/harness.ts";
 import type { Handset } from "./handset.ts";
 import { ANDROID, FEATURE_PHONE, type HandsetProfile, NOKIA_11, NOKIA_12 } from "./profiles.ts";
+import { at, nodes } from "../support/body_reader.ts";
 
 const LOBBY = "wv:host/lobby@example.com";
 
 const presenceOf = (tx: CspTransaction, user: string) =>
-  ([tx.primitive.body.Presence].flat() as ElementObject[]).find((p) => p.UserID === user);
-const valueIn = (presence: ElementObject | undefined, attribute: string) => {
-  const list = [presence?.PresenceSubList].flat()[0] as ElementObject | undefined;
-  return ([list?.[attribute]].flat()[0] as ElementObject | undefined)?.PresenceValue;
-};
+  nodes(tx.primitive.body, "Presence").find((p) => p.UserID === user);
+const valueIn = (presence: ElementObject | undefined, attribute: string) =>
+  at(presence, "PresenceSubList", 0, attribute, 0, "PresenceValue");
 
 async function conversation(first: HandsetProfile, second: HandsetProfile) {
   await using h = await startServer({ overHttp: true });
@@ -111,8 +110,7 @@ async function exchange(from: Handset, to: Handset, text: string) {
   const sent = await from.sendText(to, text);
   assert.equal(sent.code, 200, `${from.profile.id} sends: ${sent.text}`);
   const message = await to.pollFor("NewMessage", (tx) => tx.primitive.body.ContentData === text);
-  const info = message.primitive.body.MessageInfo as ElementObject;
-  const sender = ((info.Sender as ElementObject).User as ElementObject).UserID;
+  const sender = at(message.primitive.body, "MessageInfo", "Sender", "User", "UserID");
   assert.equal(sender, from.userId, "the sender as the server knows it");
   assert.equal(message.transactionId, sent.body.MessageID, "NewMessage goes out under its id");
 }

@@ -13,13 +13,14 @@
  *   RengeLK/interVillage: password login, user ids without a domain, KeepAlive TimeToLive 10.
  */
 import assert from "node:assert/strict";
-import type { CspTransaction, CspVersion, ElementObject } from "../../src/codec/csp/message.ts";
+import type { CspTransaction, CspVersion } from "../../src/codec/csp/message.ts";
 import { type DigestSchema, loginDigest, toBase64 } from "../../src/util/crypto.ts";
 import type { Reply, Transport } from "../support/harness.ts";
 import { expectCirAgreement } from "./cir.ts";
 import type { EncodingName } from "./encoding.ts";
 import { Handset } from "./handset.ts";
 import { androidReading, featurePhoneReading, nokiaReading } from "./service_tree.ts";
+import { at, element, items } from "../support/body_reader.ts";
 
 export interface HandsetProfile {
   /** Short name used in test names and the README table. */
@@ -115,7 +116,7 @@ class AndroidHandset extends Handset {
     );
     this.waiting = expectCirAgreement(
       this.profile,
-      capability.body.AgreedCapabilityList as ElementObject,
+      element(capability.body, "AgreedCapabilityList"),
     );
     const service = await this.send(
       `<Service-Request><Functions><WVCSPFeat><FundamentalFeat/><PresenceFeat/><IMFeat/>` +
@@ -173,8 +174,8 @@ class AndroidHandset extends Handset {
       `<ListManage-Request><ContactList>${list}</ContactList><ReceiveList>T</ReceiveList>` +
         `</ListManage-Request>`,
     );
-    const nicks = [(loaded.body.NickList as ElementObject)?.NickName].flat() as ElementObject[];
-    assert.deepEqual(nicks.map((n) => n?.UserID), [other.userId]);
+    const nicks = items(loaded.body, "NickList", "NickName");
+    assert.deepEqual(nicks.map((n) => at(n, "UserID")), [other.userId]);
     const subscribed = await this.send(
       `<SubscribePresence-Request><ContactList>${list}</ContactList>` +
         `<AutoSubscribe>T</AutoSubscribe></SubscribePresence-Request>`,
@@ -273,10 +274,12 @@ class NokiaHandset extends Handset {
         `<UDPPort>3717</UDPPort><MultiTrans>3</MultiTrans><ParserSize>131072</ParserSize>` +
         `<ServerPollMin>8</ServerPollMin></CapabilityList></ClientCapability-Request>`,
     );
-    const agreed =
-      capability.body[this.version === "1.1" ? "CapabilityList" : "AgreedCapabilityList"];
-    this.waiting = expectCirAgreement(this.profile, agreed as ElementObject);
-    assert.equal((agreed as ElementObject).MultiTrans, 3);
+    const agreed = element(
+      capability.body,
+      this.version === "1.1" ? "CapabilityList" : "AgreedCapabilityList",
+    );
+    this.waiting = expectCirAgreement(this.profile, agreed);
+    assert.equal(agreed.MultiTrans, 3);
     const service = await this.send(
       `<Service-Request>${clientId}<Functions><WVCSPFeat><IMFeat><IMReceiveFunc><NEWM/>` +
         `</IMReceiveFunc><IMAuthFunc/></IMFeat><GroupFeat/><PresenceFeat><PresenceDeliverFunc/>` +
@@ -420,7 +423,7 @@ class FeaturePhoneHandset extends Handset {
     );
     this.waiting = expectCirAgreement(
       this.profile,
-      capability.body.CapabilityList as ElementObject,
+      element(capability.body, "CapabilityList"),
     );
     const service = await this.send(
       `<Service-Request>${this.#clientId()}<Functions><WVCSPFeat>` +

@@ -3,17 +3,14 @@
  * engines' documented behaviour (see ../shared/spec/handsets.md and the README), to assert that
  * each ends up with what the server agreed.
  */
-import type { ElementObject, ElementValue } from "../../src/codec/csp/message.ts";
+import type { ElementObject } from "../../src/codec/csp/message.ts";
+import { node } from "../support/body_reader.ts";
 
 /** Per feature: whether the engine uses it, and the function groups and leaves it keeps on. */
 export type Enabled = Map<string, { functions: Set<string>; capabilities: Set<string> }>;
 
 const FEATURES = ["FundamentalFeat", "PresenceFeat", "IMFeat", "GroupFeat"] as const;
 
-const children = (v: ElementValue | ElementValue[] | undefined): ElementObject | undefined =>
-  v !== undefined && v !== null && typeof v === "object" && !Array.isArray(v)
-    ? v as ElementObject
-    : undefined;
 const names = (o: ElementObject) => Object.keys(o).filter((k) => !/^[@#]/.test(k));
 
 /** The function groups and their leaves the engines know, per feature (CSP 1.1/1.2). */
@@ -80,13 +77,13 @@ export function nokiaReading(response: ElementObject, version: string, reactive:
   });
   if (version === "1.1") enabled.get("PresenceFeat")!.capabilities.delete("GETAUT");
 
-  const functions = children(response.Functions);
+  const functions = node(response.Functions);
   if (!functions) return enabled;
-  const root = children(functions.WVCSPFeat);
+  const root = node(functions.WVCSPFeat);
   if (!root) return enabled;
   if (names(root).length === 0) return new Map();
   for (const feature of FEATURES) {
-    const denied = children(root[feature]);
+    const denied = node(root[feature]);
     if (!denied) continue;
     if (names(denied).length === 0) {
       enabled.delete(feature);
@@ -95,7 +92,7 @@ export function nokiaReading(response: ElementObject, version: string, reactive:
     const kept = enabled.get(feature);
     if (!kept) continue;
     for (const [group, leaves] of Object.entries(TREE[feature])) {
-      const g = children(denied[group]);
+      const g = node(denied[group]);
       if (!g) continue;
       if (names(g).length === 0) {
         kept.functions.delete(group);
@@ -114,7 +111,7 @@ export function nokiaReading(response: ElementObject, version: string, reactive:
  * negotiation fail.
  */
 export function androidReading(response: ElementObject): Enabled {
-  if (!children(response.AllFunctions)) {
+  if (!node(response.AllFunctions)) {
     throw new Error("Service-Response without AllFunctions: Android's engine fails here");
   }
   return new Map(FEATURES.map((f) => [f, whole(f)]));
@@ -126,16 +123,16 @@ export function androidReading(response: ElementObject): Enabled {
  */
 export function featurePhoneReading(asked: readonly string[], response: ElementObject): Enabled {
   const enabled: Enabled = new Map(asked.map((f) => [f, whole(f)]));
-  const root = children(children(response.Functions)?.WVCSPFeat);
+  const root = node(node(response.Functions)?.WVCSPFeat);
   if (!root) return enabled;
   if (names(root).length === 0) return new Map();
   for (const feature of asked) {
-    const denied = children(root[feature]);
+    const denied = node(root[feature]);
     if (!denied) continue;
     if (names(denied).length === 0) enabled.delete(feature);
     else {
       for (const group of names(denied)) {
-        const leaves = names(children(denied[group]) ?? {});
+        const leaves = names(node(denied[group]) ?? {});
         if (leaves.length === 0) enabled.get(feature)!.functions.delete(group);
         for (const leaf of leaves) enabled.get(feature)!.capabilities.delete(leaf);
       }

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { loggedIn, PASSWORD, startServer } from "../support/harness.ts";
 import { poll, send, sendMessageXml, sendOk } from "./im_support.ts";
+import { at } from "../support/body_reader.ts";
 
 async function pair() {
   const h = await startServer();
@@ -41,7 +42,7 @@ Deno.test("content over the size limit gets 402; at the limit it is delivered", 
   await using _ = h;
   const over = await send(alice, [bob.userId], "x".repeat(h.config.maxMessageBytes + 1));
   assert.equal(over.code, 402);
-  assert.match(String((over.body.Result as Record<string, unknown>).Description), /larger than/);
+  assert.match(String(at(over.body, "Result", "Description")), /larger than/);
   await sendOk(alice, [bob.userId], "x".repeat(h.config.maxMessageBytes));
   assert.equal((await poll(bob)).length, 1);
 });
@@ -134,7 +135,7 @@ Deno.test("a full mailbox refuses more with 507 until bob takes some", async () 
   const [tx] = await poll(back);
   await back.send(
     `<MessageDelivered><MessageID>${
-      (tx.primitive.body.MessageInfo as Record<string, unknown>).MessageID
+      at(tx.primitive.body, "MessageInfo", "MessageID")
     }</MessageID></MessageDelivered>`,
   );
   await sendOk(alice, [bob.userId], "room again");

@@ -6,7 +6,6 @@
  * Skipped, with a note, when the shared fixtures are absent.
  */
 import assert from "node:assert/strict";
-import type { ElementObject } from "../../src/codec/csp/message.ts";
 import {
   capturedAnswer,
   capturedMessageId,
@@ -15,6 +14,7 @@ import {
   readFixture,
 } from "../support/baraza.ts";
 import { type CspClient, startServer } from "../support/harness.ts";
+import { at, nodes } from "../support/body_reader.ts";
 
 const haveFixtures = await haveBarazaFixtures("IM interop");
 
@@ -45,7 +45,7 @@ Deno.test({
       const expectedXml = await readFixture(`${fixture}.response.xml`);
       const capturedAnswerId = capturedMessageId(expectedXml);
       const ourId = reply.message
-        ? ((reply.body.MessageInfo as ElementObject | undefined)?.MessageID ?? reply.body.MessageID)
+        ? (at(reply.body, "MessageInfo", "MessageID") ?? reply.body.MessageID)
         : undefined;
       if (capturedAnswerId && ourId && !messageIds.has(capturedAnswerId)) {
         messageIds.set(capturedAnswerId, String(ourId));
@@ -84,7 +84,7 @@ Deno.test({
     await clients.get("dave")!.login("secret");
     const list = await same("034-getmessagelist", "dave");
     assert.equal(
-      ((list.body.MessageInfoList as ElementObject).MessageInfo as ElementObject[]).length,
+      nodes(list.body, "MessageInfoList", "MessageInfo").length,
       1,
     );
     const fetched = await same("035-getmessage", "dave");

@@ -1,9 +1,9 @@
 /** Conversations about bob's block and grant lists, and what they do to messages sent to him. */
 import { blocks } from "../../src/services/shared/privacy.ts";
 import assert from "node:assert/strict";
-import type { ElementObject } from "../../src/codec/csp/message.ts";
 import { startServer } from "../support/harness.ts";
 import { poll, send, sendOk } from "./im_support.ts";
+import { element } from "../support/body_reader.ts";
 
 async function threeUsers(version: "1.1" | "1.2" | "1.3" = "1.2") {
   const h = await startServer();
@@ -43,7 +43,7 @@ for (
     const refused = await send(erin, [bob.userId], "Can you read this?");
     assert.equal(refused.code, 532);
     assert.equal(refused.body.MessageID, undefined);
-    const detail = ((refused.body.Result as ElementObject).DetailedResult as ElementObject[])[0];
+    const detail = element(refused.body, "Result", "DetailedResult", 0);
     assert.deepEqual(detail.UserID, [bob.userId]);
     assert.equal(detail.Description, "Recipient blocked the sender");
 

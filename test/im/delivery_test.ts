@@ -1,6 +1,5 @@
 /** Conversations about getting a message from alice to bob: push, notify/get, online, offline. */
 import assert from "node:assert/strict";
-import type { ElementObject } from "../../src/codec/csp/message.ts";
 import { startServer, VERSIONS } from "../support/harness.ts";
 import {
   ackDelivered,
@@ -13,6 +12,7 @@ import {
   senderOf,
   sendOk,
 } from "./im_support.ts";
+import { at, element, items, nodes } from "../support/body_reader.ts";
 
 async function alicesAndBobs(version: "1.1" | "1.2" | "1.3" = "1.2") {
   const h = await startServer();
@@ -99,8 +99,8 @@ for (const version of VERSIONS) {
     const list = await bob.send("<GetMessageList-Request/>");
     assert.equal(list.primitive.name, "GetMessageList-Response");
     const infos = version === "1.1"
-      ? list.body.MessageInfo as ElementObject[]
-      : (list.body.MessageInfoList as ElementObject).MessageInfo as ElementObject[];
+      ? nodes(list.body, "MessageInfo")
+      : nodes(list.body, "MessageInfoList", "MessageInfo");
     assert.deepEqual(infos.map((i) => i.MessageID), [messageId]);
     if (version === "1.3") assert.equal(list.body.MessageTotalCount, 1);
 
@@ -117,9 +117,9 @@ for (const version of VERSIONS) {
     assert.equal(done.code, 200);
     const after = await bob.send("<GetMessageList-Request/>");
     const left = version === "1.1"
-      ? after.body.MessageInfo
-      : (after.body.MessageInfoList as ElementObject | undefined)?.MessageInfo;
-    assert.equal((left as unknown[] | undefined)?.length ?? 0, 0);
+      ? items(after.body, "MessageInfo")
+      : items(after.body, "MessageInfoList", "MessageInfo");
+    assert.equal(left.length, 0);
     assert.equal(resultCode((await pollOne(alice, "DeliveryReport-Request")).primitive.body), 200);
   });
 }
@@ -248,8 +248,8 @@ Deno.test("message text keeps its whitespace and markup; binary content travels 
   assert.equal((await pollOne(bob, "NewMessage")).primitive.body.ContentData, text);
   const pushed = (await pollOne(bob, "NewMessage")).primitive.body;
   assert.equal(pushed.ContentData, bytes);
-  assert.equal((pushed.MessageInfo as ElementObject).ContentEncoding, "BASE64");
-  assert.equal((pushed.MessageInfo as ElementObject).ContentSize, 7);
+  assert.equal(at(pushed, "MessageInfo", "ContentEncoding"), "BASE64");
+  assert.equal(at(pushed, "MessageInfo", "ContentSize"), 7);
 });
 
 Deno.test("bob rejects a message: alice learns 538", async () => {
@@ -337,7 +337,7 @@ Deno.test("one message to several users: partial failures name each recipient", 
   );
   assert.equal(reply.code, 201);
   assert.match(String(reply.body.MessageID), /^[0-9a-f]{22}$/);
-  const details = (reply.body.Result as ElementObject).DetailedResult as ElementObject[];
+  const details = nodes(reply.body, "Result", "DetailedResult");
   const byCode = Object.fromEntries(details.map((d) => [d.Code, d]));
   assert.deepEqual(byCode[531].UserID, ["wv:nobody@example.com"]);
   assert.deepEqual(byCode[516].UserID, ["wv:zed@elsewhere.org"]);
@@ -356,10 +356,9 @@ Deno.test("the Functions tree offers the IM leaves", async () => {
   const reply = await alice.send(
     "<Service-Request><AllFunctionsRequest>T</AllFunctionsRequest></Service-Request>",
   );
-  const im = (((reply.body.AllFunctions as ElementObject).WVCSPFeat as ElementObject)
-    .IMFeat) as Record<string, ElementObject>;
-  assert.deepEqual(Object.keys(im.IMSendFunc).sort(), ["FWMSG", "MDELIV"]);
-  assert.deepEqual(Object.keys(im.IMReceiveFunc).sort(), [
+  const im = element(reply.body, "AllFunctions", "WVCSPFeat", "IMFeat");
+  assert.deepEqual(Object.keys(element(im, "IMSendFunc")).sort(), ["FWMSG", "MDELIV"]);
+  assert.deepEqual(Object.keys(element(im, "IMReceiveFunc")).sort(), [
     "GETLM",
     "GETM",
     "NEWM",
@@ -367,5 +366,5 @@ Deno.test("the Functions tree offers the IM leaves", async () => {
     "REJCM",
     "SETD",
   ]);
-  assert.deepEqual(Object.keys(im.IMAuthFunc).sort(), ["BLENT", "GLBLU"]);
+  assert.deepEqual(Object.keys(element(im, "IMAuthFunc")).sort(), ["BLENT", "GLBLU"]);
 });

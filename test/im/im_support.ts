@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import type { CspTransaction, ElementObject } from "../../src/codec/csp/message.ts";
 import type { CspClient, Reply } from "../support/harness.ts";
+import { at, element } from "../support/body_reader.ts";
 
 export interface SendOptions {
   report?: boolean;
@@ -68,9 +69,8 @@ export async function pollOne(client: CspClient, primitive: string): Promise<Csp
 
 /** Answers a NewMessage with MessageDelivered, as the spec's Response transaction. */
 export async function ackDelivered(client: CspClient, tx: CspTransaction): Promise<Reply> {
-  const info = tx.primitive.body.MessageInfo as ElementObject;
   return await client.send(
-    `<MessageDelivered><MessageID>${info.MessageID}</MessageID></MessageDelivered>`,
+    `<MessageDelivered><MessageID>${infoOf(tx).MessageID}</MessageID></MessageDelivered>`,
     { mode: "Response", transactionId: tx.transactionId },
   );
 }
@@ -84,10 +84,9 @@ export async function ackStatus(client: CspClient, tx: CspTransaction): Promise<
 }
 
 export function infoOf(tx: CspTransaction): ElementObject {
-  return tx.primitive.body.MessageInfo as ElementObject;
+  return element(tx.primitive.body, "MessageInfo");
 }
 
-export const senderOf = (info: ElementObject) =>
-  ((info.Sender as ElementObject).User as ElementObject).UserID;
+export const senderOf = (info: ElementObject) => at(info, "Sender", "User", "UserID");
 
-export const resultCode = (body: ElementObject) => Number((body.Result as ElementObject).Code);
+export { resultCode } from "../support/body_reader.ts";

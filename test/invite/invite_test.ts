@@ -1,6 +1,5 @@
 /** Conversations about invitations: invite, answer, cancel, expiry, offline users, groups. */
 import assert from "node:assert/strict";
-import type { ElementObject } from "../../src/codec/csp/message.ts";
 import { loggedIn, startServer, VERSIONS } from "../support/harness.ts";
 import { ackStatus, poll, pollOne } from "../im/im_support.ts";
 import {
@@ -16,6 +15,7 @@ import {
 import { fakeGroupDirectory } from "../search/support.ts";
 import { readInviteRequest } from "../../src/codec/ssp/mod.ts";
 import { fakeTransport } from "../support/fake_transport.ts";
+import { nodes } from "../support/body_reader.ts";
 
 const PA = `xmlns="http://www.openmobilealliance.org/DTD/WV-PA1.2"`;
 
@@ -289,7 +289,7 @@ Deno.test("bad invitations get clear codes", async () => {
       `<ContactList>wv:alice/friends@example.com</ContactList></Recipient></Invite-Request>`,
   );
   assert.equal(viaGroup.code, 201);
-  const [detail] = (viaGroup.body.Result as ElementObject).DetailedResult as ElementObject[];
+  const [detail] = nodes(viaGroup.body, "Result", "DetailedResult");
   assert.equal(detail.Code, 405);
   assert.deepEqual(detail.GroupID, ["wv:/g@example.com"]);
   assert.deepEqual(detail.ContactList, ["wv:alice/friends@example.com"]);
@@ -297,7 +297,7 @@ Deno.test("bad invitations get clear codes", async () => {
   assert.equal((await stranger.send(inviteXml("c", [bob.userId]))).code, 604);
   assert.deepEqual(
     (await bob.send(answerXml("b", true, { sender: alice.userId }))).body.Result,
-    { Code: 402, Description: "Sender is not the session's user" } as ElementObject,
+    { Code: 402, Description: "Sender is not the session's user" },
   );
 });
 

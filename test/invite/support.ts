@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import type { CspTransaction, ElementObject } from "../../src/codec/csp/message.ts";
 import type { CspClient } from "../support/harness.ts";
 import { poll } from "../im/im_support.ts";
+import { at, nodes, type Value } from "../support/body_reader.ts";
 
 export interface InviteOptions {
   type?: string;
@@ -83,13 +84,10 @@ export const named = (txs: CspTransaction[], name: string) =>
   txs.filter((t) => t.primitive.name === name).map((t) => t.primitive.body);
 
 /** The UserID of a Sender or Recipient (whose User repeats, so decodes as an array). */
-export const userOf = (element: unknown) => {
-  const user = (element as ElementObject).User;
-  return ((Array.isArray(user) ? user[0] : user) as ElementObject).UserID;
-};
+export const userOf = (element: Value) => at(element, "User", 0, "UserID");
 
 export const detailCodes = (body: ElementObject) =>
-  ((body.Result as ElementObject).DetailedResult as ElementObject[] | undefined ?? []).map((d) => [
+  nodes(body, "Result", "DetailedResult").map((d) => [
     Number(d.Code),
     d.UserID ?? d.GroupID ?? d.ContactList,
   ]);

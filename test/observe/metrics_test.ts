@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { Metrics } from "../../src/observe/metrics.ts";
 import { loggedIn, startServer } from "../support/harness.ts";
+import { at } from "../support/body_reader.ts";
 
 const TOKEN = "metrics-token-0123456789";
 
@@ -68,7 +69,7 @@ Deno.test("/metrics answers 401 without the token and counts alice's conversatio
       `<ContentData>hi</ContentData></SendMessage-Request>`,
   );
   const news = await bob.send("<Polling-Request/>");
-  const messageId = String((news.body.MessageInfo as Record<string, unknown>).MessageID);
+  const messageId = String(at(news.body, "MessageInfo", "MessageID"));
   await bob.send(`<MessageDelivered><MessageID>${messageId}</MessageID></MessageDelivered>`);
   await alice.send("<Made-Up-Request/>");
 

@@ -4,7 +4,7 @@
  * auto-grant setting. A hidden user and an unknown one look the same.
  */
 import assert from "node:assert/strict";
-import type { CspVersion, ElementObject } from "../../src/codec/csp/message.ts";
+import type { CspVersion } from "../../src/codec/csp/message.ts";
 import { startServer } from "../support/harness.ts";
 import {
   attrs,
@@ -20,6 +20,7 @@ import {
   update,
   value,
 } from "./support.ts";
+import { at, nodes } from "../support/body_reader.ts";
 
 const presenceAuthUser = (user: string, accept: boolean, sub = "") =>
   `<PresenceAuth-User><UserID>${user}</UserID><Acceptance>${
@@ -42,7 +43,7 @@ for (const version of ["1.1", "1.2"] as CspVersion[]) {
     assert.equal(asked.length, 1);
     assert.equal(asked[0].primitive.name, "PresenceAuth-Request");
     assert.equal(asked[0].primitive.body.UserID, id("bob"));
-    assert.deepEqual(names(asked[0].primitive.body.PresenceSubList as ElementObject), [
+    assert.deepEqual(names(asked[0].primitive.body.PresenceSubList), [
       "OnlineStatus",
       "StatusText",
     ]);
@@ -55,10 +56,9 @@ for (const version of ["1.1", "1.2"] as CspVersion[]) {
     if (version === "1.2") {
       const statuses = await carol.send("<GetReactiveAuthStatus-Request/>");
       assert.equal(statuses.code, 200);
-      const list = statuses.body.ReactiveAuthStatusList as ElementObject;
-      const entry = [list.ReactiveAuthStatus].flat()[0] as ElementObject;
-      assert.equal(entry.UserID, id("bob"));
-      assert.equal(entry.ReactiveAuthState, "GRANTED");
+      const entry = at(statuses.body, "ReactiveAuthStatusList", "ReactiveAuthStatus", 0);
+      assert.equal(at(entry, "UserID"), id("bob"));
+      assert.equal(at(entry, "ReactiveAuthState"), "GRANTED");
     }
   });
 
@@ -75,7 +75,7 @@ for (const version of ["1.1", "1.2"] as CspVersion[]) {
     const hidden = await bob.send(getPresence(version, [id("carol")]));
     const unknown = await bob.send(getPresence(version, [id("nobody")]));
     assert.equal(hidden.code, unknown.code);
-    const shown = (reply: typeof hidden) => subList((reply.body.Presence as ElementObject[])[0]);
+    const shown = (reply: typeof hidden) => subList(at(reply.body, "Presence", 0));
     assert.deepEqual(shown(hidden), shown(unknown));
     assert.deepEqual(names(shown(hidden)), []);
     const subscribeUnknown = await bob.send(subscribeUsers(version, [id("nobody")]));
@@ -120,7 +120,7 @@ Deno.test("1.3: carol hears of bob by Notification ANU and authorises with Autho
   const asked = await pollAll(carol);
   assert.equal(asked[0].primitive.name, "Notification-Request");
   assert.equal(asked[0].primitive.body.NotificationType, "ANU");
-  assert.deepEqual((asked[0].primitive.body.UserIDList as ElementObject).UserID, [id("bob")]);
+  assert.deepEqual(at(asked[0].primitive.body, "UserIDList", "UserID"), [id("bob")]);
 
   await carol.send(
     `<CreateList-Request><ContactList>${
@@ -175,10 +175,10 @@ Deno.test("1.2: a default attribute list and a contact-list attribute list autho
   const lists = await alice.send("<GetAttributeList-Request/>");
   assert.equal(lists.code, 200);
   assert.deepEqual(
-    names((lists.body.DefaultAttributeList as ElementObject).PresenceSubList as ElementObject),
+    names(at(lists.body, "DefaultAttributeList", "PresenceSubList")),
     ["OnlineStatus"],
   );
-  const perList = lists.body.Presence as ElementObject[];
+  const perList = nodes(lists.body, "Presence");
   assert.equal(perList[0].ContactList, listId("alice", "work"));
   assert.deepEqual(names(subList(perList[0])), ["StatusText"]);
 
@@ -215,6 +215,6 @@ Deno.test("1.2: alice blocks bob, and even with auto-grant he sees nothing of he
   await alice.send(update({ StatusText: "still busy" }));
   assert.deepEqual(await pollAll(bob), [], "no notification reaches a blocked watcher");
   const seen = await bob.send(getPresence("1.2", [id("alice")]));
-  assert.deepEqual(names(subList([seen.body.Presence].flat()[0] as ElementObject)), []);
+  assert.deepEqual(names(subList(at(seen.body, "Presence", 0))), []);
   assert.deepEqual(await pollAll(alice), [], "alice is not asked about a user she blocked");
 });

@@ -4,7 +4,6 @@
  * session that ended without its end hook are cleared, and subscriptions are bounded.
  */
 import assert from "node:assert/strict";
-import type { ElementObject } from "../../src/codec/csp/message.ts";
 import { LIMITS } from "../../src/services/presence/limits.ts";
 import { PresenceRepo } from "../../src/services/presence/repo.ts";
 import { commitAll } from "../../src/services/presence/commit.ts";
@@ -24,6 +23,7 @@ import {
   update,
   value,
 } from "./support.ts";
+import { at } from "../support/body_reader.ts";
 
 Deno.test("two updates of alice at once both land: neither loses the other's attribute", async () => {
   await using h = await startServer();
@@ -37,7 +37,7 @@ Deno.test("two updates of alice at once both land: neither loses the other's att
   assert.deepEqual(answers.map((a) => a.code), [200, 200, 200]);
 
   const own = await alice.send(getPresence("1.2", [id("alice")]));
-  const list = subList((own.body.Presence as ElementObject[])[0]);
+  const list = subList(at(own.body, "Presence", 0));
   assert.equal(value(list, "StatusText"), "in a meeting");
   assert.equal(value(list, "Alias"), "Al");
   assert.equal(value(list, "StatusMood"), "HAPPY");
@@ -63,7 +63,7 @@ Deno.test("another writer's change between read and commit is kept: the change i
     return { ...current, StatusText: { Qualifier: true, PresenceValue: "mine" } };
   });
   assert.equal(tries, 2, "the refused commit made it read again");
-  const stored = await new PresenceRepo(store).presence(user) as ElementObject;
+  const stored = await new PresenceRepo(store).presence(user);
   assert.equal(value(stored, "Alias"), "elsewhere");
   assert.equal(value(stored, "StatusText"), "mine");
 });

@@ -20,6 +20,7 @@ import {
   subscribeUsers,
   value,
 } from "./support.ts";
+import { at, nodes } from "../support/body_reader.ts";
 
 const PA = `xmlns="http://www.openmobilealliance.org/DTD/WV-PA1.2"`;
 
@@ -62,7 +63,7 @@ function assertOffline(list: ElementObject | undefined, what: string) {
 
 async function presenceOf(watcher: CspClient, version: CspVersion, user: string) {
   const reply = await watcher.send(getPresence(version, [id(user)]));
-  return subList([reply.body.Presence].flat()[0] as ElementObject);
+  return subList(at(reply.body, "Presence", 0));
 }
 
 for (const version of VERSIONS) {
@@ -127,7 +128,7 @@ Deno.test("bob on two clients: the one that logs out takes its ClientInfo; the l
   const afterDesk = await presenceOf(alice, "1.2", "bob");
   assert.equal(value(afterDesk, "OnlineStatus"), "T", "bob is still online on his phone");
   assert.deepEqual(
-    [afterDesk.ClientInfo].flat().map((i) => (i as ElementObject).ClientType),
+    nodes(afterDesk, "ClientInfo").map((i) => i.ClientType),
     ["MOBILE_PHONE"],
   );
 
@@ -193,18 +194,17 @@ Deno.test("across domains: bob@b.test logs out and alice@a.test, watching him, s
     assert.equal((await bob.send(online("http://client.test/bob"))).code, 200);
     await bob.send(authorise("1.2", ["wv:alice@a.test"], ...ALL));
     await alice.send(subscribeUsers("1.2", ["wv:bob@b.test"]));
-    const isBob = (body: ElementObject) =>
-      ([body.Presence].flat()[0] as ElementObject).UserID === "wv:bob@b.test";
+    const isBob = (body: ElementObject) => at(body, "Presence", 0, "UserID") === "wv:bob@b.test";
     const first = await pollUntil(alice, "PresenceNotification-Request", isBob);
     assert.equal(
-      value(subList([first.primitive.body.Presence].flat()[0] as ElementObject), "OnlineStatus"),
+      value(subList(at(first.primitive.body, "Presence", 0)), "OnlineStatus"),
       "T",
     );
 
     await bob.send("<Logout-Request/>");
 
     const offline = await pollUntil(alice, "PresenceNotification-Request", isBob);
-    assertOffline(subList([offline.primitive.body.Presence].flat()[0] as ElementObject), "relayed");
+    assertOffline(subList(at(offline.primitive.body, "Presence", 0)), "relayed");
   } finally {
     await a.close();
     await b.close();

@@ -1,6 +1,5 @@
 /** Conversations about publishing and watching presence: subscribe, update, poll, log out. */
 import assert from "node:assert/strict";
-import type { ElementObject } from "../../src/codec/csp/message.ts";
 import { startServer, VERSIONS } from "../support/harness.ts";
 import {
   attrs,
@@ -17,6 +16,7 @@ import {
   update,
   value,
 } from "./support.ts";
+import { at, element, nodes } from "../support/body_reader.ts";
 
 for (const version of VERSIONS) {
   Deno.test(`${version}: bob watches alice and sees exactly what she authorised and he asked for`, async () => {
@@ -55,7 +55,7 @@ for (const version of VERSIONS) {
     const got = await bob.send(getPresence(version, [id("alice")]));
     assert.equal(got.primitive.name, "GetPresence-Response");
     assert.equal(got.code, 200);
-    const presence = got.body.Presence as ElementObject[];
+    const presence = nodes(got.body, "Presence");
     assert.equal(presence[0].UserID, id("alice"));
     assert.deepEqual(
       names(subList(presence[0])),
@@ -95,7 +95,7 @@ for (const version of VERSIONS) {
     const custom = "<Hobby><Qualifier>T</Qualifier><Value>sailing</Value></Hobby>";
     assert.equal((await alice.send(update({ StatusMood: "HAPPY" }, custom))).code, 200);
     const own = await alice.send(getPresence(version, [id("alice")]));
-    const list = subList((own.body.Presence as ElementObject[])[0]);
+    const list = subList(at(own.body, "Presence", 0));
     assert.deepEqual(list.Hobby, { Qualifier: true, Value: "sailing" });
     assert.equal(value(list, "StatusMood"), "HAPPY");
   });
@@ -162,9 +162,14 @@ Deno.test("the Functions tree lists the presence leaves of each version", async 
       "<AllFunctionsRequest>T</AllFunctionsRequest></Service-Request>",
   );
   assert.equal(service.body.Functions, undefined, "nothing asked for is denied");
-  const feature = ((service.body.AllFunctions as ElementObject).WVCSPFeat as ElementObject)
-    .PresenceFeat as ElementObject;
-  assert.deepEqual(Object.keys(feature.PresenceDeliverFunc as ElementObject).sort(), [
+  const deliver = element(
+    service.body,
+    "AllFunctions",
+    "WVCSPFeat",
+    "PresenceFeat",
+    "PresenceDeliverFunc",
+  );
+  assert.deepEqual(Object.keys(deliver).sort(), [
     "GETPR",
     "UPDPR",
   ]);
@@ -185,8 +190,7 @@ Deno.test("1.2: per-client attributes: each of alice's clients keeps its own Cli
   assert.equal((await publish(clientInfo("http://phone", "PDA"))).code, 200);
 
   const own = await alice.send(getPresence("1.2", [id("alice")]));
-  const infos = [subList((own.body.Presence as ElementObject[])[0]).ClientInfo]
-    .flat() as ElementObject[];
-  const byClient = infos.map((i) => [(i.ClientID as ElementObject).URL, i.ClientType]);
+  const infos = nodes(subList(at(own.body, "Presence", 0)), "ClientInfo");
+  const byClient = infos.map((i) => [at(i, "ClientID", "URL"), i.ClientType]);
   assert.deepEqual(byClient.sort(), [["http://desk", "COMPUTER"], ["http://phone", "PDA"]]);
 });

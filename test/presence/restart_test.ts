@@ -1,6 +1,5 @@
 /** Contact lists, authorisations, subscriptions and presence live in KV and survive a restart. */
 import assert from "node:assert/strict";
-import type { ElementObject } from "../../src/codec/csp/message.ts";
 import { startServer } from "../support/harness.ts";
 import {
   authorise,
@@ -13,6 +12,7 @@ import {
   update,
   value,
 } from "./support.ts";
+import { at } from "../support/body_reader.ts";
 
 Deno.test("after a restart bob still has his list and still watches alice", async () => {
   const dir = await Deno.makeTempDir();
@@ -42,7 +42,7 @@ Deno.test("after a restart bob still has his list and still watches alice", asyn
         listId("bob", "friends")
       }</ContactList><ReceiveList>T</ReceiveList></ListManage-Request>`,
     );
-    assert.deepEqual((managed.body.NickList as ElementObject).NickName, [
+    assert.deepEqual(at(managed.body, "NickList", "NickName"), [
       { Name: "Alice", UserID: id("alice") },
     ]);
 

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import type { CspTransaction, CspVersion, ElementObject } from "../../src/codec/csp/message.ts";
 import { type CspClient, type Harness, loggedIn } from "../support/harness.ts";
+import { at, node, nodes, type Value } from "../support/body_reader.ts";
 
 export const DOMAIN = "example.com";
 export const id = (name: string) => `wv:${name}@${DOMAIN}`;
@@ -32,24 +33,21 @@ export function notified(transactions: CspTransaction[]): Map<string, ElementObj
   const out = new Map<string, ElementObject>();
   for (const tx of transactions) {
     if (tx.primitive.name !== "PresenceNotification-Request") continue;
-    for (const p of [tx.primitive.body.Presence].flat() as ElementObject[]) {
-      out.set(p.UserID as string, subList(p));
-    }
+    for (const p of nodes(tx.primitive.body, "Presence")) out.set(String(p.UserID), subList(p));
   }
   return out;
 }
 
 /** The PresenceSubList of a Presence element (the schema lets it repeat). */
-export const subList = (presence: ElementObject) =>
-  ([presence.PresenceSubList].flat()[0] ?? {}) as ElementObject;
+export const subList = (presence: Value): ElementObject =>
+  node(presence, "PresenceSubList", 0) ?? {};
 
 /** Attribute names of a PresenceSubList (without its xmlns). */
-export const names = (list: ElementObject | undefined) =>
-  Object.keys(list ?? {}).filter((k) => !k.startsWith("@")).sort();
+export const names = (list: Value) =>
+  Object.keys(node(list) ?? {}).filter((k) => !k.startsWith("@")).sort();
 
 /** An attribute's PresenceValue (the first instance of a per-client attribute). */
-export const value = (list: ElementObject | undefined, attribute: string) =>
-  ([list?.[attribute]].flat()[0] as ElementObject | undefined)?.PresenceValue;
+export const value = (list: Value, attribute: string) => at(list, attribute, 0, "PresenceValue");
 
 const PA = `xmlns="http://www.openmobilealliance.org/DTD/WV-PA1.2"`;
 
@@ -107,7 +105,4 @@ export async function bobWatchingAlice(
 }
 
 /** The DetailedResult codes of a Result, for checking partial answers. */
-export function detailCodes(body: ElementObject): number[] {
-  const result = body.Result as ElementObject;
-  return [result.DetailedResult ?? []].flat().map((d) => Number((d as ElementObject).Code));
-}
+export { detailedCodes as detailCodes } from "../support/body_reader.ts";

@@ -1,6 +1,5 @@
 /** Conversations about finding people and groups: what is searchable, paging, StopSearch. */
 import assert from "node:assert/strict";
-import type { ElementObject } from "../../src/codec/csp/message.ts";
 import { MAX_FINDINGS, MAX_SEARCH_LIMIT } from "../../src/services/search/limits.ts";
 import { loggedIn, startServer, VERSIONS } from "../support/harness.ts";
 import {
@@ -14,6 +13,7 @@ import {
   search,
   stopXml,
 } from "./support.ts";
+import { at } from "../support/body_reader.ts";
 
 const id = (name: string) => `wv:${name}@example.com`;
 
@@ -190,7 +190,7 @@ Deno.test("groups are found through the group directory, and none without one", 
   const first = await search(bob, [["GROUP_NAME", "party"]], 1);
   assert.deepEqual(asked.at(-1), [{ key: "GROUP_NAME", value: "party" }]);
   assert.equal(first.body.SearchFindings, 2);
-  assert.deepEqual((first.body.SearchResult as ElementObject).GroupList, {
+  assert.deepEqual(at(first.body, "SearchResult", "GroupList"), {
     GroupID: ["wv:/partyline@example.com"],
   });
   const second = await bob.send(continueXml(first.body.SearchID, 2));
@@ -235,8 +235,9 @@ Deno.test("bad searches get clear codes", async () => {
   }
   const unknown = await bob.send(searchOf("USER_SHOE_SIZE", "42"));
   assert.equal(unknown.code, 402);
-  const detail = (unknown.body.Result as ElementObject).DetailedResult as ElementObject[];
-  assert.deepEqual(detail[0].SearchElement, ["USER_SHOE_SIZE"]);
+  assert.deepEqual(at(unknown.body, "Result", "DetailedResult", 0, "SearchElement"), [
+    "USER_SHOE_SIZE",
+  ]);
   assert.equal((await bob.send(searchOf("USER_ONLINE_STATUS", "T"))).code, 402);
 });
 

@@ -1,9 +1,9 @@
 /** Search-shaped XML for the conversations, written by hand as a client would send it. */
 import assert from "node:assert/strict";
-import type { ElementObject } from "../../src/codec/csp/message.ts";
 import type { GroupDirectory, GroupSearchCriterion } from "../../src/services/group/directory.ts";
 import type { Harness } from "../support/harness.ts";
 import type { CspClient, Reply } from "../support/harness.ts";
+import { at, items, nodes } from "../support/body_reader.ts";
 
 export const PA = `xmlns="http://www.openmobilealliance.org/DTD/WV-PA1.2"`;
 
@@ -36,11 +36,9 @@ export const stopXml = (searchId: unknown) =>
 /** The user ids (or group ids) a Search-Response carries. */
 export function found(reply: Reply): string[] {
   assert.equal(reply.primitive.name, "Search-Response", reply.text);
-  const result = reply.body.SearchResult as ElementObject;
-  const users = (result.UserList as ElementObject | undefined)?.User as ElementObject[] | undefined;
-  if (users) return users.map((u) => String(u.UserID));
-  const groups = (result.GroupList as ElementObject | undefined)?.GroupID as string[] | undefined;
-  return groups ?? [];
+  const users = at(reply.body, "SearchResult", "UserList", "User");
+  if (users) return nodes(users).map((u) => String(u.UserID));
+  return items(reply.body, "SearchResult", "GroupList", "GroupID").map(String);
 }
 
 export async function search(

@@ -13,6 +13,7 @@ import { pollOne, sendOk } from "../im/im_support.ts";
 import { id, subscribeUsers } from "../presence/support.ts";
 import { type Harness, loggedIn, PASSWORD, startServer } from "../support/harness.ts";
 import { PtsClient } from "../support/pts.ts";
+import { element, items } from "../support/body_reader.ts";
 
 const CONFIG: SmsBindingConfig = {
   allow: [],
@@ -176,10 +177,10 @@ Deno.test("a session over SMS agrees no CIR method, the same offer over HTTP doe
   const agreed = async (client: PtsClient) => {
     equal((await client.login(PASSWORD)).code, 200);
     const answer = await client.request("CP", offer);
-    const list = answer.body.AgreedCapabilityList as Record<string, unknown>;
+    const list = element(answer.body, "AgreedCapabilityList");
     return {
-      cir: [list.SupportedCIRMethod ?? []].flat(),
-      bearers: [list.SupportedBearer ?? []].flat(),
+      cir: items(list, "SupportedCIRMethod"),
+      bearers: items(list, "SupportedBearer"),
     };
   };
   const overSms = await agreed(ptsPhone(network, ALICE_PHONE, id("alice")));

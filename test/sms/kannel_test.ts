@@ -137,7 +137,7 @@ async function nextMessage(client: CspClient): Promise<string> {
     for (const tx of txs) {
       await (tx.primitive.name === "NewMessage" ? ackDelivered : ackStatus)(client, tx);
     }
-    if (message) return message.primitive.body.ContentData as string;
+    if (message) return String(message.primitive.body.ContentData);
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error("no NewMessage came");

@@ -7,7 +7,6 @@
  * kannel_test.ts.
  */
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
-import type { ElementObject } from "../../src/codec/csp/message.ts";
 import { PTS_CONTENT_TYPE } from "../../src/codec/sms/mod.ts";
 import { SmsRepo } from "../../src/store/sms.ts";
 import { exchangePts } from "../../src/transport/sms/pts.ts";
@@ -23,6 +22,7 @@ import {
 } from "../presence/support.ts";
 import { type Harness, loggedIn, PASSWORD, startServer } from "../support/harness.ts";
 import { type PtsBearer, PtsClient } from "../support/pts.ts";
+import { at } from "../support/body_reader.ts";
 
 /** PTS in HTTP bodies: the answer's lines are its PTS messages. */
 function httpBearer(h: Harness): PtsBearer {
@@ -114,7 +114,7 @@ Deno.test("an Android engine's whole session in the SMS binding, over a real por
     const list = notified(await pollAll(bob)).get(id("alice"));
     equal(value(list, "StatusText"), "At lunch");
     equal(value(list, "UserAvailability"), "AVAILABLE");
-    equal(([list?.ClientInfo].flat()[0] as ElementObject).ClientProducer, "Google");
+    equal(at(list, "ClientInfo", 0, "ClientProducer"), "Google");
   });
 
   await t.step("messages both ways: SM to an XML client, NM back, acknowledged", async () => {

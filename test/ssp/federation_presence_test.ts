@@ -15,6 +15,7 @@ import {
   startDomains,
   startNode,
 } from "./ssp_support.ts";
+import { at, element, nodes } from "../support/body_reader.ts";
 
 const BOB = "wv:bob@b.test";
 const ALICE = "wv:alice@a.test";
@@ -40,7 +41,7 @@ async function nextPresence(client: CspClient, owner: string): Promise<ElementOb
       mode: "Response",
       transactionId: t.transactionId,
     });
-    const presence = [t.primitive.body.Presence].flat()[0] as ElementObject;
+    const presence = element(t.primitive.body, "Presence", 0);
     if (str(presence.UserID) === owner) return obj(presence.PresenceSubList) ?? {};
   }
 }
@@ -50,9 +51,7 @@ const valueOf = (list: ElementObject, name: string) => str(obj(list[name])?.Pres
 /** The watchers bob's server lists for him. */
 async function watchersOf(client: CspClient): Promise<string[]> {
   const reply = await client.send("<GetWatcherList-Request/>");
-  return [reply.body.Watcher ?? []].flat().map((w) =>
-    str(obj(obj(w as ElementObject)?.User)?.UserID)!
-  );
+  return nodes(reply.body, "Watcher").map((w) => str(at(w, "User", 0, "UserID"))!);
 }
 
 /** Retries `check` until it holds (relayed work takes a moment). */
@@ -102,7 +101,7 @@ for (const wire of PEER_WIRES) {
       // GetPresence crosses too, cut to what bob lets her see.
       const got = await alice.send(getPresence(BOB));
       assert.equal(got.code, 200);
-      const presence = [got.body.Presence].flat()[0] as ElementObject;
+      const presence = element(got.body, "Presence", 0);
       assert.equal(str(presence.UserID), BOB);
       assert.equal(valueOf(obj(presence.PresenceSubList)!, "StatusText"), "at lunch");
 
@@ -147,7 +146,7 @@ for (const wire of PEER_WIRES) {
       assert.equal(blocked.code, 200);
       const got = await alice.send(getPresence(BOB));
       assert.equal(got.code, 200);
-      const presence = [got.body.Presence].flat()[0] as ElementObject;
+      const presence = element(got.body, "Presence", 0);
       assert.equal(str(presence.UserID), BOB);
       assert.deepEqual(
         Object.keys(obj(presence.PresenceSubList) ?? {}).filter((k) => !k.startsWith("@")),
@@ -158,7 +157,7 @@ for (const wire of PEER_WIRES) {
       // An unknown user of b.test looks the same.
       const unknown = await alice.send(getPresence("wv:nobody@b.test"));
       assert.equal(unknown.code, 200);
-      const none = [unknown.body.Presence].flat()[0] as ElementObject;
+      const none = element(unknown.body, "Presence", 0);
       assert.deepEqual(
         Object.keys(obj(none.PresenceSubList) ?? {}).filter((k) => !k.startsWith("@")),
         [],

@@ -4,10 +4,10 @@
  * is dropped; after bob subscribes (the SubscribeRequest reaches the peer), it reaches him.
  */
 import assert from "node:assert/strict";
-import type { ElementObject } from "../../src/codec/csp/message.ts";
 import { obj, str } from "../../src/session/values.ts";
 import { freePort, pollFor, startNode } from "./ssp_support.ts";
 import { handshake, received, sendInSession } from "./wire_support.ts";
+import { element } from "../support/body_reader.ts";
 
 const notification = (text: string) =>
   `<PresenceNotification>\n<User userID="bob@s.test"/>\n<PresenceValue userID="wv:walt@w.test">` +
@@ -45,7 +45,7 @@ Deno.test("wire: a peer's PresenceNotification reaches only a watcher who subscr
 
     await sendInSession(peer, "Request", "n2", notification("Back at my desk"));
     const got = await pollFor(bob, "PresenceNotification-Request");
-    const presence = [got.primitive.body.Presence].flat()[0] as ElementObject;
+    const presence = element(got.primitive.body, "Presence", 0);
     assert.equal(str(presence.UserID), "wv:walt@w.test");
     const list = obj(presence.PresenceSubList)!;
     assert.equal(str(obj(list.StatusText)?.PresenceValue), "Back at my desk");

@@ -26,6 +26,7 @@ import { log } from "../../src/observe/log.ts";
 import { type DigestSchema, hashPassword, loginDigest, toBase64 } from "../../src/util/crypto.ts";
 import { type Shape, startInstances, testShape } from "./shapes.ts";
 import assert from "node:assert/strict";
+import { resultCode } from "./body_reader.ts";
 
 export const NS: Record<CspVersion, { csp: string; trc: string; type: string }> = {
   "1.1": {
@@ -255,8 +256,7 @@ export class Reply {
 
   /** Result/Code of the first primitive (Result directly inside it, as in Status). */
   get code(): number {
-    const resultElement = this.body.Result as ElementObject | undefined;
-    return Number(resultElement?.Code);
+    return resultCode(this.body);
   }
 
   get poll(): boolean | undefined {

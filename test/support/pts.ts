@@ -8,6 +8,7 @@ import { decodeCsp } from "../../src/codec/csp/envelope.ts";
 import type { CspTransaction, ElementObject } from "../../src/codec/csp/message.ts";
 import { decodePts, quote } from "../../src/codec/sms/mod.ts";
 import { loginDigest, toBase64 } from "../../src/util/crypto.ts";
+import { at, text } from "./body_reader.ts";
 
 /** Sends one PTS message; resolves with the PTS messages that answer it (none for an ack). */
 export type PtsBearer = (text: string) => Promise<string[]>;
@@ -23,12 +24,12 @@ export interface PtsAnswer {
 export function readAnswer(text: string): PtsAnswer {
   const message = decodeCsp(decodePts(text));
   const tx = message.transactions[0];
-  const result = tx.primitive.body.Result as ElementObject | undefined;
+  const code = at(tx.primitive.body, "Result", "Code");
   return {
     text,
     tx,
     body: tx.primitive.body,
-    code: result?.Code === undefined ? undefined : Number(result.Code),
+    code: code === undefined ? undefined : Number(code),
   };
 }
 
@@ -67,7 +68,7 @@ export class PtsClient {
       "LR",
       `CI=JiMMY TL=600 SC=cookie PW=${quote(password)} UI=${this.userId}`,
     );
-    if (answer.code === 200) this.sessionId = answer.body.SessionID as string;
+    if (answer.code === 200) this.sessionId = text(answer.body, "SessionID");
     return answer;
   }
 
@@ -76,11 +77,11 @@ export class PtsClient {
     const head = `CI=JiMMY TL=600 SC=cookie`;
     const offer = await this.request("LR", `${head} SH=SHA SH=MD5 UI=${this.userId}`);
     assert.equal(offer.code, 200, offer.text);
-    const nonce = offer.body.Nonce as string;
+    const nonce = text(offer.body, "Nonce") ?? "";
     const schema = offer.body.DigestSchema as "SHA" | "MD5";
     const digest = toBase64(loginDigest(schema, nonce, password));
     const answer = await this.request("LR", `${head} DB=${quote(digest)} UI=${this.userId}`);
-    if (answer.code === 200) this.sessionId = answer.body.SessionID as string;
+    if (answer.code === 200) this.sessionId = text(answer.body, "SessionID");
     return answer;
   }
 

@@ -32,4 +32,3 @@ export {
   WBXML_CONTENT_TYPES,
   XML_CONTENT_TYPES,
 } from "./versions.ts";
-export type * from "./primitives.ts";

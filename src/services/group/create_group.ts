@@ -7,7 +7,7 @@
 import type { ElementObject } from "../../codec/csp/message.ts";
 import type { PrimitiveModule, RequestContext } from "../../session/handler.ts";
 import { ProtocolError, status } from "../../session/status.ts";
-import { bool, obj, str } from "../../session/values.ts";
+import { bool, nested, obj, str } from "../../session/values.ts";
 import { parseGroupId } from "../shared/ids.ts";
 import { GROUP_EXISTS, GROUP_TEXT, INVALID_GROUP, TOO_MANY_GROUPS } from "./codes.ts";
 import type { Groups } from "./element.ts";
@@ -66,7 +66,7 @@ async function create(g: Groups, ctx: RequestContext, body: ElementObject) {
   const properties = readGroupProperties(obj(body.GroupProperties));
   const all = { ...DEFAULT_GROUP_PROPERTIES, ...properties };
   checkSearchable(all, properties);
-  const welcomeNote = readWelcomeNote(obj(obj(body.GroupProperties)?.WelcomeNote));
+  const welcomeNote = readWelcomeNote(obj(nested(body, "GroupProperties", "WelcomeNote")));
   const own = { ...DEFAULT_OWN_PROPERTIES, ...readOwnProperties(obj(body.OwnProperties)) };
   const joins = bool(body.JoinGroup) ?? false;
   const screenName = screenNameFor(ctx, obj(body.ScreenName), address.id) ??

@@ -26,7 +26,7 @@ import {
 import type { XmlElement } from "../../codec/xml/tree.ts";
 import type { HandlerReply, RequestContext } from "../../session/handler.ts";
 import { describe, ProtocolError } from "../../session/status.ts";
-import { all, int, obj, str } from "../../session/values.ts";
+import { all, int, nested, obj, str } from "../../session/values.ts";
 import { parseGroupId, parseUserId } from "../shared/ids.ts";
 import type { Groups } from "./element.ts";
 
@@ -184,8 +184,8 @@ function sspAnswer(groupId: string, reply: HandlerReply): XmlElement {
       });
     case "GetGroupMembers-Response":
       return getGroupMemberResponse({
-        admins: userIdsOf(obj(obj(body.Admin)?.UserList)),
-        moderators: userIdsOf(obj(obj(body.Mod)?.UserList)),
+        admins: userIdsOf(obj(nested(body, "Admin", "UserList"))),
+        moderators: userIdsOf(obj(nested(body, "Mod", "UserList"))),
         users: userIdsOf(obj(body.UserList)),
       });
     case "GetJoinedUsers-Response": {

@@ -2,7 +2,7 @@
 import type { ElementObject, ElementValue } from "../../codec/csp/message.ts";
 import type { RequestContext } from "../../session/handler.ts";
 import { ProtocolError } from "../../session/status.ts";
-import { all, obj, str } from "../../session/values.ts";
+import { all, nested, obj, str } from "../../session/values.ts";
 import { parseUserId } from "../shared/ids.ts";
 import { MAX_INVITE_ID_CHARS, MAX_NOTE_CHARS } from "./limits.ts";
 
@@ -38,7 +38,7 @@ export function readScreenName(value: Value): ElementObject | undefined {
 
 /** A Sender element, when given, must name the caller. */
 export function checkSender(ctx: RequestContext, sender: Value): void {
-  const claimed = str(obj(obj(sender)?.User)?.UserID);
+  const claimed = str(nested(sender, "User", "UserID"));
   if (claimed === undefined) return;
   if (parseUserId(claimed, ctx.server.config.domain)?.id !== ctx.session!.userId) {
     throw new ProtocolError(402, "Sender is not the session's user");

@@ -7,7 +7,7 @@
 import type { ElementObject } from "../../codec/csp/message.ts";
 import type { PrimitiveModule, RequestContext } from "../../session/handler.ts";
 import { ProtocolError, status } from "../../session/status.ts";
-import { bool, obj, str } from "../../session/values.ts";
+import { bool, nested, str } from "../../session/values.ts";
 import { parseUserId } from "../shared/ids.ts";
 import { checkSender, readInviteId, readNote, readScreenName } from "./compose.ts";
 import { queueNotice, withdrawInvitation } from "./delivery.ts";
@@ -34,7 +34,7 @@ async function answer(inv: Invitations, ctx: RequestContext, body: ElementObject
     note: readNote(body.ResponseNote, "ResponseNote"),
     screenName: readScreenName(body.ScreenName),
   };
-  const named = str(obj(obj(body.Recipient)?.User)?.UserID);
+  const named = str(nested(body, "Recipient", "User", "UserID"));
   const inviter = named === undefined
     ? undefined
     : parseUserId(named, ctx.server.config.domain)?.id;
