@@ -15,6 +15,7 @@ import type { ServerContext } from "./session/handler.ts";
 import { SessionLifecycle } from "./session/lifecycle.ts";
 import { Registry } from "./session/registry.ts";
 import { claimStoreDomain } from "./store/domain.ts";
+import { InstanceInbox } from "./store/instance_inbox.ts";
 import { Store } from "./store/kv.ts";
 import { OutboxRepo } from "./store/outbox.ts";
 import { SessionRepo } from "./store/sessions.ts";
@@ -98,9 +99,12 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     sealer: await Sealer.fromSecret(key.secret),
     metrics,
     rates: new RateLimits(config),
+    instances: store.exclusive ? undefined : new InstanceInbox(store, config.sharedLookMs),
   };
   storeGauges(context);
-  const federation = config.federation ? new SspRelay(config, store, metrics) : undefined;
+  const federation = config.federation
+    ? new SspRelay(config, store, metrics, context.instances)
+    : undefined;
   const elements = createElements(context, federation);
   const list = elementList(elements);
   for (const element of list) {
@@ -117,6 +121,7 @@ export async function createServer(config: Config, options: ServerOptions): Prom
   } catch (error) {
     for (const element of list) await element.close?.();
     await federation?.close();
+    await context.instances?.close();
     await store.close();
     throw error;
   }
@@ -188,6 +193,7 @@ export async function createServer(config: Config, options: ServerOptions): Prom
       await cir?.close();
       for (const element of list) await element.close?.();
       await federation?.close();
+      await context.instances?.close();
       await store.close();
     },
   };
