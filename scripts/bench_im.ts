@@ -38,7 +38,8 @@
  * the server's shortest time between two wake-ups of one session (IMPS_CIR_MIN_GAP_MS, default
  * 250).
  * The server logs at `warn` (nothing, in a good run); `--log FILE` logs at `info` into FILE, an
- * access line per request as in production (`scripts/bench_overhead.ts` compares the two).
+ * access line per request as in production (what that and the metrics cost:
+ * `scripts/bench_overhead.ts`).
  */
 import { Hono } from "hono";
 import { decodeCsp } from "../src/codec/csp/mod.ts";

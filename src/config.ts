@@ -20,6 +20,9 @@ export interface Config {
    * exists shared: a URL, the platform's): each then reads what it would otherwise keep in
    * memory, and a KV file is locked as shared. */
   shared: boolean;
+  /** In shared mode, how often an instance looks for what other instances passed it (SSP
+   * answers, CIR wake-ups) while it awaits any, ms (IMPS_SHARED_LOOK_MS). */
+  sharedLookMs: number;
   /** File of users created at start when missing (IMPS_USERS). */
   usersFile?: string;
   tlsCert?: string;
@@ -217,6 +220,12 @@ export const SETTINGS: readonly Setting[] = [
     env: "IMPS_SHARED",
     help: "true: several servers use the IMPS_DATA file at once (start each with it)",
     default: "false",
+  },
+  {
+    env: "IMPS_SHARED_LOOK_MS",
+    help: "shared mode: how often an instance looks for SSP answers and CIR wake-ups other " +
+      "instances passed it, ms (only while it awaits any)",
+    default: "50",
   },
   {
     env: "IMPS_USERS",
@@ -660,6 +669,7 @@ export function loadConfig(
     // only suits one `deno serve` worker).
     shared: sharedSetting === "true" || isSharedStore(dataPath) ||
       (runsOn === "deploy" && dataPath !== ":memory:"),
+    sharedLookMs: integer("IMPS_SHARED_LOOK_MS", 5, 5_000),
     usersFile: get("IMPS_USERS"),
     tlsCert,
     tlsKey,

@@ -48,6 +48,7 @@ async function start(args: string[]): Promise<void> {
   log.configure({
     format: env.IMPS_LOG_FORMAT?.trim().toLowerCase() === "json" ? "json" : "text",
     batched: !tracing,
+    accessTo: Deno.stdout,
   });
   const config = loadConfig(env);
   log.configure({ level: config.logLevel, format: config.logFormat });

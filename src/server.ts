@@ -15,6 +15,7 @@ import type { ServerContext } from "./session/handler.ts";
 import { SessionLifecycle } from "./session/lifecycle.ts";
 import { Registry } from "./session/registry.ts";
 import { claimStoreDomain } from "./store/domain.ts";
+import { InstanceInbox } from "./store/instance_inbox.ts";
 import { Store } from "./store/kv.ts";
 import { OutboxRepo } from "./store/outbox.ts";
 import { SessionRepo } from "./store/sessions.ts";
@@ -29,7 +30,7 @@ import { limitBody } from "./transport/body_limit.ts";
 import { type Cir, startCir } from "./transport/cir/mod.ts";
 import { cspHandler } from "./transport/csp_http.ts";
 import { landingRoutes } from "./transport/landing.ts";
-import { accessLog, metricsRoute } from "./transport/observe_http.ts";
+import { metricsRoute, observeRequests } from "./transport/observe_http.ts";
 import { SmsGateway } from "./transport/sms/gateway.ts";
 import { KannelClient } from "./transport/sms/kannel.ts";
 import { Sealer } from "./util/crypto.ts";
@@ -66,6 +67,9 @@ export interface ServerOptions {
   parseWbxml?: WbxmlTreeSource;
   /** How often `sweep` runs, ms; 0 turns the timer off (tests, or a host that calls `sweep`). */
   sweepIntervalMs?: number;
+  /** Whether each HTTP request is counted and gets an access line (default true); false only
+   * to measure what that costs (`scripts/bench_overhead.ts`). */
+  observeRequests?: boolean;
 }
 
 export async function createServer(config: Config, options: ServerOptions): Promise<ImpsServer> {
@@ -95,9 +99,12 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     sealer: await Sealer.fromSecret(key.secret),
     metrics,
     rates: new RateLimits(config),
+    instances: store.exclusive ? undefined : new InstanceInbox(store, config.sharedLookMs),
   };
   storeGauges(context);
-  const federation = config.federation ? new SspRelay(config, store, metrics) : undefined;
+  const federation = config.federation
+    ? new SspRelay(config, store, metrics, context.instances)
+    : undefined;
   const elements = createElements(context, federation);
   const list = elementList(elements);
   for (const element of list) {
@@ -114,6 +121,7 @@ export async function createServer(config: Config, options: ServerOptions): Prom
   } catch (error) {
     for (const element of list) await element.close?.();
     await federation?.close();
+    await context.instances?.close();
     await store.close();
     throw error;
   }
@@ -121,7 +129,6 @@ export async function createServer(config: Config, options: ServerOptions): Prom
 
   const limits: XmlLimits = { ...DEFAULT_XML_LIMITS, maxBytes: config.maxBodyBytes };
   const app = new Hono();
-  app.use(accessLog(metrics));
   const cspLimit = limitBody({
     maxSize: config.maxBodyBytes,
     onError: (c) => c.text("Request body too large", 413),
@@ -155,6 +162,8 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     log.error("request failed", { path: c.req.path, ...failure(error) });
     return c.text("Internal server error", 500);
   });
+  // Every request counted and logged, whoever serves the app (app.request in tests too).
+  if (options.observeRequests !== false) app.fetch = observeRequests(app.fetch, metrics);
 
   const sweep = async () => {
     await sessions.sweep();
@@ -184,6 +193,7 @@ export async function createServer(config: Config, options: ServerOptions): Prom
       await cir?.close();
       for (const element of list) await element.close?.();
       await federation?.close();
+      await context.instances?.close();
       await store.close();
     },
   };

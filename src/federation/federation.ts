@@ -53,7 +53,8 @@ import {
   TOKEN_BYTES,
 } from "./limits.ts";
 import { PeerDirectory, type SrvResolver } from "./peers.ts";
-import type { SessionStore, StoredSession } from "./sessions.ts";
+import type { HandshakeClaims, SessionStore, StoredSession } from "./sessions.ts";
+import type { InstanceInbox } from "../store/instance_inbox.ts";
 import type { FederationConfig } from "./settings.ts";
 
 /** Serves one kind of SSP request of a peer; returns the response primitive, if it has one. */
@@ -90,6 +91,31 @@ interface Waiter {
   reject(error: Error): void;
 }
 
+/**
+ * Several instances of this domain on one store: an SSP answer, or a handshake step, that the
+ * peer sent to an instance other than the one awaiting it is passed on through the awaiting
+ * instance's inbox. Our transaction ids end in `.<instance id>` so that an answer names its
+ * instance; a peer's handshake is claimed in the store by the instance that answers it.
+ */
+export interface Instances {
+  inbox: InstanceInbox;
+  claims: HandshakeClaims;
+}
+
+/** An SSP transaction passed from the instance it arrived at to the one awaiting it. */
+interface Forwarded {
+  /** The peer domain, for a session's response (a handshake step names its own). */
+  domain?: string;
+  transaction: SspTransaction;
+}
+
+/** The kind of the notes carrying forwarded SSP transactions. */
+const FORWARDED = "ssp";
+/** The instance an id of ours ends in (see Instances). */
+const INSTANCE_SUFFIX = /\.([0-9a-f]{8})$/;
+/** How long an instance holds the handshake with a peer, ms: its three steps, and a margin. */
+const HANDSHAKE_CLAIM_MS = 4 * HANDSHAKE_STEP_TIMEOUT_MS;
+
 /** The handshake code a wrong digest is answered with (CSP 409, invalid password). */
 const WRONG_DIGEST = 409;
 const encoder = new TextEncoder();
@@ -110,6 +136,9 @@ export class Federation implements SspReceiver {
   readonly #handlers = new Map<string, RequestHandler>();
   readonly #background = new Set<Promise<unknown>>();
   readonly #sweeper: ReturnType<typeof setInterval>;
+  readonly #instances?: Instances;
+  /** Releases the inbox while nothing awaits an answer (see #lookIn). */
+  #inboxHold?: () => void;
   #closed = false;
 
   constructor(
@@ -117,10 +146,14 @@ export class Federation implements SspReceiver {
     core: Promise<Core>,
     store: SessionStore,
     srv?: SrvResolver,
+    /** Given when other instances of this domain share the store. */
+    instances?: Instances,
   ) {
     this.#config = config;
     this.#core = core;
     this.#store = store;
+    this.#instances = instances;
+    instances?.inbox.on(FORWARDED, (data) => this.#forwarded(data as Forwarded));
     this.peers = new PeerDirectory(config, srv);
     this.#sweeper = setInterval(() => this.#sweep(), SWEEP_INTERVAL_MS);
   }
@@ -147,7 +180,7 @@ export class Federation implements SspReceiver {
   async #request(domain: string, primitive: XmlElement): Promise<XmlElement> {
     for (let attempt = 0;; attempt++) {
       const link = await this.#established(domain);
-      const tid = randomHex(8);
+      const tid = this.#newTid();
       const answer = await this.#expect(domain, tid, RESPONSE_TIMEOUT_MS);
       try {
         await this.#postSession(link, "Request", tid, primitive);
@@ -164,7 +197,7 @@ export class Federation implements SspReceiver {
   /** Sends a request whose SSP response, if any, is not awaited (Baraza sends none to reports). */
   async notify(domain: string, primitive: XmlElement): Promise<void> {
     const link = await this.#established(domain);
-    await this.#postSession(link, "Request", randomHex(8), primitive);
+    await this.#postSession(link, "Request", this.#newTid(), primitive);
   }
 
   /** Whether a session with `domain` is up (tests, diagnostics). */
@@ -191,15 +224,26 @@ export class Federation implements SspReceiver {
   async accept(post: InboundPost): Promise<Refusal | undefined> {
     if (this.#closed) return { status: 503, reason: "Server is shutting down" };
     const message = post.message;
-    if (message.kind === "setup") return this.#acceptSetup(message.transaction);
+    if (message.kind === "setup") {
+      const refusal = this.#acceptSetup(message.transaction);
+      // A step of a handshake another instance of ours holds: passed to it.
+      if (refusal?.status === 403 && await this.#forwardSetup(message.transaction)) return;
+      return refusal;
+    }
     const link = await this.#sessionLink(post.sessionId ?? "");
     if (!link || await this.#sessionLink(message.sessionId) !== link) {
       // The peer's cue to set up a new session (our own client does on a 403 to a session post).
       return { status: 403, reason: "Unknown SSP session" };
     }
     for (const t of message.transactions) {
-      if (t.mode === "Response") this.#settle(link.domain, t.transactionId, t.primitive);
-      else {
+      if (t.mode === "Response") {
+        if (!this.#settle(link.domain, t.transactionId, t.primitive)) {
+          this.#spawn(this.#forward(t.transactionId.match(INSTANCE_SUFFIX)?.[1], {
+            domain: link.domain,
+            transaction: t,
+          }));
+        }
+      } else {
         this.#spawn(traced(
           `SSP ${t.primitive.name}`,
           { "imps.ssp.peer": link.domain },
@@ -278,6 +322,15 @@ export class Federation implements SspReceiver {
 
   async #respondToken(link: PeerLink, tid: string): Promise<void> {
     try {
+      // The peer's next steps may reach another instance of ours: they are passed here.
+      if (this.#instances) {
+        await this.#instances.claims.claimResponder(
+          tid,
+          this.#instances.inbox.id,
+          HANDSHAKE_CLAIM_MS,
+        );
+        this.#lookIn();
+      }
       await this.#postSetup(link, "Response", tid, sendSecretToken(this.domain, link.ownToken!));
     } catch (error) {
       this.#fail(link, error as Error);
@@ -383,8 +436,50 @@ export class Federation implements SspReceiver {
   }
 
   async #initiate(link: PeerLink): Promise<void> {
+    const instances = this.#instances;
+    if (!instances) return await this.#handshake(link);
+    const me = instances.inbox.id;
+    let claimed = false;
+    try {
+      claimed = await instances.claims.claimInitiator(link.domain, me, HANDSHAKE_CLAIM_MS);
+    } catch (error) {
+      return this.#fail(link, error as Error);
+    }
+    if (!claimed) return await this.#awaitOthersSession(link);
+    try {
+      await this.#handshake(link);
+    } finally {
+      await instances.claims.releaseInitiator(link.domain, me).catch(() => {});
+    }
+  }
+
+  /**
+   * Another instance of ours is setting up the session with the peer: this one takes it from
+   * the store once it is there (or the peer's own handshake reaches this instance meanwhile).
+   */
+  async #awaitOthersSession(link: PeerLink): Promise<void> {
+    const deadline = Date.now() + HANDSHAKE_CLAIM_MS;
+    while (!this.#closed && Date.now() < deadline && link.waiting) {
+      if (!link.established && link.state !== "handshaking") {
+        const stored = await this.#store.get(link.domain);
+        // The peer's own handshake may have reached this instance meanwhile.
+        if (stored && link.state === "idle") this.#adopt(link, stored);
+      }
+      if (link.established) {
+        link.waiting?.resolve();
+        link.waiting = undefined;
+        return;
+      }
+      await sleep(this.#config.lookMs);
+    }
+    if (link.waiting) {
+      this.#fail(link, new PeerUnavailable("another instance's SSP handshake did not finish"));
+    }
+  }
+
+  async #handshake(link: PeerLink): Promise<void> {
     this.#reset(link, true);
-    const tid = randomHex(8);
+    const tid = this.#newTid();
     link.state = "handshaking";
     link.role = "initiator";
     link.setupTid = tid;
@@ -743,6 +838,7 @@ export class Federation implements SspReceiver {
     // Swept before the caller awaits it (its POST still going out): not an unhandled rejection.
     promise.catch(() => {});
     table.insert(key[0], key[1], slot, Date.now() + timeoutMs);
+    this.#lookIn();
     return {
       promise,
       cancel: () => {
@@ -752,12 +848,70 @@ export class Federation implements SspReceiver {
     };
   }
 
-  #settle(domain: string, tid: string, primitive: XmlElement): void {
+  /** Hands a response to what awaits it; false when nothing here does. */
+  #settle(domain: string, tid: string, primitive: XmlElement): boolean {
     const slot = this.#table?.remove(encoder.encode(domain), encoder.encode(tid)) ?? -1;
     const waiter = this.#waiters.get(slot);
-    if (!waiter) return; // late (timed out) or never asked: nothing waits for it
+    if (!waiter) return false; // late (timed out), never asked, or another instance's
     this.#waiters.delete(slot);
     waiter.resolve(primitive);
+    return true;
+  }
+
+  // ---- Several instances -----------------------------------------------------------------------
+
+  /** An id for a transaction of ours: its answer names the instance that awaits it. */
+  #newTid(): string {
+    const tid = randomHex(8);
+    return this.#instances ? `${tid}.${this.#instances.inbox.id}` : tid;
+  }
+
+  /** Passes `forwarded` to the instance `id` (another one than this). */
+  async #forward(id: string | undefined, forwarded: Forwarded): Promise<boolean> {
+    if (!this.#instances || id === undefined || id === this.#instances.inbox.id) return false;
+    await this.#instances.inbox.post(id, FORWARDED, forwarded);
+    return true;
+  }
+
+  /** A handshake step this instance does not hold: passed to the instance that does, if any. */
+  async #forwardSetup(t: SspTransaction): Promise<boolean> {
+    const claims = this.#instances?.claims;
+    if (!claims) return false;
+    let owner: string | undefined;
+    if (t.mode === "Request") owner = await claims.responder(t.transactionId);
+    else {
+      owner = t.transactionId.match(INSTANCE_SUFFIX)?.[1];
+      // Baraza answers a SendSecretToken with its own transaction id: the domain tells.
+      const p = t.primitive;
+      const domain = p.name === "SendSecretToken"
+        ? readSendSecretToken(p)?.domain
+        : p.name === "LoginRequest"
+        ? readLoginRequest(p)?.domain
+        : undefined;
+      if (owner === undefined && domain !== undefined) owner = await claims.initiator(domain);
+    }
+    return await this.#forward(owner, { transaction: t });
+  }
+
+  /** What another instance passed here: taken as if it had arrived here. */
+  #forwarded(note: Forwarded): void {
+    const t = note.transaction;
+    if (note.domain !== undefined) this.#settle(note.domain, t.transactionId, t.primitive);
+    else this.#acceptSetup(t);
+  }
+
+  /**
+   * Keeps this instance's inbox looked into while it awaits an answer or holds a peer's
+   * handshake (answers then may arrive at another instance); checked again at each sweep.
+   */
+  #lookIn(): void {
+    if (!this.#instances) return;
+    const waiting = !this.#closed && (this.#waiters.size > 0 || this.#setups.size > 0);
+    if (waiting && !this.#inboxHold) this.#inboxHold = this.#instances.inbox.hold();
+    else if (!waiting && this.#inboxHold) {
+      this.#inboxHold();
+      this.#inboxHold = undefined;
+    }
   }
 
   async #correlation(): Promise<CorrelationTable> {
@@ -769,6 +923,7 @@ export class Federation implements SspReceiver {
   }
 
   #sweep(): void {
+    this.#lookIn();
     if (!this.#table || this.#waiters.size === 0) return;
     for (const slot of this.#table.sweep(Date.now())) {
       const waiter = this.#waiters.get(slot);
@@ -834,6 +989,7 @@ export class Federation implements SspReceiver {
   async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#sweeper);
+    this.#lookIn();
     for (const link of this.#links.values()) {
       for (const conn of link.connections.splice(0)) conn.close();
       link.waiting?.reject(new PeerUnavailable("server is shutting down"));

@@ -22,7 +22,7 @@ import {
 } from "../codec/ssp/mod.ts";
 import type { XmlElement } from "../codec/xml/tree.ts";
 import { check, CommitConflict, del, type Mutation, set, type Store } from "../store/kv.ts";
-import { sortableId } from "../util/ids.ts";
+import { randomHex, sortableId } from "../util/ids.ts";
 import { type Federation, PeerRefused, PeerUnavailable } from "./federation.ts";
 import { BATCH, RETRY_FIRST_MS, RETRY_MAX_MS } from "./limits.ts";
 
@@ -73,6 +73,18 @@ export const GROUP_COPY_SETTLED = "group.copy";
 export const GROUP_JOIN_SETTLED = "group.join";
 
 const outPrefix = ["relay", "out"];
+/** Which instance works a domain's queue (shared mode): ["relay", "lease", domain] → Lease. */
+const leasePrefix = ["relay", "lease"];
+/** How long a lease holds past the round's pause, ms: beyond a round's longest wait. */
+const LEASE_MS = 30_000;
+/** How often an instance whose domain another instance works looks again, ms. */
+const LEASE_LOOK_MS = 250;
+
+interface Lease {
+  instance: string;
+  /** Epoch ms (expireIn alone is lazy). */
+  until: number;
+}
 /** Prefix of coalescing keys: after every sortable (hex) id, so FIFO work goes first. */
 const COALESCED = "~";
 
@@ -85,6 +97,8 @@ export class RelayQueue {
   readonly #again = new Set<string>();
   readonly #sleeps = new Set<{ timer: ReturnType<typeof setTimeout>; wake(): void }>();
   #closed = false;
+  /** This process's name in leases. */
+  readonly #instance = randomHex(4);
   /** Jobs tried and found their peer unreachable, to be tried again (metrics). */
   retries = 0;
 
@@ -147,8 +161,60 @@ export class RelayQueue {
   }
 
   async #run(domain: string): Promise<void> {
+    // On a store other instances share, one of them at a time works a domain's queue: two would
+    // send the same jobs.
+    if (this.#store.exclusive) return await this.#work(domain);
+    try {
+      while (!this.#closed) {
+        if (await this.#lease(domain, LEASE_MS)) return await this.#work(domain);
+        // Another instance works it: this one looks again while work waits (the other may be
+        // gone, its lease running out, or about to end its round before this job).
+        if ((await this.#store.list([...outPrefix, domain], { limit: 1 })).length === 0) return;
+        await this.#sleep(LEASE_LOOK_MS);
+      }
+    } finally {
+      await this.#unlease(domain).catch(() => {});
+    }
+  }
+
+  /** Takes or renews this instance's lease on `domain`'s queue for `ms`; false if another
+   * instance holds it. */
+  async #lease(domain: string, ms: number): Promise<boolean> {
+    const key = [...leasePrefix, domain];
+    const entry = await this.#store.getEntry<Lease>(key);
+    const held = entry?.value;
+    if (held && held.instance !== this.#instance && held.until > Date.now()) return false;
+    try {
+      await this.#store.write(check(key, entry?.versionstamp ?? null), {
+        type: "set",
+        key,
+        value: { instance: this.#instance, until: Date.now() + ms } satisfies Lease,
+        expireIn: ms,
+      });
+      return true;
+    } catch (error) {
+      if (error instanceof CommitConflict) return false;
+      throw error;
+    }
+  }
+
+  async #unlease(domain: string): Promise<void> {
+    const key = [...leasePrefix, domain];
+    const entry = await this.#store.getEntry<Lease>(key);
+    if (entry?.value.instance !== this.#instance) return;
+    try {
+      await this.#store.write(check(key, entry.versionstamp), del(key));
+    } catch (error) {
+      if (!(error instanceof CommitConflict)) throw error;
+    }
+  }
+
+  async #work(domain: string): Promise<void> {
+    const shared = !this.#store.exclusive;
     let pause = RETRY_FIRST_MS;
     while (!this.#closed) {
+      // Held through the round and the pause after it; lost (another took over) ends the work.
+      if (shared && !await this.#lease(domain, LEASE_MS + pause)) return;
       const jobs = await this.#store.list<RelayJob | EarlierJob>([...outPrefix, domain], {
         limit: BATCH,
       });

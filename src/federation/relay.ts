@@ -13,6 +13,7 @@ import { DEFAULT_XML_LIMITS, type XmlElement } from "../codec/xml/tree.ts";
 import { type Core, loadCore } from "../core/mod.ts";
 import { failure, log } from "../observe/log.ts";
 import type { Metrics } from "../observe/metrics.ts";
+import type { InstanceInbox } from "../store/instance_inbox.ts";
 import type { Mutation, Store } from "../store/kv.ts";
 import { registerSspRoute } from "../transport/ssp/inbound.ts";
 import { Federation, type RequestHandler } from "./federation.ts";
@@ -57,13 +58,21 @@ export class SspRelay implements SspTransport {
   readonly #config: Config;
   #started?: Promise<void>;
 
-  constructor(config: Config, store: Store, metrics: Metrics) {
+  /** `inbox`: this instance's, when other instances share the store (shared mode). */
+  constructor(config: Config, store: Store, metrics: Metrics, inbox?: InstanceInbox) {
     this.#config = config;
     this.core = loadCore(config.core);
     // Read once at start, so a wrong path stops the server before it serves anyone.
     const caCerts = config.sspCaFile ? [Deno.readTextFileSync(config.sspCaFile)] : undefined;
     const settings = federationConfig(config, caCerts);
-    this.federation = new Federation(settings, this.core, new KvSessionStore(store));
+    const sessions = new KvSessionStore(store);
+    this.federation = new Federation(
+      settings,
+      this.core,
+      sessions,
+      undefined,
+      inbox && { inbox, claims: sessions },
+    );
     for (const line of startupNote(settings)) log.info(line);
     this.queue = new RelayQueue(store, this.federation);
     this.#measure(metrics, Object.keys(settings.peers));

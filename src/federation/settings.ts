@@ -19,6 +19,8 @@ export interface FederationConfig {
   pairs: number;
   /** Pause before our LoginRequest, ms: Baraza commits its side of the handshake late. */
   loginDelayMs: number;
+  /** With other instances on the store: how often one waiting on another looks, ms. */
+  lookMs: number;
   /** Extra PEM certificates trusted for https peers. */
   caCerts?: string[];
 }
@@ -35,6 +37,7 @@ export function federationConfig(config: Config, caCerts?: string[]): Federation
     redirect: config.sspRedirect,
     pairs: config.sspPairs,
     loginDelayMs: config.sspLoginDelayMs,
+    lookMs: config.sharedLookMs,
     caCerts,
   };
 }

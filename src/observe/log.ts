@@ -11,7 +11,9 @@
  * Deno's OpenTelemetry, with OTEL_DENO=true, exports them as log records tagged with the span
  * they were written in). Access lines (one per HTTP request) are gathered and written together at
  * most 50 ms later or once 32 KiB wait, so that a busy server makes one write for many of them;
- * any other line writes them first, so the order holds.
+ * any other line writes them first, so the order holds. Where the process owns its output,
+ * `accessTo: Deno.stdout` writes those batches straight to it (the console's handling of a
+ * 32 KiB batch cost about as much as formatting its lines).
  */
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -31,22 +33,31 @@ export class Logger {
   #format: LogFormat = "text";
   #batched = true;
   #to?: Writer;
+  #accessTo?: Writer;
   #pending: string[] = [];
   #pendingBytes = 0;
   #timer?: ReturnType<typeof setTimeout>;
 
   /**
    * Sets the lowest level written and the format; `batched: false` writes access lines one by
-   * one (for OpenTelemetry, which exports each console call as a record); `to` writes every line
-   * to one file instead of the console (benchmarks).
+   * one (for OpenTelemetry, which exports each console call as a record); `accessTo` writes the
+   * batches of access lines to it rather than through the console (Deno.stdout); `to` writes
+   * every line to one file instead of the console (benchmarks).
    */
   configure(
-    options: { level?: LogLevel; format?: LogFormat; batched?: boolean; to?: Writer },
+    options: {
+      level?: LogLevel;
+      format?: LogFormat;
+      batched?: boolean;
+      accessTo?: Writer;
+      to?: Writer;
+    },
   ): void {
     this.flush();
     if (options.level) this.#min = RANK[options.level];
     if (options.format) this.#format = options.format;
     if (options.batched !== undefined) this.#batched = options.batched;
+    if (options.accessTo) this.#accessTo = options.accessTo;
     if (options.to) this.#to = options.to;
   }
 
@@ -107,7 +118,9 @@ export class Logger {
     const text = this.#pending.join("\n");
     this.#pending = [];
     this.#pendingBytes = 0;
-    this.#emit("info", text);
+    const writer = this.#to ?? this.#accessTo;
+    if (writer) writeAll(writer, text + "\n");
+    else this.#emit("info", text);
   }
 
   #write(level: LogLevel, msg: string, fields: LogFields | undefined, batched = false): void {

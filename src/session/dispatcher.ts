@@ -126,7 +126,8 @@ async function observe(
 ): Promise<HandlerReply> {
   const known = isKnownPrimitive(tx.primitive.name) ? tx.primitive.name : "other";
   if (observed) observed.primitive = observed.primitive ? `${observed.primitive},${known}` : known;
-  const started = performance.now();
+  const { metrics } = ctx.server;
+  const started = metrics.now();
   // Without tracing, no span's attributes nor closure are made for each transaction.
   const reply = !tracing ? await runRequest(ctx, tx, sessionState) : await traced(
     known,
@@ -138,8 +139,7 @@ async function observe(
       return reply;
     },
   );
-  const { metrics } = ctx.server;
-  metrics.transaction(known, resultCode(reply), (performance.now() - started) / 1000);
+  metrics.transaction(known, resultCode(reply), (metrics.now() - started) / 1000);
   if (observed && !observed.user && ctx.session) observed.user = ctx.session.userId;
   return reply;
 }

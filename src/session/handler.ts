@@ -9,6 +9,7 @@ import type { Hono } from "hono";
 import type { Config } from "../config.ts";
 import type { CspTransaction, CspVersion, ElementObject, Primitive } from "../codec/csp/message.ts";
 import type { Mutation, Store } from "../store/kv.ts";
+import type { InstanceInbox } from "../store/instance_inbox.ts";
 import type { OutboxEntry, OutboxRepo } from "../store/outbox.ts";
 import type { SessionCir, SessionRecord } from "../store/sessions.ts";
 import type { UserRepo } from "../store/users.ts";
@@ -35,6 +36,8 @@ export interface ServerContext {
   cir?: CirService;
   /** Sessions on phones through the SMS gateway (src/transport/sms); absent without it. */
   smsSessions?: SmsSessions;
+  /** This instance's inbox for what other instances on the store pass it (shared mode only). */
+  instances?: InstanceInbox;
 }
 
 /** What the CSP bindings tell the SMS gateway of the sessions it serves. */

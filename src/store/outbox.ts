@@ -368,9 +368,22 @@ export class OutboxRepo {
           : [mark(sessionId, transactionId, { at: Date.now(), acknowledged: true })];
         return { entry, mutations: marks };
       }
-      // Not handed out by this process (it restarted since): read it back.
-      const stored = await this.store.getEntry<OutboxEntry>(key);
+      // Not handed out by this process (it restarted since, or another instance did): read it
+      // back.
+      const [stored, marked] = await Promise.all([
+        this.store.getEntry<OutboxEntry>(key),
+        this.store.exclusive
+          ? undefined
+          : this.store.get<SharedMark>(markKey(sessionId, transactionId)),
+      ]);
       if (!stored) return undefined;
+      // Replaced by a newer version (a coalesced notification) since another instance handed
+      // this one out: the client acknowledged the older, and the newer stays due.
+      if (marked?.versionstamp !== undefined && marked.versionstamp !== stored.versionstamp) {
+        // What the newer presents is not settled by it (no AckModule runs).
+        const older = { ...stored.value, ackHandler: undefined, ackData: undefined };
+        return { entry: older, mutations: [del(markKey(sessionId, transactionId))] };
+      }
       handed = { at: 0, versionstamp: stored.versionstamp, entry: stored.value };
     }
     const { entry } = handed;

@@ -19,7 +19,7 @@ import type { XmlLimits, XmlTreeSource } from "../codec/xml/tree.ts";
 import { dispatch } from "../session/dispatcher.ts";
 import type { RequestOrigin, ServerContext } from "../session/handler.ts";
 import { status } from "../session/status.ts";
-import { clientAddress } from "./observe_http.ts";
+import { clientAddress, observedOf } from "./observe_http.ts";
 import { SmsRepo } from "../store/sms.ts";
 import { ptsOverHttp } from "./sms/http.ts";
 
@@ -84,7 +84,13 @@ export function cspHandler(options: CspEndpointOptions) {
 
     server.metrics.cspMessage(encoding.name, request.version);
     if (request.sessionId) server.smsSessions?.seenOverHttp(request.sessionId);
-    const reply = await dispatch(server, request, clientAddress(c), originOf(c), c.get("observed"));
+    const reply = await dispatch(
+      server,
+      request,
+      clientAddress(c),
+      originOf(c),
+      observedOf(c.req.raw),
+    );
     if (reply === null) return c.body(null, 200, { "content-type": mediaType });
     return c.body(encoding.encode(reply), 200, { "content-type": mediaType });
   };

@@ -75,6 +75,28 @@ Deno.test("access lines are gathered and written in one batch, as text or JSON",
   }
 });
 
+Deno.test("with accessTo, a batch of access lines is one write to it, not a console call", () => {
+  const writes: string[] = [];
+  const decoder = new TextDecoder();
+  const writer = {
+    writeSync(bytes: Uint8Array) {
+      writes.push(decoder.decode(bytes));
+      return bytes.length;
+    },
+  };
+  const logger = new Logger();
+  logger.configure({ level: "info", accessTo: writer });
+  logger.access("POST /csp", { status: 200, ms: 1 });
+  logger.access("GET /healthz", { status: 200, ms: 0.5 });
+  assert.deepEqual(writes, [], "gathered");
+  logger.flush();
+  assert.equal(writes.length, 1);
+  assert.match(
+    writes[0],
+    /^\S+Z info POST \/csp status=200 ms=1\n\S+Z info GET \/healthz status=200 ms=0\.5\n$/,
+  );
+});
+
 const transport = (url: string): Transport => (body, type) =>
   fetch(`${url}/csp`, { method: "POST", body, headers: { "content-type": type } });
 

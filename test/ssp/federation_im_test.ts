@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { obj, str } from "../../src/session/values.ts";
 import { status } from "../../src/codec/ssp/transactions.ts";
 import { sendOk } from "../im/im_support.ts";
+import { testShape } from "../support/shapes.ts";
 import { freePort, PEER_WIRES, pollFor, startDomains, startNode } from "./ssp_support.ts";
 
 for (const wire of PEER_WIRES) {
@@ -93,7 +94,12 @@ Deno.test("b.test restarts mid-stream: what alice sent meanwhile arrives, nothin
   }
 });
 
-Deno.test("b.test stops while it still answers a.test: its close ends, opening no connection", async () => {
+Deno.test({
+  name: "b.test stops while it still answers a.test: its close ends, opening no connection",
+  // It slows the in-process server's answer: in the shapes of several instances, separate
+  // processes answer.
+  ignore: testShape() !== "one",
+}, async () => {
   const [a, b] = await startDomains(["a.test", "b.test"]);
   try {
     const [alice] = await a.login("alice");

@@ -6,6 +6,7 @@
  * two workers (`--parallel`) on one KV file. The shared shapes sit behind a round-robin proxy, so
  * that a client's consecutive requests reach different instances.
  */
+import assert from "node:assert/strict";
 import { type ServerProcess, serverStarted, spawnServer } from "./process.ts";
 import { roundRobin } from "./round_robin.ts";
 
@@ -114,4 +115,28 @@ export async function startInstances(
     await Promise.all(processes.map((p) => p.stop()));
   };
   return { url: proxy.url, processes, close, [Symbol.asyncDispose]: close };
+}
+
+/** How long the suites of one shape may run, ms (about 3 minutes on a loaded 2-core machine). */
+const SUITES_TIMEOUT_MS = 12 * 60_000;
+
+/**
+ * Runs the test files `suites` in a `deno test` of their own against `shape`; fails unless all
+ * pass and at least `least` ran.
+ */
+export async function runSuites(shape: string, suites: string[], least: number): Promise<void> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["test", "--allow-all", ...suites],
+    cwd: ROOT,
+    env: { CSP_TEST_SHAPE: shape, NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+    // A suite that hangs fails here rather than holding the whole run.
+    signal: AbortSignal.timeout(SUITES_TIMEOUT_MS),
+  }).output();
+  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+  const summary = text.match(/(ok|FAILED) \| (\d+) passed(?: \(\d+ steps?\))? \| (\d+) failed/);
+  assert.ok(out.success && summary, `${shape} shape:\n${text.slice(-6000)}`);
+  assert.equal(Number(summary[3]), 0);
+  assert.ok(Number(summary[2]) >= least, `${shape} shape ran its suites: ${summary[0]}`);
 }

@@ -158,3 +158,26 @@ Deno.test("an entry rewritten between a poll and its acknowledgement is handed o
     assert.equal(again.primitive.body.Description, "lunch");
   });
 });
+
+Deno.test("shared mode: an entry one instance handed out and another rewrote stays due when the older version is acknowledged there", async () => {
+  const dir = await Deno.makeTempDir();
+  const open = () => Store.open(`${dir}/imps.kv`, { lock: true, shared: true });
+  const [one, two] = [await open(), await open()];
+  try {
+    const [polled, updated] = [new OutboxRepo(one), new OutboxRepo(two)];
+    const entry = (text: string) => ({ primitive: status(text), coalesceKey: "presence:alice" });
+    await polled.enqueue("s1", entry("away"));
+    // Instance one hands "away" out; instance two, not knowing, rewrites the entry in place.
+    const [handed] = (await polled.handOut("s1", Date.now(), 1)).entries;
+    await updated.enqueue("s1", entry("lunch"));
+    // The client's acknowledgement of "away" reaches instance two.
+    const taken = await updated.acknowledgement("s1", handed.seq);
+    await two.write(...taken!.mutations);
+    const [next] = (await polled.handOut("s1", Date.now(), 5)).entries;
+    assert.equal(next?.primitive.body.Description, "lunch", "the newer state is not lost");
+  } finally {
+    await one.close();
+    await two.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

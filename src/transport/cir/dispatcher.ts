@@ -11,6 +11,14 @@
  * until a method works again. Nothing is lost either way: the data waits in the outbox until the
  * client polls and acknowledges it. A wake-up the client has not followed after CHECK_AFTER_MS
  * (a lost datagram) is sent again while something still waits, up to MAX_CHECKS times.
+ *
+ * Several instances on one store (shared mode): the instance a client's live channel reaches
+ * (STCP HELO, WebSocket, SHTTP GET) records itself as the session's holder in the store; an
+ * instance whose commit brings a session news it does not hold looks up the holders and passes
+ * them the wake-up through their inbox (`store/instance_inbox.ts`), which a holder looks into
+ * every IMPS_SHARED_LOOK_MS while it holds any channel. As the client's polls may reach any
+ * instance, a holder does not know whether the client heard: each wake-up looks first whether
+ * something is still due.
  */
 import { log } from "../../observe/log.ts";
 import type { CirService, ServerContext } from "../../session/handler.ts";
@@ -54,6 +62,10 @@ interface Entry {
 const CHECK_AFTER_MS = 30_000;
 const MAX_CHECKS = 3;
 const LOG_EVERY_MS = 60_000;
+/** How often an instance holding channels looks whether their sessions still live (shared mode). */
+const HELD_CHECK_MS = 60_000;
+/** The kind of the notes passing wake-ups between instances. */
+const WAKE_NOTE = "cir";
 
 export class CirDispatcher implements CirHost, CirService {
   readonly #entries = new Map<string, Entry>();
@@ -63,6 +75,9 @@ export class CirDispatcher implements CirHost, CirService {
   #enabled: ReadonlySet<string> = new Set();
   #closed = false;
   readonly #loggedAt = new Map<string, number>();
+  /** Shared mode: sessions whose live channel this instance recorded holding. */
+  readonly #held = new Set<string>();
+  #releaseInbox?: () => void;
 
   constructor(
     private readonly server: ServerContext,
@@ -87,6 +102,51 @@ export class CirDispatcher implements CirHost, CirService {
       }
     });
     this.server.sessions.onEnd((session) => this.#ended(session));
+    const inbox = this.server.instances;
+    if (inbox) {
+      inbox.on(WAKE_NOTE, (data) => this.#woken((data as { sessions: string[] }).sessions));
+      this.#passNews(inbox.id);
+    }
+  }
+
+  /** Shared mode: the news of this instance's commits for sessions other instances hold go to
+   * them (gathered until the commit's listeners are done, as for the local wake-ups). */
+  #passNews(me: string): void {
+    let sessions = new Set<string>();
+    let users = new Set<string>();
+    let armed = false;
+    const flush = async () => {
+      armed = false;
+      const [s, u] = [[...sessions], [...users]];
+      sessions = new Set();
+      users = new Set();
+      const holders = await this.repo.holders(s, u);
+      await Promise.all(
+        [...holders].filter(([instance]) => instance !== me).map(([instance, ids]) =>
+          this.server.instances!.post(instance, WAKE_NOTE, { sessions: [...ids] })
+        ),
+      );
+    };
+    this.server.outbox.onWaiting((owner, id) => {
+      (owner === "session" ? sessions : users).add(id);
+      if (!armed) {
+        armed = true;
+        queueMicrotask(() =>
+          flush().catch((error) =>
+            this.#log("shared", `passing wake-ups to other instances failed: ${error.message}`)
+          )
+        );
+      }
+    });
+  }
+
+  /** Another instance's commit brought news to sessions whose channel this one holds. */
+  #woken(sessionIds: string[]): void {
+    const now = Date.now();
+    for (const sessionId of sessionIds) {
+      const entry = this.#entries.get(sessionId);
+      if (entry) this.#trigger(entry, now, true);
+    }
   }
 
   get enabled(): ReadonlySet<string> {
@@ -107,6 +167,7 @@ export class CirDispatcher implements CirHost, CirService {
       if (previous) {
         this.#drop(session.id);
         await this.repo.remove(previous.token);
+        if (this.server.instances) await this.repo.removeHolder(session.id, session.userId);
       }
       return;
     }
@@ -173,10 +234,36 @@ export class CirDispatcher implements CirHost, CirService {
   connected(sessionId: string): void {
     const entry = this.#entries.get(sessionId);
     if (entry) entry.failed = false;
+    const inbox = this.server.instances;
+    if (!inbox || !entry) return;
+    // Recorded at every contact: the client's next connection may have reached another instance.
+    this.#held.add(sessionId);
+    this.repo.putHolder(sessionId, entry.target.userId, inbox.id).catch((error) =>
+      this.#log("shared", `recording a CIR channel's instance failed: ${error.message}`)
+    );
+    if (!this.#releaseInbox) {
+      const release = inbox.hold();
+      // A session may end on another instance, which this one does not hear of: looked at now
+      // and then, so that the inbox is not looked into for sessions gone.
+      const timer = setInterval(() => this.#forgetEnded().catch(() => {}), HELD_CHECK_MS);
+      Deno.unrefTimer(timer);
+      this.#releaseInbox = () => {
+        clearInterval(timer);
+        release();
+      };
+    }
+  }
+
+  /** Drops the held sessions that ended (on any instance). */
+  async #forgetEnded(): Promise<void> {
+    for (const sessionId of [...this.#held]) {
+      if ((await this.server.sessions.check(sessionId)).state !== "valid") this.#drop(sessionId);
+    }
   }
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#releaseInbox?.();
     for (const entry of this.#entries.values()) this.#clearTimer(entry);
     await Promise.all([...this.#channels.values()].map((channel) => channel.close()));
   }
@@ -205,6 +292,12 @@ export class CirDispatcher implements CirHost, CirService {
   #drop(sessionId: string): WakeTarget | undefined {
     const entry = this.#entries.get(sessionId);
     for (const channel of this.#channels.values()) channel.forget?.(sessionId);
+    if (this.#held.delete(sessionId)) {
+      if (this.#held.size === 0) {
+        this.#releaseInbox?.();
+        this.#releaseInbox = undefined;
+      }
+    }
     if (!entry) return undefined;
     this.#clearTimer(entry);
     this.#entries.delete(sessionId);
@@ -219,6 +312,7 @@ export class CirDispatcher implements CirHost, CirService {
     const target = this.#drop(session.id);
     const token = session.cir?.token ?? target?.cir.token;
     if (token !== undefined) await this.repo.remove(token);
+    if (this.server.instances) await this.repo.removeHolder(session.id, session.userId);
   }
 
   /** Wakes the session now, or once the gap since its last wake-up has passed; `verify`: only
@@ -226,6 +320,11 @@ export class CirDispatcher implements CirHost, CirService {
    * polled meanwhile). */
   #trigger(entry: Entry, now: number, verify = false): void {
     if (this.#closed || entry.timerFor === "wake") return; // one is on its way already
+    if (this.server.instances) {
+      // The client's answers may come from any instance: whether it heard is not known here.
+      entry.heard = true;
+      verify = true;
+    }
     // Told and not heard from since: looked at again once it is (or by the check).
     if (!entry.heard && now - entry.wokeAt < CHECK_AFTER_MS) {
       entry.missed = true;
