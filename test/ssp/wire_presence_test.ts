@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { obj, str } from "../../src/session/values.ts";
-import { freePort, pollFor, startNode } from "./ssp_support.ts";
+import { freePort, pollFor, pollUntil, startNode } from "./ssp_support.ts";
 import { handshake, received, sendInSession } from "./wire_support.ts";
 import { element } from "../support/body_reader.ts";
 
@@ -50,6 +50,47 @@ Deno.test("wire: a peer's PresenceNotification reaches only a watcher who subscr
     const list = obj(presence.PresenceSubList)!;
     assert.equal(str(obj(list.StatusText)?.PresenceValue), "Back at my desk");
     assert.equal([list.OnlineStatus].flat().length, 2, "one OnlineStatus per client, kept");
+  } finally {
+    peer.out.conn.close();
+    peer.in.conn.close();
+    listener.close();
+    await s.close();
+  }
+});
+
+Deno.test("wire: a peer's notifications, sent one after another, apply in that order: bob sees the last", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: await freePort() });
+  const serverPort = await freePort();
+  const s = await startNode("s.test", serverPort, {
+    peers: { "w.test": (listener.addr as Deno.NetAddr).port },
+  });
+  const peer = await handshake(serverPort, listener);
+  try {
+    const [bob] = await s.login("bob");
+    const subscribed = await bob.send(
+      `<SubscribePresence-Request><User><UserID>wv:walt@w.test</UserID></User>` +
+        `</SubscribePresence-Request>`,
+    );
+    assert.equal(subscribed.code, 200);
+    const request = await received(peer.in);
+    await sendInSession(peer, "Response", request.scan.transactionId!, `<Status code="200"/>`);
+
+    // Each is answered at once and applied after. The first is addressed to many users besides
+    // bob, so it takes longer to apply than the second: it must not land last all the same.
+    const others = Array.from({ length: 200 }, (_, i) => `<User userID="u${i}@s.test"/>`).join("");
+    await sendInSession(
+      peer,
+      "Request",
+      "u1",
+      notification("update 1").replace("<PresenceNotification>", `<PresenceNotification>${others}`),
+    );
+    await sendInSession(peer, "Request", "u2", notification("update 2"));
+    const statusOf = (body: Parameters<typeof element>[0]) =>
+      str(obj(obj(element(body, "Presence", 0).PresenceSubList)?.StatusText)?.PresenceValue);
+    await pollUntil(bob, "PresenceNotification-Request", (b) => statusOf(b) === "update 2");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const after = await bob.send("<Polling-Request/>", { transactionId: "" });
+    assert.ok(after.empty, `nothing older comes after update 2: ${after.text}`);
   } finally {
     peer.out.conn.close();
     peer.in.conn.close();

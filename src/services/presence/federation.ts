@@ -82,8 +82,8 @@ export class PresenceFederation implements RemotePresence {
   readonly #presence: Presence;
   readonly #transport: SspTransport;
   readonly #core: Promise<Core>;
-  /** Per remote watcher, the tail of its (un)subscriptions being served, so they apply in the
-   * order they arrived. */
+  /** Per remote watcher, the tail of its (un)subscriptions being served, and per peer the tail
+   * of its notifications being applied, so that each applies in the order it arrived. */
   readonly #chains = new Map<string, Promise<unknown>>();
 
   constructor(presence: Presence, transport: SspTransport) {
@@ -96,7 +96,12 @@ export class PresenceFederation implements RemotePresence {
       (peer, p) => this.#inOrder(peer, p, this.#unsubscribed),
     );
     transport.handle("GetPresenceRequest", (peer, p) => this.#presenceAsked(peer, p));
-    transport.handle("PresenceNotification", (peer, p) => this.#notified(peer, p));
+    // The peer sends one owner's updates one after another, but each is answered before it is
+    // applied: applied as they come, an older one committed last would hide the newer one.
+    transport.handle(
+      "PresenceNotification",
+      (peer, p) => this.#after(`notifications from ${peer}`, () => this.#notified(peer, p)),
+    );
   }
 
   // ---- Watcher's side --------------------------------------------------------------------------
@@ -277,12 +282,16 @@ export class PresenceFederation implements RemotePresence {
     if (!watcher || watcher.domain !== peer) {
       return Promise.resolve(status(402, "The requesting user is not of the requesting domain"));
     }
-    const run = (this.#chains.get(watcher.id) ?? Promise.resolve())
-      .then(() => serve.call(this, peer, watcher.id, p));
+    return this.#after(`watcher ${watcher.id}`, () => serve.call(this, peer, watcher.id, p));
+  }
+
+  /** Runs `work` once what was queued before it under `chain` has run. */
+  #after<T>(chain: string, work: () => Promise<T>): Promise<T> {
+    const run = (this.#chains.get(chain) ?? Promise.resolve()).then(work);
     const tail = run.catch(() => {});
-    this.#chains.set(watcher.id, tail);
+    this.#chains.set(chain, tail);
     tail.then(() => {
-      if (this.#chains.get(watcher.id) === tail) this.#chains.delete(watcher.id);
+      if (this.#chains.get(chain) === tail) this.#chains.delete(chain);
     });
     return run;
   }
