@@ -63,6 +63,15 @@ export type RequestHandler = (
   primitive: XmlElement,
 ) => Promise<XmlElement | undefined>;
 
+export interface HandlerOptions {
+  /**
+   * The HTTP answer to the peer's POST waits until the handler has run. A peer sends the updates
+   * of one thing (a user's presence) one after another, each once the last was answered: so
+   * they are applied in the order sent, whichever instance of a domain takes each.
+   */
+  appliedBeforeAnswer?: boolean;
+}
+
 /** The peer cannot be reached or refused us; the work may be retried later. */
 export class PeerUnavailable extends Error {
   constructor(message: string, options?: ErrorOptions) {
@@ -134,6 +143,7 @@ export class Federation implements SspReceiver {
   readonly #sessions = new Map<string, PeerLink>();
   readonly #setups = new Map<string, PeerLink>();
   readonly #handlers = new Map<string, RequestHandler>();
+  readonly #appliedBeforeAnswer = new Set<string>();
   readonly #background = new Set<Promise<unknown>>();
   readonly #sweeper: ReturnType<typeof setInterval>;
   readonly #instances?: Instances;
@@ -163,8 +173,10 @@ export class Federation implements SspReceiver {
   }
 
   /** Registers the handler of a request primitive (e.g. "SendMessageRequest"). */
-  handle(name: string, handler: RequestHandler): void {
+  handle(name: string, handler: RequestHandler, options: HandlerOptions = {}): void {
     this.#handlers.set(name, handler);
+    if (options.appliedBeforeAnswer) this.#appliedBeforeAnswer.add(name);
+    else this.#appliedBeforeAnswer.delete(name);
   }
 
   /** Sends a request to `domain` and resolves with the peer's response primitive. */
@@ -244,12 +256,15 @@ export class Federation implements SspReceiver {
           }));
         }
       } else {
-        this.#spawn(traced(
+        const served = traced(
           `SSP ${t.primitive.name}`,
           { "imps.ssp.peer": link.domain },
           () => this.#serve(link, t),
           { kind: SpanKind.SERVER, parent: post.traceparent },
-        ));
+        );
+        this.#spawn(served);
+        // A failure is logged where it is tracked; the answer is the same dummy 200.
+        if (this.#appliedBeforeAnswer.has(t.primitive.name)) await served.catch(() => {});
       }
     }
     return undefined;

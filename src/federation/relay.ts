@@ -16,12 +16,17 @@ import type { Metrics } from "../observe/metrics.ts";
 import type { InstanceInbox } from "../store/instance_inbox.ts";
 import type { Mutation, Store } from "../store/kv.ts";
 import { registerSspRoute } from "../transport/ssp/inbound.ts";
-import { Federation, type RequestHandler } from "./federation.ts";
+import { Federation, type HandlerOptions, type RequestHandler } from "./federation.ts";
 import { type RelayJob, RelayQueue, type SettleHandler } from "./queue.ts";
 import { KvSessionStore } from "./sessions.ts";
 import { type FederationConfig, federationConfig } from "./settings.ts";
 
-export { PeerRefused, PeerUnavailable, type RequestHandler } from "./federation.ts";
+export {
+  type HandlerOptions,
+  PeerRefused,
+  PeerUnavailable,
+  type RequestHandler,
+} from "./federation.ts";
 export type { RelayJob, SettleHandler } from "./queue.ts";
 
 /** What a service element uses to reach users of other domains and to serve their servers. */
@@ -39,7 +44,7 @@ export interface SspTransport {
    * federate with the domain, PeerUnavailable when it cannot be reached. */
   request(domain: string, primitive: XmlElement): Promise<XmlElement>;
   /** Serves the peers' requests named `name` (e.g. "SendMessageRequest"). */
-  handle(name: string, handler: RequestHandler): void;
+  handle(name: string, handler: RequestHandler, options?: HandlerOptions): void;
   /** The mutation that queues `job` for `domain`, committed with the caller's own writes (then
    * `send`); with `coalesceKey`, it replaces the job of that key still waiting. */
   enqueue(domain: string, job: RelayJob, coalesceKey?: string): Mutation;
@@ -134,8 +139,8 @@ export class SspRelay implements SspTransport {
     return this.federation.request(domain, primitive);
   }
 
-  handle(name: string, handler: RequestHandler): void {
-    this.federation.handle(name, handler);
+  handle(name: string, handler: RequestHandler, options?: HandlerOptions): void {
+    this.federation.handle(name, handler, options);
   }
 
   enqueue(domain: string, job: RelayJob, coalesceKey?: string): Mutation {

@@ -96,11 +96,13 @@ export class PresenceFederation implements RemotePresence {
       (peer, p) => this.#inOrder(peer, p, this.#unsubscribed),
     );
     transport.handle("GetPresenceRequest", (peer, p) => this.#presenceAsked(peer, p));
-    // The peer sends one owner's updates one after another, but each is answered before it is
-    // applied: applied as they come, an older one committed last would hide the newer one.
+    // Each update applies before the peer hears it arrived (it sends the next only then), and
+    // after those that arrived before it: applied as they came, an older one committed last
+    // would hide the newer one.
     transport.handle(
       "PresenceNotification",
       (peer, p) => this.#after(`notifications from ${peer}`, () => this.#notified(peer, p)),
+      { appliedBeforeAnswer: true },
     );
   }
 
