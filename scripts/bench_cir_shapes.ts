@@ -10,7 +10,7 @@
 import { runAdmin } from "../src/admin.ts";
 import { StcpClient } from "../test/support/cir.ts";
 import { spawnServer } from "../test/support/process.ts";
-import { option } from "./bench_support.ts";
+import { option, postCsp } from "./bench_support.ts";
 
 const PROBES = option("probes", 200);
 const LOOK_MS = option("look-ms", 50);
@@ -20,22 +20,7 @@ const PASSWORD = "secret";
 /** A bare CSP 1.2 client; `at` picks the instance each request goes to. */
 function client(name: string) {
   let session: string | undefined;
-  const post = async (url: string, body: string, tid = "t") => {
-    const descriptor = session
-      ? `<SessionType>Inband</SessionType><SessionID>${session}</SessionID>`
-      : "<SessionType>Outband</SessionType>";
-    const res = await fetch(`${url}/csp`, {
-      method: "POST",
-      headers: { "content-type": "application/vnd.wv.csp.xml" },
-      body: `<WV-CSP-Message xmlns="http://www.openmobilealliance.org/DTD/WV-CSP1.2"><Session>` +
-        `<SessionDescriptor>${descriptor}</SessionDescriptor><Transaction>` +
-        `<TransactionDescriptor><TransactionMode>Request</TransactionMode><TransactionID>${tid}` +
-        `</TransactionID></TransactionDescriptor><TransactionContent xmlns="http://www.` +
-        `openmobilealliance.org/DTD/WV-TRC1.2">${body}</TransactionContent></Transaction>` +
-        `</Session></WV-CSP-Message>`,
-    });
-    return await res.text();
-  };
+  const post = (url: string, body: string, tid = "t") => postCsp(url, session, body, tid);
   return {
     get session() {
       return session!;

@@ -14,7 +14,7 @@
  */
 import process from "node:process";
 import { serveGuarded } from "../src/transport/http_listener.ts";
-import { option } from "./bench_support.ts";
+import { option, readLines } from "./bench_support.ts";
 
 const ROUNDS = option("rounds", 60);
 const REQUESTS = option("requests", 400);
@@ -22,17 +22,6 @@ const CONNECTIONS = option("connections", 20);
 const BODY = "x".repeat(400);
 const NAMES = ["direct", "direct2", "guarded"] as const;
 const ORDERS = [[0, 1, 2], [2, 0, 1], [1, 2, 0], [0, 2, 1], [1, 0, 2], [2, 1, 0]];
-
-async function* readLines(stream: ReadableStream<Uint8Array>): AsyncIterable<string> {
-  let buffered = "";
-  for await (const text of stream.pipeThrough(new TextDecoderStream())) {
-    buffered += text;
-    for (let end = buffered.indexOf("\n"); end !== -1; end = buffered.indexOf("\n")) {
-      yield buffered.slice(0, end);
-      buffered = buffered.slice(end + 1);
-    }
-  }
-}
 
 /** The clients: `REQUESTS` requests to the URL whose index each line on stdin names. */
 async function clients(urls: string[]): Promise<void> {

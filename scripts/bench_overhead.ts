@@ -41,7 +41,7 @@ import { createServer, type ImpsServer } from "../src/server.ts";
 import type { RateLimits } from "../src/session/rates.ts";
 import { observeRequests } from "../src/transport/observe_http.ts";
 import { hashPassword, type PasswordHash } from "../src/util/crypto.ts";
-import { option, serveForBench } from "./bench_support.ts";
+import { option, readLines, serveForBench } from "./bench_support.ts";
 
 const ROUNDS = option("rounds", 200);
 const PAIRS = option("pairs", 50);
@@ -216,17 +216,6 @@ async function clients(urls: string[]): Promise<void> {
   for await (const line of readLines(Deno.stdin.readable)) {
     await step(parties[Number(line)]);
     console.log("ok");
-  }
-}
-
-async function* readLines(stream: ReadableStream<Uint8Array>): AsyncIterable<string> {
-  let buffered = "";
-  for await (const text of stream.pipeThrough(new TextDecoderStream())) {
-    buffered += text;
-    for (let end = buffered.indexOf("\n"); end !== -1; end = buffered.indexOf("\n")) {
-      yield buffered.slice(0, end);
-      buffered = buffered.slice(end + 1);
-    }
   }
 }
 

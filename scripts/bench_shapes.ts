@@ -24,7 +24,7 @@ import { loadCore } from "../src/core/mod.ts";
 import { hashPassword } from "../src/util/crypto.ts";
 import { type ServerProcess, spawnServer } from "../test/support/process.ts";
 import { roundRobin } from "../test/support/round_robin.ts";
-import { option } from "./bench_support.ts";
+import { option, postCsp } from "./bench_support.ts";
 
 const PAIRS = option("pairs", 20);
 const MESSAGES = option("messages", 100);
@@ -141,23 +141,7 @@ async function measure(shape: Shape): Promise<LoadResult & { cpuUs: number }> {
 
 /** A bare CSP 1.2 client posting to one URL at a time. */
 async function probeClient(name: string, url: string) {
-  const post = async (target: string, session: string | undefined, body: string, tid = "t") => {
-    const descriptor = session
-      ? `<SessionType>Inband</SessionType><SessionID>${session}</SessionID>`
-      : "<SessionType>Outband</SessionType>";
-    const res = await fetch(`${target}/csp`, {
-      method: "POST",
-      headers: { "content-type": "application/vnd.wv.csp.xml" },
-      body: `<WV-CSP-Message xmlns="http://www.openmobilealliance.org/DTD/WV-CSP1.2"><Session>` +
-        `<SessionDescriptor>${descriptor}</SessionDescriptor><Transaction>` +
-        `<TransactionDescriptor><TransactionMode>Request</TransactionMode><TransactionID>${tid}` +
-        `</TransactionID></TransactionDescriptor><TransactionContent xmlns="http://www.` +
-        `openmobilealliance.org/DTD/WV-TRC1.2">${body}</TransactionContent></Transaction>` +
-        `</Session></WV-CSP-Message>`,
-    });
-    return await res.text();
-  };
-  const login = await post(
+  const login = await postCsp(
     url,
     undefined,
     `<Login-Request><UserID>wv:${name}@${DOMAIN}</UserID><ClientID><URL>http://p</URL>` +
@@ -166,7 +150,7 @@ async function probeClient(name: string, url: string) {
   const session = login.match(/<SessionID>([0-9a-f]+)<\/SessionID>/)![1];
   return {
     send: (target: string, to: string, n: number) =>
-      post(
+      postCsp(
         target,
         session,
         `<SendMessage-Request><DeliveryReport>F</DeliveryReport><MessageInfo><Recipient><User>` +
@@ -176,10 +160,10 @@ async function probeClient(name: string, url: string) {
     /** Polls `target` until a message is handed out; acknowledges it there. */
     async receive(target: string): Promise<void> {
       for (;;) {
-        const answer = await post(target, session, "<Polling-Request/>", "");
+        const answer = await postCsp(target, session, "<Polling-Request/>", "");
         const id = answer.match(/<MessageID>([0-9a-f]+)<\/MessageID>/)?.[1];
         if (id) {
-          await post(
+          await postCsp(
             target,
             session,
             `<MessageDelivered><MessageID>${id}</MessageID>` +

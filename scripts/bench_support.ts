@@ -25,3 +25,38 @@ export function serveForBench(
       server.app.fetch,
     );
 }
+
+/** The lines of a byte stream (a child process's stdout, stdin), without their newlines. */
+export async function* readLines(stream: ReadableStream<Uint8Array>): AsyncIterable<string> {
+  let buffered = "";
+  for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+    buffered += text;
+    for (let end = buffered.indexOf("\n"); end !== -1; end = buffered.indexOf("\n")) {
+      yield buffered.slice(0, end);
+      buffered = buffered.slice(end + 1);
+    }
+  }
+}
+
+/** POSTs one CSP 1.2 XML request transaction to `${url}/csp`, in `session` or outband; the answer's text. */
+export async function postCsp(
+  url: string,
+  session: string | undefined,
+  body: string,
+  tid = "t",
+): Promise<string> {
+  const descriptor = session
+    ? `<SessionType>Inband</SessionType><SessionID>${session}</SessionID>`
+    : "<SessionType>Outband</SessionType>";
+  const res = await fetch(`${url}/csp`, {
+    method: "POST",
+    headers: { "content-type": "application/vnd.wv.csp.xml" },
+    body: `<WV-CSP-Message xmlns="http://www.openmobilealliance.org/DTD/WV-CSP1.2"><Session>` +
+      `<SessionDescriptor>${descriptor}</SessionDescriptor><Transaction>` +
+      `<TransactionDescriptor><TransactionMode>Request</TransactionMode><TransactionID>${tid}` +
+      `</TransactionID></TransactionDescriptor><TransactionContent xmlns="http://www.` +
+      `openmobilealliance.org/DTD/WV-TRC1.2">${body}</TransactionContent></Transaction>` +
+      `</Session></WV-CSP-Message>`,
+  });
+  return await res.text();
+}
