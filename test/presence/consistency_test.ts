@@ -7,9 +7,10 @@ import assert from "node:assert/strict";
 import { LIMITS } from "../../src/services/presence/limits.ts";
 import { PresenceRepo } from "../../src/services/presence/repo.ts";
 import { commitAll } from "../../src/services/presence/commit.ts";
-import { set } from "../../src/store/kv.ts";
+import { type Mutation, set } from "../../src/store/kv.ts";
 import { startServer } from "../support/harness.ts";
 import {
+  attrs,
   authorise,
   bobWatchingAlice,
   detailCodes,
@@ -66,6 +67,40 @@ Deno.test("another writer's change between read and commit is kept: the change i
   const stored = await new PresenceRepo(store).presence(user);
   assert.equal(value(stored, "Alias"), "elsewhere");
   assert.equal(value(stored, "StatusText"), "mine");
+});
+
+Deno.test("carol grants bob while his subscription is being written: he sees her, and what follows", async () => {
+  await using h = await startServer();
+  const [bob, carol] = await loggedIn(h, "1.2", "bob", "carol");
+  await carol.send(update({ StatusText: "hello" }));
+
+  // carol's grant lands after bob's subscription read her decision (none yet) and before it is
+  // committed: the moment a remote watcher's subscription meets the owner's answer.
+  const store = h.server.context.store;
+  const write = store.write.bind(store);
+  let grants = 0;
+  store.write = async (...mutations: Mutation[]) => {
+    const asksCarol = mutations.some((m) =>
+      m.type === "set" && m.key[1] === "auth" && m.key[2] === id("carol") &&
+      (m.value as { state: string }).state === "pending"
+    );
+    if (asksCarol && grants++ === 0) {
+      const grant = `<PresenceAuth-User><UserID>${
+        id("bob")
+      }</UserID><Acceptance>T</Acceptance></PresenceAuth-User>`;
+      assert.equal((await carol.send(grant)).code, 200);
+    }
+    return await write(...mutations);
+  };
+  const subscribed = await bob.send(subscribeUsers("1.2", [id("carol")], attrs("StatusText")));
+  assert.equal(subscribed.code, 200);
+  assert.equal(grants, 1, "the grant came in between");
+
+  const seen = notified(await pollAll(bob)).get(id("carol"));
+  assert.equal(value(seen, "StatusText"), "hello", "bob sees carol's presence at once");
+  await carol.send(update({ StatusText: "later" }));
+  const next = notified(await pollAll(bob)).get(id("carol"));
+  assert.equal(value(next, "StatusText"), "later", "carol's grant stands: not turned to pending");
 });
 
 Deno.test("bob polls without acknowledging; alice changes again; the newer state still reaches him", async () => {

@@ -6,15 +6,13 @@
  */
 import { runSuites } from "../support/shapes.ts";
 
-// Presence is left out: with two instances on each side, a remote watcher (carol, in its
-// first conversation) sometimes receives none of the owner's notifications. Open, not hidden:
-// `CSP_TEST_SHAPE=shared deno test -A test/ssp/federation_presence_test.ts` shows it.
 const SUITES = [
   "test/ssp/federation_im_test.ts",
+  "test/ssp/federation_presence_test.ts",
   "test/ssp/federation_group_test.ts",
   "test/ssp/federation_invite_test.ts",
 ];
 
 Deno.test("the federation suites pass between domains of two instances each, behind round-robin proxies", async () => {
-  await runSuites("shared", SUITES, 19);
+  await runSuites("shared", SUITES, 24);
 });

@@ -78,18 +78,17 @@ for (const wire of PEER_WIRES) {
       const asked = await pollFor(bob, "PresenceAuth-Request");
       const askedFor = str(asked.primitive.body.UserID);
       assert.ok(askedFor === ALICE || askedFor === "wv:carol@a.test", askedFor);
-      // Both subscriptions have reached b.test before bob answers (a grant racing a subscription
-      // still being applied is a known defect, noted in the README's presence section).
-      await eventually(
-        async () => (await watchersOf(bob)).sort().join() === [ALICE, "wv:carol@a.test"].join(),
-        "b.test has alice and carol as bob's watchers",
-      );
       for (const watcher of [ALICE, "wv:carol@a.test"]) {
         const granted = await bob.send(
           `<PresenceAuth-User><UserID>${watcher}</UserID><Acceptance>T</Acceptance></PresenceAuth-User>`,
         );
         assert.equal(granted.code, 200);
       }
+      // carol's subscription may reach b.test after bob's grant: she is a watcher once it has.
+      await eventually(
+        async () => (await watchersOf(bob)).sort().join() === [ALICE, "wv:carol@a.test"].join(),
+        "b.test has alice and carol as bob's watchers",
+      );
 
       // The grant sends what bob shows now: online (from his login), only what alice asked for.
       const first = await nextPresence(alice, BOB);

@@ -62,15 +62,23 @@ function listGrants(lists: ContactListRecord[]): Map<string, readonly string[]> 
   return new Map(lists.filter((l) => l.grant).map((l) => [l.id, l.grant!]));
 }
 
-/** The decision about one watcher (a subscription, a GetPresence). */
-export async function decideFor(p: Presence, owner: string, watcher: string): Promise<Decision> {
+/**
+ * The decision about one watcher (a subscription, a GetPresence); `held` is the owner's own
+ * decision when the caller has read it already (to commit only while it is unchanged).
+ */
+export async function decideFor(
+  p: Presence,
+  owner: string,
+  watcher: string,
+  held?: { auth: AuthRecord | undefined },
+): Promise<Decision> {
   if (watcher === owner) return { kind: "granted", attributes: "all" };
   const { repo } = p;
   const autoGrant = p.server.config.presenceAutoGrant;
   const [settings, lists, auth, watcherLists, blockList] = await Promise.all([
     repo.settings(owner),
     repo.lists(owner),
-    repo.auth(owner, watcher),
+    held ? held.auth : repo.auth(owner, watcher),
     repo.listsContaining(owner, watcher),
     p.blockList(owner),
   ]);

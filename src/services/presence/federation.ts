@@ -306,18 +306,19 @@ export class PresenceFederation implements RemotePresence {
     const request = readPresenceRequest(p);
     const attributes = selection(request.attributes);
     const { owners, foreign } = this.#localUsers(request.users);
-    const mutations: Mutation[] = [];
     const subscribed: string[] = [];
     for (const owner of owners) {
       // Unknown users are answered like known ones (nothing says who exists), and watched by no one.
       if (!await this.#presence.server.users.get(owner)) continue;
-      mutations.push(
-        ...await subscribe(this.#presence, watcher, owner, attributes, [DIRECT]),
-        set(watcherKey(owner, watcher), { attributes } satisfies RemoteWatcher),
-      );
       subscribed.push(owner);
     }
-    await commitAll(this.#presence.server.store, mutations);
+    await Promise.all(
+      subscribed.map((owner) =>
+        subscribe(this.#presence, watcher, owner, attributes, [DIRECT], [
+          set(watcherKey(owner, watcher), { attributes } satisfies RemoteWatcher),
+        ])
+      ),
+    );
     for (const owner of subscribed) {
       await renotifyWatchers(this.#presence, owner, new Set([watcher]));
     }

@@ -91,7 +91,7 @@ export function listManageRequest(p: Presence): PrimitiveModule {
 
       if (granted.size > 0) await renotifyWatchers(p, owner, granted);
       if (list.autoSubscribe) {
-        const followers: Mutation[] = [];
+        const following: Promise<void>[] = [];
         const room = await subscriptionRoom(repo, owner);
         const local = newcomers.filter((c) =>
           resolveUser(c.userId, server.config.domain).kind === "local"
@@ -101,11 +101,9 @@ export function listManageRequest(p: Presence): PrimitiveModule {
             outcome.failUserAfterAll(754, contact.userId, "Too many subscriptions");
             continue;
           }
-          followers.push(
-            ...await subscribe(p, owner, contact.userId, list.autoSubscribe, [list.id]),
-          );
+          following.push(subscribe(p, owner, contact.userId, list.autoSubscribe, [list.id]));
         }
-        await commitAll(server.store, followers);
+        await Promise.all(following);
       }
 
       const answer: ElementObject = { Result: outcome.result() };

@@ -17,7 +17,15 @@
  *   (un)subscription, so that an update finds everything it needs to notify with one range read
  *   (no session lookup, no subscription read, no coalescing read per watcher).
  */
-import { CommitConflict, del, type Mutation, set, type Store } from "../../store/kv.ts";
+import {
+  check,
+  CommitConflict,
+  del,
+  type Kept,
+  type Mutation,
+  set,
+  type Store,
+} from "../../store/kv.ts";
 import type { AttributeSelection, PresenceAttributes } from "./attributes.ts";
 import { LIMITS } from "./limits.ts";
 import { ProtocolError } from "../../session/status.ts";
@@ -172,6 +180,14 @@ export class PresenceRepo implements PresenceStorage {
   async auths(owner: string): Promise<Map<string, AuthRecord>> {
     const entries = await this.store.list<AuthRecord>(["presence", "auth", owner]);
     return new Map(entries.map((e) => [String(e.key[3]), e.value]));
+  }
+
+  authEntry(owner: string, watcher: string): Promise<Kept<AuthRecord> | undefined> {
+    return this.store.getEntry<AuthRecord>(authKey(owner, watcher));
+  }
+
+  authUnchanged(owner: string, watcher: string, versionstamp: string | null): Mutation {
+    return check(authKey(owner, watcher), versionstamp);
   }
 
   setAuth(owner: string, watcher: string, record: AuthRecord): Mutation {

@@ -5,7 +5,7 @@
  * Deno KV; methods that change it return mutations, which the element commits together with the
  * notifications they cause (through the store's commit path).
  */
-import type { Mutation } from "../../store/kv.ts";
+import type { Kept, Mutation } from "../../store/kv.ts";
 import type { AttributeSelection, PresenceAttributes } from "./attributes.ts";
 
 export interface PresenceSettings {
@@ -106,6 +106,13 @@ export interface PresenceStorage {
   auth(owner: string, watcher: string): Promise<AuthRecord | undefined>;
 
   auths(owner: string): Promise<Map<string, AuthRecord>>;
+
+  /** The owner's decision about a watcher with the version read, for a write that holds only
+   * while the decision is unchanged (`authUnchanged`). */
+  authEntry(owner: string, watcher: string): Promise<Kept<AuthRecord> | undefined>;
+
+  /** Holds a write back unless the decision still has `versionstamp` (null: none was made). */
+  authUnchanged(owner: string, watcher: string, versionstamp: string | null): Mutation;
 
   setAuth(owner: string, watcher: string, record: AuthRecord): Mutation;
 

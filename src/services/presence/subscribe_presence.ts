@@ -39,11 +39,12 @@ export function subscribePresenceRequest(p: Presence): PrimitiveModule {
         },
       );
       const room = await subscriptionRoom(repo, watcher);
+      const subscribing: Promise<void>[] = [];
       for (const [user, why] of reasons) {
         if (!room.admits(user)) outcome.failUserAfterAll(754, user, "Too many subscriptions");
-        else mutations.push(...await subscribe(p, watcher, user, attributes, why));
+        else subscribing.push(subscribe(p, watcher, user, attributes, why));
       }
-      await commitAll(ctx.server.store, mutations);
+      await Promise.all([...subscribing, commitAll(ctx.server.store, mutations)]);
       return outcome.status();
     },
   };

@@ -2,7 +2,7 @@
  * Subscribing and unsubscribing one watcher to one user, shared by SubscribePresence (users and
  * whole contact lists) and ListManage (contacts added to an auto-subscribed list).
  */
-import type { Mutation } from "../../store/kv.ts";
+import { CommitConflict, type Mutation } from "../../store/kv.ts";
 import { type AttributeSelection, intersect, visiblePart } from "./attributes.ts";
 import { decideFor } from "./authorization.ts";
 import type { Presence } from "./element.ts";
@@ -30,11 +30,19 @@ export async function subscriptionRoom(
   };
 }
 
+/** Tries of one subscription whose owner's decision kept changing under it. */
+const SUBSCRIBE_ATTEMPTS = 5;
+
 /**
- * Subscribes `watcher` to `target` for `reasons` ("direct" and/or contact-list ids). Allowed: the
- * current presence is queued at once for every live session of the watcher (as Baraza does,
- * fixture 014/015). Undecided: the target is asked (once; again at each login until answered).
- * Unknown users and denied watchers are answered the same way, and nothing is queued for them.
+ * Subscribes `watcher` to `target` for `reasons` ("direct" and/or contact-list ids), committed
+ * with `alongside` in one write. Allowed: the current presence is queued at once for every live
+ * session of the watcher (as Baraza does, fixture 014/015). Undecided: the target is asked (once;
+ * again at each login until answered). Unknown users and denied watchers are answered the same
+ * way, and nothing is queued for them.
+ *
+ * The write holds only while the owner's decision about the watcher is the one it was built on,
+ * else it is built again: a grant committed meanwhile, whose notification found no subscription
+ * yet, would otherwise be overwritten by the "pending" record and the watcher never shown.
  */
 export async function subscribe(
   p: Presence,
@@ -42,22 +50,44 @@ export async function subscribe(
   target: string,
   attributes: AttributeSelection,
   reasons: readonly string[],
+  alongside: readonly Mutation[] = [],
+): Promise<void> {
+  if (!await p.server.users.get(target)) return;
+  for (let attempt = 1;; attempt++) {
+    const mutations = await subscription(p, watcher, target, attributes, reasons);
+    try {
+      return await p.server.store.write(...mutations, ...alongside);
+    } catch (error) {
+      if (!(error instanceof CommitConflict) || attempt >= SUBSCRIBE_ATTEMPTS) throw error;
+    }
+  }
+}
+
+async function subscription(
+  p: Presence,
+  watcher: string,
+  target: string,
+  attributes: AttributeSelection,
+  reasons: readonly string[],
 ): Promise<Mutation[]> {
   const { server, repo } = p;
-  if (!await server.users.get(target)) return [];
+  const auth = await repo.authEntry(target, watcher);
   const [existing, decision, known, sessions, lastFanOut] = await Promise.all([
     repo.watch(target, watcher),
-    decideFor(p, target, watcher),
+    decideFor(p, target, watcher, { auth: auth?.value }),
     repo.listenersOf(target, watcher),
     server.sessions.repo.listByUser(watcher),
     repo.lastFanOut(target),
   ]);
   const via = [...new Set([...existing?.via ?? [], ...reasons])];
-  const mutations = repo.setWatch(target, watcher, {
-    attributes,
-    via,
-    since: existing?.since ?? Date.now(),
-  });
+  const mutations = [
+    repo.authUnchanged(target, watcher, auth?.versionstamp ?? null),
+    ...repo.setWatch(target, watcher, {
+      attributes,
+      via,
+      since: existing?.since ?? Date.now(),
+    }),
+  ];
   // Every live session listens, with what is subscribed to now and its last notification kept.
   const records = new Map(known.map((l) => [l.session, l.record]));
   const listeners: Listener[] = sessions.map((session) => ({
@@ -82,7 +112,7 @@ export async function subscribe(
   } else {
     mutations.push(...listeners.map((l) => repo.setListener(target, l)));
   }
-  if (decision.kind === "undecided" && (await repo.auth(target, watcher)) === undefined) {
+  if (decision.kind === "undecided" && auth === undefined) {
     mutations.push(
       repo.setAuth(target, watcher, { state: "pending", attributes, at: Date.now() }),
       ...await askOwner(p, target, watcher, attributes),
