@@ -183,6 +183,9 @@ export interface CirConfig {
   minGapMs: number;
   /** Wake-up SMS (WAPSMS, SSMS) per user per hour at most. */
   smsPerHour: number;
+  /** WAPSMS and SSMS through the SMS gateway (IMPS_SMS_URL): not under the deploy entry, whose
+   * isolates each keep their own wake-up SMS budget, so that no bound would hold. */
+  smsWakeups: boolean;
   /** Whether the MSISDN a client states (HTTP header, ClientID) is believed. */
   trustMsisdn: boolean;
 }
@@ -723,7 +726,7 @@ export function loadConfig(
     rateGroups: integer("IMPS_RATE_GROUPS", 1, 1_000_000),
     rateSearches: integer("IMPS_RATE_SEARCHES", 1, 1_000_000),
     rateUploads: integer("IMPS_RATE_UPLOADS", 1, 1_000_000),
-    cir: cirConfig(get, integer, ttlMin),
+    cir: cirConfig(get, integer, ttlMin, runsOn),
     ...smsConfig(get, integer),
   };
 }
@@ -744,6 +747,7 @@ function cirConfig(
   get: Getter,
   integer: (name: string, min: number, max: number) => number,
   ttlMin: number,
+  runsOn: Host,
 ): CirConfig {
   const tcpPort = get("IMPS_CIR_TCP_PORT");
   const publicUrl = get("IMPS_CIR_PUBLIC_URL");
@@ -793,6 +797,7 @@ function cirConfig(
     ttlS: integer("IMPS_CIR_TTL", ttlMin, 86_400 * 7),
     minGapMs: integer("IMPS_CIR_MIN_GAP_MS", 0, 60_000),
     smsPerHour: integer("IMPS_CIR_SMS_PER_HOUR", 0, 3600),
+    smsWakeups: runsOn === "process",
     trustMsisdn: flag(get, "IMPS_SMS_TRUST_MSISDN"),
   };
 }

@@ -11,6 +11,7 @@
 import { AccountError, createListedUsers, type ListedUser, parseUsersFile } from "./accounts.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { loadCore } from "./core/mod.ts";
+import { log } from "./observe/log.ts";
 import { createServer, type ImpsServer } from "./server.ts";
 import { StoreDomainMismatch } from "./store/domain.ts";
 import { ServerKeyError } from "./store/server_key.ts";
@@ -54,6 +55,7 @@ export async function openDeployment(
   let server: ImpsServer;
   try {
     const config = loadConfig(env, "deploy");
+    log.configure({ level: config.logLevel, format: config.logFormat });
     const listed = config.usersFile ? await readUsers(config.usersFile, config.domain) : [];
     const core = await loadCore(config.core);
     server = await createServer(config, {

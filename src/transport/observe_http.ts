@@ -61,6 +61,11 @@ export function observeRequests<F extends Fetch>(fetch: F, metrics: Metrics): F 
     const started = logged ? performance.now() : 0;
     const record: Observed = { primitive: undefined, user: undefined };
     (request as { [OBSERVED]?: Observed })[OBSERVED] = record;
+    // Read before the request is answered: once a WebSocket upgrade is, `deno serve`'s info has
+    // no address any more (its getter throws).
+    const addr = logged
+      ? (env as { remoteAddr?: { hostname?: string } } | undefined)?.remoteAddr?.hostname
+      : undefined;
     const response = await fetch(request, env, executionCtx);
     const path = pathOf(request.url);
     metrics.httpRequest(routeOf(path), response.status);
@@ -70,7 +75,7 @@ export function observeRequests<F extends Fetch>(fetch: F, metrics: Metrics): F 
         primitive: record.primitive,
         user: record.user,
         ms: Math.round((performance.now() - started) * 100) / 100,
-        addr: (env as { remoteAddr?: { hostname?: string } } | undefined)?.remoteAddr?.hostname,
+        addr,
       });
     }
     return response;

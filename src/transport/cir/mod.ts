@@ -96,7 +96,7 @@ export async function startCir(config: Config, server: ServerContext): Promise<C
     datagrams = new DatagramSender(config.host, settings.udpRate);
     channels.push(new SudpChannel(datagrams), new WapUdpChannel(datagrams));
   }
-  if (config.sms) {
+  if (config.sms && settings.smsWakeups) {
     const gateway = new KannelClient(config.sms);
     const budget = new RateLimit({
       burst: settings.smsPerHour,
@@ -163,7 +163,7 @@ function summary(config: Config, channels: CirChannel[], stcp?: StcpChannel): st
   if (config.cir.udp) {
     where.push(`SUDP and WAPUDP datagrams, ${config.cir.udpRate}/s at most`);
   }
-  if (config.sms) {
+  if (config.sms && config.cir.smsWakeups) {
     // The URL without its query or credentials, which may carry the gateway's password.
     const { origin, pathname } = new URL(config.sms.url);
     where.push(`WAPSMS and SSMS through ${origin}${pathname}`);
