@@ -39,7 +39,8 @@ export interface Deployment {
   /** One round of the background work (what the host's scheduler calls). */
   sweep(): Promise<void>;
   server: ImpsServer;
-  /** Stops background work and closes the store once the requests in progress are answered. */
+  /** Stops background work and closes the store once the requests in progress are answered
+   * (held SHTTP GETs first, and the WebSockets closed). */
   close(): Promise<void>;
 }
 
@@ -107,6 +108,9 @@ export async function openDeployment(
     sweep,
     server,
     async close() {
+      // Held SHTTP GETs are requests in progress that would last to the end of their wait: they
+      // are answered first, and the WebSockets closed (clients say HELO again to another isolate).
+      await server.cir?.close();
       // Requests in progress finish first (the host stops sending new ones), at most STOP_WAIT_MS.
       if (inFlight > 0) {
         let timer: ReturnType<typeof setTimeout> | undefined;

@@ -168,3 +168,100 @@ Deno.test("deno serve of the deploy entry agrees only SHTTP and the WebSocket: b
     await served.close();
   }
 });
+
+/** Whether the worker a connection of `http` reaches has answered a `/cir` request of `status`
+ * (its own counters: each worker keeps its own metrics). */
+async function workerAnswered(base: string, http: Deno.HttpClient, status: string) {
+  const metrics = await fetch(`${base}/metrics`, {
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    client: http,
+  });
+  assert.equal(metrics.status, 200);
+  return new RegExp(`imps_http_requests_total\\{route="/cir",status="${status}"\\} [1-9]`)
+    .test(await metrics.text());
+}
+
+/**
+ * Sends alice's messages to `to` over new connections (each reaching either worker) until both
+ * workers have sent at least one, at most 16. `arm` readies the channel before each send and
+ * returns what awaits its wake-up. Returns how many went through the worker holding the channel
+ * (the one that answered a `/cir` request of `holderAnswered`) and through the other, with the
+ * wake-up latencies of the latter.
+ */
+async function sendThroughEither(
+  served: Served,
+  to: CspClient,
+  holderAnswered: string,
+  arm: () => Promise<() => Promise<void>>,
+): Promise<{ holder: number; other: number; otherMs: number[] }> {
+  const counts = { holder: 0, other: 0, otherMs: [] as number[] };
+  for (let i = 0; i < 16 && (counts.holder === 0 || counts.other === 0); i++) {
+    const http = Deno.createHttpClient({});
+    try {
+      const alice = served.client("alice", "1.2", http);
+      assert.equal((await alice.login("pw")).code, 200);
+      const through = await workerAnswered(served.entry.url, http, holderAnswered)
+        ? "holder"
+        : "other";
+      const woken = await arm();
+      const sentAt = performance.now();
+      await sendOk(alice, [to.userId], `message ${i}, through the ${through}`);
+      await woken();
+      counts[through]++;
+      if (through === "other") counts.otherMs.push(performance.now() - sentAt);
+      await ackDelivered(to, await pollOne(to, "NewMessage"));
+    } finally {
+      http.close();
+    }
+  }
+  return counts;
+}
+
+Deno.test("deno serve --parallel of the deploy entry: bob's long poll and carol's WebSocket, each held by one worker, are woken by messages sent through either", async () => {
+  const served = await serveWithCir(2);
+  try {
+    // bob's phone: a short GET, then long polls, all on one connection (so one worker).
+    const bob = await loggedIn(served, "bob");
+    const url = String(at(await agreeEvery(bob), "CIRURL", "URL"));
+    const poller = Deno.createHttpClient({});
+    try {
+      assert.equal((await fetch(url, { client: poller })).status, 204);
+      const shttp = await sendThroughEither(served, bob, "204", async () => {
+        const held = fetch(`${url}?wait=20`, { client: poller });
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        return async () => assert.equal((await held).status, 200);
+      });
+      assert.ok(shttp.holder > 0 && shttp.other > 0, JSON.stringify(shttp));
+      console.log(
+        `SHTTP long poll woken through the other worker: ${
+          shttp.otherMs.map((ms) => ms.toFixed(0)).join(", ")
+        } ms`,
+      );
+    } finally {
+      poller.close();
+    }
+
+    // carol's browser: its WebSocket is on one worker.
+    const carol = await loggedIn(served, "carol", "1.3");
+    await agreeEvery(carol, true);
+    const ws = await webSocket(served.entry.url, carol.sessionId!);
+    try {
+      const websocket = await sendThroughEither(
+        served,
+        carol,
+        "101",
+        () => Promise.resolve(async () => assert.equal(await ws.next(), "WVCI 1.3 carol-cookie")),
+      );
+      assert.ok(websocket.holder > 0 && websocket.other > 0, JSON.stringify(websocket));
+      console.log(
+        `WebSocket woken through the other worker: ${
+          websocket.otherMs.map((ms) => ms.toFixed(0)).join(", ")
+        } ms`,
+      );
+    } finally {
+      await ws.close();
+    }
+  } finally {
+    await served.close();
+  }
+});

@@ -71,8 +71,8 @@ export async function serveDeployEntry(
   const started = await serverStarted(child, /Listening on (https?:\/\/\S+?)\/?\s/);
   return {
     ...started,
-    // deno serve --parallel sometimes outlives SIGTERM after serving (its workers stay up): a
-    // stop that has not ended the process in STOP_WAIT_MS ends it with SIGKILL.
+    // A stop that has not ended the process in STOP_WAIT_MS ends it with SIGKILL, so that a
+    // stop that hangs fails its test (deploy_stop_test.ts) rather than holding the run.
     async stop(signal = "SIGTERM") {
       const timer = setTimeout(() => {
         try {
@@ -121,12 +121,17 @@ export async function startInstances(
 const SUITES_TIMEOUT_MS = 12 * 60_000;
 
 /**
- * Runs the test files `suites` in a `deno test` of their own against `shape`; fails unless all
- * pass and at least `least` ran.
+ * Runs the test files `suites` in a `deno test` of their own against `shape` (only the tests
+ * whose names contain `filter`, where given); fails unless all pass and at least `least` ran.
  */
-export async function runSuites(shape: string, suites: string[], least: number): Promise<void> {
+export async function runSuites(
+  shape: string,
+  suites: string[],
+  least: number,
+  filter?: string,
+): Promise<void> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["test", "--allow-all", ...suites],
+    args: ["test", "--allow-all", ...(filter ? ["--filter", filter] : []), ...suites],
     cwd: ROOT,
     env: { CSP_TEST_SHAPE: shape, NO_COLOR: "1" },
     stdout: "piped",
