@@ -104,22 +104,33 @@ export class InstanceInbox {
   }
 
   async #run(): Promise<void> {
-    const watch = this.#options.wake === "watch" ? this.#watch() : undefined;
     try {
-      while (this.#holds > 0 && !this.#closed) {
-        // A ring from here on may be for a note this look does not see: it looks again.
-        this.#rung = false;
-        let full = false;
+      do {
+        const watch = this.#options.wake === "watch" ? this.#watch() : undefined;
         try {
-          full = await this.#look();
-        } catch (error) {
-          log.warn("instance inbox: look failed", failure(error));
+          await this.#follow();
+        } finally {
+          await watch?.stop();
         }
-        if (!full) await this.#pause(this.#options.lookMs);
-      }
+        // A hold taken while the watch was being closed: followed again, not left unheard.
+      } while (this.#holds > 0 && !this.#closed);
     } finally {
-      await watch?.stop();
       this.#loop = undefined;
+    }
+  }
+
+  /** Looks into the inbox at each ring and every `lookMs`, while anything holds it. */
+  async #follow(): Promise<void> {
+    while (this.#holds > 0 && !this.#closed) {
+      // A ring from here on may be for a note this look does not see: it looks again.
+      this.#rung = false;
+      let full = false;
+      try {
+        full = await this.#look();
+      } catch (error) {
+        log.warn("instance inbox: look failed", failure(error));
+      }
+      if (!full) await this.#pause(this.#options.lookMs);
     }
   }
 
