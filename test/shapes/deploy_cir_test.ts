@@ -120,7 +120,7 @@ async function webSocket(base: string, sessionId: string) {
   };
 }
 
-Deno.test("deno serve of the deploy entry agrees only SHTTP and the WebSocket: bob is woken by a short GET, a long poll and a WebSocket frame", async () => {
+Deno.test("deno serve of the deploy entry agrees only SHTTP and the WebSocket: a phone is woken by a short GET and a long poll, a browser by a WebSocket frame", async () => {
   const served = await serveWithCir(1);
   try {
     const alice = await loggedIn(served, "alice");
