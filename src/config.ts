@@ -9,6 +9,9 @@ import { parseUserId } from "./services/shared/ids.ts";
 import { LOG_LEVELS, type LogFormat, type LogLevel } from "./observe/log.ts";
 import { AddressList } from "./util/address_list.ts";
 
+/** How an instance in shared mode is woken for what other instances pass it. */
+export type SharedWake = "watch" | "look";
+
 export interface Config {
   host: string;
   port: number;
@@ -20,8 +23,15 @@ export interface Config {
    * exists shared: a URL, the platform's): each then reads what it would otherwise keep in
    * memory, and a KV file is locked as shared. */
   shared: boolean;
-  /** In shared mode, how often an instance looks for what other instances passed it (SSP
-   * answers, CIR wake-ups) while it awaits any, ms (IMPS_SHARED_LOOK_MS). */
+  /** In shared mode, how an instance learns that other instances passed it something (SSP
+   * answers, CIR wake-ups) while it awaits any (IMPS_SHARED_WAKE): `watch`, a KV watch of a key
+   * of its own, where the store carries watches across instances (a URL, the platform's: the
+   * default there); `look`, looks alone (the default on a KV file, where watches do not cross
+   * processes). */
+  sharedWake: SharedWake;
+  /** In shared mode, ms between looks into the instance's inbox while it awaits anything
+   * (IMPS_SHARED_LOOK_MS): 50 by default with `look`; with `watch`, a safety net should a
+   * watch stall, 1000 by default. */
   sharedLookMs: number;
   /** File of users created at start when missing (IMPS_USERS). */
   usersFile?: string;
@@ -222,10 +232,16 @@ export const SETTINGS: readonly Setting[] = [
     default: "false",
   },
   {
+    env: "IMPS_SHARED_WAKE",
+    help: "shared mode: how an instance learns of SSP answers and CIR wake-ups other instances " +
+      "passed it: watch (a KV watch; default on a KV Connect URL and the platform's store) or " +
+      "look (looks every IMPS_SHARED_LOOK_MS; default on a KV file, where watches do not cross " +
+      "processes)",
+  },
+  {
     env: "IMPS_SHARED_LOOK_MS",
-    help: "shared mode: how often an instance looks for SSP answers and CIR wake-ups other " +
-      "instances passed it, ms (only while it awaits any)",
-    default: "50",
+    help: "shared mode: ms between looks for what other instances passed this one, only while " +
+      "it awaits any (default 50 with look; 1000 with watch, a safety net should a watch stall)",
   },
   {
     env: "IMPS_USERS",
@@ -604,6 +620,11 @@ export function loadConfig(
         "the same key",
     );
   }
+  const sharedWake = (get("IMPS_SHARED_WAKE") ?? (isSharedStore(dataPath) ? "watch" : "look"))
+    .toLowerCase();
+  if (sharedWake !== "watch" && sharedWake !== "look") {
+    throw new ConfigError(`IMPS_SHARED_WAKE must be "watch" or "look", got "${sharedWake}"`);
+  }
   const sharedSetting = get("IMPS_SHARED")!;
   if (sharedSetting !== "true" && sharedSetting !== "false") {
     throw new ConfigError(`IMPS_SHARED must be "true" or "false", got "${sharedSetting}"`);
@@ -669,7 +690,10 @@ export function loadConfig(
     // only suits one `deno serve` worker).
     shared: sharedSetting === "true" || isSharedStore(dataPath) ||
       (runsOn === "deploy" && dataPath !== ":memory:"),
-    sharedLookMs: integer("IMPS_SHARED_LOOK_MS", 5, 5_000),
+    sharedWake,
+    sharedLookMs: get("IMPS_SHARED_LOOK_MS") === undefined
+      ? (sharedWake === "watch" ? 1_000 : 50)
+      : integer("IMPS_SHARED_LOOK_MS", 5, 60_000),
     usersFile: get("IMPS_USERS"),
     tlsCert,
     tlsKey,

@@ -100,7 +100,10 @@ export async function createServer(config: Config, options: ServerOptions): Prom
     sealer: await Sealer.fromSecret(key.secret),
     metrics,
     rates: new RateLimits(config),
-    instances: store.exclusive ? undefined : new InstanceInbox(store, config.sharedLookMs),
+    instances: store.exclusive ? undefined : new InstanceInbox(store, {
+      wake: config.sharedWake,
+      lookMs: config.sharedLookMs,
+    }),
   };
   storeGauges(context);
   const federation = config.federation

@@ -37,7 +37,9 @@ export function federationConfig(config: Config, caCerts?: string[]): Federation
     redirect: config.sspRedirect,
     pairs: config.sspPairs,
     loginDelayMs: config.sspLoginDelayMs,
-    lookMs: config.sharedLookMs,
+    // A wait for another instance's handshake is short and bounded: looked at no slower than
+    // the inbox's looks are by default, even where those are only a watch's safety net.
+    lookMs: Math.min(config.sharedLookMs, 50),
     caCerts,
   };
 }

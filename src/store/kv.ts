@@ -319,6 +319,14 @@ export class Store {
   }
 
   /**
+   * The values of `keys` now and at each change after (`kv.watch`, at most 10 keys): across
+   * instances on KV Connect and Deno Deploy's KV; on a KV file only within this process.
+   */
+  watch(keys: Deno.KvKey[]): ReadableStream<Deno.KvEntryMaybe<unknown>[]> {
+    return this.#reader.watch(keys);
+  }
+
+  /**
    * How many keys lie under `prefix`, grouped by the key part at `groupBy` when given (metrics:
    * queue depths). Reads every entry once, so callers keep the answer a while.
    */

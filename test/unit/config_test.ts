@@ -35,6 +35,8 @@ Deno.test("bad values are refused with a message naming the variable", () => {
     [{ IMPS_HOST: "1.2.3" }, /IMPS_HOST/],
     [{ IMPS_HOST: "my host" }, /IMPS_HOST/],
     [{ IMPS_HOST: "::1::2" }, /IMPS_HOST/],
+    [{ IMPS_SHARED_WAKE: "push" }, /IMPS_SHARED_WAKE/],
+    [{ IMPS_SHARED_LOOK_MS: "2" }, /IMPS_SHARED_LOOK_MS/],
   ];
   for (const [env, message] of cases) {
     assert.throws(
@@ -42,6 +44,20 @@ Deno.test("bad values are refused with a message naming the variable", () => {
       (e: unknown) => e instanceof ConfigError && message.test(e.message),
     );
   }
+});
+
+Deno.test("shared wake-ups: a watch where the store carries it across instances, looks on a KV file", () => {
+  const secret = { IMPS_SECRET: "test-secret-0123456789" };
+  const remote = loadConfig({ ...secret, IMPS_DATA: "https://kv.example.com/db/1" });
+  assert.deepEqual([remote.sharedWake, remote.sharedLookMs], ["watch", 1_000]);
+  const platform = loadConfig(secret, "deploy");
+  assert.deepEqual([platform.sharedWake, platform.sharedLookMs], ["watch", 1_000]);
+  const file = loadConfig({ IMPS_SHARED: "true" });
+  assert.deepEqual([file.sharedWake, file.sharedLookMs], ["look", 50]);
+  const chosen = loadConfig({ IMPS_SHARED: "true", IMPS_SHARED_WAKE: "watch" });
+  assert.deepEqual([chosen.sharedWake, chosen.sharedLookMs], ["watch", 1_000]);
+  const set = loadConfig({ ...secret, IMPS_DATA: "deno-kv:default", IMPS_SHARED_LOOK_MS: "200" });
+  assert.deepEqual([set.sharedWake, set.sharedLookMs], ["watch", 200]);
 });
 
 Deno.test("IMPS_HOST takes IPv4 and IPv6 addresses and host names", () => {

@@ -15,8 +15,8 @@
  * Several instances on one store (shared mode): the instance a client's live channel reaches
  * (STCP HELO, WebSocket, SHTTP GET) records itself as the session's holder in the store; an
  * instance whose commit brings a session news it does not hold looks up the holders and passes
- * them the wake-up through their inbox (`store/instance_inbox.ts`), which a holder looks into
- * every IMPS_SHARED_LOOK_MS while it holds any channel. As the client's polls may reach any
+ * them the wake-up through their inbox (`store/instance_inbox.ts`), which a holder follows (a
+ * watch or looks, IMPS_SHARED_WAKE) while it holds any channel. As the client's polls may reach any
  * instance, a holder does not know whether the client heard: each wake-up looks first whether
  * something is still due.
  */
