@@ -6,11 +6,14 @@
  * and their users set offline, unfinished ends, removed accounts, relayed work retried) runs when
  * the host schedules it (`Deno.cron`), or, where the host has no scheduler, on a request once
  * `sweepEveryMs` has passed since the last round began. Either way a request on an expired
- * session ends it at once.
+ * session ends it at once. The relay queues of an isolate that is gone are also looked for on
+ * requests, at most once a TAKE_OVER_LOOK_MS (one range read), so that while requests come they
+ * are taken over within seconds rather than at the next round.
  */
 import { AccountError, createListedUsers, type ListedUser, parseUsersFile } from "./accounts.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { loadCore } from "./core/mod.ts";
+import { TAKE_OVER_LOOK_MS } from "./federation/queue.ts";
 import { log } from "./observe/log.ts";
 import { createServer, type ImpsServer } from "./server.ts";
 import { StoreDomainMismatch } from "./store/domain.ts";
@@ -89,12 +92,18 @@ export async function openDeployment(
   const every = options.sweepEveryMs ?? SWEEP_EVERY_MS;
   let lastRound = Date.now();
   let round: Promise<void> | undefined;
+  let lastLook = Date.now();
+  const queue = server.federation?.queue;
   let inFlight = 0;
   let idle: (() => void) | undefined;
   const fetch = async (request: Request, info?: Deno.ServeHandlerInfo) => {
     if (options.sweeps === "request" && !round && Date.now() - lastRound >= every) {
       lastRound = Date.now();
       round = sweep().finally(() => round = undefined);
+    }
+    if (queue && Date.now() - lastLook >= TAKE_OVER_LOOK_MS) {
+      lastLook = Date.now();
+      queue.takeOver().catch((error) => console.error("relay take-over failed:", error));
     }
     inFlight++;
     try {

@@ -113,6 +113,8 @@ function summary(config: Config, server: ImpsServer) {
   const peers = Object.keys(config.sspPeers);
   return {
     store: config.dataPath,
+    // Shared mode: the id this instance has in the store (its inbox, relay leases, SSP ids).
+    ...(server.context.instances ? { instance: server.context.instances.id } : {}),
     core: config.core,
     cir: server.cir ? server.cir.methods.join(",") : "off",
     federation: config.federation

@@ -50,7 +50,8 @@ export interface ImpsServer {
   finishRemovals(): Promise<string[]>;
   /**
    * One round of the background work: sessions whose time ran out end (their users go offline),
-   * ends a crash interrupted are finished, removed accounts are deleted. The server runs it on a
+   * ends a crash interrupted are finished, removed accounts are deleted, and on a shared store
+   * relay queues no live instance works are taken over. The server runs it on a
    * timer (`sweepIntervalMs`); where no timer may be relied on (Deno Deploy), `Deno.cron` does.
    */
   sweep(): Promise<void>;
@@ -150,7 +151,8 @@ export async function createServer(config: Config, options: ServerOptions): Prom
   );
   for (const element of list) element.routes?.(app);
   federation?.routes(app);
-  federation?.start();
+  const sweepMs = options.sweepIntervalMs ?? 15_000;
+  federation?.start({ watch: sweepMs > 0 });
   cir?.routes(app);
   metricsRoute(app, config, metrics);
   adminRoutes(app, context, {
@@ -171,8 +173,8 @@ export async function createServer(config: Config, options: ServerOptions): Prom
   const sweep = async () => {
     await sessions.sweep();
     await finishRemovals(context, list);
+    await federation?.sweep();
   };
-  const sweepMs = options.sweepIntervalMs ?? 15_000;
   const sweeper = sweepMs > 0
     ? setInterval(
       () => sweep().catch((e) => log.error("session sweep failed", failure(e))),

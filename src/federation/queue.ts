@@ -73,17 +73,36 @@ export const GROUP_COPY_SETTLED = "group.copy";
 export const GROUP_JOIN_SETTLED = "group.join";
 
 const outPrefix = ["relay", "out"];
-/** Which instance works a domain's queue (shared mode): ["relay", "lease", domain] → Lease. */
+/**
+ * Which instance works a domain's queue (shared mode): ["relay", "lease", domain] → Lease. Kept
+ * without expireIn: the lease of an instance that is gone stays until another takes it over, so
+ * that `takeOver` finds it (one range read of the leases).
+ */
 const leasePrefix = ["relay", "lease"];
-/** How long a lease holds past the round's pause, ms: beyond a round's longest wait. */
-const LEASE_MS = 30_000;
+/**
+ * How long a lease holds unless renewed, ms: how long the queue of an instance that died waits
+ * before another takes it over. The holder renews it every RENEW_MS while it works (sending,
+ * awaiting answers, pausing between tries), so a round may last longer than a lease.
+ */
+export const LEASE_MS = 5_000;
+/** How often the holder renews its lease, ms: three times a lease, so one late renewal loses
+ * nothing. */
+const RENEW_MS = LEASE_MS / 3;
 /** How often an instance whose domain another instance works looks again, ms. */
 const LEASE_LOOK_MS = 250;
+/** How often an instance that keeps timers looks for leases that ran out (`watch`), ms. */
+export const TAKE_OVER_LOOK_MS = 1_000;
 
 interface Lease {
   instance: string;
-  /** Epoch ms (expireIn alone is lazy). */
+  /** Epoch ms. */
   until: number;
+}
+/** A lease held while a domain's queue is worked. */
+interface KeptLease {
+  renew(): Promise<boolean>;
+  /** Stops renewing (once a renewal under way is done). */
+  stop(): Promise<void>;
 }
 /** Prefix of coalescing keys: after every sortable (hex) id, so FIFO work goes first. */
 const COALESCED = "~";
@@ -97,15 +116,18 @@ export class RelayQueue {
   readonly #again = new Set<string>();
   readonly #sleeps = new Set<{ timer: ReturnType<typeof setTimeout>; wake(): void }>();
   #closed = false;
+  #watch?: ReturnType<typeof setInterval>;
   /** This process's name in leases. */
-  readonly #instance = randomHex(4);
+  readonly #instance: string;
   /** Jobs tried and found their peer unreachable, to be tried again (metrics). */
   retries = 0;
 
-  constructor(store: Store, federation: Federation) {
+  /** `instance`: this instance's id in leases (shared mode: its inbox's, named at start). */
+  constructor(store: Store, federation: Federation, instance = randomHex(4)) {
     this.#store = store;
     this.#domain = federation.domain;
     this.#federation = federation;
+    this.#instance = instance;
   }
 
   /** Lets `handler` hear what becomes of the jobs queued with `settle.by` = `name`. */
@@ -124,6 +146,11 @@ export class RelayQueue {
       [...outPrefix, domain, coalesceKey ? `${COALESCED}${coalesceKey}` : sortableId()],
       trace ? { ...job, traceparent: trace } : job,
     );
+  }
+
+  /** Whether this is the only instance on its store (no leases). */
+  get exclusive(): boolean {
+    return this.#store.exclusive;
   }
 
   /** Jobs waiting over all peers (a whole scan: for metrics, now and then). */
@@ -153,22 +180,78 @@ export class RelayQueue {
     return (await this.#store.list([...outPrefix, domain], { limit: 10_000 })).length;
   }
 
-  /** Restarts the queues of every domain with work left (after a restart). */
+  /**
+   * Starts the queues of every domain with work left that no instance works (after a restart;
+   * in shared mode also in each sweep, for work whose instance was gone before it started it).
+   * One short read per domain with work, however long its queue.
+   */
   async resume(): Promise<void> {
-    const domains = new Set<string>();
-    for (const { key } of await this.#store.list(outPrefix)) domains.add(String(key[2]));
-    for (const domain of domains) this.kick(domain);
+    const leases = this.#store.exclusive ? new Map<string, Lease>() : await this.#leases();
+    const now = Date.now();
+    for (const domain of await this.#queuedDomains()) {
+      const lease = leases.get(domain);
+      if (!this.#running.has(domain) && !(lease && lease.until > now)) this.kick(domain);
+    }
+  }
+
+  /**
+   * Shared mode: takes over the queues whose lease ran out, their instance gone (killed, its
+   * machine lost) or stalled past it. One range read of the leases (one per peer being worked).
+   */
+  async takeOver(): Promise<void> {
+    if (this.#store.exclusive || this.#closed) return;
+    const now = Date.now();
+    for (const [domain, lease] of await this.#leases()) {
+      if (lease.until <= now && !this.#running.has(domain)) this.kick(domain);
+    }
+  }
+
+  /** Shared mode: runs `takeOver` every TAKE_OVER_LOOK_MS until `close` (where the host keeps
+   * timers; on Deploy the sweeps run it instead). */
+  watch(): void {
+    if (this.#store.exclusive || this.#closed || this.#watch !== undefined) return;
+    this.#watch = setInterval(
+      () => this.takeOver().catch((e) => log.error("relay take-over failed", failure(e))),
+      TAKE_OVER_LOOK_MS,
+    );
+  }
+
+  async #leases(): Promise<Map<string, Lease>> {
+    const leases = new Map<string, Lease>();
+    for (const { key, value } of await this.#store.list<Lease>(leasePrefix)) {
+      leases.set(String(key[2]), value);
+    }
+    return leases;
+  }
+
+  /** The domains with work queued: a skip scan, one read of one key per domain. */
+  async #queuedDomains(): Promise<string[]> {
+    const domains: string[] = [];
+    for (;;) {
+      const last = domains.at(-1);
+      // `true` sorts after every string key part: past the last job of `last`.
+      const selector = last === undefined
+        ? { prefix: outPrefix }
+        : { prefix: outPrefix, start: [...outPrefix, last, true] };
+      let next: string | undefined;
+      for await (const { key } of this.#store.scan(selector, { limit: 1 })) next = String(key[2]);
+      if (next === undefined) return domains;
+      domains.push(next);
+    }
   }
 
   async #run(domain: string): Promise<void> {
     // On a store other instances share, one of them at a time works a domain's queue: two would
     // send the same jobs.
     if (this.#store.exclusive) return await this.#work(domain);
+    // Another instance works it: this one looks again while work waits, for as long as a lease
+    // lasts (the other may be gone, its lease running out, or about to end its round before
+    // this job); past that the other is alive, renewing its lease, and works the job itself.
+    const patience = Date.now() + LEASE_MS + LEASE_LOOK_MS;
     try {
       while (!this.#closed) {
         if (await this.#lease(domain, LEASE_MS)) return await this.#work(domain);
-        // Another instance works it: this one looks again while work waits (the other may be
-        // gone, its lease running out, or about to end its round before this job).
+        if (Date.now() > patience) return;
         if ((await this.#store.list([...outPrefix, domain], { limit: 1 })).length === 0) return;
         await this.#sleep(LEASE_LOOK_MS);
       }
@@ -185,12 +268,10 @@ export class RelayQueue {
     const held = entry?.value;
     if (held && held.instance !== this.#instance && held.until > Date.now()) return false;
     try {
-      await this.#store.write(check(key, entry?.versionstamp ?? null), {
-        type: "set",
-        key,
-        value: { instance: this.#instance, until: Date.now() + ms } satisfies Lease,
-        expireIn: ms,
-      });
+      await this.#store.write(
+        check(key, entry?.versionstamp ?? null),
+        set(key, { instance: this.#instance, until: Date.now() + ms } satisfies Lease),
+      );
       return true;
     } catch (error) {
       if (error instanceof CommitConflict) return false;
@@ -210,11 +291,19 @@ export class RelayQueue {
   }
 
   async #work(domain: string): Promise<void> {
-    const shared = !this.#store.exclusive;
+    const lease = this.#store.exclusive ? undefined : this.#keepLease(domain);
+    try {
+      await this.#rounds(domain, lease);
+    } finally {
+      await lease?.stop();
+    }
+  }
+
+  async #rounds(domain: string, lease?: KeptLease): Promise<void> {
     let pause = RETRY_FIRST_MS;
     while (!this.#closed) {
-      // Held through the round and the pause after it; lost (another took over) ends the work.
-      if (shared && !await this.#lease(domain, LEASE_MS + pause)) return;
+      // Lost (another instance took over while this one stalled past its lease) ends the work.
+      if (lease && !await lease.renew()) return;
       const jobs = await this.#store.list<RelayJob | EarlierJob>([...outPrefix, domain], {
         limit: BATCH,
       });
@@ -235,6 +324,36 @@ export class RelayQueue {
       await this.#sleep(pause);
       pause = Math.min(pause * 2, RETRY_MAX_MS);
     }
+  }
+
+  /**
+   * Keeps this instance's lease on `domain` renewed every RENEW_MS until `stop`; `renew` renews
+   * it now (one renewal at a time: two at once would conflict with each other) and says whether
+   * it is still held. A renewal that fails ends the holding: better another instance takes over
+   * than two send.
+   */
+  #keepLease(domain: string): KeptLease {
+    let held = true;
+    let last = Promise.resolve(true);
+    const renew = () =>
+      last = last.then(async () => {
+        if (!held) return false;
+        try {
+          held = await this.#lease(domain, LEASE_MS);
+        } catch (error) {
+          log.warn("relay: lease not renewed", { peer: domain, ...failure(error) });
+          held = false;
+        }
+        return held;
+      });
+    const timer = setInterval(renew, RENEW_MS);
+    return {
+      renew,
+      async stop() {
+        clearInterval(timer);
+        await last;
+      },
+    };
   }
 
   /** One try at one job; false when the peer could not be reached (try again later). */
@@ -331,6 +450,7 @@ export class RelayQueue {
 
   async close(): Promise<void> {
     this.#closed = true;
+    clearInterval(this.#watch);
     for (const s of this.#sleeps) {
       clearTimeout(s.timer);
       s.wake();

@@ -79,7 +79,7 @@ export class SspRelay implements SspTransport {
       inbox && { inbox, claims: sessions },
     );
     for (const line of startupNote(settings)) log.info(line);
-    this.queue = new RelayQueue(store, this.federation);
+    this.queue = new RelayQueue(store, this.federation, inbox?.id);
     this.#measure(metrics, Object.keys(settings.peers));
   }
 
@@ -169,12 +169,24 @@ export class SspRelay implements SspTransport {
     app.get("/ssp/peers", (c) => this.#peersReport(c));
   }
 
-  /** Sends the work left from before a restart; call once the elements have registered their
-   * handlers. */
-  start(): void {
+  /**
+   * Sends the work left from before a restart; call once the elements have registered their
+   * handlers. `watch`: on a shared store, look every second for queues whose instance is gone
+   * (where the host keeps timers; elsewhere `sweep` does it).
+   */
+  start(options: { watch: boolean }): void {
     this.#started ??= this.queue.resume().catch((e) =>
       log.error("relay resume failed", failure(e))
     );
+    if (options.watch) this.queue.watch();
+  }
+
+  /** One round of background work, on a shared store: the queues whose instance is gone, or
+   * that no instance started, are worked. */
+  async sweep(): Promise<void> {
+    if (this.queue.exclusive) return;
+    await this.queue.takeOver();
+    await this.queue.resume();
   }
 
   async close(): Promise<void> {

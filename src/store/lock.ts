@@ -12,6 +12,10 @@
 /** What a lock file holding servers in shared mode says instead of a pid. */
 const SHARED_MARK = "shared";
 
+/** How long a lock held by this same process is waited for, and how often it is tried, ms. */
+const OWN_RELEASE_WAIT_MS = 3_000;
+const OWN_RELEASE_LOOK_MS = 50;
+
 /** Another process holds the store's lock. */
 export class StoreInUse extends Error {
   constructor(readonly path: string, readonly holder: string, shared = false) {
@@ -40,9 +44,14 @@ export async function lockStoreFile(
   const shared = options.shared ?? false;
   const file = await Deno.open(lockPath, { read: true, write: true, create: true });
   try {
-    if (!await file.tryLock(!shared)) {
-      const holder = await Deno.readTextFile(lockPath).catch(() => "");
-      throw new StoreInUse(path, holder.trim(), shared);
+    for (let waited = 0; !await file.tryLock(!shared); waited += OWN_RELEASE_LOOK_MS) {
+      const holder = (await Deno.readTextFile(lockPath).catch(() => "")).trim();
+      // A server of this very process that was just closed (a restart within one process) can
+      // still hold the lock a moment: its file is closed once the runtime lets go of it.
+      if (holder !== String(Deno.pid) || waited >= OWN_RELEASE_WAIT_MS) {
+        throw new StoreInUse(path, holder, shared);
+      }
+      await new Promise((resolve) => setTimeout(resolve, OWN_RELEASE_LOOK_MS));
     }
     // The holder's pid (or the shared mark), for the message another server prints.
     const mark = shared ? SHARED_MARK : String(Deno.pid);

@@ -53,8 +53,9 @@ export function roundRobin(instances: readonly string[], port = 0): RoundRobin {
         return new Response(answer.body, { status: answer.status, headers: answer.headers });
       } catch (error) {
         downUntil.set(target, Date.now() + DOWN_MS);
-        // Refused before anything was sent: another instance may take it.
-        if (/refused/i.test(String(error))) continue;
+        // Refused before anything was sent: another instance may take it (fetch names why in
+        // the error's cause).
+        if (/refused/i.test(`${error} ${(error as Error).cause}`)) continue;
         return new Response(`bad gateway: ${error}`, { status: 502 });
       }
     }
