@@ -21,6 +21,8 @@ const DOWN_MS = 1_000;
 export function roundRobin(instances: readonly string[], port = 0): RoundRobin {
   let next = 0;
   const downUntil = new Map<string, number>();
+  /** Instances that answered since they last failed: kept-alive connections to them may exist. */
+  const reached = new Set<string>();
   const served = new Map<string, number>(instances.map((url) => [url, 0]));
   const client = Deno.createHttpClient({});
 
@@ -41,6 +43,7 @@ export function roundRobin(instances: readonly string[], port = 0): RoundRobin {
     for (let tries = 0; tries < instances.length; tries++) {
       const target = pick();
       if (target === undefined) break;
+      const maybeSent = reached.has(target);
       try {
         const answer = await fetch(target + pathname + search, {
           method: request.method,
@@ -50,12 +53,16 @@ export function roundRobin(instances: readonly string[], port = 0): RoundRobin {
           redirect: "manual",
         });
         served.set(target, served.get(target)! + 1);
+        reached.add(target);
         return new Response(answer.body, { status: answer.status, headers: answer.headers });
       } catch (error) {
         downUntil.set(target, Date.now() + DOWN_MS);
-        // Refused before anything was sent: another instance may take it (fetch names why in
-        // the error's cause).
-        if (/refused/i.test(`${error} ${(error as Error).cause}`)) continue;
+        // A refused connection means nothing was sent, unless the instance had served this
+        // proxy since it last failed when the request left: fetch then sends on a kept-alive
+        // connection and, when that one dies, tries a new one by itself, so "refused" can follow
+        // a request the instance carried out before it died.
+        reached.delete(target);
+        if (!maybeSent && /\(Connect\)/.test(`${(error as Error).cause}`)) continue;
         return new Response(`bad gateway: ${error}`, { status: 502 });
       }
     }
