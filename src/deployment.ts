@@ -14,7 +14,7 @@ import { AccountError, createListedUsers, type ListedUser, parseUsersFile } from
 import { ConfigError, loadConfig } from "./config.ts";
 import { loadCore } from "./core/mod.ts";
 import { TAKE_OVER_LOOK_MS } from "./federation/queue.ts";
-import { log } from "./observe/log.ts";
+import { failure, log } from "./observe/log.ts";
 import { createServer, type ImpsServer } from "./server.ts";
 import { StoreDomainMismatch } from "./store/domain.ts";
 import { ServerKeyError } from "./store/server_key.ts";
@@ -88,7 +88,7 @@ export async function openDeployment(
   }
 
   const sweep = () =>
-    server.sweep().catch((error) => console.error("background work failed:", error));
+    server.sweep().catch((error) => log.error("background work failed", failure(error)));
   const every = options.sweepEveryMs ?? SWEEP_EVERY_MS;
   let lastRound = Date.now();
   let round: Promise<void> | undefined;
@@ -103,7 +103,7 @@ export async function openDeployment(
     }
     if (queue && Date.now() - lastLook >= TAKE_OVER_LOOK_MS) {
       lastLook = Date.now();
-      queue.takeOver().catch((error) => console.error("relay take-over failed:", error));
+      queue.takeOver().catch((error) => log.error("relay take-over failed", failure(error)));
     }
     inFlight++;
     try {

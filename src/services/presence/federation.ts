@@ -306,20 +306,15 @@ export class PresenceFederation implements RemotePresence {
     const request = readPresenceRequest(p);
     const attributes = selection(request.attributes);
     const { owners, foreign } = this.#localUsers(request.users);
-    const subscribed: string[] = [];
-    for (const owner of owners) {
-      // Unknown users are answered like known ones (nothing says who exists), and watched by no one.
-      if (!await this.#presence.server.users.get(owner)) continue;
-      subscribed.push(owner);
-    }
-    await Promise.all(
-      subscribed.map((owner) =>
+    // Unknown users are answered like known ones (nothing says who exists), and watched by no one.
+    const known = await Promise.all(
+      owners.map((owner) =>
         subscribe(this.#presence, watcher, owner, attributes, [DIRECT], [
           set(watcherKey(owner, watcher), { attributes } satisfies RemoteWatcher),
         ])
       ),
     );
-    for (const owner of subscribed) {
+    for (const owner of owners.filter((_, i) => known[i])) {
       await renotifyWatchers(this.#presence, owner, new Set([watcher]));
     }
     return outcomeStatus(owners.length, foreign, peer);

@@ -91,7 +91,7 @@ export function listManageRequest(p: Presence): PrimitiveModule {
 
       if (granted.size > 0) await renotifyWatchers(p, owner, granted);
       if (list.autoSubscribe) {
-        const following: Promise<void>[] = [];
+        const following: Promise<boolean>[] = [];
         const room = await subscriptionRoom(repo, owner);
         const local = newcomers.filter((c) =>
           resolveUser(c.userId, server.config.domain).kind === "local"

@@ -39,7 +39,7 @@ export function subscribePresenceRequest(p: Presence): PrimitiveModule {
         },
       );
       const room = await subscriptionRoom(repo, watcher);
-      const subscribing: Promise<void>[] = [];
+      const subscribing: Promise<boolean>[] = [];
       for (const [user, why] of reasons) {
         if (!room.admits(user)) outcome.failUserAfterAll(754, user, "Too many subscriptions");
         else subscribing.push(subscribe(p, watcher, user, attributes, why));

@@ -38,7 +38,7 @@ const SUBSCRIBE_ATTEMPTS = 5;
  * with `alongside` in one write. Allowed: the current presence is queued at once for every live
  * session of the watcher (as Baraza does, fixture 014/015). Undecided: the target is asked (once;
  * again at each login until answered). Unknown users and denied watchers are answered the same
- * way, and nothing is queued for them.
+ * way, and nothing is queued for them; resolves with whether `target` is a user.
  *
  * The write holds only while the owner's decision about the watcher is the one it was built on,
  * else it is built again: a grant committed meanwhile, whose notification found no subscription
@@ -51,12 +51,13 @@ export async function subscribe(
   attributes: AttributeSelection,
   reasons: readonly string[],
   alongside: readonly Mutation[] = [],
-): Promise<void> {
-  if (!await p.server.users.get(target)) return;
+): Promise<boolean> {
+  if (!await p.server.users.get(target)) return false;
   for (let attempt = 1;; attempt++) {
     const mutations = await subscription(p, watcher, target, attributes, reasons);
     try {
-      return await p.server.store.write(...mutations, ...alongside);
+      await p.server.store.write(...mutations, ...alongside);
+      return true;
     } catch (error) {
       if (!(error instanceof CommitConflict) || attempt >= SUBSCRIBE_ATTEMPTS) throw error;
     }
